@@ -1,0 +1,293 @@
+//! Classify: one document -> labels, probabilities, a score and the evidence, per head.
+//!
+//! A head's evidence is the features that pushed its predicted label up the most: feature value
+//! times the label's weight minus the mean weight over labels (these contributions, plus the same
+//! for the intercept, add up to the label's logit minus the mean logit). Each item names the
+//! feature and quotes where it occurs in the original text. A head that is about the target is not
+//! scored for a document that never mentions the target: the record says so instead.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::features::Analysis;
+use crate::input::Document;
+use crate::logistic::{argmax, softmax};
+use crate::model::{Head, Model};
+use crate::sparse::SparseVec;
+
+/// One piece of evidence.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Evidence {
+    /// Feature name (see [`crate::features::Featurizer::feature_name`]).
+    pub feature: String,
+    /// Contribution to the predicted label's logit, relative to the mean over labels.
+    pub contribution: f32,
+    /// Where it occurs in the text (up to two quotes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub text: Vec<String>,
+}
+
+/// The result of one head.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HeadResult {
+    pub head: String,
+    /// Predicted label; `None` when the head was not scored.
+    pub label: Option<String>,
+    /// Probability of the predicted label.
+    pub confidence: Option<f32>,
+    pub probabilities: Option<BTreeMap<String, f32>>,
+    /// P(positive) - P(negative), in [-1, 1], for heads with a polarity.
+    pub score: Option<f32>,
+    pub evidence: Vec<Evidence>,
+    /// Why the head was not scored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The result for one document.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Record {
+    pub id: String,
+    pub source: Option<String>,
+    /// Target mentions found (0 for a model without a target).
+    pub mentions: usize,
+    /// Tokens after the residue filter.
+    pub tokens: usize,
+    pub heads: Vec<HeadResult>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// Per-thread scratch space for classification.
+#[derive(Default)]
+pub struct Scratch {
+    analysis: Analysis,
+    vec: SparseVec,
+    logits: Vec<f32>,
+}
+
+fn round4(x: f32) -> f32 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// Shorten a quote to at most `max` characters, on one line.
+fn quote(s: &str, max: usize) -> String {
+    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        let mut t: String = one_line.chars().take(max - 1).collect();
+        t.push('\u{2026}');
+        t
+    }
+}
+
+impl Model {
+    /// Probabilities of every head for an analysed and vectorised document.
+    fn head_proba(&self, head: &Head, v: &SparseVec, z: &mut Vec<f32>) {
+        z.resize(head.labels.len(), 0.0);
+        head.classifier.logits(&v.indices, &v.values, z);
+        softmax(z);
+    }
+
+    /// Classify one text: labels, probabilities and up to `explain` evidence items per head.
+    pub fn classify(&self, doc: &Document, explain: usize, s: &mut Scratch) -> Record {
+        let f = self.featurizer();
+        f.analyze(&doc.text, &mut s.analysis);
+        f.vectorize(&mut s.analysis, &mut s.vec);
+        let mentions = s.analysis.mention_count();
+        let mut heads = Vec::with_capacity(self.heads().len());
+        for head in self.heads() {
+            if head.target_dependent && mentions == 0 {
+                heads.push(HeadResult {
+                    head: head.name.clone(),
+                    label: None,
+                    confidence: None,
+                    probabilities: None,
+                    score: None,
+                    evidence: Vec::new(),
+                    note: Some("target not mentioned; not scored".into()),
+                });
+                continue;
+            }
+            self.head_proba(head, &s.vec, &mut s.logits);
+            let p = &s.logits;
+            let c = argmax(p);
+            let score = head
+                .polarity
+                .map(|(pos, neg)| round4(p[pos as usize] - p[neg as usize]));
+            let evidence = if explain > 0 {
+                self.evidence(head, c, &s.vec, &s.analysis, &doc.text, explain)
+            } else {
+                Vec::new()
+            };
+            heads.push(HeadResult {
+                head: head.name.clone(),
+                label: Some(head.labels[c].clone()),
+                confidence: Some(round4(p[c])),
+                probabilities: Some(
+                    head.labels
+                        .iter()
+                        .cloned()
+                        .zip(p.iter().map(|&x| round4(x)))
+                        .collect(),
+                ),
+                score,
+                evidence,
+                note: None,
+            });
+        }
+        Record {
+            id: doc.id.clone(),
+            source: doc.source.clone(),
+            mentions,
+            tokens: s.analysis.tokens.len(),
+            heads,
+            warnings: doc.warnings.clone(),
+        }
+    }
+
+    fn evidence(
+        &self,
+        head: &Head,
+        c: usize,
+        v: &SparseVec,
+        a: &Analysis,
+        text: &str,
+        k: usize,
+    ) -> Vec<Evidence> {
+        let clf = &head.classifier;
+        let nk = clf.n_classes as f32;
+        let mut contrib: Vec<(f32, u32)> = v
+            .iter()
+            .map(|(j, x)| {
+                let w = &clf.coef[j as usize * clf.n_classes..(j as usize + 1) * clf.n_classes];
+                let mean = w.iter().sum::<f32>() / nk;
+                (x * (w[c] - mean), j)
+            })
+            .filter(|(x, _)| *x > 0.0)
+            .collect();
+        contrib.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        contrib.truncate(k);
+        let f = self.featurizer();
+        contrib
+            .into_iter()
+            .map(|(x, j)| {
+                let (spans, gram) = f.provenance(a, j, 2);
+                let mut name = f.feature_name(j);
+                if let Some(g) = gram {
+                    name = format!("chars:'{}'", g.trim());
+                }
+                Evidence {
+                    feature: name,
+                    contribution: round4(x),
+                    text: spans.into_iter().map(|r| quote(&text[r], 60)).collect(),
+                }
+            })
+            .collect()
+    }
+
+    /// Probabilities per head for many texts (for evaluation): `out[h][i]`.
+    /// Every head is scored, mentioned or not; the second value counts texts without a mention.
+    pub fn predict_texts<S: AsRef<str> + Sync>(&self, texts: &[S]) -> (Vec<Vec<Vec<f32>>>, usize) {
+        let per_doc: Vec<(Vec<Vec<f32>>, usize)> = texts
+            .par_iter()
+            .map_init(Scratch::default, |s, t| {
+                let f = self.featurizer();
+                f.analyze(t.as_ref(), &mut s.analysis);
+                f.vectorize(&mut s.analysis, &mut s.vec);
+                let probs = self
+                    .heads()
+                    .iter()
+                    .map(|h| {
+                        self.head_proba(h, &s.vec, &mut s.logits);
+                        s.logits.clone()
+                    })
+                    .collect();
+                (probs, s.analysis.mention_count())
+            })
+            .collect();
+        let unmentioned = per_doc.iter().filter(|(_, m)| *m == 0).count();
+        let mut out = vec![Vec::with_capacity(texts.len()); self.heads().len()];
+        for (probs, _) in per_doc {
+            for (h, p) in probs.into_iter().enumerate() {
+                out[h].push(p);
+            }
+        }
+        (out, unmentioned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::tiny_model;
+
+    fn doc(text: &str) -> Document {
+        Document {
+            id: "d".into(),
+            source: Some("S".into()),
+            text: text.into(),
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn classifies_with_probabilities_score_and_evidence() {
+        let m = tiny_model();
+        let mut s = Scratch::default();
+        let r = m.classify(
+            &doc("The resistance calls Kazemi a spy who betrayed the martyrs."),
+            3,
+            &mut s,
+        );
+        assert_eq!(r.mentions, 1);
+        let h = &r.heads[0];
+        assert_eq!(h.label.as_deref(), Some("anti"));
+        let p = h.probabilities.as_ref().unwrap();
+        assert!((p.values().sum::<f32>() - 1.0).abs() < 1e-3);
+        let score = h.score.unwrap();
+        assert!((score - (p["pro"] - p["anti"])).abs() < 1e-3 && score < 0.0);
+        assert!(!h.evidence.is_empty() && h.evidence.len() <= 3);
+        assert!(
+            h.evidence
+                .windows(2)
+                .all(|w| w[0].contribution >= w[1].contribution)
+        );
+        assert!(h.evidence.iter().any(|e| !e.text.is_empty()));
+        let pro = m.classify(&doc("Kazemi bravely faced the outlaw militias."), 0, &mut s);
+        assert_eq!(pro.heads[0].label.as_deref(), Some("pro"));
+        assert!(pro.heads[0].evidence.is_empty());
+    }
+
+    #[test]
+    fn no_mention_means_not_scored() {
+        let m = tiny_model();
+        let r = m.classify(
+            &doc("Officials discussed the budget."),
+            3,
+            &mut Scratch::default(),
+        );
+        assert_eq!(r.mentions, 0);
+        assert_eq!(r.heads[0].label, None);
+        assert!(
+            r.heads[0]
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("not mentioned")
+        );
+        let (p, unmentioned) =
+            m.predict_texts(&["Officials discussed the budget.", "Kazemi the spy"]);
+        assert_eq!(unmentioned, 1);
+        assert_eq!(p[0].len(), 2);
+    }
+
+    #[test]
+    fn quotes_are_short_and_single_line() {
+        assert_eq!(quote("a\n  b", 10), "a b");
+        assert_eq!(quote("abcdefghijkl", 5).chars().count(), 5);
+    }
+}

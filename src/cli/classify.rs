@@ -1,0 +1,176 @@
+//! `slant classify`: stream documents through a model and write one record each, in input order.
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use rayon::prelude::*;
+
+use slant::classify::{Record, Scratch};
+use slant::input::{Document, Documents, ReadOptions, Source, TableSpec};
+use slant::model::Model;
+use slant::report::{Format, RecordWriter};
+
+use super::{Status, Ui};
+
+pub const AFTER_HELP: &str = "\
+Examples:
+  slant classify --model models/stance.bin data/samples/
+  slant classify --model models/stance.bin --format jsonl article.txt - < other.txt
+  slant classify --model models/stance.bin --csv articles.csv --text-col body --id-col url --source-col outlet
+  slant classify --model models/stance.bin --jsonl scraped.jsonl --text-col text --format csv
+
+Heads about the target (stance) are not scored for a document that never mentions it; the
+record says `target not mentioned` instead. Exit status: 0 all documents classified, 1 some
+inputs failed (each is reported on stderr; the others are classified), 2 fatal error.";
+
+#[derive(Args, Debug)]
+pub struct ClassifyArgs {
+    /// The model file.
+    #[arg(long, short, value_name = "PATH", default_value = "models/stance.bin")]
+    model: PathBuf,
+    /// Text files, directories (read recursively) or `-` for standard input.
+    #[arg(value_name = "FILE|DIR|-")]
+    inputs: Vec<PathBuf>,
+    /// A CSV file of documents (`-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    csv: Vec<PathBuf>,
+    /// A JSON Lines file of documents, one object per line (`-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    jsonl: Vec<PathBuf>,
+    /// Column (CSV) or field (JSON Lines) holding the text.
+    #[arg(long, value_name = "C", default_value = "text")]
+    text_col: String,
+    /// Column or field holding a document id (default: file and line).
+    #[arg(long, value_name = "C")]
+    id_col: Option<String>,
+    /// Column or field holding the source (outlet).
+    #[arg(long, value_name = "C")]
+    source_col: Option<String>,
+    /// Output format (default: table on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Evidence items per head (0 for none).
+    #[arg(long, value_name = "K", default_value_t = 5)]
+    explain: usize,
+    /// Longest text read per document, in bytes; longer texts are cut with a warning.
+    #[arg(long, value_name = "N", default_value_t = ReadOptions::default().max_bytes)]
+    max_bytes: usize,
+    /// File extensions read from directories, comma-separated (empty: all files).
+    #[arg(
+        long,
+        value_name = "EXT,...",
+        value_delimiter = ',',
+        default_value = "txt,text,md"
+    )]
+    ext: Vec<String>,
+    /// Documents classified per batch (memory is bounded by one batch).
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    batch: usize,
+}
+
+/// Most bytes of text held in one batch.
+const BATCH_BYTES: usize = 64 << 20;
+
+pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
+    let mut sources: Vec<Source> = args.inputs.iter().cloned().map(Source::Path).collect();
+    let table = |path: &PathBuf| TableSpec {
+        path: path.clone(),
+        text: args.text_col.clone(),
+        id: args.id_col.clone(),
+        source: args.source_col.clone(),
+    };
+    sources.extend(args.csv.iter().map(|p| Source::Csv(table(p))));
+    sources.extend(args.jsonl.iter().map(|p| Source::Jsonl(table(p))));
+    if sources.is_empty() {
+        anyhow::bail!(
+            "no input: give files, directories, `-`, --csv FILE or --jsonl FILE (see slant classify --help)"
+        );
+    }
+    let model = Model::load(&args.model).context("cannot load the model")?;
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Jsonl
+    });
+    let opts = ReadOptions {
+        max_bytes: args.max_bytes.max(1),
+        extensions: args
+            .ext
+            .iter()
+            .map(|e| e.trim().trim_start_matches('.').to_lowercase())
+            .filter(|e| !e.is_empty())
+            .collect(),
+    };
+    let mut docs = Documents::new(sources, opts);
+    let stdout = std::io::stdout();
+    let mut out = RecordWriter::new(
+        BufWriter::with_capacity(1 << 16, stdout.lock()),
+        format,
+        &model,
+    )?;
+    let pb = ui.spinner("classified");
+    let (mut ok, mut failed, mut unmentioned) = (0u64, 0u64, 0u64);
+    let batch_size = args.batch.max(1);
+    loop {
+        let mut batch: Vec<Document> = Vec::with_capacity(batch_size);
+        let mut held = 0usize;
+        let mut exhausted = false;
+        while batch.len() < batch_size && held < BATCH_BYTES {
+            match docs.next() {
+                None => {
+                    exhausted = true;
+                    break;
+                }
+                Some(Ok(d)) => {
+                    held += d.text.len();
+                    batch.push(d);
+                }
+                Some(Err(e)) => {
+                    pb.suspend(|| ui.item_error(&e));
+                    failed += 1;
+                }
+            }
+        }
+        let records: Vec<Record> = batch
+            .par_iter()
+            .map_init(Scratch::default, |s, d| model.classify(d, args.explain, s))
+            .collect();
+        for r in &records {
+            for w in &r.warnings {
+                pb.suspend(|| ui.warn(format!("{}: {w}", r.id)));
+            }
+            if model.featurizer().has_target() && r.mentions == 0 {
+                unmentioned += 1;
+            }
+            out.write(r)?;
+        }
+        out.flush()?;
+        ok += records.len() as u64;
+        pb.set_position(ok);
+        if exhausted {
+            break;
+        }
+    }
+    pb.finish_and_clear();
+    out.flush()?;
+    drop(out);
+    std::io::stdout().flush()?;
+    let mut summary = format!("classified {ok} document{}", if ok == 1 { "" } else { "s" });
+    if unmentioned > 0 {
+        summary.push_str(&format!(", {unmentioned} without a target mention"));
+    }
+    if failed > 0 {
+        summary.push_str(&format!(
+            ", {failed} input{} failed",
+            if failed == 1 { "" } else { "s" }
+        ));
+    }
+    ui.info(summary);
+    Ok(if failed > 0 {
+        Status::Partial
+    } else {
+        Status::Success
+    })
+}

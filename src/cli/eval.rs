@@ -1,0 +1,273 @@
+//! `slant eval` (score a model on labelled data) and `slant inspect` (show a model).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+
+use slant::input::LabelledSet;
+use slant::metrics;
+use slant::model::Model;
+use slant::report::write_eval;
+
+use super::{Status, Ui, bytes, favg_for, parse_label, parse_pair};
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Example:\n  slant eval --model m.bin --data raw_test_biden.csv --text-col Tweet --label stance=Stance\n\n\
+Every row is scored on every head, mentioned or not. Rows whose label the model does not know\n\
+are reported with their line and skipped (exit status 1)."
+)]
+pub struct EvalArgs {
+    /// The model file.
+    #[arg(long, short, value_name = "PATH", default_value = "models/stance.bin")]
+    model: PathBuf,
+    /// Labelled CSV file with a header row.
+    #[arg(long, value_name = "CSV")]
+    data: PathBuf,
+    /// Column holding the text.
+    #[arg(long, value_name = "C", default_value = "text")]
+    text_col: String,
+    /// Head and the column with its true labels, as HEAD=COLUMN (repeatable; default: every
+    /// head, from the column it was trained on).
+    #[arg(long = "label", value_name = "HEAD=COL", value_parser = parse_label)]
+    labels: Vec<(String, String)>,
+    /// F_avg classes as POSITIVE,NEGATIVE (default: FAVOR,AGAINST or pro,anti when present).
+    #[arg(long, value_name = "POS,NEG", value_parser = parse_pair)]
+    favg: Option<(String, String)>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Longest text kept per row, in bytes.
+    #[arg(long, value_name = "N", default_value_t = 16 << 20)]
+    max_bytes: usize,
+}
+
+pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
+    let model = Model::load(&args.model).context("cannot load the model")?;
+    let pairs: Vec<(String, String)> = if args.labels.is_empty() {
+        model
+            .heads()
+            .iter()
+            .map(|h| (h.name.clone(), h.column.clone()))
+            .collect()
+    } else {
+        args.labels.clone()
+    };
+    let mut head_idx = Vec::new();
+    for (name, _) in &pairs {
+        let Some(h) = model.heads().iter().position(|h| &h.name == name) else {
+            let have: Vec<&str> = model.heads().iter().map(|h| h.name.as_str()).collect();
+            bail!(
+                "the model has no head `{name}`; its heads are: {}",
+                have.join(", ")
+            );
+        };
+        head_idx.push(h);
+    }
+    let cols: Vec<String> = pairs.iter().map(|(_, c)| c.clone()).collect();
+    let allowed: Vec<Option<Vec<String>>> = head_idx
+        .iter()
+        .map(|&h| Some(model.heads()[h].labels.clone()))
+        .collect();
+    let set = LabelledSet::read_csv(
+        &args.data,
+        &args.text_col,
+        None,
+        &cols,
+        &allowed,
+        args.max_bytes.max(1),
+    )?;
+    for e in &set.errors {
+        ui.item_error(e);
+    }
+    if set.rows.is_empty() {
+        bail!("{}: no usable rows", args.data.display());
+    }
+    let texts: Vec<&str> = set.rows.iter().map(|r| r.text.as_str()).collect();
+    let t0 = std::time::Instant::now();
+    let (proba, unmentioned) = model.predict_texts(&texts);
+    let secs = t0.elapsed().as_secs_f64();
+    let mut reports = Vec::new();
+    for (k, &h) in head_idx.iter().enumerate() {
+        let head = &model.heads()[h];
+        let truth: Vec<usize> = set
+            .rows
+            .iter()
+            .map(|r| {
+                head.labels
+                    .iter()
+                    .position(|l| *l == r.labels[k])
+                    .expect("label checked")
+            })
+            .collect();
+        let fa = favg_for(&head.labels, args.favg.as_ref());
+        reports.push((
+            head.name.clone(),
+            metrics::evaluate(&head.labels, &truth, &proba[h], fa),
+        ));
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let v = serde_json::json!({
+            "model": args.model.display().to_string(),
+            "data": args.data.display().to_string(),
+            "rows": set.rows.len(),
+            "skipped_rows": set.errors.len(),
+            "rows_without_target_mention": unmentioned,
+            "seconds": secs,
+            "heads": reports.iter().map(|(n, r)| serde_json::json!({"head": n, "report": r})).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        writeln!(
+            out,
+            "{} rows of {} scored in {:.2} s{}",
+            set.rows.len(),
+            args.data.display(),
+            secs,
+            if model.featurizer().has_target() {
+                format!(" ({unmentioned} without a target mention)")
+            } else {
+                String::new()
+            }
+        )?;
+        for (n, r) in &reports {
+            writeln!(out)?;
+            write_eval(&mut out, n, r)?;
+        }
+    }
+    Ok(if set.errors.is_empty() {
+        Status::Success
+    } else {
+        Status::Partial
+    })
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// The model file.
+    #[arg(value_name = "MODEL")]
+    model: PathBuf,
+    /// Top features shown per class.
+    #[arg(long, value_name = "N", default_value_t = 15)]
+    top: usize,
+    /// Print as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run_inspect(args: InspectArgs) -> Result<Status> {
+    let model = Model::load(&args.model).context("cannot load the model")?;
+    let size = std::fs::metadata(&args.model).map(|m| m.len()).unwrap_or(0);
+    let f = model.featurizer();
+    let spec = model.features();
+    let meta = model.meta();
+    let mut heads_json = Vec::new();
+    let mut text = String::new();
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        text,
+        "model      {} ({})",
+        args.model.display(),
+        bytes(size)
+    );
+    let _ = writeln!(
+        text,
+        "trained    by slant {} on {} ({} rows, {} skipped)",
+        meta.slant_version, meta.data_file, meta.rows, meta.skipped_rows
+    );
+    let _ = writeln!(text, "data hash  sha256 {}", meta.data_sha256);
+    let _ = writeln!(text, "options    {}", meta.options);
+    let _ = writeln!(
+        text,
+        "vocabulary {} terms over {} stems; {} features",
+        spec.terms.len(),
+        spec.stems.len(),
+        f.n_features()
+    );
+    match &spec.target {
+        Some(t) => {
+            let _ = writeln!(text, "target     {} ({} aliases)", t.name, t.aliases.len());
+        }
+        None => {
+            let _ = writeln!(text, "target     none");
+        }
+    }
+    let _ = writeln!(
+        text,
+        "lexicon    {} entries in {} categories: {}",
+        spec.lexicon.entries.len(),
+        spec.lexicon.categories().len(),
+        spec.lexicon.categories().join(", ")
+    );
+    for head in model.heads() {
+        let clf = &head.classifier;
+        let c = &clf.convergence;
+        let _ = writeln!(
+            text,
+            "\nhead {} (column {}{}): {} iterations, gradient norm {:.2e}, {}",
+            head.name,
+            head.column,
+            if head.target_dependent {
+                ", about the target"
+            } else {
+                ""
+            },
+            c.iterations,
+            c.grad_norm,
+            if c.converged {
+                "converged"
+            } else {
+                "not converged"
+            }
+        );
+        let mut classes = Vec::new();
+        for (k, label) in head.labels.iter().enumerate() {
+            let mut w: Vec<(f32, u32)> = (0..clf.n_features)
+                .map(|j| {
+                    let row = &clf.coef[j * clf.n_classes..(j + 1) * clf.n_classes];
+                    let mean = row.iter().sum::<f32>() / clf.n_classes as f32;
+                    (row[k] - mean, j as u32)
+                })
+                .filter(|(v, _)| *v > 0.0)
+                .collect();
+            w.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            w.truncate(args.top);
+            let top: Vec<(String, f32)> = w.iter().map(|&(v, j)| (f.feature_name(j), v)).collect();
+            let shown: Vec<String> = top.iter().map(|(n, v)| format!("{n} {v:+.2}")).collect();
+            let _ = writeln!(
+                text,
+                "  {label} ({} examples): {}",
+                head.counts[k],
+                shown.join(", ")
+            );
+            classes.push(serde_json::json!({"label": label, "examples": head.counts[k], "top_features": top}));
+        }
+        heads_json.push(serde_json::json!({
+            "name": head.name, "column": head.column, "target_dependent": head.target_dependent,
+            "labels": head.labels, "convergence": c, "classes": classes,
+        }));
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let v = serde_json::json!({
+            "model": args.model.display().to_string(),
+            "bytes": size,
+            "meta": meta,
+            "vocabulary": spec.terms.len(),
+            "stems": spec.stems.len(),
+            "features": f.n_features(),
+            "config": spec.config,
+            "target": spec.target,
+            "lexicon_entries": spec.lexicon.entries.len(),
+            "lexicon_categories": spec.lexicon.categories(),
+            "heads": heads_json,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        write!(out, "{text}")?;
+    }
+    Ok(Status::Success)
+}

@@ -1,0 +1,381 @@
+//! Defines slant's command line (clap) and dispatches to the subcommands.
+
+mod classify;
+mod eval;
+mod train;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+use slant::features::FeatureConfig;
+use slant::lexicon::Lexicon;
+use slant::logistic::{ClassWeight, LogisticRegression};
+use slant::target::TargetSpec;
+use slant::train::Resources;
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Everything was processed.
+    Success,
+    /// Some inputs failed; every other input was processed.
+    Partial,
+    /// Nothing useful could be done (bad arguments, unreadable model, ...).
+    Fatal,
+}
+
+impl From<Status> for ExitCode {
+    fn from(s: Status) -> ExitCode {
+        match s {
+            Status::Success => ExitCode::SUCCESS,
+            Status::Partial => ExitCode::from(1),
+            Status::Fatal => ExitCode::from(2),
+        }
+    }
+}
+
+/// Whether an error is a write to a closed pipe (`slant classify ... | head -1`).
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+const ABOUT: &str = "Stance toward a named political figure and outlet framing in news articles, with the evidence.";
+
+const AFTER_HELP: &str = "Exit status: 0 success, 1 some inputs failed (the others were processed), 2 fatal or usage error.";
+
+#[derive(Parser, Debug)]
+#[command(name = "slant", version, about = ABOUT, after_help = AFTER_HELP, propagate_version = true)]
+struct Cli {
+    /// Worker threads (default: one per core).
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+
+    /// Print only errors on stderr (no progress, no summaries).
+    #[arg(short, long, global = true)]
+    quiet: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Classify articles: stance and framing with probabilities, mentions and evidence.
+    #[command(after_help = classify::AFTER_HELP)]
+    Classify(classify::ClassifyArgs),
+    /// Train a model from a labelled CSV.
+    #[command(after_help = train::AFTER_HELP)]
+    Train(train::TrainArgs),
+    /// Score a model on labelled data: accuracy, macro-F1, per-class scores, confusion, F_avg.
+    Eval(eval::EvalArgs),
+    /// Stratified k-fold cross-validation with the training options.
+    Cv(train::CvArgs),
+    /// Show a model: metadata, heads, labels, vocabulary size, top features per class.
+    Inspect(eval::InspectArgs),
+}
+
+/// Parse the command line and run.
+pub fn run() -> Result<Status> {
+    let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        if n == 0 {
+            bail!("--threads must be at least 1");
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("cannot start the thread pool")?;
+    }
+    let ui = Ui {
+        quiet: cli.quiet,
+        progress: !cli.quiet && std::io::stderr().is_terminal(),
+    };
+    match cli.command {
+        Command::Classify(a) => classify::run(a, &ui),
+        Command::Train(a) => train::run_train(a, &ui),
+        Command::Eval(a) => eval::run_eval(a, &ui),
+        Command::Cv(a) => train::run_cv(a, &ui),
+        Command::Inspect(a) => eval::run_inspect(a),
+    }
+}
+
+/// What the user asked for on stderr.
+pub struct Ui {
+    pub quiet: bool,
+    pub progress: bool,
+}
+
+impl Ui {
+    /// A summary line on stderr unless --quiet.
+    pub fn info(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("slant: {}", msg.as_ref());
+        }
+    }
+
+    /// A warning line on stderr (always).
+    pub fn warn(&self, msg: impl AsRef<str>) {
+        eprintln!("slant: warning: {}", msg.as_ref());
+    }
+
+    /// An error about one input (always).
+    pub fn item_error(&self, msg: impl std::fmt::Display) {
+        eprintln!("slant: error: {msg}");
+    }
+
+    /// A spinner with a count, when stderr is a terminal.
+    pub fn spinner(&self, what: &str) -> indicatif::ProgressBar {
+        if !self.progress {
+            return indicatif::ProgressBar::hidden();
+        }
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} {pos} [{elapsed}, {per_sec}]")
+                .expect("valid template"),
+        );
+        pb.set_message(what.to_owned());
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        pb
+    }
+}
+
+/// Where the data files the training reads come from.
+#[derive(Args, Debug, Clone)]
+pub struct ResourceArgs {
+    /// Target file (TOML: name, aliases).
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "data/targets/al-kazemi.toml",
+        conflicts_with = "no_target"
+    )]
+    target: PathBuf,
+    /// Train without a target: no mentions, windows or target statistics; every document is scored.
+    #[arg(long)]
+    no_target: bool,
+    /// Lexicon directory (*.tsv files: category, phrase, weight).
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "data/lexicon",
+        conflicts_with = "no_lexicon"
+    )]
+    lexicon: PathBuf,
+    /// Train without a lexicon.
+    #[arg(long)]
+    no_lexicon: bool,
+    /// Web-residue line patterns.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "data/residue.txt",
+        conflicts_with = "no_residue"
+    )]
+    residue: PathBuf,
+    /// Train without a residue filter.
+    #[arg(long)]
+    no_residue: bool,
+}
+
+impl ResourceArgs {
+    /// Read the target, lexicon and residue list.
+    pub fn load(&self) -> Result<Resources> {
+        let target = if self.no_target {
+            None
+        } else {
+            Some(
+                TargetSpec::load(&self.target)
+                    .with_context(|| hint_missing(&self.target, "--target FILE or --no-target"))?,
+            )
+        };
+        let lexicon = if self.no_lexicon {
+            Lexicon::default()
+        } else {
+            Lexicon::load_dir(&self.lexicon)
+                .with_context(|| hint_missing(&self.lexicon, "--lexicon DIR or --no-lexicon"))?
+        };
+        let residue = if self.no_residue {
+            String::new()
+        } else {
+            let src = std::fs::read_to_string(&self.residue)
+                .with_context(|| format!("{}: cannot read", self.residue.display()))
+                .with_context(|| hint_missing(&self.residue, "--residue FILE or --no-residue"))?;
+            slant::text::Residue::parse(&src, &self.residue)?;
+            src
+        };
+        Ok(Resources {
+            residue,
+            target,
+            lexicon,
+        })
+    }
+}
+
+fn hint_missing(p: &Path, flag: &str) -> String {
+    if p.exists() {
+        format!("cannot load {}", p.display())
+    } else {
+        format!(
+            "{} does not exist (the defaults are relative to the slant repository; pass {flag})",
+            p.display()
+        )
+    }
+}
+
+/// Feature and learner options shared by `train` and `cv`.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// Longest word n-gram: 1 (unigrams) or 2 (unigrams and bigrams).
+    #[arg(long, value_name = "N", default_value_t = FeatureConfig::default().ngram_max)]
+    ngram: u8,
+    /// Keep terms found in at least this many training documents.
+    #[arg(long, value_name = "N", default_value_t = FeatureConfig::default().min_df)]
+    min_df: u32,
+    /// Drop terms found in more than this share of training documents.
+    #[arg(long, value_name = "F", default_value_t = FeatureConfig::default().max_df)]
+    max_df: f32,
+    /// Largest vocabulary (most frequent terms kept).
+    #[arg(long, value_name = "N", default_value_t = FeatureConfig::default().max_features)]
+    max_features: u32,
+    /// Units on each side of a target mention forming its window.
+    #[arg(long, value_name = "N", default_value_t = FeatureConfig::default().window)]
+    window: u32,
+    /// Weight of the target-window block.
+    #[arg(long, value_name = "W", default_value_t = FeatureConfig::default().window_weight)]
+    window_weight: f32,
+    /// Keep words inside quotations in a block of their own (the writer's voice vs quoted voices).
+    #[arg(long)]
+    quote_block: bool,
+    /// Weight of the quotation block.
+    #[arg(long, value_name = "W", default_value_t = FeatureConfig::default().quote_weight)]
+    quote_weight: f32,
+    /// Hashed character n-grams of these lengths, e.g. 2-5 (off by default).
+    #[arg(long, value_name = "LO-HI", value_parser = parse_range)]
+    char_ngrams: Option<(u8, u8)>,
+    /// log2 of the number of character n-gram buckets.
+    #[arg(long, value_name = "B", default_value_t = FeatureConfig::default().char_buckets_log2)]
+    char_buckets_log2: u8,
+    /// Weight of the character n-gram block.
+    #[arg(long, value_name = "W", default_value_t = FeatureConfig::default().char_weight)]
+    char_weight: f32,
+    /// Weight of the lexicon and target statistics.
+    #[arg(long, value_name = "W", default_value_t = FeatureConfig::default().dense_weight)]
+    dense_weight: f32,
+    /// Use raw term counts instead of 1 + ln(tf).
+    #[arg(long)]
+    no_sublinear_tf: bool,
+    /// Inverse L2 regularisation strength (larger fits the training data more closely).
+    #[arg(short = 'C', long = "c", value_name = "C", default_value_t = LogisticRegression::default().c)]
+    c: f64,
+    /// Most L-BFGS iterations per head.
+    #[arg(long, value_name = "N", default_value_t = LogisticRegression::default().max_iter)]
+    max_iter: u64,
+    /// Gradient-norm tolerance for convergence.
+    #[arg(long, value_name = "T", default_value_t = LogisticRegression::default().tol)]
+    tol: f64,
+    /// Weight classes inversely to their frequency.
+    #[arg(long)]
+    balanced: bool,
+}
+
+fn parse_range(s: &str) -> std::result::Result<(u8, u8), String> {
+    let (a, b) = s.split_once('-').unwrap_or((s, s));
+    let lo: u8 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a range like 2-5"))?;
+    let hi: u8 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a range like 2-5"))?;
+    Ok((lo, hi))
+}
+
+impl ModelArgs {
+    /// The training options these flags describe.
+    pub fn options(&self) -> slant::train::TrainOptions {
+        slant::train::TrainOptions {
+            features: FeatureConfig {
+                ngram_max: self.ngram,
+                min_df: self.min_df,
+                max_df: self.max_df,
+                max_features: self.max_features,
+                window: self.window,
+                window_weight: self.window_weight,
+                quote_block: self.quote_block,
+                quote_weight: self.quote_weight,
+                char_ngrams: self.char_ngrams,
+                char_buckets_log2: self.char_buckets_log2,
+                char_weight: self.char_weight,
+                dense_weight: self.dense_weight,
+                sublinear_tf: !self.no_sublinear_tf,
+            },
+            logistic: LogisticRegression {
+                c: self.c,
+                max_iter: self.max_iter,
+                tol: self.tol,
+                class_weight: if self.balanced {
+                    ClassWeight::Balanced
+                } else {
+                    ClassWeight::Uniform
+                },
+                ..LogisticRegression::default()
+            },
+        }
+    }
+}
+
+/// `HEAD=COLUMN` (or just `COLUMN`, naming the head after it in lowercase).
+pub fn parse_label(s: &str) -> std::result::Result<(String, String), String> {
+    let (head, col) = match s.split_once('=') {
+        Some((h, c)) => (h.trim().to_owned(), c.trim().to_owned()),
+        None => (s.trim().to_lowercase(), s.trim().to_owned()),
+    };
+    if head.is_empty() || col.is_empty() {
+        return Err(format!("`{s}` should be HEAD=COLUMN, e.g. stance=stance"));
+    }
+    Ok((head, col))
+}
+
+/// `POS,NEG`.
+pub fn parse_pair(s: &str) -> std::result::Result<(String, String), String> {
+    match s.split_once(',') {
+        Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
+            Ok((a.trim().to_owned(), b.trim().to_owned()))
+        }
+        _ => Err(format!(
+            "`{s}` should be POSITIVE,NEGATIVE, e.g. FAVOR,AGAINST"
+        )),
+    }
+}
+
+/// The F_avg class pair for a head: the one given with --favg if both labels exist, else the
+/// conventional pair if the labels have one.
+pub fn favg_for(labels: &[String], given: Option<&(String, String)>) -> Option<(usize, usize)> {
+    match given {
+        Some((p, n)) => {
+            let pi = labels.iter().position(|l| l == p)?;
+            let ni = labels.iter().position(|l| l == n)?;
+            Some((pi, ni))
+        }
+        None => slant::metrics::default_polarity(labels),
+    }
+}
+
+/// Human-readable byte count.
+pub fn bytes(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MB", n as f64 / (1u64 << 20) as f64)
+    } else if n >= 1 << 10 {
+        format!("{:.1} KB", n as f64 / 1024.0)
+    } else {
+        format!("{n} B")
+    }
+}

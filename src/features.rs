@@ -1,0 +1,1364 @@
+//! Features: from a document's text to a sparse, L2-normalised feature vector.
+//!
+//! Analysis ([`Analyzer`]) turns text into *units*: each token becomes the id of its stem, and
+//! each target mention collapses into one [`TARGET_UNIT`], so "condemned Al-Kazemi" yields the
+//! bigram `condemn <target>` whatever the spelling. Units within [`FeatureConfig::window`] units
+//! of a mention are *in the window*.
+//!
+//! Vectorisation ([`Featurizer`]) then fills these blocks, in this column order:
+//!
+//! | block | content |
+//! |---|---|
+//! | word | stem unigrams and bigrams of the whole document (vocabulary built at training) |
+//! | window | the same terms, counted only inside target windows |
+//! | quote | (optional) terms inside quotations, kept apart from the writer's own words |
+//! | char | (optional) hashed character n-grams of the normalised tokens |
+//! | dense | lexicon category rates per 1,000 tokens (document, window, quote) and target statistics |
+//!
+//! Term blocks use sublinear tf (1 + ln tf) times smoothed idf (ln((1+n)/(1+df)) + 1), each block
+//! L2-normalised and scaled by its weight. Dense values are `ln(1 + x)`, scaled by their standard
+//! deviation over the training set. Every step is a pure function of one document, so results are
+//! identical for any thread count; batches run on rayon ([`Featurizer::transform_batch`]).
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::lexicon::{LexMatch, Lexicon, LexiconMatcher, PhraseUnit};
+use crate::sparse::{CsrMatrix, SparseVec};
+use crate::stem::with_thread_cache;
+use crate::target::{Mention, TargetMatcher, TargetSpec};
+use crate::text::{BREAK, QUOTED, Residue, Tokens, tokenize};
+
+/// Unit id of a target mention.
+pub const TARGET_UNIT: u32 = u32::MAX - 1;
+/// Unit id of a token whose stem is not in the model's dictionary.
+pub const NO_UNIT: u32 = u32::MAX;
+/// Unit flag: the unit is within a target window (a mention itself counts as inside).
+pub const IN_WINDOW: u8 = 4;
+/// How the target unit is shown in feature names.
+pub const TARGET_LABEL: &str = "<target>";
+
+/// Feature settings. Defaults live here and nowhere else; they are saved in every model.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FeatureConfig {
+    /// Longest word n-gram (1 or 2). Default 2.
+    pub ngram_max: u8,
+    /// Minimum number of training documents a term must appear in. Default 2.
+    pub min_df: u32,
+    /// Maximum share of training documents a term may appear in. Default 1.0 (no limit).
+    pub max_df: f32,
+    /// Largest vocabulary; the most frequent terms are kept. Default 200,000.
+    pub max_features: u32,
+    /// Units on each side of a target mention that form its window. Default 8.
+    pub window: u32,
+    /// Weight of the window block. Default 1.0.
+    pub window_weight: f32,
+    /// Keep terms inside quotations in a block of their own. Default false.
+    pub quote_block: bool,
+    /// Weight of the quote block. Default 1.0.
+    pub quote_weight: f32,
+    /// Character n-gram lengths (inclusive), hashed; `None` turns them off. Default off.
+    pub char_ngrams: Option<(u8, u8)>,
+    /// log2 of the number of character n-gram buckets. Default 18.
+    pub char_buckets_log2: u8,
+    /// Weight of the character block. Default 1.0.
+    pub char_weight: f32,
+    /// Weight of the lexicon and target statistics. Default 1.0.
+    pub dense_weight: f32,
+    /// Use 1 + ln(tf) instead of raw term counts. Default true.
+    pub sublinear_tf: bool,
+}
+
+impl Default for FeatureConfig {
+    fn default() -> Self {
+        FeatureConfig {
+            ngram_max: 2,
+            min_df: 2,
+            max_df: 1.0,
+            max_features: 200_000,
+            window: 8,
+            window_weight: 1.0,
+            quote_block: false,
+            quote_weight: 1.0,
+            char_ngrams: None,
+            char_buckets_log2: 18,
+            char_weight: 1.0,
+            dense_weight: 1.0,
+            sublinear_tf: true,
+        }
+    }
+}
+
+impl FeatureConfig {
+    /// Check the settings are usable.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Invalid(m));
+        if !(1..=2).contains(&self.ngram_max) {
+            return bad(format!("ngram_max must be 1 or 2, not {}", self.ngram_max));
+        }
+        if !(self.max_df > 0.0 && self.max_df <= 1.0) {
+            return bad(format!("max_df must be in (0, 1], not {}", self.max_df));
+        }
+        if self.max_features == 0 {
+            return bad("max_features must be positive".into());
+        }
+        if let Some((lo, hi)) = self.char_ngrams
+            && !(1 <= lo && lo <= hi && hi <= 8)
+        {
+            return bad(format!(
+                "character n-gram range {lo}-{hi} must satisfy 1 <= lo <= hi <= 8"
+            ));
+        }
+        if !(8..=24).contains(&self.char_buckets_log2) {
+            return bad(format!(
+                "char_buckets_log2 must be 8..=24, not {}",
+                self.char_buckets_log2
+            ));
+        }
+        for (name, w) in [
+            ("window_weight", self.window_weight),
+            ("quote_weight", self.quote_weight),
+            ("char_weight", self.char_weight),
+            ("dense_weight", self.dense_weight),
+        ] {
+            if !(w.is_finite() && w >= 0.0) {
+                return bad(format!("{name} must be a finite number >= 0, not {w}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Everything a model needs to turn text into features, as saved in the model file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FeatureSpec {
+    pub config: FeatureConfig,
+    /// The residue list's source text (a snapshot, so editing `data/` does not change the model).
+    pub residue: String,
+    /// The target, or `None` for a model with no target (every document is scored).
+    pub target: Option<TargetSpec>,
+    /// The lexicon snapshot.
+    pub lexicon: Lexicon,
+    /// The stem dictionary, sorted.
+    pub stems: Vec<String>,
+    /// Vocabulary terms as (first unit, second unit or [`NO_UNIT`]); units index `stems` or are
+    /// [`TARGET_UNIT`].
+    pub terms: Vec<(u32, u32)>,
+    /// idf per term.
+    pub idf: Vec<f32>,
+    /// idf per character bucket (empty when character n-grams are off).
+    pub char_idf: Vec<f32>,
+    /// Multiplier per dense feature (weight / training standard deviation).
+    pub dense_scale: Vec<f32>,
+}
+
+/// Per-document scratch state, reused between documents on a thread.
+#[derive(Default, Debug, Clone)]
+pub struct Analysis {
+    pub tokens: Tokens,
+    pub mentions: Vec<Mention>,
+    /// Unit ids: a stem id, [`TARGET_UNIT`] or [`NO_UNIT`].
+    pub units: Vec<u32>,
+    /// Byte span of each unit in the original text.
+    pub unit_span: Vec<(u32, u32)>,
+    /// [`QUOTED`], [`BREAK`] and [`IN_WINDOW`] bits per unit.
+    pub unit_flags: Vec<u8>,
+    /// Lexicon matches, in text order.
+    pub lex_matches: Vec<LexMatch>,
+    /// Dense features before scaling.
+    pub dense: Vec<f32>,
+    scratch: Vec<(u32, f32)>,
+    chars: String,
+    char_offsets: Vec<usize>,
+}
+
+impl Analysis {
+    /// Number of target mentions found.
+    pub fn mention_count(&self) -> usize {
+        self.mentions.len()
+    }
+}
+
+/// Text -> units: tokenisation, residue filter, target mentions and windows.
+#[derive(Clone, Debug)]
+pub struct Analyzer {
+    residue: Residue,
+    target: Option<TargetMatcher>,
+    window: usize,
+}
+
+impl Analyzer {
+    /// Build an analyzer.
+    pub fn new(residue: Residue, target: Option<&TargetSpec>, window: u32) -> Result<Self> {
+        Ok(Analyzer {
+            residue,
+            target: target.map(TargetMatcher::new).transpose()?,
+            window: window as usize,
+        })
+    }
+
+    /// Whether a target is configured.
+    pub fn has_target(&self) -> bool {
+        self.target.is_some()
+    }
+
+    /// Analyse `text` into `a`; `lookup` maps a stem to its unit id (or [`NO_UNIT`]).
+    pub fn analyze(&self, text: &str, a: &mut Analysis, mut lookup: impl FnMut(&str) -> u32) {
+        tokenize(text, &self.residue, &mut a.tokens);
+        match &self.target {
+            Some(t) => t.find(&a.tokens, &mut a.mentions),
+            None => a.mentions.clear(),
+        }
+        a.units.clear();
+        a.unit_span.clear();
+        a.unit_flags.clear();
+        let toks = a.tokens.as_slice();
+        let mut next_mention = a.mentions.iter().peekable();
+        with_thread_cache(|cache| {
+            let mut i = 0;
+            while i < toks.len() {
+                let t = &toks[i];
+                let flags = t.flags & (QUOTED | BREAK);
+                if let Some(m) = next_mention.peek()
+                    && m.first == i
+                {
+                    a.units.push(TARGET_UNIT);
+                    a.unit_span.push((t.start, toks[m.end - 1].end));
+                    a.unit_flags.push(flags);
+                    i = m.end;
+                    next_mention.next();
+                    continue;
+                }
+                a.units.push(lookup(cache.stem(a.tokens.norm(i))));
+                a.unit_span.push((t.start, t.end));
+                a.unit_flags.push(flags);
+                i += 1;
+            }
+        });
+        if !a.mentions.is_empty() {
+            let n = a.units.len();
+            for u in 0..n {
+                if a.units[u] == TARGET_UNIT {
+                    let lo = u.saturating_sub(self.window);
+                    let hi = (u + self.window + 1).min(n);
+                    for f in &mut a.unit_flags[lo..hi] {
+                        *f |= IN_WINDOW;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Where each block starts in the feature vector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub word: u32,
+    pub window: u32,
+    pub quote: Option<u32>,
+    pub chars: Option<u32>,
+    pub dense: u32,
+    pub n_features: u32,
+    pub n_terms: u32,
+    pub n_buckets: u32,
+}
+
+/// The kinds of dense target statistics, in column order.
+const TARGET_STATS: [&str; 5] = ["mentions", "per_1k", "early", "window_share", "absent"];
+
+/// Names of the dense features for a lexicon's categories.
+fn dense_names(categories: &[String], has_target: bool, quote_block: bool) -> Vec<String> {
+    let mut names = Vec::new();
+    for c in categories {
+        names.push(format!("lex:{c}"));
+        if has_target {
+            names.push(format!("lex@target:{c}"));
+        }
+        if quote_block {
+            names.push(format!("lex@quote:{c}"));
+        }
+    }
+    if has_target {
+        names.extend(TARGET_STATS.iter().map(|s| format!("target:{s}")));
+    }
+    names
+}
+
+/// Text -> sparse feature vector, for a trained vocabulary.
+#[derive(Clone, Debug)]
+pub struct Featurizer {
+    spec: FeatureSpec,
+    analyzer: Analyzer,
+    lexicon: LexiconMatcher,
+    categories: Vec<String>,
+    dense_names: Vec<String>,
+    stem_ids: FxHashMap<Box<str>, u32>,
+    /// Unigram term per stem id; index `stems.len()` is the target unit.
+    uni: Vec<u32>,
+    bi: FxHashMap<u64, u32>,
+    layout: Layout,
+}
+
+fn pair_key(a: u32, b: u32) -> u64 {
+    ((a as u64) << 32) | b as u64
+}
+
+/// FNV-1a over bytes: the character n-gram hash. Part of the model format; never change it.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Call `f(bucket, ngram)` for every character n-gram of `word` padded with spaces.
+fn char_ngrams(
+    word: &str,
+    (lo, hi): (u8, u8),
+    mask: u64,
+    buf: &mut String,
+    offs: &mut Vec<usize>,
+    mut f: impl FnMut(u32, &str),
+) {
+    buf.clear();
+    buf.push(' ');
+    buf.push_str(word);
+    buf.push(' ');
+    offs.clear();
+    offs.extend(buf.char_indices().map(|(i, _)| i));
+    offs.push(buf.len());
+    let nchars = offs.len() - 1;
+    for n in lo as usize..=hi as usize {
+        if n > nchars {
+            break;
+        }
+        for s in 0..=nchars - n {
+            let g = &buf[offs[s]..offs[s + n]];
+            f((fnv1a(g.as_bytes()) & mask) as u32, g);
+        }
+    }
+}
+
+impl Featurizer {
+    /// Build a featurizer from a saved spec, checking it is consistent.
+    pub fn from_spec(spec: FeatureSpec) -> Result<Self> {
+        spec.config.validate()?;
+        let bad = |m: String| Err(Error::Invalid(m));
+        let residue = Residue::parse(&spec.residue, std::path::Path::new("<model residue list>"))?;
+        let analyzer = Analyzer::new(residue, spec.target.as_ref(), spec.config.window)?;
+        let n_stems = spec.stems.len();
+        if n_stems >= TARGET_UNIT as usize {
+            return bad("stem dictionary too large".into());
+        }
+        if spec.stems.windows(2).any(|w| w[0] >= w[1]) {
+            return bad("stem dictionary is not sorted and unique".into());
+        }
+        let stem_ids: FxHashMap<Box<str>, u32> = spec
+            .stems
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.as_str().into(), i as u32))
+            .collect();
+        let valid = |u: u32| (u as usize) < n_stems || u == TARGET_UNIT;
+        if spec.idf.len() != spec.terms.len() {
+            return bad(format!(
+                "{} terms but {} idf values",
+                spec.terms.len(),
+                spec.idf.len()
+            ));
+        }
+        if spec.idf.iter().any(|x| !x.is_finite()) {
+            return bad("idf values are not all finite".into());
+        }
+        let mut uni = vec![NO_UNIT; n_stems + 1];
+        let mut bi = FxHashMap::default();
+        for (t, &(a, b)) in spec.terms.iter().enumerate() {
+            if !valid(a) || !(b == NO_UNIT || valid(b)) {
+                return bad(format!("term {t} refers to a stem outside the dictionary"));
+            }
+            let slot = |u: u32| {
+                if u == TARGET_UNIT {
+                    n_stems
+                } else {
+                    u as usize
+                }
+            };
+            let dup = if b == NO_UNIT {
+                std::mem::replace(&mut uni[slot(a)], t as u32) != NO_UNIT
+            } else {
+                bi.insert(pair_key(a, b), t as u32).is_some()
+            };
+            if dup {
+                return bad(format!("term {t} is listed twice"));
+            }
+        }
+        let n_terms = spec.terms.len() as u32;
+        let n_buckets = match spec.config.char_ngrams {
+            Some(_) => 1u32 << spec.config.char_buckets_log2,
+            None => 0,
+        };
+        if spec.char_idf.len() != n_buckets as usize {
+            return bad(format!(
+                "{} character buckets but {} idf values",
+                n_buckets,
+                spec.char_idf.len()
+            ));
+        }
+        if spec.char_idf.iter().any(|x| !x.is_finite()) {
+            return bad("character idf values are not all finite".into());
+        }
+        let categories = spec.lexicon.categories();
+        if categories.len() > u16::MAX as usize {
+            return bad("too many lexicon categories".into());
+        }
+        let dense_names = dense_names(&categories, analyzer.has_target(), spec.config.quote_block);
+        if spec.dense_scale.len() != dense_names.len() {
+            return bad(format!(
+                "{} dense features but {} scales",
+                dense_names.len(),
+                spec.dense_scale.len()
+            ));
+        }
+        if spec.dense_scale.iter().any(|x| !x.is_finite()) {
+            return bad("dense scales are not all finite".into());
+        }
+        let lexicon = LexiconMatcher::new(&spec.lexicon, &categories, |u| match u {
+            PhraseUnit::Target => TARGET_UNIT,
+            PhraseUnit::Stem(s) => stem_ids.get(s.as_str()).copied().unwrap_or(NO_UNIT),
+        });
+        let word = 0u32;
+        let window = n_terms;
+        let mut next = 2 * n_terms;
+        let quote = spec.config.quote_block.then(|| {
+            let q = next;
+            next += n_terms;
+            q
+        });
+        let chars = spec.config.char_ngrams.map(|_| {
+            let c = next;
+            next += n_buckets;
+            c
+        });
+        let dense = next;
+        let n_features = dense
+            .checked_add(dense_names.len() as u32)
+            .ok_or_else(|| Error::Invalid("too many features".into()))?;
+        Ok(Featurizer {
+            layout: Layout {
+                word,
+                window,
+                quote,
+                chars,
+                dense,
+                n_features,
+                n_terms,
+                n_buckets,
+            },
+            spec,
+            analyzer,
+            lexicon,
+            categories,
+            dense_names,
+            stem_ids,
+            uni,
+            bi,
+        })
+    }
+
+    /// The saved spec.
+    pub fn spec(&self) -> &FeatureSpec {
+        &self.spec
+    }
+
+    /// Block offsets.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Total number of features.
+    pub fn n_features(&self) -> usize {
+        self.layout.n_features as usize
+    }
+
+    /// Whether the model has a target.
+    pub fn has_target(&self) -> bool {
+        self.analyzer.has_target()
+    }
+
+    /// Names of the dense features.
+    pub fn dense_names(&self) -> &[String] {
+        &self.dense_names
+    }
+
+    fn unit_id(&self, stem: &str) -> u32 {
+        self.stem_ids.get(stem).copied().unwrap_or(NO_UNIT)
+    }
+
+    fn uni_term(&self, u: u32) -> Option<u32> {
+        let slot = if u == TARGET_UNIT {
+            self.spec.stems.len()
+        } else {
+            u as usize
+        };
+        match self.uni.get(slot) {
+            Some(&t) if t != NO_UNIT => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Analyse `text` into `a`: units, mentions, windows, lexicon matches and raw dense values.
+    pub fn analyze(&self, text: &str, a: &mut Analysis) {
+        self.analyzer.analyze(text, a, |s| self.unit_id(s));
+        self.dense_raw(a);
+    }
+
+    fn dense_raw(&self, a: &mut Analysis) {
+        a.lex_matches.clear();
+        let flags = &a.unit_flags;
+        let matches = &mut a.lex_matches;
+        self.lexicon.find(
+            &a.units,
+            NO_UNIT,
+            |u| flags[u] & BREAK != 0,
+            |m| matches.push(m),
+        );
+        let has_target = self.has_target();
+        let quote = self.spec.config.quote_block;
+        let per_cat = 1 + has_target as usize + quote as usize;
+        a.dense.clear();
+        a.dense.resize(self.dense_names.len(), 0.0);
+        let n_units = a.units.len();
+        let n_window = a.unit_flags.iter().filter(|f| **f & IN_WINDOW != 0).count();
+        let n_quoted = a.unit_flags.iter().filter(|f| **f & QUOTED != 0).count();
+        for m in &a.lex_matches {
+            let base = m.category as usize * per_cat;
+            let f = a.unit_flags[m.start];
+            a.dense[base] += m.weight;
+            let mut k = base + 1;
+            if has_target {
+                if f & IN_WINDOW != 0 {
+                    a.dense[k] += m.weight;
+                }
+                k += 1;
+            }
+            if quote && f & QUOTED != 0 {
+                a.dense[k] += m.weight;
+            }
+        }
+        let rate = |sum: f32, n: usize| {
+            if n == 0 {
+                0.0
+            } else {
+                (sum * 1000.0 / n as f32).max(0.0)
+            }
+        };
+        for c in 0..self.categories.len() {
+            let base = c * per_cat;
+            a.dense[base] = rate(a.dense[base], n_units);
+            let mut k = base + 1;
+            if has_target {
+                a.dense[k] = rate(a.dense[k], n_window);
+                k += 1;
+            }
+            if quote {
+                a.dense[k] = rate(a.dense[k], n_quoted);
+            }
+        }
+        if has_target {
+            let base = self.categories.len() * per_cat;
+            let n_m = a.mentions.len();
+            let first = a.units.iter().position(|&u| u == TARGET_UNIT);
+            a.dense[base] = n_m as f32;
+            a.dense[base + 1] = rate(n_m as f32, n_units);
+            a.dense[base + 2] = first.map_or(0.0, |p| 1.0 - p as f32 / n_units.max(1) as f32);
+            a.dense[base + 3] = if n_units == 0 {
+                0.0
+            } else {
+                n_window as f32 / n_units as f32
+            };
+            a.dense[base + 4] = if n_m == 0 { 1.0 } else { 0.0 };
+        }
+    }
+
+    /// The feature vector of an analysed document, written into `out` (cleared first).
+    pub fn vectorize(&self, a: &mut Analysis, out: &mut SparseVec) {
+        out.clear();
+        let cfg = &self.spec.config;
+        let lay = &self.layout;
+        let scratch = &mut a.scratch;
+        scratch.clear();
+        let mut prev = NO_UNIT;
+        let mut prev_flags = 0u8;
+        for (k, &u) in a.units.iter().enumerate() {
+            let f = a.unit_flags[k];
+            let quoted = cfg.quote_block && f & QUOTED != 0;
+            let block = if quoted {
+                lay.quote.unwrap_or(lay.word)
+            } else {
+                lay.word
+            };
+            if u != NO_UNIT
+                && let Some(t) = self.uni_term(u)
+            {
+                scratch.push((block + t, 1.0));
+                if !quoted && f & IN_WINDOW != 0 && u != TARGET_UNIT {
+                    scratch.push((lay.window + t, 1.0));
+                }
+            }
+            if cfg.ngram_max >= 2
+                && k > 0
+                && f & BREAK == 0
+                && u != NO_UNIT
+                && prev != NO_UNIT
+                && let Some(&t) = self.bi.get(&pair_key(prev, u))
+            {
+                scratch.push((block + t, 1.0));
+                if !quoted && (f | prev_flags) & IN_WINDOW != 0 {
+                    scratch.push((lay.window + t, 1.0));
+                }
+            }
+            prev = u;
+            prev_flags = f;
+        }
+        if let (Some(range), Some(off)) = (cfg.char_ngrams, lay.chars) {
+            let mask = (lay.n_buckets - 1) as u64;
+            let mut mentions = a.mentions.iter().peekable();
+            for i in 0..a.tokens.len() {
+                while mentions.peek().is_some_and(|m| m.end <= i) {
+                    mentions.next();
+                }
+                if mentions.peek().is_some_and(|m| m.first <= i) {
+                    continue;
+                }
+                char_ngrams(
+                    a.tokens.norm(i),
+                    range,
+                    mask,
+                    &mut a.chars,
+                    &mut a.char_offsets,
+                    |b, _| scratch.push((off + b, 1.0)),
+                );
+            }
+        }
+        scratch.sort_unstable_by_key(|p| p.0);
+        // Merge duplicates into counts, then weight and normalise block by block.
+        let mut block_start = 0usize;
+        let mut current_block = u32::MAX;
+        let mut k = 0;
+        while k < scratch.len() {
+            let j = scratch[k].0;
+            let mut count = 0.0f32;
+            while k < scratch.len() && scratch[k].0 == j {
+                count += scratch[k].1;
+                k += 1;
+            }
+            let (blk, idf) = self.term_block(j);
+            if blk != current_block {
+                self.finish_block(current_block, &mut out.values[block_start..]);
+                block_start = out.values.len();
+                current_block = blk;
+            }
+            let tf = if cfg.sublinear_tf {
+                1.0 + count.ln()
+            } else {
+                count
+            };
+            out.indices.push(j);
+            out.values.push(tf * idf);
+        }
+        self.finish_block(current_block, &mut out.values[block_start..]);
+        for (d, (&raw, &scale)) in a.dense.iter().zip(&self.spec.dense_scale).enumerate() {
+            let v = raw.ln_1p() * scale;
+            if v != 0.0 {
+                out.indices.push(lay.dense + d as u32);
+                out.values.push(v);
+            }
+        }
+    }
+
+    /// The block (its start offset) and idf of a term or character column.
+    fn term_block(&self, j: u32) -> (u32, f32) {
+        let lay = &self.layout;
+        if let Some(c) = lay.chars
+            && j >= c
+        {
+            return (c, self.spec.char_idf[(j - c) as usize]);
+        }
+        let start = j - j % lay.n_terms.max(1);
+        (start, self.spec.idf[(j - start) as usize])
+    }
+
+    fn finish_block(&self, block: u32, vals: &mut [f32]) {
+        if vals.is_empty() {
+            return;
+        }
+        let lay = &self.layout;
+        let cfg = &self.spec.config;
+        let weight = if block == lay.word {
+            1.0
+        } else if block == lay.window {
+            cfg.window_weight
+        } else if Some(block) == lay.quote {
+            cfg.quote_weight
+        } else {
+            cfg.char_weight
+        };
+        let norm = vals.iter().map(|v| v * v).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            let s = weight / norm;
+            for v in vals {
+                *v *= s;
+            }
+        }
+    }
+
+    /// Analyse and vectorise one text.
+    pub fn transform(&self, text: &str) -> SparseVec {
+        let mut a = Analysis::default();
+        let mut v = SparseVec::default();
+        self.analyze(text, &mut a);
+        self.vectorize(&mut a, &mut v);
+        v
+    }
+
+    /// Vectorise many texts in parallel, in order; also returns each text's mention count.
+    pub fn transform_batch<S: AsRef<str> + Sync>(
+        &self,
+        texts: &[S],
+    ) -> (Vec<SparseVec>, Vec<usize>) {
+        texts
+            .par_iter()
+            .map_init(Analysis::default, |a, t| {
+                let mut v = SparseVec::default();
+                self.analyze(t.as_ref(), a);
+                self.vectorize(a, &mut v);
+                (v, a.mention_count())
+            })
+            .unzip()
+    }
+
+    /// Vectorise many texts into a matrix.
+    pub fn transform_matrix<S: AsRef<str> + Sync>(&self, texts: &[S]) -> (CsrMatrix, Vec<usize>) {
+        let (rows, mentions) = self.transform_batch(texts);
+        (CsrMatrix::from_rows(self.n_features(), &rows), mentions)
+    }
+
+    fn unit_name(&self, u: u32) -> &str {
+        if u == TARGET_UNIT {
+            TARGET_LABEL
+        } else {
+            &self.spec.stems[u as usize]
+        }
+    }
+
+    fn term_name(&self, t: u32) -> String {
+        let (a, b) = self.spec.terms[t as usize];
+        if b == NO_UNIT {
+            self.unit_name(a).to_owned()
+        } else {
+            format!("{} {}", self.unit_name(a), self.unit_name(b))
+        }
+    }
+
+    /// A readable name for feature `j`: `condemn`, `near:condemn <target>`, `quote:spy`,
+    /// `chars#1234`, `lex@target:criticism`, `target:mentions`.
+    pub fn feature_name(&self, j: u32) -> String {
+        let lay = &self.layout;
+        if j >= lay.dense {
+            return self.dense_names[(j - lay.dense) as usize].clone();
+        }
+        if let Some(c) = lay.chars
+            && j >= c
+        {
+            return format!("chars#{}", j - c);
+        }
+        let (blk, _) = self.term_block(j);
+        let name = self.term_name(j - blk);
+        if blk == lay.word {
+            name
+        } else if blk == lay.window {
+            format!("near:{name}")
+        } else {
+            format!("quote:{name}")
+        }
+    }
+
+    /// Where in the analysed document feature `j` comes from: byte spans of up to `max`
+    /// occurrences in the original text, and for a character n-gram the n-gram itself.
+    pub fn provenance(
+        &self,
+        a: &Analysis,
+        j: u32,
+        max: usize,
+    ) -> (Vec<Range<usize>>, Option<String>) {
+        let lay = &self.layout;
+        let mut spans = Vec::new();
+        if j >= lay.dense {
+            let d = (j - lay.dense) as usize;
+            let name = &self.dense_names[d];
+            if let Some(rest) = name.strip_prefix("lex") {
+                let (scope, cat) = rest.split_once(':').unwrap_or(("", rest));
+                let Some(ci) = self.categories.iter().position(|c| c == cat) else {
+                    return (spans, None);
+                };
+                for m in a.lex_matches.iter().filter(|m| m.category as usize == ci) {
+                    let f = a.unit_flags[m.start];
+                    let keep = match scope {
+                        "@target" => f & IN_WINDOW != 0,
+                        "@quote" => f & QUOTED != 0,
+                        _ => true,
+                    };
+                    if keep && spans.len() < max {
+                        let (s, _) = a.unit_span[m.start];
+                        let (_, e) = a.unit_span[m.start + m.len - 1];
+                        spans.push(s as usize..e as usize);
+                    }
+                }
+            } else if name.starts_with("target:") {
+                for (k, &u) in a.units.iter().enumerate() {
+                    if u == TARGET_UNIT && spans.len() < max {
+                        let (s, e) = a.unit_span[k];
+                        spans.push(s as usize..e as usize);
+                    }
+                }
+            }
+            return (spans, None);
+        }
+        if let (Some(c), Some(range)) = (lay.chars, self.spec.config.char_ngrams)
+            && j >= c
+        {
+            let mask = (lay.n_buckets - 1) as u64;
+            let (mut buf, mut offs) = (String::new(), Vec::new());
+            let mut gram = None;
+            for i in 0..a.tokens.len() {
+                let mut hit = false;
+                char_ngrams(
+                    a.tokens.norm(i),
+                    range,
+                    mask,
+                    &mut buf,
+                    &mut offs,
+                    |b, g| {
+                        if b == j - c {
+                            hit = true;
+                            if gram.is_none() {
+                                gram = Some(g.to_owned());
+                            }
+                        }
+                    },
+                );
+                if hit && spans.len() < max {
+                    spans.push(a.tokens.as_slice()[i].span());
+                }
+            }
+            return (spans, gram);
+        }
+        let (blk, _) = self.term_block(j);
+        let t = j - blk;
+        let (ta, tb) = self.spec.terms[t as usize];
+        let quote_block = self.spec.config.quote_block;
+        for k in 0..a.units.len() {
+            if spans.len() >= max {
+                break;
+            }
+            let f = a.unit_flags[k];
+            let quoted = quote_block && f & QUOTED != 0;
+            let (start, ok_pos) = if tb == NO_UNIT {
+                (k, a.units[k] == ta)
+            } else {
+                let ok = k > 0 && a.units[k - 1] == ta && a.units[k] == tb && f & BREAK == 0;
+                (k.saturating_sub(1), ok)
+            };
+            if !ok_pos {
+                continue;
+            }
+            let in_block = if blk == lay.word {
+                !quoted
+            } else if blk == lay.window {
+                !quoted && (f | a.unit_flags[start]) & IN_WINDOW != 0
+            } else {
+                quoted
+            };
+            if in_block {
+                spans.push(a.unit_span[start].0 as usize..a.unit_span[k].1 as usize);
+            }
+        }
+        (spans, None)
+    }
+}
+
+/// A growable string interner used while counting a training corpus.
+#[derive(Default, Debug)]
+struct Interner {
+    ids: FxHashMap<Box<str>, u32>,
+    strings: Vec<Box<str>>,
+}
+
+impl Interner {
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.strings.len() as u32;
+        self.strings.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+}
+
+/// Document frequencies over a training corpus.
+#[derive(Default, Debug)]
+pub struct VocabCounts {
+    interner: Interner,
+    uni_df: Vec<u32>,
+    target_df: u32,
+    bi_df: FxHashMap<u64, u32>,
+    char_df: Vec<u32>,
+    n_docs: u32,
+    keys: Vec<u64>,
+}
+
+impl VocabCounts {
+    /// Number of documents counted.
+    pub fn n_docs(&self) -> u32 {
+        self.n_docs
+    }
+
+    fn add_doc(&mut self, analyzer: &Analyzer, cfg: &FeatureConfig, text: &str, a: &mut Analysis) {
+        let interner = &mut self.interner;
+        analyzer.analyze(text, a, |s| interner.intern(s));
+        self.n_docs += 1;
+        let keys = &mut self.keys;
+        keys.clear();
+        let mut prev = NO_UNIT;
+        for (k, &u) in a.units.iter().enumerate() {
+            keys.push(pair_key(u, NO_UNIT));
+            if cfg.ngram_max >= 2 && k > 0 && a.unit_flags[k] & BREAK == 0 {
+                keys.push(pair_key(prev, u));
+            }
+            prev = u;
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        for &key in keys.iter() {
+            let (x, y) = ((key >> 32) as u32, key as u32);
+            if y == NO_UNIT {
+                if x == TARGET_UNIT {
+                    self.target_df += 1;
+                } else {
+                    if self.uni_df.len() <= x as usize {
+                        self.uni_df.resize(x as usize + 1, 0);
+                    }
+                    self.uni_df[x as usize] += 1;
+                }
+            } else {
+                *self.bi_df.entry(key).or_insert(0) += 1;
+            }
+        }
+        if let Some(range) = cfg.char_ngrams {
+            let n = 1usize << cfg.char_buckets_log2;
+            if self.char_df.is_empty() {
+                self.char_df = vec![0; n];
+            }
+            let mask = (n - 1) as u64;
+            keys.clear();
+            let mut mentions = a.mentions.iter().peekable();
+            for i in 0..a.tokens.len() {
+                while mentions.peek().is_some_and(|m| m.end <= i) {
+                    mentions.next();
+                }
+                if mentions.peek().is_some_and(|m| m.first <= i) {
+                    continue;
+                }
+                char_ngrams(
+                    a.tokens.norm(i),
+                    range,
+                    mask,
+                    &mut a.chars,
+                    &mut a.char_offsets,
+                    |b, _| keys.push(b as u64),
+                );
+            }
+            keys.sort_unstable();
+            keys.dedup();
+            for &b in keys.iter() {
+                self.char_df[b as usize] += 1;
+            }
+        }
+    }
+
+    /// Add `other`'s counts to these (ids are remapped through the strings).
+    fn merge(mut self, other: VocabCounts) -> VocabCounts {
+        let map: Vec<u32> = other
+            .interner
+            .strings
+            .iter()
+            .map(|s| self.interner.intern(s))
+            .collect();
+        let remap = |u: u32| if u == TARGET_UNIT { u } else { map[u as usize] };
+        if self.uni_df.len() < self.interner.strings.len() {
+            self.uni_df.resize(self.interner.strings.len(), 0);
+        }
+        for (u, &df) in other.uni_df.iter().enumerate() {
+            self.uni_df[map[u] as usize] += df;
+        }
+        self.target_df += other.target_df;
+        for (key, df) in other.bi_df {
+            let k = pair_key(remap((key >> 32) as u32), remap(key as u32));
+            *self.bi_df.entry(k).or_insert(0) += df;
+        }
+        if self.char_df.is_empty() {
+            self.char_df = other.char_df;
+        } else {
+            for (a, b) in self.char_df.iter_mut().zip(other.char_df) {
+                *a += b;
+            }
+        }
+        self.n_docs += other.n_docs;
+        self
+    }
+
+    /// Count document frequencies over `texts`, in parallel. The result does not depend on the
+    /// thread count (counts are sums; ids are resolved through strings when the vocabulary is built).
+    pub fn count<S: AsRef<str> + Sync>(
+        analyzer: &Analyzer,
+        cfg: &FeatureConfig,
+        texts: &[S],
+    ) -> VocabCounts {
+        texts
+            .par_iter()
+            .fold(
+                || (VocabCounts::default(), Analysis::default()),
+                |(mut c, mut a), t| {
+                    c.add_doc(analyzer, cfg, t.as_ref(), &mut a);
+                    (c, a)
+                },
+            )
+            .map(|(c, _)| c)
+            .reduce(VocabCounts::default, VocabCounts::merge)
+    }
+}
+
+/// Build a [`FeatureSpec`] from counts: choose the vocabulary, compute idf. Dense scales start
+/// at 1 (the trainer sets them from the training matrix).
+pub fn build_spec(
+    config: FeatureConfig,
+    residue: String,
+    target: Option<TargetSpec>,
+    lexicon: Lexicon,
+    counts: &VocabCounts,
+) -> Result<FeatureSpec> {
+    config.validate()?;
+    let n = counts.n_docs as f64;
+    let max_df = (config.max_df as f64 * n).floor() as u32;
+    let keep = |df: u32| df >= config.min_df.max(1) && df <= max_df.max(1);
+    let name = |u: u32| -> &str {
+        if u == TARGET_UNIT {
+            TARGET_LABEL
+        } else {
+            &counts.interner.strings[u as usize]
+        }
+    };
+    // Candidates as (df, first, second).
+    let mut cands: Vec<(u32, u32, u32)> = Vec::new();
+    for (u, &df) in counts.uni_df.iter().enumerate() {
+        if keep(df) {
+            cands.push((df, u as u32, NO_UNIT));
+        }
+    }
+    if keep(counts.target_df) {
+        cands.push((counts.target_df, TARGET_UNIT, NO_UNIT));
+    }
+    for (&key, &df) in &counts.bi_df {
+        let (a, b) = ((key >> 32) as u32, key as u32);
+        if keep(df) && a != NO_UNIT && b != NO_UNIT {
+            cands.push((df, a, b));
+        }
+    }
+    let key_of = |&(_, a, b): &(u32, u32, u32)| -> (Cow<'_, str>, Cow<'_, str>) {
+        (
+            Cow::Borrowed(name(a)),
+            Cow::Borrowed(if b == NO_UNIT { "" } else { name(b) }),
+        )
+    };
+    cands.sort_by(|x, y| y.0.cmp(&x.0).then_with(|| key_of(x).cmp(&key_of(y))));
+    cands.truncate(config.max_features as usize);
+    cands.sort_by(|x, y| key_of(x).cmp(&key_of(y)));
+
+    // The stem dictionary: stems of the chosen terms and of the lexicon.
+    let mut stems: Vec<String> = Vec::new();
+    for &(_, a, b) in &cands {
+        for u in [a, b] {
+            if u != NO_UNIT && u != TARGET_UNIT {
+                stems.push(name(u).to_owned());
+            }
+        }
+    }
+    for e in &lexicon.entries {
+        for u in e.units() {
+            if let PhraseUnit::Stem(s) = u {
+                stems.push(s);
+            }
+        }
+    }
+    stems.sort();
+    stems.dedup();
+    let index = |u: u32| -> u32 {
+        if u == NO_UNIT || u == TARGET_UNIT {
+            u
+        } else {
+            stems
+                .binary_search_by(|s| s.as_str().cmp(name(u)))
+                .expect("stem in dictionary") as u32
+        }
+    };
+    let idf_of = |df: u32| (((1.0 + n) / (1.0 + df as f64)).ln() + 1.0) as f32;
+    let terms: Vec<(u32, u32)> = cands
+        .iter()
+        .map(|&(_, a, b)| (index(a), index(b)))
+        .collect();
+    let idf: Vec<f32> = cands.iter().map(|&(df, _, _)| idf_of(df)).collect();
+    let char_idf = match config.char_ngrams {
+        Some(_) if counts.char_df.is_empty() => vec![idf_of(0); 1 << config.char_buckets_log2],
+        Some(_) => counts.char_df.iter().map(|&df| idf_of(df)).collect(),
+        None => Vec::new(),
+    };
+    let n_dense = dense_names(&lexicon.categories(), target.is_some(), config.quote_block).len();
+    Ok(FeatureSpec {
+        config,
+        residue,
+        target,
+        lexicon,
+        stems,
+        terms,
+        idf,
+        char_idf,
+        dense_scale: vec![1.0; n_dense],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn target() -> TargetSpec {
+        TargetSpec {
+            name: "Mustafa Al-Kazemi".into(),
+            aliases: vec!["Kazemi".into(), "Kadhimi".into(), "al-Kadhimi".into()],
+            notes: None,
+        }
+    }
+
+    fn lexicon() -> Lexicon {
+        Lexicon::parse(
+            "criticism\tcondemned\t1\ncriticism\tfailed\t1\npro_iran_framing\tmartyrs\t1\nopposition_framing\toutlaw militias\t2\n",
+            Path::new("l.tsv"),
+        )
+        .unwrap()
+    }
+
+    const DOCS: [&str; 6] = [
+        "The factions condemned Al-Kazemi and praised the martyrs.",
+        "The factions condemned the militias, not Kadhimi.",
+        "Al -Kazemi condemned the outlaw militias once more.",
+        "Kazemi met officials in Baghdad about the budget.",
+        "Officials met about the budget; the militias waited.",
+        "\u{201C}He failed,\u{201D} they said of al-Kadhimi, who condemned the attack.",
+    ];
+
+    fn featurizer(cfg: FeatureConfig) -> Featurizer {
+        let analyzer = Analyzer::new(Residue::default(), Some(&target()), cfg.window).unwrap();
+        let counts = VocabCounts::count(&analyzer, &cfg, &DOCS);
+        let spec = build_spec(cfg, String::new(), Some(target()), lexicon(), &counts).unwrap();
+        Featurizer::from_spec(spec).unwrap()
+    }
+
+    fn names(f: &Featurizer, v: &SparseVec) -> Vec<String> {
+        v.indices.iter().map(|&j| f.feature_name(j)).collect()
+    }
+
+    #[test]
+    fn target_windows_separate_who_is_condemned() {
+        let cfg = FeatureConfig {
+            min_df: 1,
+            window: 1,
+            ..Default::default()
+        };
+        let f = featurizer(cfg);
+        let a = names(&f, &f.transform(DOCS[0]));
+        let b = names(&f, &f.transform(DOCS[1]));
+        assert!(a.contains(&"condemn <target>".to_owned()), "{a:?}");
+        assert!(a.contains(&"near:condemn".to_owned()), "{a:?}");
+        assert!(b.contains(&"condemn".to_owned()), "{b:?}");
+        assert!(!b.contains(&"near:condemn".to_owned()), "{b:?}");
+        assert!(!b.contains(&"condemn <target>".to_owned()), "{b:?}");
+    }
+
+    #[test]
+    fn idf_and_block_norms() {
+        let f = featurizer(FeatureConfig {
+            min_df: 1,
+            ..Default::default()
+        });
+        let spec = f.spec();
+        // "condemn" appears in 4 of 6 documents.
+        let t = spec
+            .terms
+            .iter()
+            .position(|&(a, b)| {
+                b == NO_UNIT && a != TARGET_UNIT && spec.stems[a as usize] == "condemn"
+            })
+            .unwrap();
+        let expect = ((1.0f64 + 6.0) / (1.0 + 4.0)).ln() + 1.0;
+        assert!((spec.idf[t] as f64 - expect).abs() < 1e-6);
+        let v = f.transform(DOCS[2]);
+        let lay = f.layout();
+        for (lo, hi) in [(lay.word, lay.window), (lay.window, lay.dense)] {
+            let norm: f32 = v
+                .iter()
+                .filter(|(j, _)| *j >= lo && *j < hi)
+                .map(|(_, x)| x * x)
+                .sum();
+            assert!((norm.sqrt() - 1.0).abs() < 1e-5, "block {lo}..{hi}: {norm}");
+        }
+        assert!(v.indices.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn lexicon_rates_and_target_stats() {
+        let f = featurizer(FeatureConfig {
+            min_df: 1,
+            window: 2,
+            ..Default::default()
+        });
+        let mut a = Analysis::default();
+        f.analyze(DOCS[2], &mut a);
+        let names = f.dense_names();
+        let get = |n: &str| a.dense[names.iter().position(|x| x == n).unwrap()];
+        // 7 units: <target> condemned the outlaw militias once more.
+        assert_eq!(a.units.len(), 7);
+        assert!((get("lex:opposition_framing") - 2000.0 / 7.0).abs() < 1e-3);
+        assert!((get("lex:criticism") - 1000.0 / 7.0).abs() < 1e-3);
+        // Window of 2 covers <target> condemned the: "outlaw militias" starts outside it.
+        assert_eq!(get("lex@target:opposition_framing"), 0.0);
+        assert!((get("lex@target:criticism") - 1000.0 / 3.0).abs() < 1e-3);
+        assert_eq!(get("target:mentions"), 1.0);
+        assert_eq!(get("target:absent"), 0.0);
+        f.analyze(DOCS[4], &mut a);
+        assert_eq!(
+            a.dense[names.iter().position(|x| x == "target:absent").unwrap()],
+            1.0
+        );
+    }
+
+    #[test]
+    fn quote_block_keeps_quoted_words_apart() {
+        let f = featurizer(FeatureConfig {
+            min_df: 1,
+            quote_block: true,
+            ..Default::default()
+        });
+        let n = names(&f, &f.transform(DOCS[5]));
+        assert!(n.contains(&"quote:fail".to_owned()), "{n:?}");
+        assert!(!n.contains(&"fail".to_owned()), "{n:?}");
+        assert!(n.contains(&"condemn".to_owned()), "{n:?}");
+    }
+
+    #[test]
+    fn char_ngrams_and_provenance() {
+        let f = featurizer(FeatureConfig {
+            min_df: 1,
+            char_ngrams: Some((3, 4)),
+            char_buckets_log2: 12,
+            ..Default::default()
+        });
+        let text = DOCS[0];
+        let mut a = Analysis::default();
+        let mut v = SparseVec::default();
+        f.analyze(text, &mut a);
+        f.vectorize(&mut a, &mut v);
+        let lay = f.layout().clone();
+        let chars: Vec<u32> = v
+            .indices
+            .iter()
+            .copied()
+            .filter(|&j| j >= lay.chars.unwrap() && j < lay.dense)
+            .collect();
+        assert!(!chars.is_empty());
+        let (spans, gram) = f.provenance(&a, chars[0], 3);
+        assert!(gram.is_some() && !spans.is_empty());
+        // Word provenance points at the original spelling.
+        let j = v
+            .indices
+            .iter()
+            .copied()
+            .find(|&j| f.feature_name(j) == "condemn <target>")
+            .unwrap();
+        let (spans, _) = f.provenance(&a, j, 3);
+        assert_eq!(&text[spans[0].clone()], "condemned Al-Kazemi");
+    }
+
+    #[test]
+    fn same_features_for_any_thread_count() {
+        let f = featurizer(FeatureConfig {
+            min_df: 1,
+            char_ngrams: Some((2, 4)),
+            char_buckets_log2: 12,
+            ..Default::default()
+        });
+        let texts: Vec<String> = (0..200)
+            .map(|i| format!("{} {}", DOCS[i % 6], DOCS[(i * 7) % 6]))
+            .collect();
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| f.transform_batch(&texts))
+        };
+        let one = run(1);
+        assert_eq!(one, run(2));
+        assert_eq!(one, run(4));
+        // Counting (vocabulary) too.
+        let cfg = FeatureConfig::default();
+        let analyzer = Analyzer::new(Residue::default(), Some(&target()), 8).unwrap();
+        let spec_for = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let counts = pool.install(|| VocabCounts::count(&analyzer, &cfg, &texts));
+            build_spec(
+                cfg.clone(),
+                String::new(),
+                Some(target()),
+                lexicon(),
+                &counts,
+            )
+            .unwrap()
+        };
+        assert_eq!(spec_for(1), spec_for(3));
+    }
+
+    #[test]
+    fn corrupt_specs_are_refused() {
+        let f = featurizer(FeatureConfig::default());
+        let mut s = f.spec().clone();
+        s.idf.pop();
+        assert!(Featurizer::from_spec(s).is_err());
+        let mut s = f.spec().clone();
+        s.terms[0].0 = s.stems.len() as u32 + 5;
+        assert!(Featurizer::from_spec(s).is_err());
+        let mut s = f.spec().clone();
+        s.dense_scale[0] = f32::NAN;
+        assert!(Featurizer::from_spec(s).is_err());
+    }
+}

@@ -1,0 +1,744 @@
+//! Input: documents from files, directories, standard input, CSV and JSON Lines; labelled rows
+//! for training and evaluation.
+//!
+//! Reading is lazy ([`Documents`] is an iterator), so a batch of any size streams. A bad item
+//! (unreadable file, binary junk, an empty text, a broken CSV row) becomes an [`ItemError`] that
+//! names the file and line, and the iterator goes on with the next item.
+//!
+//! Decoding policy for text files: a UTF-8 byte-order mark is dropped; UTF-16 (LE or BE) is
+//! recognised by its byte-order mark and decoded; a file with NUL bytes and no UTF-16 mark is
+//! binary and refused; other invalid UTF-8 is decoded lossily (U+FFFD) with a warning. Texts
+//! longer than `max_bytes` are cut at a character boundary with a warning.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// One document to classify.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Document {
+    /// File path, CSV / JSONL id, or `<file>:<line>`.
+    pub id: String,
+    /// The outlet, when the input says.
+    pub source: Option<String>,
+    pub text: String,
+    /// Non-fatal problems met while reading (lossy decoding, truncation).
+    pub warnings: Vec<String>,
+}
+
+/// A bad input item: where it is and what is wrong.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct ItemError {
+    pub location: String,
+    pub message: String,
+}
+
+impl ItemError {
+    fn new(location: impl Into<String>, message: impl Into<String>) -> Self {
+        ItemError {
+            location: location.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Where documents come from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A file, or a directory read recursively; `-` is standard input (one document).
+    Path(PathBuf),
+    /// A CSV file (`-` for standard input).
+    Csv(TableSpec),
+    /// A JSON Lines file (`-` for standard input).
+    Jsonl(TableSpec),
+}
+
+/// Columns (CSV) or fields (JSON Lines) of a table input.
+#[derive(Clone, Debug)]
+pub struct TableSpec {
+    pub path: PathBuf,
+    pub text: String,
+    pub id: Option<String>,
+    pub source: Option<String>,
+}
+
+/// Reading options.
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    /// Longest text kept, in bytes; longer texts are cut with a warning.
+    pub max_bytes: usize,
+    /// File extensions taken from directories (lowercase, no dot); empty takes every file.
+    pub extensions: Vec<String>,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            max_bytes: 16 << 20,
+            extensions: vec!["txt".into(), "text".into(), "md".into()],
+        }
+    }
+}
+
+/// Decode a text file's bytes by the policy in the module doc.
+/// Returns the text and a warning, or the reason it is refused.
+pub fn decode(bytes: &[u8]) -> std::result::Result<(String, Option<String>), String> {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return decode_utf8(rest);
+    }
+    let utf16 = |rest: &[u8], le: bool| {
+        if rest.len() % 2 != 0 {
+            return Err("UTF-16 text with an odd number of bytes".to_owned());
+        }
+        let units = rest.chunks_exact(2).map(|c| {
+            if le {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            }
+        });
+        let mut lossy = false;
+        let s: String = char::decode_utf16(units)
+            .map(|r| {
+                r.unwrap_or_else(|_| {
+                    lossy = true;
+                    char::REPLACEMENT_CHARACTER
+                })
+            })
+            .collect();
+        Ok((
+            s,
+            lossy.then(|| "invalid UTF-16 sequences replaced with U+FFFD".to_owned()),
+        ))
+    };
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return utf16(rest, true);
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        return utf16(rest, false);
+    }
+    decode_utf8(bytes)
+}
+
+fn decode_utf8(bytes: &[u8]) -> std::result::Result<(String, Option<String>), String> {
+    if bytes.contains(&0) {
+        return Err("binary file (contains NUL bytes); not text".to_owned());
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok((s.to_owned(), None)),
+        Err(e) => {
+            let s = String::from_utf8_lossy(bytes).into_owned();
+            Ok((
+                s,
+                Some(format!(
+                    "not valid UTF-8 (first bad byte at offset {}); decoded with U+FFFD replacements",
+                    e.valid_up_to()
+                )),
+            ))
+        }
+    }
+}
+
+/// Cut `text` to at most `max` bytes at a character boundary; returns a warning if it cut.
+pub fn truncate(text: &mut String, max: usize) -> Option<String> {
+    if text.len() <= max {
+        return None;
+    }
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let was = text.len();
+    text.truncate(cut);
+    Some(format!(
+        "text of {was} bytes cut to {cut} bytes (--max-bytes)"
+    ))
+}
+
+fn finish(mut doc: Document, max: usize) -> std::result::Result<Document, ItemError> {
+    if doc.text.trim().is_empty() {
+        return Err(ItemError::new(doc.id, "empty document (no text)"));
+    }
+    if let Some(w) = truncate(&mut doc.text, max) {
+        doc.warnings.push(w);
+    }
+    Ok(doc)
+}
+
+/// Read one text file (or standard input for `-`) as a document.
+pub fn read_text_file(path: &Path, opts: &ReadOptions) -> std::result::Result<Document, ItemError> {
+    let id = path.display().to_string();
+    let mut bytes = Vec::new();
+    let limit = opts.max_bytes as u64 * 4 + 4;
+    let res = if path.as_os_str() == "-" {
+        std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
+    } else {
+        File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes))
+    };
+    res.map_err(|e| ItemError::new(&id, e.to_string()))?;
+    let (text, warning) = decode(&bytes).map_err(|m| ItemError::new(&id, m))?;
+    let id = if path.as_os_str() == "-" {
+        "<stdin>".to_owned()
+    } else {
+        id
+    };
+    finish(
+        Document {
+            id,
+            source: None,
+            text,
+            warnings: warning.into_iter().collect(),
+        },
+        opts.max_bytes,
+    )
+}
+
+/// A lazy stream of documents from many sources, in order.
+pub struct Documents {
+    sources: VecDeque<Source>,
+    current: Option<Box<dyn Iterator<Item = std::result::Result<Document, ItemError>>>>,
+    opts: ReadOptions,
+}
+
+impl Documents {
+    /// Documents from `sources`, read lazily.
+    pub fn new(sources: Vec<Source>, opts: ReadOptions) -> Self {
+        Documents {
+            sources: sources.into(),
+            current: None,
+            opts,
+        }
+    }
+
+    fn open(
+        &self,
+        src: Source,
+    ) -> Box<dyn Iterator<Item = std::result::Result<Document, ItemError>>> {
+        let opts = self.opts.clone();
+        match src {
+            Source::Path(p) if p.as_os_str() != "-" && p.is_dir() => {
+                let exts = opts.extensions.clone();
+                let walk = walkdir::WalkDir::new(&p)
+                    .follow_links(true)
+                    .sort_by_file_name()
+                    .into_iter()
+                    .filter_map(move |e| match e {
+                        Err(e) => {
+                            let loc = e
+                                .path()
+                                .map(|p| p.display().to_string())
+                                .unwrap_or_else(|| p.display().to_string());
+                            let msg = match e.loop_ancestor() {
+                                Some(a) => format!("symbolic link loop back to {}", a.display()),
+                                None => e
+                                    .io_error()
+                                    .map(|x| x.to_string())
+                                    .unwrap_or_else(|| e.to_string()),
+                            };
+                            Some(Err(ItemError::new(loc, msg)))
+                        }
+                        Ok(e) if e.file_type().is_dir() => None,
+                        Ok(e) => {
+                            let name = e.file_name().to_string_lossy();
+                            if name.starts_with('.') {
+                                return None;
+                            }
+                            let ext = e
+                                .path()
+                                .extension()
+                                .map(|x| x.to_string_lossy().to_lowercase());
+                            let wanted = exts.is_empty() || ext.is_some_and(|x| exts.contains(&x));
+                            wanted.then(|| read_text_file(e.path(), &opts))
+                        }
+                    });
+                Box::new(walk)
+            }
+            Source::Path(p) => Box::new(std::iter::once(if p.as_os_str() != "-" && !p.exists() {
+                let msg = if p.symlink_metadata().is_ok() {
+                    "dangling symbolic link"
+                } else {
+                    "no such file or directory"
+                };
+                Err(ItemError::new(p.display().to_string(), msg))
+            } else {
+                read_text_file(&p, &opts)
+            })),
+            Source::Csv(spec) => match CsvDocs::open(spec, opts) {
+                Ok(it) => Box::new(it),
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            },
+            Source::Jsonl(spec) => match JsonlDocs::open(spec, opts) {
+                Ok(it) => Box::new(it),
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            },
+        }
+    }
+}
+
+impl Iterator for Documents {
+    type Item = std::result::Result<Document, ItemError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(it) = &mut self.current {
+                if let Some(x) = it.next() {
+                    return Some(x);
+                }
+                self.current = None;
+            }
+            let src = self.sources.pop_front()?;
+            self.current = Some(self.open(src));
+        }
+    }
+}
+
+fn open_reader(path: &Path) -> std::result::Result<Box<dyn Read>, ItemError> {
+    if path.as_os_str() == "-" {
+        Ok(Box::new(std::io::stdin()))
+    } else {
+        File::open(path)
+            .map(|f| Box::new(f) as Box<dyn Read>)
+            .map_err(|e| ItemError::new(path.display().to_string(), e.to_string()))
+    }
+}
+
+/// Find a named column; the error lists the columns there are.
+fn column(headers: &csv::StringRecord, name: &str) -> std::result::Result<usize, String> {
+    headers.iter().position(|h| h == name).ok_or_else(|| {
+        let have: Vec<&str> = headers.iter().collect();
+        format!(
+            "no column `{name}`; the columns are: {}",
+            if have.is_empty() {
+                "(none)".to_owned()
+            } else {
+                have.join(", ")
+            }
+        )
+    })
+}
+
+fn csv_reader(r: Box<dyn Read>) -> csv::Reader<Box<dyn Read>> {
+    csv::ReaderBuilder::new().flexible(false).from_reader(r)
+}
+
+struct CsvDocs {
+    path: PathBuf,
+    rdr: csv::Reader<Box<dyn Read>>,
+    cols: (usize, Option<usize>, Option<usize>),
+    record: csv::StringRecord,
+    opts: ReadOptions,
+    done: bool,
+}
+
+impl CsvDocs {
+    fn open(spec: TableSpec, opts: ReadOptions) -> std::result::Result<Self, ItemError> {
+        let loc = spec.path.display().to_string();
+        let mut rdr = csv_reader(open_reader(&spec.path)?);
+        let headers = rdr
+            .headers()
+            .map_err(|e| ItemError::new(&loc, format!("cannot read the CSV header: {e}")))?
+            .clone();
+        let col = |n: &str| column(&headers, n).map_err(|m| ItemError::new(&loc, m));
+        let text = col(&spec.text)?;
+        let id = spec.id.as_deref().map(col).transpose()?;
+        let source = spec.source.as_deref().map(col).transpose()?;
+        Ok(CsvDocs {
+            path: spec.path,
+            rdr,
+            cols: (text, id, source),
+            record: csv::StringRecord::new(),
+            opts,
+            done: false,
+        })
+    }
+}
+
+impl Iterator for CsvDocs {
+    type Item = std::result::Result<Document, ItemError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let path = self.path.display();
+        match self.rdr.read_record(&mut self.record) {
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Ok(true) => {
+                let line = self.record.position().map_or(0, |p| p.line());
+                let loc = format!("{path}:{line}");
+                let (t, i, s) = self.cols;
+                let get = |k: usize| self.record.get(k).unwrap_or("").to_owned();
+                let id = i
+                    .map(get)
+                    .filter(|x| !x.is_empty())
+                    .unwrap_or_else(|| loc.clone());
+                Some(
+                    finish(
+                        Document {
+                            id,
+                            source: s.map(get).filter(|x| !x.is_empty()),
+                            text: get(t),
+                            warnings: Vec::new(),
+                        },
+                        self.opts.max_bytes,
+                    )
+                    .map_err(|e| ItemError::new(&loc, e.message)),
+                )
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                let fatal = !matches!(
+                    e.kind(),
+                    csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }
+                );
+                if fatal {
+                    self.done = true;
+                }
+                Some(Err(ItemError::new(
+                    format!("{path}:{line}"),
+                    csv_message(&e),
+                )))
+            }
+        }
+    }
+}
+
+fn csv_message(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("row has {len} fields, the header has {expected_len}")
+        }
+        csv::ErrorKind::Utf8 { .. } => "row is not valid UTF-8".to_owned(),
+        csv::ErrorKind::Io(io) => format!("read error: {io}"),
+        _ => e.to_string(),
+    }
+}
+
+struct JsonlDocs {
+    path: PathBuf,
+    lines: std::io::Split<BufReader<Box<dyn Read>>>,
+    spec: TableSpec,
+    line: u64,
+    opts: ReadOptions,
+}
+
+impl JsonlDocs {
+    fn open(spec: TableSpec, opts: ReadOptions) -> std::result::Result<Self, ItemError> {
+        let r = open_reader(&spec.path)?;
+        Ok(JsonlDocs {
+            path: spec.path.clone(),
+            lines: BufReader::new(r).split(b'\n'),
+            spec,
+            line: 0,
+            opts,
+        })
+    }
+}
+
+impl Iterator for JsonlDocs {
+    type Item = std::result::Result<Document, ItemError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let raw = match self.lines.next()? {
+                Ok(r) => r,
+                Err(e) => {
+                    self.line += 1;
+                    let loc = format!("{}:{}", self.path.display(), self.line);
+                    return Some(Err(ItemError::new(loc, format!("read error: {e}"))));
+                }
+            };
+            self.line += 1;
+            let loc = format!("{}:{}", self.path.display(), self.line);
+            let Ok(s) = std::str::from_utf8(&raw) else {
+                return Some(Err(ItemError::new(loc, "line is not valid UTF-8")));
+            };
+            let s = s.trim();
+            if s.is_empty() {
+                continue;
+            }
+            let v: serde_json::Value = match serde_json::from_str(s) {
+                Ok(v) => v,
+                Err(e) => return Some(Err(ItemError::new(loc, format!("malformed JSON: {e}")))),
+            };
+            let field = |name: &str| -> Option<String> {
+                match v.get(name)? {
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    serde_json::Value::Null => None,
+                    other => Some(other.to_string()),
+                }
+            };
+            let Some(text) = v
+                .get(&self.spec.text)
+                .and_then(|t| t.as_str())
+                .map(str::to_owned)
+            else {
+                let why = if v.get(&self.spec.text).is_some() {
+                    "is not a string"
+                } else {
+                    "is missing"
+                };
+                return Some(Err(ItemError::new(
+                    loc,
+                    format!("field `{}` {why}", self.spec.text),
+                )));
+            };
+            let id = self
+                .spec
+                .id
+                .as_deref()
+                .and_then(field)
+                .unwrap_or_else(|| loc.clone());
+            let source = self.spec.source.as_deref().and_then(field);
+            return Some(
+                finish(
+                    Document {
+                        id,
+                        source,
+                        text,
+                        warnings: Vec::new(),
+                    },
+                    self.opts.max_bytes,
+                )
+                .map_err(|e| ItemError::new(&loc, e.message)),
+            );
+        }
+    }
+}
+
+/// A labelled row for training or evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelledRow {
+    /// Line of the row in its file.
+    pub line: u64,
+    pub id: Option<String>,
+    pub text: String,
+    /// One label per requested head, in order.
+    pub labels: Vec<String>,
+}
+
+/// Labelled rows read from a CSV, and the rows refused.
+#[derive(Clone, Debug, Default)]
+pub struct LabelledSet {
+    pub rows: Vec<LabelledRow>,
+    pub errors: Vec<ItemError>,
+}
+
+impl LabelledSet {
+    /// Read `path` (CSV with a header): text from `text_col`, one label per entry of
+    /// `label_cols`. A row with a missing text or label, or a label outside `allowed` (when
+    /// given for that column), is refused with its line number. A missing column is an error
+    /// for the whole file.
+    pub fn read_csv(
+        path: &Path,
+        text_col: &str,
+        id_col: Option<&str>,
+        label_cols: &[String],
+        allowed: &[Option<Vec<String>>],
+        max_bytes: usize,
+    ) -> Result<LabelledSet> {
+        let r = open_reader(path).map_err(|e| Error::Invalid(e.to_string()))?;
+        let mut rdr = csv_reader(r);
+        let headers = rdr
+            .headers()
+            .map_err(|e| Error::parse(path, 1, format!("cannot read the CSV header: {e}")))?
+            .clone();
+        let col = |n: &str| {
+            column(&headers, n).map_err(|m| Error::Invalid(format!("{}: {m}", path.display())))
+        };
+        let text = col(text_col)?;
+        let id = id_col.map(col).transpose()?;
+        let labels: Vec<usize> = label_cols.iter().map(|c| col(c)).collect::<Result<_>>()?;
+        let mut set = LabelledSet::default();
+        let mut rec = csv::StringRecord::new();
+        loop {
+            match rdr.read_record(&mut rec) {
+                Ok(false) => break,
+                Ok(true) => {
+                    let line = rec.position().map_or(0, |p| p.line());
+                    let loc = format!("{}:{line}", path.display());
+                    let mut text = rec.get(text).unwrap_or("").to_owned();
+                    if text.trim().is_empty() {
+                        set.errors
+                            .push(ItemError::new(loc, format!("empty `{text_col}`")));
+                        continue;
+                    }
+                    truncate(&mut text, max_bytes);
+                    let mut row_labels = Vec::with_capacity(labels.len());
+                    let mut bad = None;
+                    for (h, &c) in labels.iter().enumerate() {
+                        let v = rec.get(c).unwrap_or("").trim();
+                        if v.is_empty() {
+                            bad = Some(format!("missing label in column `{}`", label_cols[h]));
+                            break;
+                        }
+                        if let Some(Some(ok)) = allowed.get(h)
+                            && !ok.iter().any(|a| a == v)
+                        {
+                            bad = Some(format!(
+                                "label `{v}` in column `{}` is not one of: {}",
+                                label_cols[h],
+                                ok.join(", ")
+                            ));
+                            break;
+                        }
+                        row_labels.push(v.to_owned());
+                    }
+                    if let Some(m) = bad {
+                        set.errors.push(ItemError::new(loc, m));
+                        continue;
+                    }
+                    set.rows.push(LabelledRow {
+                        line,
+                        id: id.and_then(|k| rec.get(k)).map(str::to_owned),
+                        text,
+                        labels: row_labels,
+                    });
+                }
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    let fatal = !matches!(
+                        e.kind(),
+                        csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }
+                    );
+                    set.errors.push(ItemError::new(
+                        format!("{}:{line}", path.display()),
+                        csv_message(&e),
+                    ));
+                    if fatal {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(set)
+    }
+
+    /// SHA-256 (hex) of the rows: text and labels, in order.
+    pub fn sha256(&self) -> String {
+        let mut h = Sha256::new();
+        for r in &self.rows {
+            h.update(r.text.as_bytes());
+            for l in &r.labels {
+                h.update([0u8]);
+                h.update(l.as_bytes());
+            }
+            h.update([b'\n']);
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_policy() {
+        assert_eq!(decode(b"plain").unwrap(), ("plain".to_owned(), None));
+        assert_eq!(decode(b"\xEF\xBB\xBFbom").unwrap().0, "bom");
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("Kad\u{e9}".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(decode(&le).unwrap().0, "Kad\u{e9}");
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain("hi".encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(decode(&be).unwrap().0, "hi");
+        assert!(decode(b"ab\x00cd").unwrap_err().contains("binary"));
+        let (s, w) = decode(b"caf\xE9 ok").unwrap();
+        assert_eq!(s, "caf\u{FFFD} ok");
+        assert!(w.unwrap().contains("offset 3"));
+    }
+
+    #[test]
+    fn truncation_keeps_char_boundaries() {
+        let mut s = "ab\u{e9}cd".to_owned();
+        assert!(truncate(&mut s, 3).is_some());
+        assert_eq!(s, "ab");
+        assert!(truncate(&mut s, 10).is_none());
+    }
+
+    #[test]
+    fn labelled_csv_reports_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.csv");
+        std::fs::write(
+            &p,
+            "id,text,stance\n1,good text,pro\n2,,anti\n3,\"multi\nline\",\n4,x,maybe\n5,y,anti,extra\n6,fine,anti\n",
+        )
+        .unwrap();
+        let allowed = vec![Some(vec!["anti".to_owned(), "pro".to_owned()])];
+        let set = LabelledSet::read_csv(&p, "text", Some("id"), &["stance".into()], &allowed, 1000)
+            .unwrap();
+        assert_eq!(set.rows.len(), 2);
+        assert_eq!(set.rows[1].line, 8);
+        let errs: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errs.len(), 4, "{errs:?}");
+        assert!(errs[0].ends_with("d.csv:3: empty `text`"), "{errs:?}");
+        assert!(errs[1].contains("d.csv:4: missing label"), "{errs:?}");
+        assert!(errs[2].contains("d.csv:6: label `maybe`"), "{errs:?}");
+        assert!(errs[3].contains("d.csv:7: row has 4 fields"), "{errs:?}");
+        let e = LabelledSet::read_csv(&p, "body", None, &["stance".into()], &[], 1000).unwrap_err();
+        assert!(
+            e.to_string().contains("the columns are: id, text, stance"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn documents_stream_with_errors_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "first").unwrap();
+        std::fs::write(dir.path().join("b.txt"), "").unwrap();
+        std::fs::write(dir.path().join("c.txt"), "third").unwrap();
+        std::fs::write(dir.path().join("skip.bin"), "x").unwrap();
+        let jl = dir.path().join("d.jsonl");
+        std::fs::write(&jl, "{\"text\":\"j1\",\"id\":7}\nnot json\n{\"body\":1}\n\n{\"text\":\"j2\",\"source\":\"S\"}\n").unwrap();
+        let docs: Vec<_> = Documents::new(
+            vec![
+                Source::Path(dir.path().to_owned()),
+                Source::Path(dir.path().join("missing.txt")),
+                Source::Jsonl(TableSpec {
+                    path: jl.clone(),
+                    text: "text".into(),
+                    id: Some("id".into()),
+                    source: Some("source".into()),
+                }),
+            ],
+            ReadOptions::default(),
+        )
+        .collect();
+        let summary: Vec<String> = docs
+            .iter()
+            .map(|d| match d {
+                Ok(d) => format!("ok {} {:?}", d.text, d.source),
+                Err(e) => format!("err {}", e.message),
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                "ok first None",
+                "err empty document (no text)",
+                "ok third None",
+                "err no such file or directory",
+                "ok j1 None",
+                "err malformed JSON: expected ident at line 1 column 2",
+                "err field `text` is missing",
+                "ok j2 Some(\"S\")"
+            ]
+        );
+        assert_eq!(docs[4].as_ref().unwrap().id, "7");
+    }
+}

@@ -1,0 +1,690 @@
+//! Multinomial logistic regression with L2 on sparse features, trained by L-BFGS.
+//!
+//! The objective is linfa-logistic's, on a sparse matrix and with sample weights:
+//!
+//! ```text
+//! f(W, b) = ( sum_i w_i * CE(softmax(W x_i + b), y_i)  +  (alpha / 2) ||W||^2 ) / sum_i w_i
+//! ```
+//!
+//! with `alpha = 1 / C` (scikit-learn's convention; the intercept is not penalised). Dividing by
+//! the total weight does not move the minimum and makes the gradient tolerance independent of
+//! the data size. argmin's L-BFGS with a More-Thuente line search (what linfa-logistic uses
+//! inside) minimises it; the cost and gradient come from one pass, parallel over rows for the
+//! scores and over columns (a transposed copy of the matrix) for the gradient, so every sum is
+//! taken in a fixed order and the fit is identical for any number of threads.
+//!
+//! [`LogisticRegression`] (the parameters) implements linfa's `Fit` on a `Dataset` of a
+//! [`CsrMatrix`] with class-index targets and sample weights; [`FittedLogistic`] implements
+//! `PredictInplace`. linfa-logistic stays the reference: a test fits the same dense problem with
+//! both and requires the coefficients and probabilities to agree.
+
+use std::sync::Mutex;
+
+use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason, TerminationStatus};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+use linfa::dataset::DatasetBase;
+use linfa::traits::{Fit, PredictInplace};
+use ndarray::{Array1, Array2};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::sparse::CsrMatrix;
+
+/// How training rows are weighted by class.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClassWeight {
+    /// Every row weighs its sample weight.
+    #[default]
+    Uniform,
+    /// Rows of class k weigh n / (n_classes * n_k), as scikit-learn's `class_weight="balanced"`.
+    Balanced,
+}
+
+/// Parameters of the fit (a consuming builder; defaults in [`Default`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogisticRegression {
+    /// Inverse regularisation strength. Default 10.0.
+    pub c: f64,
+    /// Most L-BFGS iterations. Default 500.
+    pub max_iter: u64,
+    /// Stop when the gradient's L2 norm falls below this. Default 1e-5.
+    pub tol: f64,
+    /// Class weighting. Default uniform.
+    pub class_weight: ClassWeight,
+    /// L-BFGS history length. Default 10.
+    pub memory: usize,
+}
+
+impl Default for LogisticRegression {
+    fn default() -> Self {
+        LogisticRegression {
+            c: 10.0,
+            max_iter: 500,
+            tol: 1e-5,
+            class_weight: ClassWeight::Uniform,
+            memory: 10,
+        }
+    }
+}
+
+impl LogisticRegression {
+    /// Set C (default 10.0).
+    pub fn c(mut self, c: f64) -> Self {
+        self.c = c;
+        self
+    }
+    /// Set the iteration limit (default 500).
+    pub fn max_iter(mut self, n: u64) -> Self {
+        self.max_iter = n;
+        self
+    }
+    /// Set the gradient tolerance (default 1e-5).
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+    /// Set the class weighting (default uniform).
+    pub fn class_weight(mut self, w: ClassWeight) -> Self {
+        self.class_weight = w;
+        self
+    }
+
+    fn check(&self) -> Result<()> {
+        if !(self.c.is_finite() && self.c > 0.0) {
+            return Err(Error::Invalid(format!(
+                "C must be a positive number, not {}",
+                self.c
+            )));
+        }
+        if !(self.tol.is_finite() && self.tol > 0.0) {
+            return Err(Error::Invalid(format!(
+                "tolerance must be positive, not {}",
+                self.tol
+            )));
+        }
+        if self.max_iter == 0 || self.memory == 0 {
+            return Err(Error::Invalid(
+                "max_iter and memory must be positive".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How a fit ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Convergence {
+    /// L-BFGS iterations run.
+    pub iterations: u64,
+    /// Cost and gradient evaluations.
+    pub evaluations: u64,
+    /// Final objective value.
+    pub loss: f64,
+    /// L2 norm of the gradient at the returned weights.
+    pub grad_norm: f64,
+    /// Whether a stopping criterion (gradient or cost change) was met.
+    pub converged: bool,
+    /// argmin's termination reason, in words.
+    pub reason: String,
+}
+
+/// A fitted model: `coef` is `n_features x n_classes`, row-major.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FittedLogistic {
+    pub n_features: usize,
+    pub n_classes: usize,
+    pub coef: Vec<f32>,
+    pub intercept: Vec<f32>,
+    pub convergence: Convergence,
+}
+
+/// The objective over one dataset. Cost and gradient share one pass, cached per parameter vector.
+struct Objective<'a> {
+    x: &'a CsrMatrix,
+    xt: CsrMatrix,
+    y: &'a [usize],
+    w: Vec<f64>,
+    k: usize,
+    alpha: f64,
+    total_w: f64,
+    cache: Mutex<Cache>,
+}
+
+#[derive(Default)]
+struct Cache {
+    param: Option<Array1<f64>>,
+    cost: f64,
+    grad: Option<Array1<f64>>,
+    evaluations: u64,
+    /// The best point seen (cost, parameters), kept in case the line search gives up.
+    best: Option<(f64, Array1<f64>)>,
+}
+
+/// Rows per parallel job in the score pass; fixed so work splits the same for any thread count.
+const ROW_CHUNK: usize = 256;
+/// Columns per parallel job in the gradient pass.
+const COL_CHUNK: usize = 1024;
+
+impl Objective<'_> {
+    fn eval(&self, p: &Array1<f64>) -> (f64, Array1<f64>) {
+        {
+            let c = self.cache.lock().expect("objective cache");
+            if c.param.as_ref() == Some(p) {
+                return (c.cost, c.grad.clone().expect("cached gradient"));
+            }
+        }
+        let (cost, grad) = self.compute(p.as_slice().expect("contiguous parameters"));
+        let grad = Array1::from(grad);
+        let mut c = self.cache.lock().expect("objective cache");
+        c.evaluations += 1;
+        if c.best.as_ref().is_none_or(|b| cost < b.0) {
+            c.best = Some((cost, p.clone()));
+        }
+        c.param = Some(p.clone());
+        c.cost = cost;
+        c.grad = Some(grad.clone());
+        (cost, grad)
+    }
+
+    fn compute(&self, p: &[f64]) -> (f64, Vec<f64>) {
+        let (n, d, k) = (self.x.nrows(), self.x.ncols(), self.k);
+        let (coef, bias) = p.split_at(d * k);
+        let mut resid = vec![0f64; n * k];
+        let mut row_loss = vec![0f64; n];
+        resid
+            .par_chunks_mut(ROW_CHUNK * k)
+            .zip(row_loss.par_chunks_mut(ROW_CHUNK))
+            .enumerate()
+            .for_each(|(chunk, (r, l))| {
+                let mut z = vec![0f64; k];
+                for (o, loss) in l.iter_mut().enumerate() {
+                    let i = chunk * ROW_CHUNK + o;
+                    z.copy_from_slice(bias);
+                    let (cols, vals) = self.x.row(i);
+                    for (&j, &v) in cols.iter().zip(vals) {
+                        let wj = &coef[j as usize * k..j as usize * k + k];
+                        for c in 0..k {
+                            z[c] += v as f64 * wj[c];
+                        }
+                    }
+                    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let s: f64 = z.iter().map(|&v| (v - m).exp()).sum();
+                    let lse = m + s.ln();
+                    let wi = self.w[i];
+                    *loss = wi * (lse - z[self.y[i]]);
+                    let ri = &mut r[o * k..o * k + k];
+                    for c in 0..k {
+                        ri[c] = wi * (z[c] - lse).exp();
+                    }
+                    ri[self.y[i]] -= wi;
+                }
+            });
+        let data_loss: f64 = row_loss.iter().sum();
+        let mut grad = vec![0f64; d * k + k];
+        let (gw, gb) = grad.split_at_mut(d * k);
+        gw.par_chunks_mut(COL_CHUNK * k)
+            .enumerate()
+            .for_each(|(chunk, g)| {
+                for (o, gj) in g.chunks_mut(k).enumerate() {
+                    let j = chunk * COL_CHUNK + o;
+                    let (rows, vals) = self.xt.row(j);
+                    for (&i, &v) in rows.iter().zip(vals) {
+                        let ri = &resid[i as usize * k..i as usize * k + k];
+                        for c in 0..k {
+                            gj[c] += v as f64 * ri[c];
+                        }
+                    }
+                    let wj = &coef[j * k..j * k + k];
+                    for c in 0..k {
+                        gj[c] += self.alpha * wj[c];
+                    }
+                }
+            });
+        for i in 0..n {
+            for c in 0..k {
+                gb[c] += resid[i * k + c];
+            }
+        }
+        let reg: f64 = coef.iter().map(|v| v * v).sum::<f64>() * 0.5 * self.alpha;
+        let inv = 1.0 / self.total_w;
+        for g in grad.iter_mut() {
+            *g *= inv;
+        }
+        ((data_loss + reg) * inv, grad)
+    }
+}
+
+/// argmin sees the objective through a reference, so the caller keeps the cache afterwards.
+struct Problem<'o, 'a>(&'o Objective<'a>);
+
+impl CostFunction for Problem<'_, '_> {
+    type Param = Array1<f64>;
+    type Output = f64;
+    fn cost(&self, p: &Self::Param) -> std::result::Result<f64, argmin::core::Error> {
+        Ok(self.0.eval(p).0)
+    }
+}
+
+impl Gradient for Problem<'_, '_> {
+    type Param = Array1<f64>;
+    type Gradient = Array1<f64>;
+    fn gradient(&self, p: &Self::Param) -> std::result::Result<Array1<f64>, argmin::core::Error> {
+        Ok(self.0.eval(p).1)
+    }
+}
+
+/// Per-row weights: `sample` times the class weight.
+fn row_weights(y: &[usize], k: usize, sample: &[f32], mode: ClassWeight) -> Vec<f64> {
+    let n = y.len();
+    let mut count = vec![0usize; k];
+    for &c in y {
+        count[c] += 1;
+    }
+    y.iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let s = sample.get(i).copied().unwrap_or(1.0) as f64;
+            match mode {
+                ClassWeight::Uniform => s,
+                ClassWeight::Balanced => s * n as f64 / (k as f64 * count[c] as f64),
+            }
+        })
+        .collect()
+}
+
+impl LogisticRegression {
+    /// Fit on `x` with class indices `y` in `0..n_classes` and optional per-row `sample_weight`.
+    pub fn fit_sparse(
+        &self,
+        x: &CsrMatrix,
+        y: &[usize],
+        n_classes: usize,
+        sample_weight: &[f32],
+    ) -> Result<FittedLogistic> {
+        self.check()?;
+        if x.nrows() != y.len() {
+            return Err(Error::Invalid(format!(
+                "{} rows but {} labels",
+                x.nrows(),
+                y.len()
+            )));
+        }
+        if !sample_weight.is_empty() && sample_weight.len() != y.len() {
+            return Err(Error::Invalid(
+                "sample weights do not match the rows".into(),
+            ));
+        }
+        if sample_weight.iter().any(|w| !(w.is_finite() && *w >= 0.0)) {
+            return Err(Error::Invalid(
+                "sample weights must be finite and >= 0".into(),
+            ));
+        }
+        if n_classes < 2 {
+            return Err(Error::Invalid(format!(
+                "need at least 2 classes, found {n_classes}"
+            )));
+        }
+        if let Some(&bad) = y.iter().find(|&&c| c >= n_classes) {
+            return Err(Error::Invalid(format!("class index {bad} out of range")));
+        }
+        let w = row_weights(y, n_classes, sample_weight, self.class_weight);
+        let total_w: f64 = w.iter().sum();
+        if total_w <= 0.0 {
+            return Err(Error::Invalid("total sample weight is zero".into()));
+        }
+        let (d, k) = (x.ncols(), n_classes);
+        let obj = Objective {
+            x,
+            xt: x.transpose(),
+            y,
+            w,
+            k,
+            alpha: 1.0 / self.c,
+            total_w,
+            cache: Mutex::new(Cache::default()),
+        };
+        let init = Array1::<f64>::zeros(d * k + k);
+        let solver = LBFGS::new(MoreThuenteLineSearch::new(), self.memory)
+            .with_tolerance_grad(self.tol)
+            .and_then(|s| s.with_tolerance_cost(1e-12))
+            .map_err(|e| Error::Invalid(format!("L-BFGS setup: {e}")))?;
+        let run = Executor::new(Problem(&obj), solver)
+            .configure(|s| s.param(init).max_iters(self.max_iter))
+            .run();
+        let (param, iterations, reason, converged) = match run {
+            Ok(mut res) => {
+                let state = &mut res.state;
+                let iters = state.get_iter();
+                let status = state.get_termination_status().clone();
+                let param = state.take_best_param().or_else(|| state.take_param());
+                let (reason, converged) = match status {
+                    TerminationStatus::Terminated(r) => {
+                        let ok = matches!(
+                            r,
+                            TerminationReason::SolverConverged
+                                | TerminationReason::TargetCostReached
+                        );
+                        (r.text().to_owned(), ok)
+                    }
+                    TerminationStatus::NotTerminated => ("not terminated".to_owned(), false),
+                };
+                (param, iters, reason, converged)
+            }
+            // The line search can fail near the optimum (no further decrease is representable):
+            // keep the best point seen and say so.
+            Err(e) => (None, 0, format!("stopped early: {e}"), false),
+        };
+        let cache = std::mem::take(&mut *obj.cache.lock().expect("objective cache"));
+        let param = param
+            .or(cache.best.map(|b| b.1))
+            .ok_or_else(|| Error::Invalid("the optimiser evaluated nothing".into()))?;
+        // Loss and gradient norm at the returned point: one more pass, exact whatever the path.
+        let (loss, grad) = obj.compute(param.as_slice().expect("contiguous parameters"));
+        let grad_norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
+        if !param.iter().all(|v| v.is_finite()) {
+            return Err(Error::Invalid(
+                "training diverged: non-finite weights (try a smaller C)".into(),
+            ));
+        }
+        let converged = converged || grad_norm < self.tol;
+        let coef = param.iter().take(d * k).map(|&v| v as f32).collect();
+        let intercept = param.iter().skip(d * k).map(|&v| v as f32).collect();
+        Ok(FittedLogistic {
+            n_features: d,
+            n_classes: k,
+            coef,
+            intercept,
+            convergence: Convergence {
+                iterations,
+                evaluations: cache.evaluations + 1,
+                loss,
+                grad_norm,
+                converged,
+                reason,
+            },
+        })
+    }
+}
+
+impl FittedLogistic {
+    /// Class scores (logits) of one sparse row.
+    pub fn logits(&self, indices: &[u32], values: &[f32], out: &mut [f32]) {
+        let k = self.n_classes;
+        out.copy_from_slice(&self.intercept);
+        for (&j, &v) in indices.iter().zip(values) {
+            let j = j as usize;
+            if j >= self.n_features {
+                continue;
+            }
+            let w = &self.coef[j * k..j * k + k];
+            for c in 0..k {
+                out[c] += v * w[c];
+            }
+        }
+    }
+
+    /// Class probabilities of one sparse row.
+    pub fn proba(&self, indices: &[u32], values: &[f32]) -> Vec<f32> {
+        let mut z = vec![0f32; self.n_classes];
+        self.logits(indices, values, &mut z);
+        softmax(&mut z);
+        z
+    }
+
+    /// Class probabilities of every row, `n x n_classes`.
+    pub fn predict_proba(&self, x: &CsrMatrix) -> Array2<f32> {
+        let rows: Vec<Vec<f32>> = (0..x.nrows())
+            .into_par_iter()
+            .map(|i| {
+                let (c, v) = x.row(i);
+                self.proba(c, v)
+            })
+            .collect();
+        let mut out = Array2::zeros((x.nrows(), self.n_classes));
+        for (i, r) in rows.into_iter().enumerate() {
+            for (c, p) in r.into_iter().enumerate() {
+                out[(i, c)] = p;
+            }
+        }
+        out
+    }
+
+    /// The weight of feature `j` for class `c`.
+    pub fn weight(&self, j: usize, c: usize) -> f32 {
+        self.coef[j * self.n_classes + c]
+    }
+}
+
+/// In-place softmax.
+pub fn softmax(z: &mut [f32]) {
+    let m = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut s = 0.0;
+    for v in z.iter_mut() {
+        *v = (*v - m).exp();
+        s += *v;
+    }
+    for v in z.iter_mut() {
+        *v /= s;
+    }
+}
+
+/// Index of the largest value (the first one on ties).
+pub fn argmax(v: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+impl<'a> Fit<&'a CsrMatrix, Array1<usize>, Error> for LogisticRegression {
+    type Object = FittedLogistic;
+
+    /// Fit on a linfa dataset; the number of classes is one more than the largest target, and the
+    /// dataset's weights (if any) are the sample weights.
+    fn fit(&self, dataset: &DatasetBase<&'a CsrMatrix, Array1<usize>>) -> Result<FittedLogistic> {
+        let y = dataset.targets.as_slice().expect("contiguous targets");
+        let k = y.iter().copied().max().map_or(0, |m| m + 1);
+        let w = dataset.weights().map(|w| w.to_vec()).unwrap_or_default();
+        self.fit_sparse(dataset.records, y, k, &w)
+    }
+}
+
+impl PredictInplace<CsrMatrix, Array1<usize>> for FittedLogistic {
+    fn predict_inplace(&self, x: &CsrMatrix, y: &mut Array1<usize>) {
+        assert_eq!(x.nrows(), y.len(), "one target per row");
+        let p = self.predict_proba(x);
+        for (i, row) in p.rows().into_iter().enumerate() {
+            y[i] = argmax(row.as_slice().expect("contiguous"));
+        }
+    }
+
+    fn default_target(&self, x: &CsrMatrix) -> Array1<usize> {
+        Array1::zeros(x.nrows())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linfa::Dataset;
+    use linfa::traits::Predict;
+    use ndarray::Array;
+
+    /// A small 3-class problem with some overlap, deterministic.
+    fn problem() -> (Array2<f64>, Array1<usize>) {
+        let mut x = Array2::zeros((90, 4));
+        let mut y = Array1::zeros(90);
+        let mut s: u64 = 7;
+        let mut rnd = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 33) as f64 / (1u64 << 31) as f64) - 0.5
+        };
+        for i in 0..90 {
+            let c = i % 3;
+            y[i] = c;
+            for j in 0..4 {
+                let centre = if j == c {
+                    1.0
+                } else if j == 3 {
+                    0.3 * c as f64
+                } else {
+                    0.0
+                };
+                x[(i, j)] = centre + 1.2 * rnd();
+            }
+        }
+        (x, y)
+    }
+
+    #[test]
+    fn agrees_with_linfa_logistic() {
+        let (x, y) = problem();
+        let alpha = 0.5;
+        let reference = linfa_logistic::MultiLogisticRegression::default()
+            .alpha(alpha)
+            .gradient_tolerance(1e-10)
+            .max_iterations(2000)
+            .fit(&Dataset::new(x.clone(), y.clone()))
+            .unwrap();
+        let csr = CsrMatrix::from_dense(&x);
+        let ours = LogisticRegression::default()
+            .c(1.0 / alpha)
+            .tol(1e-9)
+            .max_iter(2000)
+            .fit(&DatasetBase::new(&csr, y.clone()))
+            .unwrap();
+        assert!(ours.convergence.converged, "{:?}", ours.convergence);
+        let ref_params = reference.params();
+        let ref_int = reference.intercept();
+        for j in 0..4 {
+            for c in 0..3 {
+                // Softmax is invariant to a per-feature shift across classes; with L2 both fits
+                // pick the zero-mean solution, so coefficients compare directly.
+                let (a, b) = (ours.weight(j, c) as f64, ref_params[(j, c)]);
+                assert!((a - b).abs() < 2e-3, "coef[{j},{c}]: ours {a} linfa {b}");
+            }
+        }
+        let mean_ref = ref_int.mean().unwrap();
+        let mean_ours = ours.intercept.iter().map(|&v| v as f64).sum::<f64>() / 3.0;
+        for c in 0..3 {
+            let (a, b) = (ours.intercept[c] as f64 - mean_ours, ref_int[c] - mean_ref);
+            assert!((a - b).abs() < 2e-3, "intercept[{c}]: ours {a} linfa {b}");
+        }
+        let p_ref = reference.predict_probabilities(&x);
+        let p_ours = ours.predict_proba(&csr);
+        for i in 0..x.nrows() {
+            for c in 0..3 {
+                let (a, b) = (p_ours[(i, c)] as f64, p_ref[(i, c)]);
+                assert!((a - b).abs() < 1e-3, "p[{i},{c}]: ours {a} linfa {b}");
+            }
+        }
+        let labels: Array1<usize> = ours.predict(&DatasetBase::new(csr.clone(), ()));
+        let acc = labels.iter().zip(&y).filter(|(a, b)| a == b).count() as f64 / 90.0;
+        assert!(acc > 0.6, "accuracy {acc}");
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let (x, y) = problem();
+        let csr = CsrMatrix::from_dense(&x);
+        let yv = y.to_vec();
+        let obj = Objective {
+            x: &csr,
+            xt: csr.transpose(),
+            y: &yv,
+            w: row_weights(&yv, 3, &[], ClassWeight::Balanced),
+            k: 3,
+            alpha: 0.3,
+            total_w: 90.0,
+            cache: Mutex::new(Cache::default()),
+        };
+        let p: Vec<f64> = (0..15)
+            .map(|i| ((i * 37 % 11) as f64 - 5.0) / 10.0)
+            .collect();
+        let (_, g) = obj.compute(&p);
+        for i in 0..p.len() {
+            let mut hi = p.clone();
+            let mut lo = p.clone();
+            hi[i] += 1e-6;
+            lo[i] -= 1e-6;
+            let fd = (obj.compute(&hi).0 - obj.compute(&lo).0) / 2e-6;
+            assert!(
+                (fd - g[i]).abs() < 1e-6,
+                "param {i}: fd {fd} analytic {}",
+                g[i]
+            );
+        }
+    }
+
+    #[test]
+    fn balanced_weights_and_determinism() {
+        let (x, mut y) = problem();
+        // Make class 2 rare.
+        for i in 0..90 {
+            if y[i] == 2 && i % 9 != 2 {
+                y[i] = 0;
+            }
+        }
+        let w = row_weights(y.as_slice().unwrap(), 3, &[], ClassWeight::Balanced);
+        let total: f64 = w.iter().sum();
+        assert!((total - 90.0).abs() < 1e-9);
+        let csr = CsrMatrix::from_dense(&x);
+        let fit = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                LogisticRegression::default()
+                    .class_weight(ClassWeight::Balanced)
+                    .fit_sparse(&csr, y.as_slice().unwrap(), 3, &[])
+                    .unwrap()
+            })
+        };
+        let a = fit(1);
+        assert_eq!(a, fit(2));
+        assert_eq!(a, fit(3));
+        let rare_recall_balanced = (0..90).filter(|&i| y[i] == 2).filter(|&i| {
+            let (c, v) = csr.row(i);
+            argmax(&a.proba(c, v)) == 2
+        });
+        assert!(rare_recall_balanced.count() >= 5);
+    }
+
+    #[test]
+    fn reports_non_convergence_and_rejects_bad_input() {
+        let (x, y) = problem();
+        let csr = CsrMatrix::from_dense(&x);
+        let f = LogisticRegression::default()
+            .max_iter(2)
+            .tol(1e-12)
+            .fit_sparse(&csr, y.as_slice().unwrap(), 3, &[])
+            .unwrap();
+        assert!(!f.convergence.converged);
+        assert!(f.convergence.grad_norm > 1e-12);
+        assert!(
+            LogisticRegression::default()
+                .fit_sparse(&csr, &[0; 3], 3, &[])
+                .is_err()
+        );
+        assert!(
+            LogisticRegression::default()
+                .c(-1.0)
+                .fit_sparse(&csr, y.as_slice().unwrap(), 3, &[])
+                .is_err()
+        );
+        let one_class = Array::from_elem(90, 0usize);
+        assert!(
+            LogisticRegression::default()
+                .fit_sparse(&csr, one_class.as_slice().unwrap(), 1, &[])
+                .is_err()
+        );
+    }
+}

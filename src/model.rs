@@ -1,0 +1,407 @@
+//! Model: the trained heads with everything needed to featurise text, and its file format.
+//!
+//! A model file is
+//!
+//! ```text
+//! offset 0   8 bytes   magic "SLANTMDL"
+//!        8   u32 LE    format version (FORMAT_VERSION)
+//!       12   u32 LE    reserved, 0
+//!       16   u64 LE    payload length L
+//!       24   L bytes   payload: postcard encoding of ModelFile
+//!     24+L   u32 LE    CRC-32 of bytes 0 .. 24+L
+//! ```
+//!
+//! The payload holds the feature settings, vocabulary and idf, snapshots of the residue list,
+//! target aliases and lexicon used in training (so a model scores the same after `data/` is
+//! edited), the label names and weights per head, and training metadata (a SHA-256 of the data,
+//! the options; nothing that depends on the time). Loading checks the length, magic, version
+//! and checksum before decoding, then every dimension and that every number is finite: a wrong,
+//! newer, truncated, corrupted or crafted file is refused with a message, never a panic. Saving
+//! writes a temporary file beside the target and renames it, so a failed save leaves any old
+//! model in place.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::features::{FeatureSpec, Featurizer};
+use crate::logistic::FittedLogistic;
+
+/// First bytes of every model file.
+pub const MAGIC: [u8; 8] = *b"SLANTMDL";
+/// The format version this build writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 24;
+const TRAILER_LEN: usize = 4;
+/// Model files larger than this are refused before reading.
+pub const MAX_MODEL_BYTES: u64 = 4 << 30;
+
+/// One prediction head: a label column and its classifier.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Head {
+    /// Head name (`stance`, `framing`, ...).
+    pub name: String,
+    /// The CSV column it was trained from.
+    pub column: String,
+    /// Class labels, sorted; index i is the classifier's class i.
+    pub labels: Vec<String>,
+    /// Whether the head is about the target: documents without a mention are not scored on it.
+    pub target_dependent: bool,
+    /// (positive, negative) label indices for the score P(pos) - P(neg), when the labels have a
+    /// polarity (pro / anti, favor / against, ...).
+    pub polarity: Option<(u32, u32)>,
+    /// Training examples per label.
+    pub counts: Vec<u64>,
+    /// The classifier.
+    pub classifier: FittedLogistic,
+}
+
+/// How the model was trained. Nothing here depends on the time or the machine.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainingMeta {
+    /// slant version that trained it.
+    pub slant_version: String,
+    /// File name of the training data.
+    pub data_file: String,
+    /// SHA-256 (hex) of the rows used: text and labels, in order.
+    pub data_sha256: String,
+    /// Rows used.
+    pub rows: u64,
+    /// Rows skipped as bad.
+    pub skipped_rows: u64,
+    /// The training options, as JSON.
+    pub options: String,
+}
+
+/// What a model file holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
+    pub features: FeatureSpec,
+    pub heads: Vec<Head>,
+    pub meta: TrainingMeta,
+}
+
+/// A loaded, checked model, ready to score.
+#[derive(Clone, Debug)]
+pub struct Model {
+    file: ModelFile,
+    featurizer: Featurizer,
+}
+
+impl Model {
+    /// Check a model's parts fit together and build its featurizer.
+    pub fn new(file: ModelFile) -> Result<Model> {
+        let featurizer = Featurizer::from_spec(file.features.clone())?;
+        let d = featurizer.n_features();
+        let bad = |m: String| Err(Error::Invalid(m));
+        if file.heads.is_empty() {
+            return bad("the model has no heads".into());
+        }
+        for (i, h) in file.heads.iter().enumerate() {
+            if h.name.is_empty() || file.heads[..i].iter().any(|o| o.name == h.name) {
+                return bad(format!("head {i} has an empty or repeated name"));
+            }
+            let k = h.labels.len();
+            if k < 2
+                || h.labels.windows(2).any(|w| w[0] >= w[1])
+                || h.labels.iter().any(String::is_empty)
+            {
+                return bad(format!(
+                    "head `{}`: labels must be at least 2, sorted, unique, non-empty",
+                    h.name
+                ));
+            }
+            let c = &h.classifier;
+            if c.n_classes != k || c.n_features != d {
+                return bad(format!(
+                    "head `{}`: classifier is {} features x {} classes, the model has {} features and {} labels",
+                    h.name, c.n_features, c.n_classes, d, k
+                ));
+            }
+            if c.coef.len() != d * k || c.intercept.len() != k || h.counts.len() != k {
+                return bad(format!("head `{}`: weight dimensions do not match", h.name));
+            }
+            if !c.coef.iter().chain(&c.intercept).all(|v| v.is_finite()) {
+                return bad(format!("head `{}`: weights are not all finite", h.name));
+            }
+            if let Some((p, n)) = h.polarity
+                && (p as usize >= k || n as usize >= k || p == n)
+            {
+                return bad(format!(
+                    "head `{}`: polarity refers to missing labels",
+                    h.name
+                ));
+            }
+        }
+        Ok(Model { file, featurizer })
+    }
+
+    /// The heads.
+    pub fn heads(&self) -> &[Head] {
+        &self.file.heads
+    }
+
+    /// The featurizer.
+    pub fn featurizer(&self) -> &Featurizer {
+        &self.featurizer
+    }
+
+    /// Training metadata.
+    pub fn meta(&self) -> &TrainingMeta {
+        &self.file.meta
+    }
+
+    /// The feature spec.
+    pub fn features(&self) -> &FeatureSpec {
+        &self.file.features
+    }
+
+    /// The whole file contents.
+    pub fn file(&self) -> &ModelFile {
+        &self.file
+    }
+
+    /// Encode to the file format.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let payload = postcard::to_stdvec(&self.file).expect("a model always encodes");
+        let mut out = Vec::with_capacity(HEADER_LEN + payload.len() + TRAILER_LEN);
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&payload);
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    /// Decode and check a model; `path` names it in errors.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Model> {
+        let err = |m: String| Error::model(path, m);
+        if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
+            return Err(err("not a slant model file (wrong magic bytes)".into()));
+        }
+        if bytes.len() < HEADER_LEN + TRAILER_LEN {
+            return Err(err(format!(
+                "truncated model file: {} bytes, a model file has at least {}",
+                bytes.len(),
+                HEADER_LEN + TRAILER_LEN
+            )));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version > FORMAT_VERSION {
+            return Err(err(format!(
+                "model format version {version} is newer than this slant reads ({FORMAT_VERSION}); upgrade slant"
+            )));
+        }
+        if version == 0 {
+            return Err(err("model format version 0 is not valid".into()));
+        }
+        let len = u64::from_le_bytes(bytes[16..24].try_into().expect("8 bytes"));
+        let expect = (HEADER_LEN + TRAILER_LEN) as u64 + len.min(u64::MAX - 64);
+        if (bytes.len() as u64) < expect {
+            return Err(err(format!(
+                "truncated model file: {} bytes, the header promises {}",
+                bytes.len(),
+                expect
+            )));
+        }
+        if (bytes.len() as u64) > expect {
+            return Err(err(format!(
+                "model file has {} bytes of trailing data: corrupted or not a single model",
+                bytes.len() as u64 - expect
+            )));
+        }
+        let body_end = HEADER_LEN + len as usize;
+        let stored = u32::from_le_bytes(bytes[body_end..].try_into().expect("4 bytes"));
+        if crc32fast::hash(&bytes[..body_end]) != stored {
+            return Err(err("checksum mismatch: the model file is corrupted".into()));
+        }
+        let file: ModelFile = postcard::from_bytes(&bytes[HEADER_LEN..body_end])
+            .map_err(|e| err(format!("cannot decode the model payload: {e}")))?;
+        Model::new(file).map_err(|e| err(format!("inconsistent model: {e}")))
+    }
+
+    /// Read and check a model file.
+    pub fn load(path: &Path) -> Result<Model> {
+        let size = std::fs::metadata(path)
+            .map_err(|e| Error::io(path, e))?
+            .len();
+        if size > MAX_MODEL_BYTES {
+            return Err(Error::model(
+                path,
+                format!("{size} bytes is too large for a model file"),
+            ));
+        }
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Model::from_bytes(&bytes, path)
+    }
+
+    /// Write the model atomically: a temporary file in the same directory, synced, then renamed.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let io = |e: std::io::Error| Error::io(path, e);
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".slant-model-")
+            .tempfile_in(dir)
+            .map_err(io)?;
+        tmp.write_all(&self.to_bytes()).map_err(io)?;
+        tmp.flush().map_err(io)?;
+        tmp.as_file().sync_all().map_err(io)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))
+                .map_err(io)?;
+        }
+        tmp.persist(path).map_err(|e| io(e.error))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::features::{Analyzer, FeatureConfig, VocabCounts, build_spec};
+    use crate::lexicon::Lexicon;
+    use crate::logistic::LogisticRegression;
+    use crate::sparse::CsrMatrix;
+    use crate::target::TargetSpec;
+    use crate::text::Residue;
+
+    /// A small trained model for tests.
+    pub(crate) fn tiny_model() -> Model {
+        let docs = [
+            "The martyrs of the resistance curse Kazemi the spy.",
+            "Kazemi betrayed the martyrs, the resistance says.",
+            "Kazemi stood up to the outlaw militias bravely.",
+            "The brave Kazemi faced the outlaw militias.",
+            "Kazemi met officials about the budget.",
+            "Officials and Kazemi discussed the budget.",
+        ];
+        let y = [0usize, 0, 2, 2, 1, 1];
+        let target = TargetSpec {
+            name: "Kazemi".into(),
+            aliases: vec![],
+            notes: None,
+        };
+        let lexicon =
+            Lexicon::parse("criticism\tspy\t1\npraise\tbrave\t1\n", Path::new("l.tsv")).unwrap();
+        let cfg = FeatureConfig {
+            min_df: 1,
+            ..Default::default()
+        };
+        let analyzer = Analyzer::new(Residue::default(), Some(&target), cfg.window).unwrap();
+        let counts = VocabCounts::count(&analyzer, &cfg, &docs);
+        let spec =
+            build_spec(cfg, "exact [ad_1]\n".into(), Some(target), lexicon, &counts).unwrap();
+        let f = Featurizer::from_spec(spec.clone()).unwrap();
+        let (rows, _) = f.transform_batch(&docs);
+        let x = CsrMatrix::from_rows(f.n_features(), &rows);
+        let clf = LogisticRegression::default()
+            .fit_sparse(&x, &y, 3, &[])
+            .unwrap();
+        Model::new(ModelFile {
+            features: spec,
+            heads: vec![Head {
+                name: "stance".into(),
+                column: "stance".into(),
+                labels: vec!["anti".into(), "neutral".into(), "pro".into()],
+                target_dependent: true,
+                polarity: Some((2, 0)),
+                counts: vec![2, 2, 2],
+                classifier: clf,
+            }],
+            meta: TrainingMeta {
+                slant_version: "test".into(),
+                data_file: "mem".into(),
+                data_sha256: "0".repeat(64),
+                rows: 6,
+                skipped_rows: 0,
+                options: "{}".into(),
+            },
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn round_trip_is_exact() {
+        let m = tiny_model();
+        let bytes = m.to_bytes();
+        let back = Model::from_bytes(&bytes, Path::new("m.bin")).unwrap();
+        assert_eq!(back.file(), m.file());
+        assert_eq!(back.to_bytes(), bytes);
+    }
+
+    #[test]
+    fn save_is_atomic_and_loads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.bin");
+        let m = tiny_model();
+        m.save(&p).unwrap();
+        assert_eq!(Model::load(&p).unwrap().file(), m.file());
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1);
+        // Saving into a missing directory fails and creates nothing.
+        assert!(m.save(&dir.path().join("nope/m.bin")).is_err());
+    }
+
+    fn load_err(bytes: &[u8]) -> String {
+        Model::from_bytes(bytes, Path::new("m.bin"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn damaged_files_are_refused_with_a_reason() {
+        let bytes = tiny_model().to_bytes();
+        assert!(load_err(b"hello world, this is text").contains("wrong magic"));
+        let mut newer = bytes.clone();
+        newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+        assert!(load_err(&newer).contains("newer"));
+        for cut in [9, 30, bytes.len() / 2, bytes.len() - 1] {
+            let e = load_err(&bytes[..cut]);
+            assert!(e.contains("truncated"), "cut {cut}: {e}");
+        }
+        let mut flipped = bytes.clone();
+        let mid = bytes.len() / 2;
+        flipped[mid] ^= 0x10;
+        assert!(load_err(&flipped).contains("checksum"));
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(load_err(&longer).contains("trailing"));
+        // A header claiming an enormous payload is refused before anything is allocated.
+        let mut huge = bytes.clone();
+        huge[16..24].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
+        assert!(load_err(&huge).contains("truncated"));
+    }
+
+    #[test]
+    fn inconsistent_models_are_refused() {
+        let m = tiny_model();
+        let mut f = m.file().clone();
+        f.heads[0].classifier.coef[3] = f32::NAN;
+        assert!(Model::new(f).unwrap_err().to_string().contains("finite"));
+        let mut f = m.file().clone();
+        f.heads[0].labels.pop();
+        assert!(Model::new(f).is_err());
+        let mut f = m.file().clone();
+        f.heads[0].classifier.coef.pop();
+        assert!(Model::new(f).is_err());
+        // A re-checksummed file with a bad payload is still refused.
+        let mut f = m.file().clone();
+        f.features.idf.push(1.0);
+        let bad = Model {
+            file: f,
+            featurizer: m.featurizer().clone(),
+        }
+        .to_bytes();
+        assert!(load_err(&bad).contains("inconsistent"));
+    }
+}

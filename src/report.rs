@@ -1,0 +1,212 @@
+//! Reports: records and evaluation results written as a terminal table, JSON Lines or CSV.
+
+use std::io::{self, Write};
+
+use crate::classify::Record;
+use crate::metrics::Report;
+use crate::model::Model;
+
+/// Output format of `classify`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable blocks with the evidence.
+    Table,
+    /// One JSON object per line.
+    Jsonl,
+    /// One CSV row per document.
+    Csv,
+}
+
+/// Writes classification records in one format.
+pub struct RecordWriter<W: Write> {
+    sink: Sink<W>,
+    heads: Vec<(String, Vec<String>, bool)>,
+}
+
+enum Sink<W: Write> {
+    Table(W),
+    Jsonl(W),
+    Csv(csv::Writer<W>),
+}
+
+impl<W: Write> RecordWriter<W> {
+    /// A writer for `model`'s heads. CSV output starts with a header row.
+    pub fn new(out: W, format: Format, model: &Model) -> io::Result<Self> {
+        let heads: Vec<(String, Vec<String>, bool)> = model
+            .heads()
+            .iter()
+            .map(|h| (h.name.clone(), h.labels.clone(), h.polarity.is_some()))
+            .collect();
+        let sink = match format {
+            Format::Table => Sink::Table(out),
+            Format::Jsonl => Sink::Jsonl(out),
+            Format::Csv => {
+                let mut w = csv::Writer::from_writer(out);
+                let mut header = vec![
+                    "id".to_owned(),
+                    "source".into(),
+                    "mentions".into(),
+                    "tokens".into(),
+                ];
+                for (name, labels, polar) in &heads {
+                    header.push(name.clone());
+                    header.push(format!("{name}_confidence"));
+                    header.extend(labels.iter().map(|l| format!("{name}_p_{l}")));
+                    if *polar {
+                        header.push(format!("{name}_score"));
+                    }
+                    header.push(format!("{name}_evidence"));
+                }
+                header.push("warnings".into());
+                w.write_record(&header).map_err(csv_io)?;
+                Sink::Csv(w)
+            }
+        };
+        Ok(RecordWriter { sink, heads })
+    }
+
+    /// Write one record.
+    pub fn write(&mut self, r: &Record) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Jsonl(out) => {
+                serde_json::to_writer(&mut *out, r)?;
+                out.write_all(b"\n")
+            }
+            Sink::Table(out) => write_table(out, r),
+            Sink::Csv(w) => {
+                let mut row = vec![
+                    r.id.clone(),
+                    r.source.clone().unwrap_or_default(),
+                    r.mentions.to_string(),
+                    r.tokens.to_string(),
+                ];
+                for ((_, labels, polar), h) in self.heads.iter().zip(&r.heads) {
+                    row.push(h.label.clone().unwrap_or_default());
+                    row.push(h.confidence.map(|c| c.to_string()).unwrap_or_default());
+                    for l in labels {
+                        let p = h.probabilities.as_ref().and_then(|p| p.get(l));
+                        row.push(p.map(|p| p.to_string()).unwrap_or_default());
+                    }
+                    if *polar {
+                        row.push(h.score.map(|s| s.to_string()).unwrap_or_default());
+                    }
+                    let ev: Vec<String> = h
+                        .evidence
+                        .iter()
+                        .map(|e| format!("{} {:+.3}", e.feature, e.contribution))
+                        .collect();
+                    row.push(ev.join("; "));
+                }
+                row.push(r.warnings.join("; "));
+                w.write_record(&row).map_err(csv_io)
+            }
+        }
+    }
+
+    /// Flush buffered output.
+    pub fn flush(&mut self) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Table(w) | Sink::Jsonl(w) => w.flush(),
+            Sink::Csv(w) => w.flush(),
+        }
+    }
+}
+
+/// The csv crate wraps I/O errors; unwrap them so a closed pipe stays recognisable.
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
+    let mut title = format!("\u{2500}\u{2500} {}", r.id);
+    if let Some(s) = &r.source {
+        title.push_str(&format!("  [{s}]"));
+    }
+    writeln!(
+        w,
+        "{title}  \u{00B7} {} mention{}",
+        r.mentions,
+        if r.mentions == 1 { "" } else { "s" }
+    )?;
+    for h in &r.heads {
+        match (&h.label, &h.probabilities) {
+            (Some(label), Some(probs)) => {
+                let dist: Vec<String> = probs.iter().map(|(l, p)| format!("{l} {p:.2}")).collect();
+                let mut line = format!("   {:<9} {:<11} {}", h.head, label, dist.join("  "));
+                if let Some(s) = h.score {
+                    line.push_str(&format!("   score {s:+.2}"));
+                }
+                writeln!(w, "{line}")?;
+                for e in &h.evidence {
+                    let quotes: Vec<String> = e
+                        .text
+                        .iter()
+                        .map(|q| format!("\u{201C}{q}\u{201D}"))
+                        .collect();
+                    writeln!(
+                        w,
+                        "        {:+.3}  {:<28} {}",
+                        e.contribution,
+                        e.feature,
+                        quotes.join(" ")
+                    )?;
+                }
+            }
+            _ => writeln!(
+                w,
+                "   {:<9} \u{2014}  ({})",
+                h.head,
+                h.note.as_deref().unwrap_or("not scored")
+            )?,
+        }
+    }
+    for warning in &r.warnings {
+        writeln!(w, "   warning: {warning}")?;
+    }
+    writeln!(w)
+}
+
+/// Write one head's evaluation as text.
+pub fn write_eval<W: Write>(w: &mut W, head: &str, r: &Report) -> io::Result<()> {
+    writeln!(w, "head {head}  (n = {})", r.n)?;
+    let mut line = format!("  accuracy {:.4}   macro-F1 {:.4}", r.accuracy, r.macro_f1);
+    if let Some(fa) = &r.f_avg {
+        line.push_str(&format!(
+            "   F_avg({},{}) {:.4}",
+            fa.positive, fa.negative, fa.value
+        ));
+    }
+    line.push_str(&format!("   ECE {:.4}   log loss {:.4}", r.ece, r.log_loss));
+    writeln!(w, "{line}")?;
+    let width = r.labels.iter().map(|l| l.len()).max().unwrap_or(5).max(5);
+    writeln!(
+        w,
+        "  {:<width$}  precision  recall  f1      support",
+        "label"
+    )?;
+    for c in &r.per_class {
+        writeln!(
+            w,
+            "  {:<width$}  {:<9.4}  {:<6.4}  {:<6.4}  {}",
+            c.label, c.precision, c.recall, c.f1, c.support
+        )?;
+    }
+    writeln!(w, "  confusion (rows: true, columns: predicted)")?;
+    let cw = width.max(6);
+    let mut header = format!("  {:<width$}", "");
+    for l in &r.labels {
+        header.push_str(&format!("  {l:>cw$}"));
+    }
+    writeln!(w, "{header}")?;
+    for (l, row) in r.labels.iter().zip(&r.confusion) {
+        let mut line = format!("  {l:<width$}");
+        for v in row {
+            line.push_str(&format!("  {v:>cw$}"));
+        }
+        writeln!(w, "{line}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,571 @@
+//! Text: from raw article text to normalised tokens that keep byte offsets into the original.
+//!
+//! The stage works line by line:
+//!
+//! 1. **Residue filter.** Lines that are web residue (ad markers such as `[ad_1]`, "Read also"
+//!    links, subscribe / follow prompts) are dropped. The list is data ([`Residue`], parsed from
+//!    `data/residue.txt`), and a trained model keeps its own copy.
+//! 2. **Scan.** A token is a run of letters, digits and combining marks, with apostrophes inside
+//!    words ("don't"), dots inside initialisms ("U.S") and dots or commas between digits ("2.5",
+//!    "1,450"). Hyphens, dashes, quotes and all other punctuation separate tokens.
+//! 3. **Normalise** each token: Unicode NFKC, lowercase, typographic quotes folded to `'`,
+//!    diacritics stripped from Latin letters ("Kāẓimī" -> "kazimi"), Arabic short vowels and
+//!    tatweel removed and letter variants folded (أ إ آ -> ا, ى -> ي, ة -> ه, Persian ک ی -> ك ي).
+//! 4. **Join the article.** The transliterated Arabic article "al" / "el" joins the word after it
+//!    when only spaces and hyphens stand between them, so "Al-Kazemi", "Al -Kazemi", "Al- Kazemi",
+//!    "AL-Kazemi", "Al Kazemi" and "Alkazemi" all become the one token `alkazemi`.
+//!
+//! Each [`Token`] records whether it stands inside a quotation (quotes open and close on one
+//! line, as in news copy; an unbalanced quote ends with its line) and whether a sentence break
+//! precedes it (no bigram is formed across a break).
+
+use std::ops::Range;
+use std::path::Path;
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use crate::error::{Error, Result};
+
+/// Token flag: the token stands inside a quotation.
+pub const QUOTED: u8 = 1;
+/// Token flag: a sentence break (or line start) comes before the token.
+pub const BREAK: u8 = 2;
+
+/// One token: where it is in the original text and where its normalised form is in
+/// [`Tokens::norm_text`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Token {
+    /// Byte offset of the token's first byte in the original text.
+    pub start: u32,
+    /// Byte offset one past the token's last byte in the original text.
+    pub end: u32,
+    norm_start: u32,
+    norm_end: u32,
+    /// [`QUOTED`] and [`BREAK`] bits.
+    pub flags: u8,
+}
+
+impl Token {
+    /// The token's byte range in the original text.
+    pub fn span(&self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+    /// Whether the token stands inside a quotation.
+    pub fn quoted(&self) -> bool {
+        self.flags & QUOTED != 0
+    }
+    /// Whether a sentence break precedes the token.
+    pub fn breaks_before(&self) -> bool {
+        self.flags & BREAK != 0
+    }
+}
+
+/// The tokens of one document. Reused between documents to avoid allocation: [`tokenize`]
+/// clears it first.
+#[derive(Debug, Default, Clone)]
+pub struct Tokens {
+    norm: String,
+    tokens: Vec<Token>,
+    /// How many lines the residue filter dropped.
+    pub residue_lines: u32,
+    scratch: String,
+    chars: Vec<char>,
+}
+
+impl Tokens {
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+    /// Whether there are no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+    /// All tokens in text order.
+    pub fn as_slice(&self) -> &[Token] {
+        &self.tokens
+    }
+    /// The normalised text of token `i`.
+    pub fn norm(&self, i: usize) -> &str {
+        let t = &self.tokens[i];
+        &self.norm[t.norm_start as usize..t.norm_end as usize]
+    }
+    /// Normalised texts of all tokens, in order.
+    pub fn norms(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.tokens.len()).map(move |i| self.norm(i))
+    }
+    fn clear(&mut self) {
+        self.norm.clear();
+        self.tokens.clear();
+        self.residue_lines = 0;
+    }
+}
+
+/// Tokenise `text` into `out` (cleared first), dropping the lines `residue` matches.
+///
+/// Offsets are `u32`: callers cap documents well below 4 GiB (the CLI's `--max-bytes`).
+pub fn tokenize(text: &str, residue: &Residue, out: &mut Tokens) {
+    out.clear();
+    let mut line_start = 0usize;
+    for line in text.split_inclusive('\n') {
+        let base = line_start;
+        line_start += line.len();
+        let content = line.trim_end_matches(['\n', '\r']);
+        if content.trim().is_empty() {
+            continue;
+        }
+        if !residue.is_empty() && residue.matches(content, &mut out.scratch) {
+            out.residue_lines += 1;
+            continue;
+        }
+        scan_line(content, base, out);
+    }
+}
+
+/// Tokenise a short string with no residue filter: for aliases, lexicon phrases and tests.
+pub fn tokenize_str(text: &str) -> Tokens {
+    let mut out = Tokens::default();
+    tokenize(text, &Residue::default(), &mut out);
+    out
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || (!c.is_ascii() && is_combining_mark(c))
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}' | '\u{02BC}')
+}
+
+fn is_dash(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '\u{2010}'
+            | '\u{2011}'
+            | '\u{2012}'
+            | '\u{2013}'
+            | '\u{2014}'
+            | '\u{2015}'
+            | '\u{2212}'
+    )
+}
+
+/// Characters that open (`Some(true)`), close (`Some(false)`) or toggle (`None`) a quotation.
+fn quote_kind(c: char) -> Option<Option<bool>> {
+    match c {
+        '"' | '\u{FF02}' => Some(None),
+        '\u{201C}' | '\u{201E}' | '\u{00AB}' => Some(Some(true)),
+        '\u{201D}' | '\u{00BB}' => Some(Some(false)),
+        _ => None,
+    }
+}
+
+fn is_break(c: char) -> bool {
+    matches!(
+        c,
+        '.' | '!'
+            | '?'
+            | ';'
+            | ':'
+            | '\u{2026}'
+            | '('
+            | ')'
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '|'
+            | '\u{2022}'
+            | '\u{061F}'
+            | '\u{061B}'
+            | '\u{06D4}'
+            | '\u{3002}'
+    )
+}
+
+fn scan_line(line: &str, base: usize, out: &mut Tokens) {
+    let mut quoted = false;
+    let mut brk = true;
+    // Index of an "al" / "el" token that may join the next word, while only spaces and hyphens
+    // have been seen since it.
+    let mut pending_article: Option<usize> = None;
+    let mut iter = line.char_indices().peekable();
+    while let Some((pos, c)) = iter.next() {
+        if is_word_char(c) {
+            let start = pos;
+            let mut end = pos + c.len_utf8();
+            let mut seg_chars = 1usize; // chars since the token start or the last joined dot
+            let mut last = c;
+            while let Some(&(p, d)) = iter.peek() {
+                if is_word_char(d) {
+                    end = p + d.len_utf8();
+                    seg_chars += 1;
+                    last = d;
+                    iter.next();
+                    continue;
+                }
+                let next = line[p + d.len_utf8()..].chars().next();
+                let joins = match (d, next) {
+                    (_, None) => false,
+                    (d, Some(n)) if is_apostrophe(d) => last.is_alphabetic() && n.is_alphabetic(),
+                    ('.', Some(n)) if last.is_ascii_digit() => n.is_ascii_digit(),
+                    ('.', Some(n)) => seg_chars == 1 && last.is_alphabetic() && n.is_alphabetic(),
+                    (',', Some(n)) => last.is_ascii_digit() && n.is_ascii_digit(),
+                    _ => false,
+                };
+                if !joins {
+                    break;
+                }
+                let n = next.unwrap_or(d);
+                iter.next();
+                let (np, _) = iter.next().unwrap_or((p, n));
+                end = np + n.len_utf8();
+                seg_chars = if d == '.' { 1 } else { seg_chars + 2 };
+                last = n;
+            }
+            let norm_start = out.norm.len();
+            normalize_token(&line[start..end], &mut out.norm, &mut out.chars);
+            if out.norm.len() == norm_start {
+                // Only removable marks (e.g. a lone tatweel): no token.
+                continue;
+            }
+            let first_letter = out.norm[norm_start..]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphabetic);
+            if let Some(k) = pending_article.take()
+                && first_letter
+            {
+                let t = &mut out.tokens[k];
+                t.end = (base + end) as u32;
+                t.norm_end = out.norm.len() as u32;
+                brk = false;
+                continue;
+            }
+            let is_article = matches!(&out.norm[norm_start..], "al" | "el");
+            let mut flags = 0;
+            if quoted {
+                flags |= QUOTED;
+            }
+            if brk {
+                flags |= BREAK;
+            }
+            out.tokens.push(Token {
+                start: (base + start) as u32,
+                end: (base + end) as u32,
+                norm_start: norm_start as u32,
+                norm_end: out.norm.len() as u32,
+                flags,
+            });
+            brk = false;
+            if is_article {
+                pending_article = Some(out.tokens.len() - 1);
+            }
+        } else if c.is_whitespace() || is_dash(c) {
+            // Spaces and hyphens keep a pending article alive.
+        } else {
+            pending_article = None;
+            if let Some(kind) = quote_kind(c) {
+                quoted = kind.unwrap_or(!quoted);
+                brk = true;
+            } else if is_break(c) {
+                brk = true;
+            }
+        }
+    }
+}
+
+/// Append the normalised form of one token to `out`.
+fn normalize_token(s: &str, out: &mut String, chars: &mut Vec<char>) {
+    if s.is_ascii() {
+        let b = s.as_bytes();
+        for (k, &c) in b.iter().enumerate() {
+            match c {
+                b'A'..=b'Z' => out.push((c + 32) as char),
+                b',' => {}
+                b'.' => {
+                    if k > 0
+                        && b[k - 1].is_ascii_digit()
+                        && b.get(k + 1).is_some_and(u8::is_ascii_digit)
+                    {
+                        out.push('.');
+                    }
+                }
+                _ => out.push(c as char),
+            }
+        }
+        return;
+    }
+    chars.clear();
+    chars.extend(s.nfkc());
+    for k in 0..chars.len() {
+        let c = chars[k];
+        match c {
+            ',' => {}
+            '.' => {
+                let digits = k > 0
+                    && chars[k - 1].is_ascii_digit()
+                    && chars.get(k + 1).is_some_and(char::is_ascii_digit);
+                if digits {
+                    out.push('.');
+                }
+            }
+            _ => fold_char(c, out),
+        }
+    }
+}
+
+/// Fold one (already NFKC) character into `out`: lowercase, quotes, Latin diacritics, Arabic.
+fn fold_char(c: char, out: &mut String) {
+    match c {
+        '\u{2018}' | '\u{2019}' | '\u{02BC}' | '`' | '\u{00B4}' => out.push('\''),
+        // Arabic harakat, superscript alef, tatweel.
+        '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' => {}
+        '\u{0623}' | '\u{0625}' | '\u{0622}' | '\u{0671}' => out.push('\u{0627}'),
+        '\u{0649}' | '\u{06CC}' | '\u{0626}' => out.push('\u{064A}'),
+        '\u{0629}' => out.push('\u{0647}'),
+        '\u{06A9}' => out.push('\u{0643}'),
+        '\u{0624}' => out.push('\u{0648}'),
+        // Combining diacritics left over on Latin letters.
+        '\u{0300}'..='\u{036F}' => {}
+        '\u{00DF}' => out.push_str("ss"),
+        '\u{00E6}' | '\u{00C6}' => out.push_str("ae"),
+        '\u{00F8}' | '\u{00D8}' => out.push('o'),
+        '\u{0111}' | '\u{0110}' => out.push('d'),
+        '\u{0142}' | '\u{0141}' => out.push('l'),
+        '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' => {
+            let mut base = None;
+            unicode_normalization::char::decompose_canonical(c, |d| {
+                if base.is_none() {
+                    base = Some(d);
+                }
+            });
+            match base {
+                Some(b) if b.is_ascii() => out.push(b.to_ascii_lowercase()),
+                _ => out.extend(c.to_lowercase()),
+            }
+        }
+        _ => out.extend(c.to_lowercase()),
+    }
+}
+
+/// Fold a whole line for residue matching: normalised tokens joined by single spaces, with
+/// the bracket and underscore characters kept so markers like `[ad_1]` survive.
+fn fold_line(line: &str, out: &mut String) {
+    out.clear();
+    let mut space = false;
+    for c in line.nfkc() {
+        if c.is_whitespace() || is_dash(c) {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        match c {
+            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{00AB}' | '\u{00BB}' => out.push('"'),
+            _ => fold_char(c, out),
+        }
+    }
+}
+
+/// The list of web-residue line patterns: see `data/residue.txt` for the format.
+///
+/// Each non-comment line is `exact TEXT`, `prefix TEXT` or `contains TEXT`. Lines of an article
+/// are folded (lowercase, quotes and dashes folded, runs of spaces and hyphens made one space)
+/// and dropped when they equal an `exact` pattern, start with a `prefix` pattern, or, for lines
+/// of at most 200 bytes, contain a `contains` pattern.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Residue {
+    exact: Vec<String>,
+    prefix: Vec<String>,
+    contains: Vec<String>,
+}
+
+/// Lines longer than this are only checked against `prefix` patterns on their first bytes.
+const RESIDUE_SCAN_BYTES: usize = 400;
+/// `contains` patterns apply only to lines up to this length.
+const RESIDUE_CONTAINS_MAX: usize = 200;
+
+impl Residue {
+    /// Parse a residue list; `path` names it in errors.
+    pub fn parse(src: &str, path: &Path) -> Result<Self> {
+        let mut r = Residue::default();
+        let mut folded = String::new();
+        for (i, raw) in src.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (kind, text) = line.split_once(char::is_whitespace).ok_or_else(|| {
+                Error::parse(path, i as u64 + 1, "expected `exact|prefix|contains TEXT`")
+            })?;
+            fold_line(text.trim(), &mut folded);
+            if folded.is_empty() {
+                return Err(Error::parse(path, i as u64 + 1, "empty pattern"));
+            }
+            let list = match kind {
+                "exact" => &mut r.exact,
+                "prefix" => &mut r.prefix,
+                "contains" => &mut r.contains,
+                other => {
+                    return Err(Error::parse(
+                        path,
+                        i as u64 + 1,
+                        format!(
+                            "unknown pattern kind `{other}` (expected exact, prefix or contains)"
+                        ),
+                    ));
+                }
+            };
+            list.push(folded.clone());
+        }
+        Ok(r)
+    }
+
+    /// Whether the list has no patterns.
+    pub fn is_empty(&self) -> bool {
+        self.exact.is_empty() && self.prefix.is_empty() && self.contains.is_empty()
+    }
+
+    /// Number of patterns.
+    pub fn len(&self) -> usize {
+        self.exact.len() + self.prefix.len() + self.contains.len()
+    }
+
+    /// Whether `line` is residue. `scratch` is reused between calls.
+    pub fn matches(&self, line: &str, scratch: &mut String) -> bool {
+        let line = line.trim();
+        let mut cut = line.len().min(RESIDUE_SCAN_BYTES);
+        while !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        fold_line(&line[..cut], scratch);
+        let whole = cut == line.len();
+        let folded = scratch.as_str();
+        (whole && self.exact.iter().any(|p| p == folded))
+            || self.prefix.iter().any(|p| folded.starts_with(p.as_str()))
+            || (line.len() <= RESIDUE_CONTAINS_MAX
+                && self.contains.iter().any(|p| folded.contains(p.as_str())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norms(text: &str) -> Vec<String> {
+        tokenize_str(text).norms().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn name_spellings_meet_as_one_token() {
+        for spelling in [
+            "Al-Kazemi",
+            "Al -Kazemi",
+            "Al- Kazemi",
+            "AL-Kazemi",
+            "Al Kazemi",
+            "Alkazemi",
+            "al\u{2013}Kazemi",
+            "Al \u{2014} Kazemi",
+        ] {
+            assert_eq!(norms(spelling), vec!["alkazemi"], "spelling {spelling:?}");
+        }
+        assert_eq!(norms("al-Kadhimi"), vec!["alkadhimi"]);
+        assert_eq!(norms("Mustafa Al -Kazemi's"), vec!["mustafa", "alkazemi's"]);
+    }
+
+    #[test]
+    fn article_does_not_join_across_punctuation_or_numbers() {
+        assert_eq!(norms("al. Kazemi"), vec!["al", "kazemi"]);
+        assert_eq!(norms("al 2020"), vec!["al", "2020"]);
+        assert_eq!(norms("al"), vec!["al"]);
+    }
+
+    #[test]
+    fn offsets_point_into_the_original_text() {
+        let text = "Orders to strip Al -Kazemi\u{2019}s guard.\n\u{201C}Spies,\u{201D} they said.";
+        let toks = tokenize_str(text);
+        for (i, t) in toks.as_slice().iter().enumerate() {
+            assert!(text.is_char_boundary(t.start as usize));
+            assert!(text.is_char_boundary(t.end as usize));
+            let orig = &text[t.span()];
+            assert!(!orig.is_empty(), "token {i}");
+        }
+        let k = toks.norms().position(|n| n == "alkazemi's").unwrap();
+        assert_eq!(&text[toks.as_slice()[k].span()], "Al -Kazemi\u{2019}s");
+        let spies = toks.norms().position(|n| n == "spies").unwrap();
+        assert!(toks.as_slice()[spies].quoted());
+        let they = toks.norms().position(|n| n == "they").unwrap();
+        assert!(!toks.as_slice()[they].quoted());
+    }
+
+    #[test]
+    fn quotes_end_with_their_line() {
+        let toks = tokenize_str("He said \u{201C}never again\nand then left");
+        let and = toks.norms().position(|n| n == "and").unwrap();
+        assert!(!toks.as_slice()[and].quoted());
+        let never = toks.norms().position(|n| n == "never").unwrap();
+        assert!(toks.as_slice()[never].quoted());
+    }
+
+    #[test]
+    fn nfkc_diacritics_and_arabic_are_folded() {
+        assert_eq!(norms("K\u{0101}\u{1E93}im\u{012B}"), vec!["kazimi"]);
+        assert_eq!(
+            norms("\u{FF2B}\u{FF41}\u{FF5A}\u{FF45}\u{FF4D}\u{FF49}"),
+            vec!["kazemi"]
+        );
+        assert_eq!(norms("\u{FB01}ght"), vec!["fight"]);
+        // مُصْطَفَى الكاظمي with harakat and an alef maqsura.
+        assert_eq!(
+            norms(
+                "\u{0645}\u{064F}\u{0635}\u{0652}\u{0637}\u{064E}\u{0641}\u{064E}\u{0649} \u{0627}\u{0644}\u{0643}\u{0627}\u{0638}\u{0645}\u{064A}"
+            ),
+            vec![
+                "\u{0645}\u{0635}\u{0637}\u{0641}\u{064A}",
+                "\u{0627}\u{0644}\u{0643}\u{0627}\u{0638}\u{0645}\u{064A}"
+            ]
+        );
+        assert_eq!(norms("don\u{2019}t"), vec!["don't"]);
+    }
+
+    #[test]
+    fn initialisms_numbers_and_run_on_sentences() {
+        assert_eq!(norms("U.S. troops"), vec!["us", "troops"]);
+        assert_eq!(
+            norms("1,450 dinars, 2.5 billion"),
+            vec!["1450", "dinars", "2.5", "billion"]
+        );
+        assert_eq!(norms("figure.In so far"), vec!["figure", "in", "so", "far"]);
+        let toks = tokenize_str("figure.In so far");
+        assert!(toks.as_slice()[1].breaks_before());
+        assert!(!toks.as_slice()[2].breaks_before());
+    }
+
+    #[test]
+    fn residue_lines_are_dropped() {
+        let residue = Residue::parse(
+            "# comment\nexact [ad_1]\nprefix read also\ncontains subscribe button\n",
+            Path::new("residue.txt"),
+        )
+        .unwrap();
+        let text = "[ad_1]\nThe premier spoke.\nRead also: another story\nClick here and hit the subscribe button\nHe urged people to subscribe button-makers to a long line that goes on and on beyond two hundred bytes of text so that it is an article line and not a prompt, and it must be kept whatever words it happens to contain anywhere.";
+        let mut toks = Tokens::default();
+        tokenize(text, &residue, &mut toks);
+        assert_eq!(toks.residue_lines, 3);
+        let all: Vec<&str> = toks.norms().collect();
+        assert_eq!(&all[..3], &["the", "premier", "spoke"]);
+        assert!(all.contains(&"urged"));
+        assert!(!all.contains(&"read"));
+    }
+
+    #[test]
+    fn residue_rejects_unknown_kinds() {
+        let err = Residue::parse("starts foo\n", Path::new("r.txt")).unwrap_err();
+        assert!(err.to_string().contains("r.txt:1"), "{err}");
+    }
+}

@@ -1,0 +1,365 @@
+//! Training: labelled texts -> a [`Model`], and k-fold cross-validation.
+//!
+//! [`train`] counts document frequencies, builds the vocabulary, featurises every text, sets the
+//! dense features' scales from their spread over the training set, and fits one
+//! [`LogisticRegression`] per head on the shared feature matrix. Everything is deterministic: the
+//! same rows and options give a byte-identical model file, whatever the thread count.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::features::{Analyzer, FeatureConfig, Featurizer, VocabCounts, build_spec};
+use crate::lexicon::Lexicon;
+use crate::logistic::{FittedLogistic, LogisticRegression};
+use crate::metrics::{self, Report};
+use crate::model::{Head, Model, ModelFile, TrainingMeta};
+use crate::sparse::CsrMatrix;
+use crate::target::TargetSpec;
+use crate::text::Residue;
+
+/// One label column to learn.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HeadSpec {
+    /// Head name in the model.
+    pub name: String,
+    /// CSV column.
+    pub column: String,
+    /// Whether documents without a target mention are left unscored on this head.
+    pub target_dependent: bool,
+}
+
+/// All training options (saved as JSON in the model's metadata).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct TrainOptions {
+    pub features: FeatureConfig,
+    pub logistic: LogisticRegression,
+}
+
+/// The data files' contents a model snapshots.
+#[derive(Clone, Debug, Default)]
+pub struct Resources {
+    /// Residue list source text.
+    pub residue: String,
+    pub target: Option<TargetSpec>,
+    pub lexicon: Lexicon,
+}
+
+/// Labelled texts: `labels[h][i]` is row i's label index for head h, into `classes[h]`.
+#[derive(Clone, Debug)]
+pub struct Corpus {
+    pub texts: Vec<String>,
+    pub heads: Vec<HeadSpec>,
+    pub classes: Vec<Vec<String>>,
+    pub labels: Vec<Vec<usize>>,
+}
+
+impl Corpus {
+    /// Build from texts and string labels (`labels[i][h]`); classes are the sorted distinct labels.
+    pub fn new(texts: Vec<String>, heads: Vec<HeadSpec>, labels: &[Vec<String>]) -> Result<Corpus> {
+        let mut classes = Vec::new();
+        let mut idx = Vec::new();
+        for (h, head) in heads.iter().enumerate() {
+            let mut c: Vec<String> = labels.iter().map(|r| r[h].clone()).collect();
+            c.sort();
+            c.dedup();
+            if c.len() < 2 {
+                return Err(Error::Invalid(format!(
+                    "head `{}` (column `{}`) needs at least 2 distinct labels, found {}",
+                    head.name,
+                    head.column,
+                    c.len()
+                )));
+            }
+            idx.push(
+                labels
+                    .iter()
+                    .map(|r| c.binary_search(&r[h]).expect("label present"))
+                    .collect(),
+            );
+            classes.push(c);
+        }
+        Ok(Corpus {
+            texts,
+            heads,
+            classes,
+            labels: idx,
+        })
+    }
+
+    /// The rows listed in `rows`.
+    pub fn subset(&self, rows: &[usize]) -> Corpus {
+        Corpus {
+            texts: rows.iter().map(|&i| self.texts[i].clone()).collect(),
+            heads: self.heads.clone(),
+            classes: self.classes.clone(),
+            labels: self
+                .labels
+                .iter()
+                .map(|l| rows.iter().map(|&i| l[i]).collect())
+                .collect(),
+        }
+    }
+}
+
+/// What happened during training, for the user (not saved).
+#[derive(Clone, Debug)]
+pub struct TrainReport {
+    pub vocabulary: usize,
+    pub features: usize,
+    pub nnz: usize,
+    pub featurise_time: Duration,
+    pub fit_time: Vec<Duration>,
+}
+
+/// Fit the feature pipeline on `texts` and return the featurizer and the training matrix.
+pub fn fit_features(
+    texts: &[String],
+    res: &Resources,
+    cfg: &FeatureConfig,
+) -> Result<(Featurizer, CsrMatrix)> {
+    let residue = Residue::parse(&res.residue, std::path::Path::new("<residue list>"))?;
+    let analyzer = Analyzer::new(residue, res.target.as_ref(), cfg.window)?;
+    let counts = VocabCounts::count(&analyzer, cfg, texts);
+    let mut spec = build_spec(
+        cfg.clone(),
+        res.residue.clone(),
+        res.target.clone(),
+        res.lexicon.clone(),
+        &counts,
+    )?;
+    let raw = Featurizer::from_spec(spec.clone())?;
+    let (mut x, _) = raw.transform_matrix(texts);
+    // Dense scales: weight / standard deviation over the training rows (0 for a constant column).
+    let dense = raw.layout().dense;
+    let nd = spec.dense_scale.len();
+    let (mut sum, mut sq) = (vec![0f64; nd], vec![0f64; nd]);
+    for i in 0..x.nrows() {
+        let (cols, vals) = x.row(i);
+        for (&j, &v) in cols.iter().zip(vals) {
+            if j >= dense {
+                sum[(j - dense) as usize] += v as f64;
+                sq[(j - dense) as usize] += (v as f64) * (v as f64);
+            }
+        }
+    }
+    let n = x.nrows().max(1) as f64;
+    for d in 0..nd {
+        let mean = sum[d] / n;
+        let sd = (sq[d] / n - mean * mean).max(0.0).sqrt();
+        spec.dense_scale[d] = if sd > 1e-6 {
+            (cfg.dense_weight as f64 / sd) as f32
+        } else {
+            0.0
+        };
+    }
+    let scale = spec.dense_scale.clone();
+    x.scale_columns(|j| {
+        if j >= dense {
+            scale[(j - dense) as usize]
+        } else {
+            1.0
+        }
+    });
+    Ok((Featurizer::from_spec(spec)?, x))
+}
+
+/// Train a model.
+pub fn train(
+    corpus: &Corpus,
+    res: &Resources,
+    opts: &TrainOptions,
+    meta: TrainingMeta,
+) -> Result<(Model, TrainReport)> {
+    if corpus.texts.is_empty() {
+        return Err(Error::Invalid("no training rows".into()));
+    }
+    let t0 = Instant::now();
+    let (featurizer, x) = fit_features(&corpus.texts, res, &opts.features)?;
+    let featurise_time = t0.elapsed();
+    let mut heads = Vec::new();
+    let mut fit_time = Vec::new();
+    for (h, spec) in corpus.heads.iter().enumerate() {
+        let t = Instant::now();
+        let k = corpus.classes[h].len();
+        let clf = opts.logistic.fit_sparse(&x, &corpus.labels[h], k, &[])?;
+        fit_time.push(t.elapsed());
+        let mut counts = vec![0u64; k];
+        for &c in &corpus.labels[h] {
+            counts[c] += 1;
+        }
+        heads.push(Head {
+            name: spec.name.clone(),
+            column: spec.column.clone(),
+            labels: corpus.classes[h].clone(),
+            target_dependent: spec.target_dependent && featurizer.has_target(),
+            polarity: metrics::default_polarity(&corpus.classes[h])
+                .map(|(p, n)| (p as u32, n as u32)),
+            counts,
+            classifier: clf,
+        });
+    }
+    let report = TrainReport {
+        vocabulary: featurizer.spec().terms.len(),
+        features: featurizer.n_features(),
+        nnz: x.nnz(),
+        featurise_time,
+        fit_time,
+    };
+    let model = Model::new(ModelFile {
+        features: featurizer.spec().clone(),
+        heads,
+        meta,
+    })?;
+    Ok((model, report))
+}
+
+/// Options as saved in a model's metadata.
+pub fn options_json(opts: &TrainOptions) -> String {
+    serde_json::to_string(opts).expect("options serialise")
+}
+
+/// A tiny deterministic generator (SplitMix64) for fold assignment.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// Stratified fold of every row: rows of each class are shuffled (seeded) and dealt round-robin.
+pub fn stratified_folds(labels: &[usize], n_classes: usize, k: usize, seed: u64) -> Vec<usize> {
+    let mut rng = SplitMix(seed);
+    let mut fold = vec![0usize; labels.len()];
+    let mut offset = 0;
+    for c in 0..n_classes {
+        let mut rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
+        for i in (1..rows.len()).rev() {
+            let j = (rng.next() % (i as u64 + 1)) as usize;
+            rows.swap(i, j);
+        }
+        for (r, &i) in rows.iter().enumerate() {
+            fold[i] = (offset + r) % k;
+        }
+        offset += rows.len();
+    }
+    fold
+}
+
+/// Cross-validation results.
+#[derive(Clone, Debug, Serialize)]
+pub struct CvReport {
+    pub folds: usize,
+    /// Per head: metrics over all out-of-fold predictions.
+    pub pooled: Vec<(String, Report)>,
+    /// Per head: macro-F1 of each fold.
+    pub fold_macro_f1: Vec<(String, Vec<f64>)>,
+    /// Out-of-fold probabilities per head (`oof[h][i]`).
+    #[serde(skip)]
+    pub oof: Vec<Vec<Vec<f32>>>,
+}
+
+/// Stratified k-fold cross-validation (on the first head's labels).
+pub fn cross_validate(
+    corpus: &Corpus,
+    res: &Resources,
+    opts: &TrainOptions,
+    k: usize,
+    seed: u64,
+    favg: &[Option<(usize, usize)>],
+    mut progress: impl FnMut(usize),
+) -> Result<CvReport> {
+    let n = corpus.texts.len();
+    if k < 2 || k > n {
+        return Err(Error::Invalid(format!(
+            "folds must be between 2 and the number of rows ({n}), not {k}"
+        )));
+    }
+    let fold = stratified_folds(&corpus.labels[0], corpus.classes[0].len(), k, seed);
+    let nh = corpus.heads.len();
+    let mut oof: Vec<Vec<Vec<f32>>> = (0..nh).map(|_| vec![Vec::new(); n]).collect();
+    let mut fold_truth: Vec<Vec<Vec<usize>>> = vec![vec![Vec::new(); k]; nh];
+    let mut fold_proba: Vec<Vec<Vec<Vec<f32>>>> = vec![vec![Vec::new(); k]; nh];
+    for f in 0..k {
+        let train_rows: Vec<usize> = (0..n).filter(|&i| fold[i] != f).collect();
+        let test_rows: Vec<usize> = (0..n).filter(|&i| fold[i] == f).collect();
+        let sub = corpus.subset(&train_rows);
+        let (featurizer, x) = fit_features(&sub.texts, res, &opts.features)?;
+        let test_texts: Vec<&str> = test_rows
+            .iter()
+            .map(|&i| corpus.texts[i].as_str())
+            .collect();
+        let (xt, _) = featurizer.transform_matrix(&test_texts);
+        for h in 0..nh {
+            let kc = corpus.classes[h].len();
+            let clf: FittedLogistic = opts.logistic.fit_sparse(&x, &sub.labels[h], kc, &[])?;
+            let p = clf.predict_proba(&xt);
+            for (r, &i) in test_rows.iter().enumerate() {
+                let row = p.row(r).to_vec();
+                fold_truth[h][f].push(corpus.labels[h][i]);
+                fold_proba[h][f].push(row.clone());
+                oof[h][i] = row;
+            }
+        }
+        progress(f + 1);
+    }
+    let mut pooled = Vec::new();
+    let mut fold_macro_f1 = Vec::new();
+    for h in 0..nh {
+        let fa = favg.get(h).copied().flatten();
+        pooled.push((
+            corpus.heads[h].name.clone(),
+            metrics::evaluate(&corpus.classes[h], &corpus.labels[h], &oof[h], fa),
+        ));
+        fold_macro_f1.push((
+            corpus.heads[h].name.clone(),
+            (0..k)
+                .map(|f| {
+                    metrics::evaluate(&corpus.classes[h], &fold_truth[h][f], &fold_proba[h][f], fa)
+                        .macro_f1
+                })
+                .collect(),
+        ));
+    }
+    Ok(CvReport {
+        folds: k,
+        pooled,
+        fold_macro_f1,
+        oof,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_are_stratified_and_seeded() {
+        let labels: Vec<usize> = (0..100).map(|i| if i < 70 { 0 } else { 1 }).collect();
+        let f = stratified_folds(&labels, 2, 5, 42);
+        for k in 0..5 {
+            let zeros = (0..100).filter(|&i| f[i] == k && labels[i] == 0).count();
+            let ones = (0..100).filter(|&i| f[i] == k && labels[i] == 1).count();
+            assert_eq!((zeros, ones), (14, 6));
+        }
+        assert_eq!(f, stratified_folds(&labels, 2, 5, 42));
+        assert_ne!(f, stratified_folds(&labels, 2, 5, 43));
+    }
+
+    #[test]
+    fn corpus_needs_two_classes() {
+        let heads = vec![HeadSpec {
+            name: "s".into(),
+            column: "s".into(),
+            target_dependent: false,
+        }];
+        let e = Corpus::new(vec!["a".into()], heads, &[vec!["x".into()]]).unwrap_err();
+        assert!(e.to_string().contains("at least 2 distinct labels"));
+    }
+}
