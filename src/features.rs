@@ -16,8 +16,8 @@
 //! | dense | lexicon category rates per 1,000 tokens (document, window, quote) and target statistics |
 //!
 //! Term blocks use sublinear tf (1 + ln tf) times smoothed idf (ln((1+n)/(1+df)) + 1), each block
-//! L2-normalised and scaled by its weight. Dense values are `ln(1 + x)`, scaled by their standard
-//! deviation over the training set. Every step is a pure function of one document, so results are
+//! L2-normalised and scaled by its weight. Dense values are `ln(1 + x)`, each scaled to unit
+//! variance over the training set and the block to an expected norm of its weight. Every step is a pure function of one document, so results are
 //! identical for any thread count; batches run on rayon ([`Featurizer::transform_batch`]).
 
 use std::borrow::Cow;

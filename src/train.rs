@@ -131,7 +131,9 @@ pub fn fit_features(
     )?;
     let raw = Featurizer::from_spec(spec.clone())?;
     let (mut x, _) = raw.transform_matrix(texts);
-    // Dense scales: weight / standard deviation over the training rows (0 for a constant column).
+    // Dense scales: each column to unit variance over the training rows, then the block to the
+    // expected norm `dense_weight` like the other blocks (so divide by sqrt(columns)); 0 for a
+    // constant column.
     let dense = raw.layout().dense;
     let nd = spec.dense_scale.len();
     let (mut sum, mut sq) = (vec![0f64; nd], vec![0f64; nd]);
@@ -145,11 +147,12 @@ pub fn fit_features(
         }
     }
     let n = x.nrows().max(1) as f64;
+    let block = (nd.max(1) as f64).sqrt();
     for d in 0..nd {
         let mean = sum[d] / n;
         let sd = (sq[d] / n - mean * mean).max(0.0).sqrt();
         spec.dense_scale[d] = if sd > 1e-6 {
-            (cfg.dense_weight as f64 / sd) as f32
+            (cfg.dense_weight as f64 / (sd * block)) as f32
         } else {
             0.0
         };

@@ -1,0 +1,606 @@
+//! Integration tests: drive the real `slant` binary on temporary directories.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn slant() -> Command {
+    let mut c = Command::cargo_bin("slant").unwrap();
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Train the tiny fixture model into `dir` and return its path.
+fn tiny_model(dir: &Path) -> PathBuf {
+    let out = dir.join("tiny.bin");
+    let o = slant()
+        .args([
+            "train",
+            "--data",
+            "tests/fixtures/tiny.csv",
+            "--label",
+            "stance=stance",
+            "--label",
+            "framing=framing",
+        ])
+        .args(["--min-df", "1", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "train failed: {}", stderr(&o));
+    out
+}
+
+fn jsonl(o: &Output) -> Vec<Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+        .collect()
+}
+
+fn head<'a>(rec: &'a Value, name: &str) -> &'a Value {
+    rec["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["head"] == name)
+        .unwrap()
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in ["classify", "train", "eval", "cv", "inspect"] {
+        let o = slant().args([sub, "--help"]).output().unwrap();
+        assert!(o.status.success(), "{sub} --help");
+        assert!(stdout(&o).contains("Usage: slant"), "{sub}: {}", stdout(&o));
+    }
+    let o = slant().arg("--version").output().unwrap();
+    assert!(stdout(&o).starts_with("slant "));
+    let o = slant().arg("frobnicate").output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn train_classify_eval_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let article = dir.path().join("a.txt");
+    std::fs::write(
+        &article,
+        "The resistance says Al -Kazemi is an agent who betrayed the martyrs.",
+    )
+    .unwrap();
+
+    // JSON Lines: one object per line with every field.
+    let o = slant()
+        .args(["classify", "--format", "jsonl", "--model"])
+        .arg(&model)
+        .arg(&article)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let recs = jsonl(&o);
+    assert_eq!(recs.len(), 1);
+    let r = &recs[0];
+    assert_eq!(r["mentions"], 1);
+    let stance = head(r, "stance");
+    assert_eq!(stance["label"], "anti");
+    let p = stance["probabilities"].as_object().unwrap();
+    let total: f64 = p.values().map(|v| v.as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-3);
+    let score = stance["score"].as_f64().unwrap();
+    assert!((score - (p["pro"].as_f64().unwrap() - p["anti"].as_f64().unwrap())).abs() < 1e-3);
+    assert!(!stance["evidence"].as_array().unwrap().is_empty());
+    assert_eq!(head(r, "framing")["label"], "pro_iran");
+
+    // CSV: a header and one row per document.
+    let o = slant()
+        .args(["classify", "--format", "csv", "--model"])
+        .arg(&model)
+        .arg(&article)
+        .output()
+        .unwrap();
+    let mut rdr = csv::Reader::from_reader(o.stdout.as_slice());
+    let headers = rdr.headers().unwrap().clone();
+    for col in [
+        "id",
+        "mentions",
+        "stance",
+        "stance_p_anti",
+        "stance_score",
+        "framing",
+        "framing_p_pro_iran",
+        "stance_evidence",
+    ] {
+        assert!(
+            headers.iter().any(|h| h == col),
+            "no column {col} in {headers:?}"
+        );
+    }
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        &rows[0][headers.iter().position(|h| h == "stance").unwrap()],
+        "anti"
+    );
+
+    // Table: readable, with evidence lines.
+    let o = slant()
+        .args(["classify", "--format", "table", "--model"])
+        .arg(&model)
+        .arg(&article)
+        .output()
+        .unwrap();
+    let t = stdout(&o);
+    assert!(
+        t.contains("stance") && t.contains("anti") && t.contains("framing") && t.contains("score"),
+        "{t}"
+    );
+    assert!(
+        t.lines().any(|l| l.trim_start().starts_with('+')),
+        "no evidence lines:\n{t}"
+    );
+
+    // Eval on the training data: text and JSON.
+    let o = slant()
+        .args(["eval", "--model"])
+        .arg(&model)
+        .args(["--data", "tests/fixtures/tiny.csv"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = stdout(&o);
+    assert!(
+        t.contains("head stance")
+            && t.contains("macro-F1")
+            && t.contains("F_avg(pro,anti)")
+            && t.contains("confusion"),
+        "{t}"
+    );
+    let o = slant()
+        .args(["eval", "--json", "--model"])
+        .arg(&model)
+        .args([
+            "--data",
+            "tests/fixtures/tiny.csv",
+            "--label",
+            "stance=stance",
+            "--favg",
+            "pro,anti",
+        ])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rep = &v["heads"][0]["report"];
+    assert_eq!(rep["n"], 24);
+    assert!(rep["accuracy"].as_f64().unwrap() > 0.9, "{rep}");
+    assert_eq!(rep["confusion"].as_array().unwrap().len(), 3);
+
+    // Inspect.
+    let o = slant().arg("inspect").arg(&model).output().unwrap();
+    let t = stdout(&o);
+    assert!(
+        t.contains("head stance") && t.contains("vocabulary") && t.contains("anti ("),
+        "{t}"
+    );
+}
+
+#[test]
+fn documents_without_the_target_are_flagged_not_scored() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let o = slant()
+        .args(["classify", "--format", "jsonl", "--model"])
+        .arg(&model)
+        .arg("-")
+        .write_stdin("The ministry discussed the budget and salaries with the militias.")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let r = &jsonl(&o)[0];
+    assert_eq!(r["id"], "<stdin>");
+    assert_eq!(r["mentions"], 0);
+    let s = head(r, "stance");
+    assert!(s["label"].is_null() && s["probabilities"].is_null());
+    assert!(s["note"].as_str().unwrap().contains("not mentioned"));
+    assert!(head(r, "framing")["label"].is_string());
+    assert!(stderr(&o).contains("1 without a target mention"));
+}
+
+#[test]
+fn bad_inputs_are_reported_and_the_batch_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    std::fs::write(
+        docs.join("1_good.txt"),
+        "Kazemi met officials about the budget.",
+    )
+    .unwrap();
+    std::fs::write(docs.join("2_empty.txt"), "").unwrap();
+    std::fs::write(docs.join("3_latin1.txt"), b"Kazemi met the caf\xE9 owners.").unwrap();
+    std::fs::write(docs.join("4_binary.txt"), b"\x00\x01\x02binary").unwrap();
+    std::fs::write(
+        docs.join("5_good.txt"),
+        "Kadhimi bravely stood up to the militias.",
+    )
+    .unwrap();
+    let o = slant()
+        .args(["classify", "--format", "jsonl", "--model"])
+        .arg(&model)
+        .arg(&docs)
+        .arg(dir.path().join("missing.txt"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let ids: Vec<String> = jsonl(&o)
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert!(
+        ids[0].ends_with("1_good.txt")
+            && ids[1].ends_with("3_latin1.txt")
+            && ids[2].ends_with("5_good.txt")
+    );
+    let err = stderr(&o);
+    assert!(err.contains("2_empty.txt: empty document"), "{err}");
+    assert!(err.contains("4_binary.txt: binary file"), "{err}");
+    assert!(err.contains("3_latin1.txt: not valid UTF-8"), "{err}");
+    assert!(
+        err.contains("missing.txt: no such file or directory"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn csv_and_jsonl_inputs_name_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let csv_in = dir.path().join("in.csv");
+    std::fs::write(&csv_in, "url,body,outlet\nu1,Kazemi the agent of the occupation,A\nu2,too,many,fields\nu3,,B\nu4,Kadhimi met officials,B\n").unwrap();
+    let o = slant()
+        .args([
+            "classify",
+            "--format",
+            "jsonl",
+            "--text-col",
+            "body",
+            "--id-col",
+            "url",
+            "--source-col",
+            "outlet",
+            "--model",
+        ])
+        .arg(&model)
+        .arg("--csv")
+        .arg(&csv_in)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let recs = jsonl(&o);
+    assert_eq!(
+        recs.iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["u1", "u4"]
+    );
+    assert_eq!(recs[1]["source"], "B");
+    let err = stderr(&o);
+    assert!(
+        err.contains("in.csv:3: row has 4 fields, the header has 3"),
+        "{err}"
+    );
+    assert!(err.contains("in.csv:4: empty document"), "{err}");
+
+    // A wrong column is fatal and lists the columns there are.
+    let o = slant()
+        .args(["classify", "--text-col", "text", "--model"])
+        .arg(&model)
+        .arg("--csv")
+        .arg(&csv_in)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no column `text`; the columns are: url, body, outlet"),
+        "{}",
+        stderr(&o)
+    );
+
+    let jl = dir.path().join("in.jsonl");
+    std::fs::write(
+        &jl,
+        "{\"text\": \"Kazemi the spy\"}\n{broken\n{\"body\": \"x\"}\n",
+    )
+    .unwrap();
+    let o = slant()
+        .args(["classify", "--format", "jsonl", "--model"])
+        .arg(&model)
+        .arg("--jsonl")
+        .arg(&jl)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(jsonl(&o).len(), 1);
+    let err = stderr(&o);
+    assert!(err.contains("in.jsonl:2: malformed JSON"), "{err}");
+    assert!(err.contains("in.jsonl:3: field `text` is missing"), "{err}");
+}
+
+#[test]
+fn training_reports_bad_rows_and_never_clobbers_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.csv");
+    let mut csv = String::from("text,stance\n");
+    for i in 0..10 {
+        csv.push_str(&format!(
+            "Kazemi the agent number {i},anti\nKazemi the brave number {i},pro\n"
+        ));
+    }
+    csv.push_str(",pro\nKazemi with no label,\nKazemi with a bad label,maybe\n");
+    std::fs::write(&data, &csv).unwrap();
+    let out = dir.path().join("m.bin");
+    let o = slant()
+        .args([
+            "train",
+            "--label",
+            "stance=stance",
+            "--classes",
+            "stance=anti,pro",
+            "--min-df",
+            "1",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("d.csv:22: empty `text`"), "{err}");
+    assert!(
+        err.contains("d.csv:23: missing label in column `stance`"),
+        "{err}"
+    );
+    assert!(err.contains("d.csv:24: label `maybe`"), "{err}");
+    let good = std::fs::read(&out).unwrap();
+
+    // A failing run (no usable rows; a missing column) leaves the old model untouched.
+    std::fs::write(&data, "text,stance\n,anti\n").unwrap();
+    let o = slant()
+        .args(["train", "--label", "stance=stance", "--data"])
+        .arg(&data)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let o = slant()
+        .args(["train", "--label", "stance=verdict", "--data"])
+        .arg(&data)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no column `verdict`; the columns are: text, stance"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), good);
+    let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(leftovers, 2, "temporary files left behind");
+}
+
+#[test]
+fn damaged_models_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let bytes = std::fs::read(&model).unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "flipped.bin",
+            {
+                let mut b = bytes.clone();
+                let m = b.len() / 2;
+                b[m] ^= 1;
+                b
+            },
+            "checksum mismatch",
+        ),
+        ("short.bin", bytes[..bytes.len() / 3].to_vec(), "truncated"),
+        (
+            "text.bin",
+            b"this is not a model at all".to_vec(),
+            "wrong magic",
+        ),
+        ("empty.bin", Vec::new(), "wrong magic"),
+    ];
+    for (name, content, expect) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        let o = slant()
+            .args(["classify", "--model"])
+            .arg(&p)
+            .arg("-")
+            .write_stdin("Kazemi")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{name}");
+        let err = stderr(&o);
+        assert!(
+            err.contains(expect) && err.contains(name) && !err.contains("panicked"),
+            "{name}: {err}"
+        );
+    }
+    let o = slant()
+        .args(["classify", "--model", "/nonexistent/m.bin", "-"])
+        .write_stdin("x")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("/nonexistent/m.bin"));
+}
+
+#[test]
+fn training_is_byte_identical_for_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for threads in ["1", "2", "3"] {
+        let out = dir.path().join(format!("m{threads}.bin"));
+        let o = slant()
+            .args([
+                "--threads",
+                threads,
+                "train",
+                "--data",
+                "tests/fixtures/tiny.csv",
+                "--label",
+                "stance=stance",
+            ])
+            .args([
+                "--label",
+                "framing=framing",
+                "--min-df",
+                "1",
+                "--char-ngrams",
+                "2-4",
+                "-o",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        files.push(std::fs::read(&out).unwrap());
+    }
+    assert_eq!(files[0], files[1]);
+    assert_eq!(files[0], files[2]);
+}
+
+/// The training command the README documents for the shipped model (between the
+/// `<!-- train-command -->` markers), as arguments to the slant binary.
+fn readme_train_command() -> Vec<String> {
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let block = readme
+        .split("<!-- train-command -->")
+        .nth(1)
+        .expect("README has a <!-- train-command --> block");
+    let cmd: String = block
+        .lines()
+        .filter(|l| !l.starts_with("```"))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('\\', " ");
+    let words: Vec<String> = cmd.split_whitespace().map(str::to_owned).collect();
+    let start = words
+        .iter()
+        .position(|w| w == "train")
+        .expect("a train command");
+    words[start..].to_vec()
+}
+
+#[test]
+fn readme_command_reproduces_the_shipped_model() {
+    let shipped = repo("models/stance.bin");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("stance.bin");
+    let mut args = readme_train_command();
+    let o_pos = args
+        .iter()
+        .position(|a| a == "-o" || a == "--output")
+        .expect("-o in the README command");
+    args[o_pos + 1] = out.display().to_string();
+    let o = slant().args(&args).output().unwrap();
+    assert!(
+        o.status.success(),
+        "README train command failed: {}",
+        stderr(&o)
+    );
+    let a = std::fs::read(&shipped).expect("models/stance.bin is in the repository");
+    let b = std::fs::read(&out).unwrap();
+    assert!(
+        a == b,
+        "retraining with the README command does not reproduce models/stance.bin ({} vs {} bytes); retrain it",
+        a.len(),
+        b.len()
+    );
+}
+
+#[test]
+fn shipped_model_reads_the_seed_articles() {
+    let seeds = repo("../shared/seeds");
+    if !seeds.is_dir() {
+        eprintln!(
+            "skipped: {} is absent (it exists only on the team's machines)",
+            seeds.display()
+        );
+        return;
+    }
+    let o = slant()
+        .args([
+            "classify",
+            "--format",
+            "jsonl",
+            "--model",
+            "models/stance.bin",
+        ])
+        .arg(&seeds)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let recs = jsonl(&o);
+    assert_eq!(recs.len(), 5);
+    for r in &recs {
+        assert!(r["mentions"].as_u64().unwrap() > 0, "{}", r["id"]);
+        for h in ["stance", "framing"] {
+            let hr = head(r, h);
+            assert!(hr["label"].is_string(), "{} {h}", r["id"]);
+            assert!(
+                !hr["evidence"].as_array().unwrap().is_empty(),
+                "{} {h}",
+                r["id"]
+            );
+        }
+    }
+}
+
+#[test]
+fn samples_demo_runs() {
+    let o = slant()
+        .args([
+            "classify",
+            "--format",
+            "table",
+            "--model",
+            "models/stance.bin",
+            "data/samples",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = stdout(&o);
+    assert_eq!(
+        t.matches("\u{2500}\u{2500} ").count(),
+        std::fs::read_dir(repo("data/samples")).unwrap().count()
+    );
+    assert!(t.contains("target not mentioned"), "{t}");
+}
