@@ -155,6 +155,9 @@ pub struct FeatureSpec {
     pub char_idf: Vec<f32>,
     /// Multiplier per dense feature (weight / training standard deviation).
     pub dense_scale: Vec<f32>,
+    /// Largest value per dense feature (after `ln(1 + x)`) seen in training: larger values are
+    /// clamped to it, so a document far longer than the training texts cannot extrapolate.
+    pub dense_max: Vec<f32>,
 }
 
 /// Per-document scratch state, reused between documents on a thread.
@@ -426,7 +429,19 @@ impl Featurizer {
                 spec.dense_scale.len()
             ));
         }
-        if spec.dense_scale.iter().any(|x| !x.is_finite()) {
+        if spec.dense_max.len() != dense_names.len() {
+            return bad(format!(
+                "{} dense features but {} maxima",
+                dense_names.len(),
+                spec.dense_max.len()
+            ));
+        }
+        if spec
+            .dense_scale
+            .iter()
+            .chain(&spec.dense_max)
+            .any(|x| !x.is_finite())
+        {
             return bad("dense scales are not all finite".into());
         }
         let lexicon = LexiconMatcher::new(&spec.lexicon, &categories, |u| match u {
@@ -674,8 +689,10 @@ impl Featurizer {
             out.values.push(tf * idf);
         }
         self.finish_block(current_block, &mut out.values[block_start..]);
-        for (d, (&raw, &scale)) in a.dense.iter().zip(&self.spec.dense_scale).enumerate() {
-            let v = raw.ln_1p() * scale;
+        let (scales, maxima) = (&self.spec.dense_scale, &self.spec.dense_max);
+        for (d, (&raw, (&scale, &max))) in a.dense.iter().zip(scales.iter().zip(maxima)).enumerate()
+        {
+            let v = raw.ln_1p().min(max) * scale;
             if v != 0.0 {
                 out.indices.push(lay.dense + d as u32);
                 out.values.push(v);
@@ -1047,7 +1064,7 @@ impl VocabCounts {
 }
 
 /// Build a [`FeatureSpec`] from counts: choose the vocabulary, compute idf. Dense scales start
-/// at 1 (the trainer sets them from the training matrix).
+/// at 1 and maxima at `f32::MAX` (the trainer sets both from the training matrix).
 pub fn build_spec(
     config: FeatureConfig,
     residue: String,
@@ -1141,6 +1158,7 @@ pub fn build_spec(
         idf,
         char_idf,
         dense_scale: vec![1.0; n_dense],
+        dense_max: vec![f32::MAX; n_dense],
     })
 }
 

@@ -136,13 +136,14 @@ pub fn fit_features(
     // constant column.
     let dense = raw.layout().dense;
     let nd = spec.dense_scale.len();
-    let (mut sum, mut sq) = (vec![0f64; nd], vec![0f64; nd]);
+    let (mut sum, mut sq, mut max) = (vec![0f64; nd], vec![0f64; nd], vec![0f32; nd]);
     for i in 0..x.nrows() {
         let (cols, vals) = x.row(i);
         for (&j, &v) in cols.iter().zip(vals) {
             if j >= dense {
                 sum[(j - dense) as usize] += v as f64;
                 sq[(j - dense) as usize] += (v as f64) * (v as f64);
+                max[(j - dense) as usize] = max[(j - dense) as usize].max(v);
             }
         }
     }
@@ -157,6 +158,7 @@ pub fn fit_features(
             0.0
         };
     }
+    spec.dense_max = max;
     let scale = spec.dense_scale.clone();
     x.scale_columns(|j| {
         if j >= dense {
@@ -341,6 +343,8 @@ pub fn cross_validate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lexicon::Lexicon;
+    use crate::target::TargetSpec;
 
     #[test]
     fn folds_are_stratified_and_seeded() {
@@ -353,6 +357,49 @@ mod tests {
         }
         assert_eq!(f, stratified_folds(&labels, 2, 5, 42));
         assert_ne!(f, stratified_folds(&labels, 2, 5, 43));
+    }
+
+    #[test]
+    fn dense_features_are_scaled_and_clamped_to_the_training_range() {
+        let texts: Vec<String> = (0..12)
+            .map(|i| {
+                format!(
+                    "Kazemi spoke {} times about the budget and the militias.",
+                    i % 4
+                )
+            })
+            .chain((0..12).map(|i| format!("Officials met {i} times; Kazemi and Kazemi agreed.")))
+            .collect();
+        let res = Resources {
+            residue: String::new(),
+            target: Some(TargetSpec {
+                name: "Kazemi".into(),
+                aliases: vec![],
+                notes: None,
+            }),
+            lexicon: Lexicon::default(),
+        };
+        let (f, x) = fit_features(&texts, &res, &FeatureConfig::default()).unwrap();
+        let lay = f.layout().clone();
+        let names = f.dense_names();
+        let k = names.iter().position(|n| n == "target:mentions").unwrap() as u32;
+        let col = |v: &crate::sparse::SparseVec| v.get(lay.dense + k);
+        let train_max = (0..x.nrows())
+            .map(|i| col(&x.row_vec(i)))
+            .fold(0f32, f32::max);
+        // Unit variance per column, block norm 1: the training column's spread matches.
+        let vals: Vec<f64> = (0..x.nrows()).map(|i| col(&x.row_vec(i)) as f64).collect();
+        let mean = vals.iter().sum::<f64>() / vals.len() as f64;
+        let sd = (vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / vals.len() as f64).sqrt();
+        assert!(
+            (sd * (names.len() as f64).sqrt() - 1.0).abs() < 1e-3,
+            "sd {sd}"
+        );
+        // Fifty mentions, far beyond training: clamped to the training maximum.
+        let long = "Kazemi ".repeat(50);
+        assert_eq!(col(&f.transform(&long)), train_max);
+        // Training rows and a fresh transform agree bit for bit.
+        assert_eq!(f.transform(&texts[3]), x.row_vec(3));
     }
 
     #[test]
