@@ -271,20 +271,23 @@ pub struct Layout {
     pub n_buckets: u32,
 }
 
-/// The kinds of dense target statistics, in column order.
-const TARGET_STATS: [&str; 5] = ["mentions", "per_1k", "early", "window_share", "absent"];
+/// The kinds of dense target statistics, in column order. Raw mention counts and the position
+/// of the first mention are left out on purpose: they measure the article's length and layout
+/// (a headline that names him), not its stance, and do not carry over from short training
+/// passages to long articles.
+const TARGET_STATS: [&str; 3] = ["per_1k", "window_share", "absent"];
 
-/// Names of the dense features for a lexicon's categories.
-fn dense_names(categories: &[String], has_target: bool, quote_block: bool) -> Vec<String> {
+/// Names of the dense features for a lexicon's categories. Lexicon rates are kept apart by
+/// voice: `lex:` counts the writer's own words, `lex@quote:` the words inside quotations, and
+/// `lex@target:` the writer's own words inside target windows.
+fn dense_names(categories: &[String], has_target: bool) -> Vec<String> {
     let mut names = Vec::new();
     for c in categories {
         names.push(format!("lex:{c}"));
         if has_target {
             names.push(format!("lex@target:{c}"));
         }
-        if quote_block {
-            names.push(format!("lex@quote:{c}"));
-        }
+        names.push(format!("lex@quote:{c}"));
     }
     if has_target {
         names.extend(TARGET_STATS.iter().map(|s| format!("target:{s}")));
@@ -421,7 +424,7 @@ impl Featurizer {
         if categories.len() > u16::MAX as usize {
             return bad("too many lexicon categories".into());
         }
-        let dense_names = dense_names(&categories, analyzer.has_target(), spec.config.quote_block);
+        let dense_names = dense_names(&categories, analyzer.has_target());
         if spec.dense_scale.len() != dense_names.len() {
             return bad(format!(
                 "{} dense features but {} scales",
@@ -545,26 +548,27 @@ impl Featurizer {
             |m| matches.push(m),
         );
         let has_target = self.has_target();
-        let quote = self.spec.config.quote_block;
-        let per_cat = 1 + has_target as usize + quote as usize;
+        let per_cat = 2 + has_target as usize;
         a.dense.clear();
         a.dense.resize(self.dense_names.len(), 0.0);
         let n_units = a.units.len();
-        let n_window = a.unit_flags.iter().filter(|f| **f & IN_WINDOW != 0).count();
         let n_quoted = a.unit_flags.iter().filter(|f| **f & QUOTED != 0).count();
+        let n_own = n_units - n_quoted;
+        let n_window = a
+            .unit_flags
+            .iter()
+            .filter(|f| **f & IN_WINDOW != 0 && **f & QUOTED == 0)
+            .count();
         for m in &a.lex_matches {
             let base = m.category as usize * per_cat;
             let f = a.unit_flags[m.start];
-            a.dense[base] += m.weight;
-            let mut k = base + 1;
-            if has_target {
-                if f & IN_WINDOW != 0 {
-                    a.dense[k] += m.weight;
+            if f & QUOTED != 0 {
+                a.dense[base + per_cat - 1] += m.weight;
+            } else {
+                a.dense[base] += m.weight;
+                if has_target && f & IN_WINDOW != 0 {
+                    a.dense[base + 1] += m.weight;
                 }
-                k += 1;
-            }
-            if quote && f & QUOTED != 0 {
-                a.dense[k] += m.weight;
             }
         }
         let rate = |sum: f32, n: usize| {
@@ -576,29 +580,23 @@ impl Featurizer {
         };
         for c in 0..self.categories.len() {
             let base = c * per_cat;
-            a.dense[base] = rate(a.dense[base], n_units);
-            let mut k = base + 1;
+            a.dense[base] = rate(a.dense[base], n_own);
             if has_target {
-                a.dense[k] = rate(a.dense[k], n_window);
-                k += 1;
+                a.dense[base + 1] = rate(a.dense[base + 1], n_window);
             }
-            if quote {
-                a.dense[k] = rate(a.dense[k], n_quoted);
-            }
+            a.dense[base + per_cat - 1] = rate(a.dense[base + per_cat - 1], n_quoted);
         }
         if has_target {
             let base = self.categories.len() * per_cat;
             let n_m = a.mentions.len();
-            let first = a.units.iter().position(|&u| u == TARGET_UNIT);
-            a.dense[base] = n_m as f32;
-            a.dense[base + 1] = rate(n_m as f32, n_units);
-            a.dense[base + 2] = first.map_or(0.0, |p| 1.0 - p as f32 / n_units.max(1) as f32);
-            a.dense[base + 3] = if n_units == 0 {
+            let n_win_all = a.unit_flags.iter().filter(|f| **f & IN_WINDOW != 0).count();
+            a.dense[base] = rate(n_m as f32, n_units);
+            a.dense[base + 1] = if n_units == 0 {
                 0.0
             } else {
-                n_window as f32 / n_units as f32
+                n_win_all as f32 / n_units as f32
             };
-            a.dense[base + 4] = if n_m == 0 { 1.0 } else { 0.0 };
+            a.dense[base + 2] = if n_m == 0 { 1.0 } else { 0.0 };
         }
     }
 
@@ -828,9 +826,9 @@ impl Featurizer {
                 for m in a.lex_matches.iter().filter(|m| m.category as usize == ci) {
                     let f = a.unit_flags[m.start];
                     let keep = match scope {
-                        "@target" => f & IN_WINDOW != 0,
+                        "@target" => f & IN_WINDOW != 0 && f & QUOTED == 0,
                         "@quote" => f & QUOTED != 0,
-                        _ => true,
+                        _ => f & QUOTED == 0,
                     };
                     if keep && spans.len() < max {
                         let (s, _) = a.unit_span[m.start];
@@ -1147,7 +1145,7 @@ pub fn build_spec(
         Some(_) => counts.char_df.iter().map(|&df| idf_of(df)).collect(),
         None => Vec::new(),
     };
-    let n_dense = dense_names(&lexicon.categories(), target.is_some(), config.quote_block).len();
+    let n_dense = dense_names(&lexicon.categories(), target.is_some()).len();
     Ok(FeatureSpec {
         config,
         residue,
@@ -1268,8 +1266,17 @@ mod tests {
         // Window of 2 covers <target> condemned the: "outlaw militias" starts outside it.
         assert_eq!(get("lex@target:opposition_framing"), 0.0);
         assert!((get("lex@target:criticism") - 1000.0 / 3.0).abs() < 1e-3);
-        assert_eq!(get("target:mentions"), 1.0);
+        assert!((get("target:per_1k") - 1000.0 / 7.0).abs() < 1e-3);
         assert_eq!(get("target:absent"), 0.0);
+        assert_eq!(get("lex@quote:opposition_framing"), 0.0);
+        // Quoted words count in the quote rate only, never as the writer's own voice.
+        f.analyze(
+            "Kazemi replied. They said \"outlaw militias\" rule.",
+            &mut a,
+        );
+        let get = |n: &str| a.dense[names.iter().position(|x| x == n).unwrap()];
+        assert_eq!(get("lex:opposition_framing"), 0.0);
+        assert!(get("lex@quote:opposition_framing") > 0.0);
         f.analyze(DOCS[4], &mut a);
         assert_eq!(
             a.dense[names.iter().position(|x| x == "target:absent").unwrap()],

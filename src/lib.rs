@@ -35,6 +35,7 @@
 //! # Ok::<(), slant::Error>(())
 //! ```
 
+pub mod audit;
 pub mod classify;
 pub mod error;
 pub mod features;

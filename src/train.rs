@@ -382,7 +382,7 @@ mod tests {
         let (f, x) = fit_features(&texts, &res, &FeatureConfig::default()).unwrap();
         let lay = f.layout().clone();
         let names = f.dense_names();
-        let k = names.iter().position(|n| n == "target:mentions").unwrap() as u32;
+        let k = names.iter().position(|n| n == "target:per_1k").unwrap() as u32;
         let col = |v: &crate::sparse::SparseVec| v.get(lay.dense + k);
         let train_max = (0..x.nrows())
             .map(|i| col(&x.row_vec(i)))

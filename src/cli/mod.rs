@@ -79,6 +79,12 @@ enum Command {
     Cv(train::CvArgs),
     /// Show a model: metadata, heads, labels, vocabulary size, top features per class.
     Inspect(eval::InspectArgs),
+    /// Audit the lexicon on a labelled CSV: each entry's documents (own voice, quoted) and
+    /// their labels, with the lift of each label (count(lift) per column).
+    #[command(
+        after_help = "Example:\n  slant lexicon --data data/train.csv --label stance=stance --label framing=framing"
+    )]
+    Lexicon(train::LexiconArgs),
 }
 
 /// Parse the command line and run.
@@ -103,6 +109,7 @@ pub fn run() -> Result<Status> {
         Command::Eval(a) => eval::run_eval(a, &ui),
         Command::Cv(a) => train::run_cv(a, &ui),
         Command::Inspect(a) => eval::run_inspect(a),
+        Command::Lexicon(a) => train::run_lexicon(a, &ui),
     }
 }
 

@@ -290,3 +290,99 @@ pub fn run_cv(args: CvArgs, ui: &Ui) -> Result<Status> {
         Status::Partial
     })
 }
+
+#[derive(Args, Debug)]
+pub struct LexiconArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Print JSON Lines (one object per entry) instead of a tab-separated table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `slant lexicon`: how each lexicon entry is used in a labelled corpus.
+pub fn run_lexicon(args: LexiconArgs, ui: &Ui) -> Result<Status> {
+    use std::io::Write;
+    let d = &args.data;
+    let res = d.resources.load()?;
+    if res.lexicon.entries.is_empty() {
+        bail!("the lexicon is empty: nothing to audit");
+    }
+    let (corpus, set) = load_corpus(d, ui)?;
+    let uses = slant::audit::audit_lexicon(&corpus, &res)?;
+    let totals = slant::audit::label_totals(&corpus);
+    let n = corpus.texts.len();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if args.json {
+        for u in &uses {
+            let lifts: serde_json::Map<String, serde_json::Value> = corpus
+                .heads
+                .iter()
+                .enumerate()
+                .map(|(h, head)| {
+                    let per: serde_json::Map<String, serde_json::Value> = corpus.classes[h]
+                        .iter()
+                        .enumerate()
+                        .map(|(l, name)| {
+                            (
+                                name.clone(),
+                                serde_json::json!({"docs": u.by_label[h][l], "lift": u.lift(h, l, &totals, n)}),
+                            )
+                        })
+                        .collect();
+                    (head.name.clone(), per.into())
+                })
+                .collect();
+            let v = serde_json::json!({
+                "category": u.category, "phrase": u.phrase, "weight": u.weight,
+                "own_docs": u.own_docs, "quoted_only_docs": u.quoted_only_docs, "heads": lifts,
+            });
+            writeln!(out, "{v}")?;
+        }
+    } else {
+        let mut header = vec![
+            "category".to_owned(),
+            "phrase".into(),
+            "weight".into(),
+            "own_docs".into(),
+            "quoted_only".into(),
+        ];
+        for (h, head) in corpus.heads.iter().enumerate() {
+            for l in &corpus.classes[h] {
+                header.push(format!("{}:{l}", head.name));
+            }
+        }
+        writeln!(out, "{}", header.join("\t"))?;
+        for u in &uses {
+            let mut row = vec![
+                u.category.clone(),
+                u.phrase.clone(),
+                format!("{}", u.weight),
+                u.own_docs.to_string(),
+                u.quoted_only_docs.to_string(),
+            ];
+            for h in 0..corpus.heads.len() {
+                for l in 0..corpus.classes[h].len() {
+                    row.push(match u.lift(h, l, &totals, n) {
+                        Some(x) => format!("{}({x:.2})", u.by_label[h][l]),
+                        None => "-".into(),
+                    });
+                }
+            }
+            writeln!(out, "{}", row.join("\t"))?;
+        }
+    }
+    out.flush()?;
+    let unused = uses.iter().filter(|u| u.own_docs == 0).count();
+    ui.info(format!(
+        "{} entries over {} documents; {} never occur in the writer's own voice",
+        uses.len(),
+        n,
+        unused
+    ));
+    Ok(if set.errors.is_empty() {
+        Status::Success
+    } else {
+        Status::Partial
+    })
+}
