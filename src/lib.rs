@@ -50,5 +50,6 @@ pub mod stem;
 pub mod target;
 pub mod text;
 pub mod train;
+pub mod tune;
 
 pub use error::{Error, Result};

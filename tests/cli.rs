@@ -63,7 +63,9 @@ fn head<'a>(rec: &'a Value, name: &str) -> &'a Value {
 
 #[test]
 fn every_subcommand_has_help() {
-    for sub in ["classify", "train", "eval", "cv", "inspect"] {
+    for sub in [
+        "classify", "train", "eval", "cv", "inspect", "tune", "lexicon",
+    ] {
         let o = slant().args([sub, "--help"]).output().unwrap();
         assert!(o.status.success(), "{sub} --help");
         assert!(stdout(&o).contains("Usage: slant"), "{sub}: {}", stdout(&o));
@@ -603,4 +605,148 @@ fn samples_demo_runs() {
         std::fs::read_dir(repo("data/samples")).unwrap().count()
     );
     assert!(t.contains("target not mentioned"), "{t}");
+}
+
+/// The held-aside figures the model card states, from its machine-readable line
+/// `<!-- held-aside-macro-f1 stance=0.xxx framing=0.xxx -->`.
+fn model_card_figures() -> Vec<(String, f64)> {
+    let card = std::fs::read_to_string(repo("docs/MODEL_CARD.md")).expect("docs/MODEL_CARD.md");
+    let line = card
+        .lines()
+        .find(|l| l.contains("<!-- held-aside-macro-f1"))
+        .expect("the model card has a <!-- held-aside-macro-f1 ... --> line");
+    line.split_whitespace()
+        .filter_map(|w| w.split_once('='))
+        .map(|(h, v)| (h.to_owned(), v.parse().expect("a number")))
+        .collect()
+}
+
+/// Retrain with the README command and score the held-aside passages: each head's macro-F1 must
+/// stay at or above the model card's figure minus 0.01 (training is deterministic, so this only
+/// fails when a change to the code or data really costs accuracy).
+#[test]
+fn retrained_model_keeps_the_model_cards_held_aside_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("stance.bin");
+    let mut args = readme_train_command();
+    let o_pos = args.iter().position(|a| a == "-o").unwrap();
+    args[o_pos + 1] = out.display().to_string();
+    let o = slant().args(&args).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = slant()
+        .args(["eval", "--json", "--data", "data/dev.csv", "--model"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let figures = model_card_figures();
+    assert_eq!(figures.len(), 2, "{figures:?}");
+    for (head, card) in figures {
+        let got = v["heads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["head"] == head.as_str())
+            .unwrap_or_else(|| panic!("head {head} in the eval output"))["report"]["macro_f1"]
+            .as_f64()
+            .unwrap();
+        assert!(
+            got >= card - 0.01,
+            "held-aside macro-F1 of {head} fell to {got:.4}; the model card says {card:.4}"
+        );
+    }
+}
+
+#[test]
+fn tune_scores_a_grid_and_records_the_search_in_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tuned.bin");
+    let o = slant()
+        .args([
+            "tune",
+            "--data",
+            "tests/fixtures/tiny.csv",
+            "--label",
+            "stance=stance",
+            "--min-df",
+            "1",
+            "--folds",
+            "3",
+            "--grid-c",
+            "0.000001,10",
+            "--grid-ngram",
+            "1,2",
+            "--json",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let trials = v["trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 4);
+    let best = v["best"]["score"].as_f64().unwrap();
+    let max = trials
+        .iter()
+        .map(|t| t["score"].as_f64().unwrap())
+        .fold(f64::MIN, f64::max);
+    assert_eq!(best, max);
+    // The written model records the search in its metadata.
+    let o = slant()
+        .args(["inspect", "--json"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("tuning"), "{text}");
+    // A validation file with a label the training data lacks is reported, not fatal.
+    let valid = dir.path().join("valid.csv");
+    std::fs::write(
+        &valid,
+        "id,text,stance\nv1,Kazemi the spy betrayed the martyrs.,anti\nv2,Kazemi wisely kept the peace.,sideways\n",
+    )
+    .unwrap();
+    let o = slant()
+        .args([
+            "tune",
+            "--data",
+            "tests/fixtures/tiny.csv",
+            "--label",
+            "stance=stance",
+        ])
+        .args(["--min-df", "1", "--valid"])
+        .arg(&valid)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("valid.csv:3"), "{}", stderr(&o));
+}
+
+#[test]
+fn lexicon_audit_counts_entries_on_the_corpus() {
+    let o = slant()
+        .args([
+            "lexicon",
+            "--data",
+            "tests/fixtures/tiny.csv",
+            "--label",
+            "stance=stance",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = jsonl(&o);
+    let martyr = rows
+        .iter()
+        .find(|r| r["phrase"] == "martyrs")
+        .expect("the shipped lexicon lists `martyrs`");
+    assert!(martyr["own_docs"].as_u64().unwrap() >= 2, "{martyr}");
+    assert!(
+        martyr["heads"]["stance"]["anti"]["lift"].as_f64().unwrap() > 1.0,
+        "{martyr}"
+    );
 }

@@ -85,7 +85,21 @@ enum Command {
         after_help = "Example:\n  slant lexicon --data data/train.csv --label stance=stance --label framing=framing"
     )]
     Lexicon(train::LexiconArgs),
+    /// Choose settings on validation data: score a grid (C, n-grams, min_df, character n-grams,
+    /// class weights, block weights) on a validation CSV or by cross-validation.
+    #[command(after_help = TUNE_HELP)]
+    Tune(train::TuneArgs),
 }
+
+const TUNE_HELP: &str = "\
+Example (P-Stance: settings chosen on the validation file, never on the test file):
+  slant tune --data raw_train_biden.csv --valid raw_val_biden.csv --text-col Tweet \\
+      --label stance=Stance --no-target --no-lexicon --no-residue --metric f-avg \\
+      --grid-c 1,3,10 --grid-char off,2-5 -o biden.bin
+
+Settings that change the features are featurised once each; C and class weights reuse them.
+With -o, the best settings are trained on all of --data and the search is recorded in the
+model's metadata (slant inspect shows it).";
 
 /// Parse the command line and run.
 pub fn run() -> Result<Status> {
@@ -110,6 +124,7 @@ pub fn run() -> Result<Status> {
         Command::Cv(a) => train::run_cv(a, &ui),
         Command::Inspect(a) => eval::run_inspect(a),
         Command::Lexicon(a) => train::run_lexicon(a, &ui),
+        Command::Tune(a) => train::run_tune(a, &ui),
     }
 }
 
@@ -292,7 +307,7 @@ pub struct ModelArgs {
     balanced: bool,
 }
 
-fn parse_range(s: &str) -> std::result::Result<(u8, u8), String> {
+pub fn parse_range(s: &str) -> std::result::Result<(u8, u8), String> {
     let (a, b) = s.split_once('-').unwrap_or((s, s));
     let lo: u8 = a
         .trim()

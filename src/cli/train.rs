@@ -140,6 +140,14 @@ fn load_corpus(d: &DataArgs, ui: &Ui) -> Result<(Corpus, LabelledSet)> {
     Ok((corpus, set))
 }
 
+fn or<T: Clone>(v: &[T], dflt: &[T]) -> Vec<T> {
+    if v.is_empty() {
+        dflt.to_vec()
+    } else {
+        v.to_vec()
+    }
+}
+
 fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|f| f.to_string_lossy().into_owned())
@@ -384,5 +392,265 @@ pub fn run_lexicon(args: LexiconArgs, ui: &Ui) -> Result<Status> {
         Status::Success
     } else {
         Status::Partial
+    })
+}
+
+#[derive(Args, Debug)]
+pub struct TuneArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Validation CSV (same columns as --data) to score the settings on. Without it, the
+    /// settings are scored by --folds cross-validation of the training rows.
+    #[arg(long, value_name = "CSV")]
+    valid: Option<PathBuf>,
+    /// Folds for cross-validation when no --valid is given.
+    #[arg(long, value_name = "K", default_value_t = 5)]
+    folds: usize,
+    /// Seed of the fold assignment.
+    #[arg(long, value_name = "N", default_value_t = 42)]
+    seed: u64,
+    /// Values of C to try, e.g. 1,3,10,30.
+    #[arg(long, value_name = "C,...", value_delimiter = ',')]
+    grid_c: Vec<f64>,
+    /// Longest word n-grams to try, e.g. 1,2.
+    #[arg(long, value_name = "N,...", value_delimiter = ',')]
+    grid_ngram: Vec<u8>,
+    /// min_df values to try, e.g. 1,2,3.
+    #[arg(long, value_name = "N,...", value_delimiter = ',')]
+    grid_min_df: Vec<u32>,
+    /// Character n-gram settings to try: `off` or a range, e.g. off,2-5,1-4.
+    #[arg(long, value_name = "off|LO-HI,...", value_delimiter = ',', value_parser = parse_char_setting)]
+    grid_char: Vec<CharSetting>,
+    /// Class weights to try: uniform, balanced.
+    #[arg(long, value_name = "uniform|balanced,...", value_delimiter = ',', value_parser = ["uniform", "balanced"])]
+    grid_class_weight: Vec<String>,
+    /// Dense (lexicon, target) block weights to try.
+    #[arg(long, value_name = "W,...", value_delimiter = ',')]
+    grid_dense_weight: Vec<f32>,
+    /// Target-window block weights to try.
+    #[arg(long, value_name = "W,...", value_delimiter = ',')]
+    grid_window_weight: Vec<f32>,
+    /// What to maximise: the mean over heads of F_avg (heads with a FAVOR/AGAINST or pro/anti
+    /// pair, or --favg) or of macro-F1.
+    #[arg(long, value_parser = ["f-avg", "macro-f1"], default_value = "macro-f1")]
+    metric: String,
+    /// F_avg classes as POSITIVE,NEGATIVE.
+    #[arg(long, value_name = "POS,NEG", value_parser = parse_pair)]
+    favg: Option<(String, String)>,
+    /// Train a model with the best settings on all of --data and write it here; its metadata
+    /// records the search.
+    #[arg(short, long, value_name = "PATH")]
+    output: Option<PathBuf>,
+    /// Print the trials as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A `--grid-char` value.
+#[derive(Clone, Copy, Debug)]
+pub struct CharSetting(Option<(u8, u8)>);
+
+fn parse_char_setting(s: &str) -> std::result::Result<CharSetting, String> {
+    if s.trim().eq_ignore_ascii_case("off") {
+        return Ok(CharSetting(None));
+    }
+    super::parse_range(s).map(|r| CharSetting(Some(r)))
+}
+
+/// `slant tune`: score a grid of settings on validation data; optionally train the best.
+pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
+    use slant::tune::{Grid, Metric, Validation, best, tune};
+    use std::io::Write;
+    let d = &args.data;
+    let base = d.model.options();
+    base.features.validate()?;
+    let res = d.resources.load()?;
+    let (corpus, set) = load_corpus(d, ui)?;
+    let mut failed = !set.errors.is_empty();
+    let single = Grid::single(&base);
+    let grid = Grid {
+        c: or(&args.grid_c, &single.c),
+        ngram_max: or(&args.grid_ngram, &single.ngram_max),
+        min_df: or(&args.grid_min_df, &single.min_df),
+        char_ngrams: if args.grid_char.is_empty() {
+            single.char_ngrams.clone()
+        } else {
+            args.grid_char.iter().map(|c| c.0).collect()
+        },
+        balanced: if args.grid_class_weight.is_empty() {
+            single.balanced.clone()
+        } else {
+            args.grid_class_weight
+                .iter()
+                .map(|w| w == "balanced")
+                .collect()
+        },
+        dense_weight: or(&args.grid_dense_weight, &single.dense_weight),
+        window_weight: or(&args.grid_window_weight, &single.window_weight),
+    };
+    let metric = if args.metric == "f-avg" {
+        Metric::FAvg
+    } else {
+        Metric::MacroF1
+    };
+    let favg: Vec<Option<(usize, usize)>> = corpus
+        .classes
+        .iter()
+        .map(|l| favg_for(l, args.favg.as_ref()))
+        .collect();
+    // The validation set, with labels mapped to the training classes.
+    let valid = match &args.valid {
+        Some(path) => {
+            let cols: Vec<String> = d.labels.iter().map(|(_, c)| c.clone()).collect();
+            let allowed: Vec<Option<Vec<String>>> =
+                corpus.classes.iter().map(|c| Some(c.clone())).collect();
+            let vs = LabelledSet::read_csv(
+                path,
+                &d.text_col,
+                None,
+                &cols,
+                &allowed,
+                d.max_bytes.max(1),
+            )?;
+            for e in &vs.errors {
+                ui.item_error(e);
+            }
+            failed |= !vs.errors.is_empty();
+            if vs.rows.is_empty() {
+                bail!("{}: no usable rows", path.display());
+            }
+            let texts: Vec<String> = vs.rows.iter().map(|r| r.text.clone()).collect();
+            let labels: Vec<Vec<usize>> = (0..corpus.heads.len())
+                .map(|h| {
+                    vs.rows
+                        .iter()
+                        .map(|r| {
+                            corpus.classes[h]
+                                .iter()
+                                .position(|c| *c == r.labels[h])
+                                .expect("labels were checked against the classes")
+                        })
+                        .collect()
+                })
+                .collect();
+            Some((path.clone(), vs.sha256(), texts, labels))
+        }
+        None => None,
+    };
+    let validation = match &valid {
+        Some((_, _, texts, labels)) => Validation::Holdout { texts, labels },
+        None => Validation::Folds {
+            k: args.folds,
+            seed: args.seed,
+        },
+    };
+    let how = match &valid {
+        Some((p, ..)) => format!("on {}", p.display()),
+        None => format!("by {}-fold cross-validation", args.folds),
+    };
+    ui.info(format!("{} settings to score {how}", grid.len()));
+    let pb = ui.spinner("settings scored");
+    let t0 = Instant::now();
+    let trials = tune(
+        &corpus,
+        validation,
+        &res,
+        &base,
+        &grid,
+        metric,
+        &favg,
+        |n, _| pb.set_position(n as u64),
+    )?;
+    pb.finish_and_clear();
+    let top = best(&trials).expect("a non-empty grid").clone();
+    let describe = |o: &TrainOptions| {
+        format!(
+            "C={} ngram={} min_df={} char={} class_weight={} dense_weight={} window_weight={}",
+            o.logistic.c,
+            o.features.ngram_max,
+            o.features.min_df,
+            o.features
+                .char_ngrams
+                .map_or("off".to_owned(), |(a, b)| format!("{a}-{b}")),
+            if o.logistic.class_weight == slant::logistic::ClassWeight::Balanced {
+                "balanced"
+            } else {
+                "uniform"
+            },
+            o.features.dense_weight,
+            o.features.window_weight
+        )
+    };
+    let metric_name = if metric == Metric::FAvg {
+        "f_avg"
+    } else {
+        "macro_f1"
+    };
+    if args.json {
+        let v = serde_json::json!({
+            "data": d.data.display().to_string(),
+            "validation": how,
+            "metric": metric_name,
+            "seconds": t0.elapsed().as_secs_f64(),
+            "trials": trials,
+            "best": top,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        let mut out = std::io::stdout().lock();
+        let heads: Vec<&str> = corpus.heads.iter().map(|h| h.name.as_str()).collect();
+        writeln!(
+            out,
+            "{} settings scored {how} in {:.1} s; metric: mean {metric_name} over heads ({})",
+            trials.len(),
+            t0.elapsed().as_secs_f64(),
+            heads.join(", ")
+        )?;
+        for t in &trials {
+            let per: Vec<String> = t.per_head.iter().map(|s| format!("{s:.4}")).collect();
+            writeln!(
+                out,
+                "  {:.4}  [{}]  {}{}",
+                t.score,
+                per.join(" "),
+                describe(&t.options),
+                if t.converged { "" } else { "  (not converged)" }
+            )?;
+        }
+        writeln!(out, "best: {:.4}  {}", top.score, describe(&top.options))?;
+    }
+    if let Some(path) = &args.output {
+        let mut options = serde_json::to_value(&top.options)?;
+        options["tuning"] = serde_json::json!({
+            "validation": match &valid {
+                Some((p, sha, ..)) => serde_json::json!({"file": file_name(p), "sha256": sha}),
+                None => serde_json::json!({"folds": args.folds, "seed": args.seed}),
+            },
+            "metric": metric_name,
+            "score": top.score,
+            "grid": grid,
+        });
+        let meta = TrainingMeta {
+            slant_version: env!("CARGO_PKG_VERSION").to_owned(),
+            data_file: file_name(&d.data),
+            data_sha256: set.sha256(),
+            rows: set.rows.len() as u64,
+            skipped_rows: set.errors.len() as u64,
+            options: options.to_string(),
+        };
+        let (model, _) = train(&corpus, &res, &top.options, meta)?;
+        model
+            .save(path)
+            .with_context(|| format!("cannot write the model to {}", path.display()))?;
+        ui.info(format!(
+            "trained with the best settings on all {} rows; wrote {}",
+            corpus.texts.len(),
+            path.display()
+        ));
+    }
+    Ok(if failed {
+        Status::Partial
+    } else {
+        Status::Success
     })
 }

@@ -1,0 +1,378 @@
+//! Settings search: choose feature and learner settings on validation data.
+//!
+//! A grid of settings is scored either on a separate validation set (train on the training
+//! rows, score the validation rows) or by stratified k-fold cross-validation of the training
+//! rows; the test data a user reports on never takes part. Settings that change the features
+//! (n-gram length, min_df, character n-grams, block weights) are featurised once per grid
+//! point; settings of the learner alone (C, class weights) reuse those features, so a grid of
+//! many C values costs little more than one featurisation.
+//!
+//! The score of a grid point is the mean over heads of each head's metric: macro-F1, or F_avg
+//! where the head has a positive / negative pair and [`Metric::FAvg`] is asked for.
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::features::FeatureConfig;
+use crate::logistic::{ClassWeight, LogisticRegression};
+use crate::metrics::{self, Report};
+use crate::train::{Corpus, Resources, TrainOptions, fit_features, stratified_folds};
+
+/// The settings to try. Each list holds the values of one setting; the grid is their product.
+#[derive(Clone, Debug, Serialize)]
+pub struct Grid {
+    pub c: Vec<f64>,
+    pub ngram_max: Vec<u8>,
+    pub min_df: Vec<u32>,
+    pub char_ngrams: Vec<Option<(u8, u8)>>,
+    pub balanced: Vec<bool>,
+    pub dense_weight: Vec<f32>,
+    pub window_weight: Vec<f32>,
+}
+
+impl Grid {
+    /// A grid holding only the settings of `base`.
+    pub fn single(base: &TrainOptions) -> Grid {
+        Grid {
+            c: vec![base.logistic.c],
+            ngram_max: vec![base.features.ngram_max],
+            min_df: vec![base.features.min_df],
+            char_ngrams: vec![base.features.char_ngrams],
+            balanced: vec![base.logistic.class_weight == ClassWeight::Balanced],
+            dense_weight: vec![base.features.dense_weight],
+            window_weight: vec![base.features.window_weight],
+        }
+    }
+
+    /// Number of grid points.
+    pub fn len(&self) -> usize {
+        self.c.len()
+            * self.ngram_max.len()
+            * self.min_df.len()
+            * self.char_ngrams.len()
+            * self.balanced.len()
+            * self.dense_weight.len()
+            * self.window_weight.len()
+    }
+
+    /// Whether the grid is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The feature configurations of the grid (on top of `base`), in a fixed order.
+    fn feature_configs(&self, base: &FeatureConfig) -> Vec<FeatureConfig> {
+        let mut out = Vec::new();
+        for &ngram_max in &self.ngram_max {
+            for &min_df in &self.min_df {
+                for &char_ngrams in &self.char_ngrams {
+                    for &dense_weight in &self.dense_weight {
+                        for &window_weight in &self.window_weight {
+                            out.push(FeatureConfig {
+                                ngram_max,
+                                min_df,
+                                char_ngrams,
+                                dense_weight,
+                                window_weight,
+                                ..base.clone()
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The learner configurations of the grid (on top of `base`), in a fixed order.
+    fn learners(&self, base: &LogisticRegression) -> Vec<LogisticRegression> {
+        let mut out = Vec::new();
+        for &balanced in &self.balanced {
+            for &c in &self.c {
+                out.push(LogisticRegression {
+                    c,
+                    class_weight: if balanced {
+                        ClassWeight::Balanced
+                    } else {
+                        ClassWeight::Uniform
+                    },
+                    ..base.clone()
+                });
+            }
+        }
+        out
+    }
+}
+
+/// What a grid point is scored by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Metric {
+    MacroF1,
+    /// F_avg on heads that have a positive / negative pair, macro-F1 on the others.
+    FAvg,
+}
+
+/// Where the scores come from.
+pub enum Validation<'a> {
+    /// A separate labelled set: `labels[h][i]` indexes the training corpus's classes.
+    Holdout {
+        texts: &'a [String],
+        labels: &'a [Vec<usize>],
+    },
+    /// Stratified k-fold cross-validation of the training rows.
+    Folds { k: usize, seed: u64 },
+}
+
+/// One scored grid point.
+#[derive(Clone, Debug, Serialize)]
+pub struct Trial {
+    pub options: TrainOptions,
+    /// Mean over heads of the per-head metric.
+    pub score: f64,
+    /// Per head: the metric.
+    pub per_head: Vec<f64>,
+    /// Whether every fit converged.
+    pub converged: bool,
+}
+
+fn head_metric(r: &Report, metric: Metric) -> f64 {
+    match (metric, &r.f_avg) {
+        (Metric::FAvg, Some(f)) => f.value,
+        _ => r.macro_f1,
+    }
+}
+
+/// Score every point of `grid` (settings not in the grid come from `base`). Trials come back
+/// in grid order; `progress` is called after each.
+pub fn tune(
+    corpus: &Corpus,
+    validation: Validation<'_>,
+    res: &Resources,
+    base: &TrainOptions,
+    grid: &Grid,
+    metric: Metric,
+    favg: &[Option<(usize, usize)>],
+    mut progress: impl FnMut(usize, &Trial),
+) -> Result<Vec<Trial>> {
+    if grid.is_empty() {
+        return Err(Error::Invalid("the settings grid is empty".into()));
+    }
+    for fc in grid.feature_configs(&base.features) {
+        fc.validate()?;
+    }
+    let nh = corpus.heads.len();
+    let n = corpus.texts.len();
+    // Splits: (training rows, scored rows); for a holdout, one split whose scored rows are
+    // the validation set.
+    let folds: Vec<(Vec<usize>, Vec<usize>)> = match &validation {
+        Validation::Holdout { texts, labels } => {
+            if labels.len() != nh || labels.iter().any(|l| l.len() != texts.len()) {
+                return Err(Error::Invalid(
+                    "validation labels do not match the heads".into(),
+                ));
+            }
+            if texts.is_empty() {
+                return Err(Error::Invalid("the validation set is empty".into()));
+            }
+            vec![((0..n).collect(), Vec::new())]
+        }
+        Validation::Folds { k, seed } => {
+            if *k < 2 || *k > n {
+                return Err(Error::Invalid(format!(
+                    "folds must be between 2 and the number of rows ({n}), not {k}"
+                )));
+            }
+            let fold = stratified_folds(&corpus.labels[0], corpus.classes[0].len(), *k, *seed);
+            (0..*k)
+                .map(|f| {
+                    (
+                        (0..n).filter(|&i| fold[i] != f).collect(),
+                        (0..n).filter(|&i| fold[i] == f).collect(),
+                    )
+                })
+                .collect()
+        }
+    };
+    let learners = grid.learners(&base.logistic);
+    let mut trials = Vec::new();
+    for fc in grid.feature_configs(&base.features) {
+        // proba[learner][head][row] over all scored rows, truth[head][row].
+        let mut proba: Vec<Vec<Vec<Vec<f32>>>> = vec![vec![Vec::new(); nh]; learners.len()];
+        let mut truth: Vec<Vec<usize>> = vec![Vec::new(); nh];
+        let mut converged = vec![true; learners.len()];
+        for (train_rows, test_rows) in &folds {
+            let sub = corpus.subset(train_rows);
+            let (featurizer, x) = fit_features(&sub.texts, res, &fc)?;
+            let (xt, test_labels): (_, Vec<Vec<usize>>) = match &validation {
+                Validation::Holdout { texts, labels } => {
+                    (featurizer.transform_matrix(texts).0, labels.to_vec())
+                }
+                Validation::Folds { .. } => {
+                    let t: Vec<&str> = test_rows
+                        .iter()
+                        .map(|&i| corpus.texts[i].as_str())
+                        .collect();
+                    let l = (0..nh)
+                        .map(|h| test_rows.iter().map(|&i| corpus.labels[h][i]).collect())
+                        .collect();
+                    (featurizer.transform_matrix(&t).0, l)
+                }
+            };
+            for h in 0..nh {
+                truth[h].extend_from_slice(&test_labels[h]);
+            }
+            for (li, learner) in learners.iter().enumerate() {
+                for h in 0..nh {
+                    let k = corpus.classes[h].len();
+                    let clf = learner.fit_sparse(&x, &sub.labels[h], k, &[])?;
+                    converged[li] &= clf.convergence.converged;
+                    let p = clf.predict_proba(&xt);
+                    proba[li][h].extend(p.rows().into_iter().map(|r| r.to_vec()));
+                }
+            }
+        }
+        for (li, learner) in learners.iter().enumerate() {
+            let per_head: Vec<f64> = (0..nh)
+                .map(|h| {
+                    let fa = favg.get(h).copied().flatten();
+                    let r = metrics::evaluate(&corpus.classes[h], &truth[h], &proba[li][h], fa);
+                    head_metric(&r, metric)
+                })
+                .collect();
+            let trial = Trial {
+                options: TrainOptions {
+                    features: fc.clone(),
+                    logistic: learner.clone(),
+                },
+                score: per_head.iter().sum::<f64>() / nh as f64,
+                per_head,
+                converged: converged[li],
+            };
+            trials.push(trial);
+            progress(trials.len(), trials.last().unwrap());
+        }
+    }
+    Ok(trials)
+}
+
+/// The best trial: highest score, ties to the earlier grid point.
+pub fn best(trials: &[Trial]) -> Option<&Trial> {
+    trials.iter().fold(None, |b: Option<&Trial>, t| match b {
+        Some(b) if b.score >= t.score => Some(b),
+        _ => Some(t),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::HeadSpec;
+
+    fn corpus() -> Corpus {
+        let mut texts = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..30 {
+            // Two FAVOR rows for each AGAINST row: a model regularised to nothing predicts
+            // FAVOR everywhere.
+            texts.push(format!("great wonderful support number {i}"));
+            labels.push(vec!["FAVOR".to_string()]);
+            texts.push(format!("good fine support number {i}"));
+            labels.push(vec!["FAVOR".to_string()]);
+            texts.push(format!("awful terrible oppose number {i}"));
+            labels.push(vec!["AGAINST".to_string()]);
+        }
+        let heads = vec![HeadSpec {
+            name: "stance".into(),
+            column: "stance".into(),
+            target_dependent: false,
+        }];
+        Corpus::new(texts, heads, &labels).unwrap()
+    }
+
+    #[test]
+    fn grid_is_scored_in_order_and_the_best_is_chosen() {
+        let c = corpus();
+        let base = TrainOptions::default();
+        let grid = Grid {
+            c: vec![1e-6, 10.0],
+            ngram_max: vec![1, 2],
+            ..Grid::single(&base)
+        };
+        assert_eq!(grid.len(), 4);
+        let favg = vec![crate::metrics::default_polarity(&c.classes[0])];
+        let mut seen = 0;
+        let trials = tune(
+            &c,
+            Validation::Folds { k: 3, seed: 1 },
+            &Resources::default(),
+            &base,
+            &grid,
+            Metric::FAvg,
+            &favg,
+            |n, _| seen = n,
+        )
+        .unwrap();
+        assert_eq!(seen, 4);
+        assert_eq!(trials.len(), 4);
+        // Order: feature configs outer, C inner.
+        assert_eq!(trials[0].options.features.ngram_max, 1);
+        assert_eq!(trials[1].options.logistic.c, 10.0);
+        // Separable data: C = 10 is perfect, C = 1e-6 predicts the majority class only.
+        assert!(trials[0].score < 0.5, "{:?}", trials[0].per_head);
+        assert!(
+            (trials[1].score - 1.0).abs() < 1e-9,
+            "{:?}",
+            trials[1].per_head
+        );
+        let b = best(&trials).unwrap();
+        assert_eq!(b.score, 1.0);
+        assert_eq!(b.options.logistic.c, 10.0);
+        assert_eq!(
+            b.options.features.ngram_max, 1,
+            "ties go to the earlier point"
+        );
+    }
+
+    #[test]
+    fn holdout_scores_the_validation_rows() {
+        let c = corpus();
+        let texts = vec!["great wonderful".to_string(), "awful terrible".to_string()];
+        let fav = c.classes[0].iter().position(|l| l == "FAVOR").unwrap();
+        let ag = 1 - fav;
+        let labels = vec![vec![fav, ag]];
+        let base = TrainOptions::default();
+        let trials = tune(
+            &c,
+            Validation::Holdout {
+                texts: &texts,
+                labels: &labels,
+            },
+            &Resources::default(),
+            &base,
+            &Grid::single(&base),
+            Metric::MacroF1,
+            &[None],
+            |_, _| {},
+        )
+        .unwrap();
+        assert_eq!(trials.len(), 1);
+        assert_eq!(trials[0].per_head, vec![1.0]);
+        // And a wrong validation set scores 0.
+        let wrong = vec![vec![ag, fav]];
+        let t = tune(
+            &c,
+            Validation::Holdout {
+                texts: &texts,
+                labels: &wrong,
+            },
+            &Resources::default(),
+            &base,
+            &Grid::single(&base),
+            Metric::MacroF1,
+            &[None],
+            |_, _| {},
+        )
+        .unwrap();
+        assert_eq!(t[0].per_head, vec![0.0]);
+    }
+}
