@@ -92,14 +92,57 @@ impl Model {
         softmax(z);
     }
 
+    /// Probabilities of every head for `text`, read whole or in chunks (see
+    /// [`crate::features::FeatureConfig::chunk_words`]); `None` for a head about the target when
+    /// no chunk mentions it. Returns the mention count too. Leaves `s.analysis` and `s.vec`
+    /// holding the last chunk read.
+    fn text_proba(&self, text: &str, s: &mut Scratch) -> (Vec<Option<Vec<f32>>>, usize, bool) {
+        let f = self.featurizer();
+        let heads = self.heads();
+        let ranges = crate::features::chunk_ranges(text, f.spec().config.chunk_words);
+        let chunked = ranges.len() > 1;
+        let mut sum: Vec<Vec<f64>> = heads.iter().map(|h| vec![0.0; h.labels.len()]).collect();
+        let mut weight = vec![0f64; heads.len()];
+        let mut mentions = 0;
+        for r in ranges {
+            let chunk = &text[r];
+            f.analyze(chunk, &mut s.analysis);
+            f.vectorize(&mut s.analysis, &mut s.vec);
+            let m = s.analysis.mention_count();
+            mentions += m;
+            let w = s.analysis.tokens.len().max(1) as f64;
+            for (h, head) in heads.iter().enumerate() {
+                if head.target_dependent && m == 0 && f.has_target() {
+                    continue;
+                }
+                self.head_proba(head, &s.vec, &mut s.logits);
+                for (acc, &p) in sum[h].iter_mut().zip(&s.logits) {
+                    *acc += w * p as f64;
+                }
+                weight[h] += w;
+            }
+        }
+        let out = sum
+            .into_iter()
+            .zip(weight)
+            .map(|(acc, w)| (w > 0.0).then(|| acc.iter().map(|x| (x / w) as f32).collect()))
+            .collect();
+        (out, mentions, chunked)
+    }
+
     /// Classify one text: labels, probabilities and up to `explain` evidence items per head.
+    /// Evidence comes from the whole text's features.
     pub fn classify(&self, doc: &Document, explain: usize, s: &mut Scratch) -> Record {
         let f = self.featurizer();
-        f.analyze(&doc.text, &mut s.analysis);
-        f.vectorize(&mut s.analysis, &mut s.vec);
+        let (probs, _, chunked) = self.text_proba(&doc.text, s);
+        if chunked {
+            // Evidence, mentions and token counts come from the whole text.
+            f.analyze(&doc.text, &mut s.analysis);
+            f.vectorize(&mut s.analysis, &mut s.vec);
+        }
         let mentions = s.analysis.mention_count();
         let mut heads = Vec::with_capacity(self.heads().len());
-        for head in self.heads() {
+        for (head, proba) in self.heads().iter().zip(probs) {
             if head.target_dependent && mentions == 0 {
                 heads.push(HeadResult {
                     head: head.name.clone(),
@@ -112,9 +155,15 @@ impl Model {
                 });
                 continue;
             }
-            self.head_proba(head, &s.vec, &mut s.logits);
-            let p = &s.logits;
-            let c = argmax(p);
+            // A mention split across two chunks: read the head on the whole text.
+            let p = match proba {
+                Some(p) => p,
+                None => {
+                    self.head_proba(head, &s.vec, &mut s.logits);
+                    s.logits.clone()
+                }
+            };
+            let c = argmax(&p);
             let score = head
                 .polarity
                 .map(|(pos, neg)| round4(p[pos as usize] - p[neg as usize]));
@@ -196,17 +245,21 @@ impl Model {
             .par_iter()
             .map_init(Scratch::default, |s, t| {
                 let f = self.featurizer();
-                f.analyze(t.as_ref(), &mut s.analysis);
-                f.vectorize(&mut s.analysis, &mut s.vec);
-                let probs = self
-                    .heads()
-                    .iter()
-                    .map(|h| {
-                        self.head_proba(h, &s.vec, &mut s.logits);
-                        s.logits.clone()
+                let (probs, mentions, _) = self.text_proba(t.as_ref(), s);
+                let probs = probs
+                    .into_iter()
+                    .zip(self.heads())
+                    .map(|(p, h)| {
+                        p.unwrap_or_else(|| {
+                            // Not mentioned (or only across a chunk boundary): the whole text.
+                            f.analyze(t.as_ref(), &mut s.analysis);
+                            f.vectorize(&mut s.analysis, &mut s.vec);
+                            self.head_proba(h, &s.vec, &mut s.logits);
+                            s.logits.clone()
+                        })
                     })
                     .collect();
-                (probs, s.analysis.mention_count())
+                (probs, mentions)
             })
             .collect();
         let unmentioned = per_doc.iter().filter(|(_, m)| *m == 0).count();

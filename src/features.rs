@@ -72,6 +72,13 @@ pub struct FeatureConfig {
     pub dense_weight: f32,
     /// Use 1 + ln(tf) instead of raw term counts. Default true.
     pub sublinear_tf: bool,
+    /// Read long documents in chunks of about this many words (0: never). A document of more
+    /// than twice this length is cut at line (else sentence) ends into chunks of at least this
+    /// many words; each head's probabilities are the word-weighted mean over its chunks (for a
+    /// head about the target, over the chunks that mention it). A model trained on passages
+    /// of a few hundred words then reads a long article the way it was trained to read, not as
+    /// one diluted bag of words. Default 0.
+    pub chunk_words: u32,
 }
 
 impl Default for FeatureConfig {
@@ -90,6 +97,7 @@ impl Default for FeatureConfig {
             char_weight: 1.0,
             dense_weight: 1.0,
             sublinear_tf: true,
+            chunk_words: 0,
         }
     }
 }
@@ -322,6 +330,48 @@ fn fnv1a(bytes: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h
+}
+
+/// Byte ranges of the chunks of `text` for reading it `words` words at a time (see
+/// [`FeatureConfig::chunk_words`]): one range covering everything when `words` is 0 or the text
+/// has at most `2 * words` words; otherwise pieces ending at line ends (or, inside a long line,
+/// at sentence ends) of at least `words` words each, the last piece joined to the one before
+/// when shorter than half of that.
+pub fn chunk_ranges(text: &str, words: u32) -> Vec<std::ops::Range<usize>> {
+    let words = words as usize;
+    let total = text.split_whitespace().count();
+    if words == 0 || total <= 2 * words {
+        return vec![0..text.len()];
+    }
+    // Cut points: after every newline, and after ". " / "? " / "! " inside lines.
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0usize;
+    let mut count = 0usize;
+    let mut in_word = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        let space = b.is_ascii_whitespace();
+        if !space && !in_word {
+            count += 1;
+        }
+        in_word = !space;
+        let cut = b == b'\n'
+            || (space && i > 0 && matches!(bytes[i - 1], b'.' | b'?' | b'!') && count >= 2 * words);
+        if cut && count >= words {
+            out.push(start..i + 1);
+            start = i + 1;
+            count = 0;
+        }
+    }
+    if start < text.len() {
+        if count < words / 2 && !out.is_empty() {
+            let last = out.pop().unwrap();
+            out.push(last.start..text.len());
+        } else {
+            out.push(start..text.len());
+        }
+    }
+    out
 }
 
 /// Call `f(bucket, ngram)` for every character n-gram of `word` padded with spaces.
@@ -1246,6 +1296,28 @@ mod tests {
             assert!((norm.sqrt() - 1.0).abs() < 1e-5, "block {lo}..{hi}: {norm}");
         }
         assert!(v.indices.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn long_texts_are_cut_into_chunks_at_line_ends() {
+        let short = "one two three\nfour five";
+        assert_eq!(chunk_ranges(short, 0), vec![0..short.len()]);
+        assert_eq!(chunk_ranges(short, 3), vec![0..short.len()]);
+        let para = "w ".repeat(9) + "end.\n";
+        let text = para.repeat(6) + "tail words";
+        let r = chunk_ranges(&text, 20);
+        // 10 words a line: two lines a chunk; the 2-word tail joins the last chunk.
+        assert_eq!(r.len(), 3, "{r:?}");
+        assert_eq!(r[0], 0..2 * para.len());
+        assert_eq!(r.last().unwrap().end, text.len());
+        for w in r.windows(2) {
+            assert_eq!(w[0].end, w[1].start);
+        }
+        // One long line: cut at sentence ends.
+        let line = "Word word word word. ".repeat(40);
+        let r = chunk_ranges(&line, 20);
+        assert!(r.len() >= 3, "{r:?}");
+        assert!(r.iter().all(|c| line[c.clone()].trim_end().ends_with('.')));
     }
 
     #[test]

@@ -257,6 +257,32 @@ pub fn stratified_folds(labels: &[usize], n_classes: usize, k: usize, seed: u64)
     fold
 }
 
+/// Fold of every row when whole groups (topics, outlets, ...) must stay together: `groups[i]`
+/// is row i's group id. Groups are shuffled (seeded), then dealt largest first to the fold with
+/// the fewest rows so far, so folds come out of similar size and no group spans two folds.
+pub fn group_folds(groups: &[usize], k: usize, seed: u64) -> Vec<usize> {
+    let n_groups = groups.iter().copied().max().map_or(0, |m| m + 1);
+    let mut size = vec![0usize; n_groups];
+    for &g in groups {
+        size[g] += 1;
+    }
+    let mut order: Vec<usize> = (0..n_groups).filter(|&g| size[g] > 0).collect();
+    let mut rng = SplitMix(seed);
+    for i in (1..order.len()).rev() {
+        let j = (rng.next() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    order.sort_by_key(|&g| std::cmp::Reverse(size[g]));
+    let mut fold_of = vec![0usize; n_groups];
+    let mut load = vec![0usize; k.max(1)];
+    for g in order {
+        let f = (0..load.len()).min_by_key(|&f| (load[f], f)).unwrap();
+        fold_of[g] = f;
+        load[f] += size[g];
+    }
+    groups.iter().map(|&g| fold_of[g]).collect()
+}
+
 /// Cross-validation results.
 #[derive(Clone, Debug, Serialize)]
 pub struct CvReport {

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::features::FeatureConfig;
 use crate::logistic::{ClassWeight, LogisticRegression};
 use crate::metrics::{self, Report};
-use crate::train::{Corpus, Resources, TrainOptions, fit_features, stratified_folds};
+use crate::train::{Corpus, Resources, TrainOptions, fit_features, group_folds, stratified_folds};
 
 /// The settings to try. Each list holds the values of one setting; the grid is their product.
 #[derive(Clone, Debug, Serialize)]
@@ -24,6 +24,7 @@ pub struct Grid {
     pub c: Vec<f64>,
     pub ngram_max: Vec<u8>,
     pub min_df: Vec<u32>,
+    pub max_df: Vec<f32>,
     pub char_ngrams: Vec<Option<(u8, u8)>>,
     pub balanced: Vec<bool>,
     pub dense_weight: Vec<f32>,
@@ -37,6 +38,7 @@ impl Grid {
             c: vec![base.logistic.c],
             ngram_max: vec![base.features.ngram_max],
             min_df: vec![base.features.min_df],
+            max_df: vec![base.features.max_df],
             char_ngrams: vec![base.features.char_ngrams],
             balanced: vec![base.logistic.class_weight == ClassWeight::Balanced],
             dense_weight: vec![base.features.dense_weight],
@@ -49,6 +51,7 @@ impl Grid {
         self.c.len()
             * self.ngram_max.len()
             * self.min_df.len()
+            * self.max_df.len()
             * self.char_ngrams.len()
             * self.balanced.len()
             * self.dense_weight.len()
@@ -65,17 +68,20 @@ impl Grid {
         let mut out = Vec::new();
         for &ngram_max in &self.ngram_max {
             for &min_df in &self.min_df {
-                for &char_ngrams in &self.char_ngrams {
-                    for &dense_weight in &self.dense_weight {
-                        for &window_weight in &self.window_weight {
-                            out.push(FeatureConfig {
-                                ngram_max,
-                                min_df,
-                                char_ngrams,
-                                dense_weight,
-                                window_weight,
-                                ..base.clone()
-                            });
+                for &max_df in &self.max_df {
+                    for &char_ngrams in &self.char_ngrams {
+                        for &dense_weight in &self.dense_weight {
+                            for &window_weight in &self.window_weight {
+                                out.push(FeatureConfig {
+                                    ngram_max,
+                                    min_df,
+                                    max_df,
+                                    char_ngrams,
+                                    dense_weight,
+                                    window_weight,
+                                    ..base.clone()
+                                });
+                            }
                         }
                     }
                 }
@@ -119,8 +125,14 @@ pub enum Validation<'a> {
         texts: &'a [String],
         labels: &'a [Vec<usize>],
     },
-    /// Stratified k-fold cross-validation of the training rows.
-    Folds { k: usize, seed: u64 },
+    /// Stratified k-fold cross-validation of the training rows; with `groups` (a group id per
+    /// row: topic, outlet, ...), whole groups are held out together, which measures how the
+    /// settings carry over to topics or sources the model has not seen.
+    Folds {
+        k: usize,
+        seed: u64,
+        groups: Option<&'a [usize]>,
+    },
 }
 
 /// One scored grid point.
@@ -176,13 +188,32 @@ pub fn tune(
             }
             vec![((0..n).collect(), Vec::new())]
         }
-        Validation::Folds { k, seed } => {
+        Validation::Folds { k, seed, groups } => {
             if *k < 2 || *k > n {
                 return Err(Error::Invalid(format!(
                     "folds must be between 2 and the number of rows ({n}), not {k}"
                 )));
             }
-            let fold = stratified_folds(&corpus.labels[0], corpus.classes[0].len(), *k, *seed);
+            let fold = match groups {
+                Some(g) => {
+                    if g.len() != n {
+                        return Err(Error::Invalid("one group per row is needed".into()));
+                    }
+                    let distinct = {
+                        let mut d = g.to_vec();
+                        d.sort_unstable();
+                        d.dedup();
+                        d.len()
+                    };
+                    if distinct < *k {
+                        return Err(Error::Invalid(format!(
+                            "{distinct} groups cannot fill {k} folds"
+                        )));
+                    }
+                    group_folds(g, *k, *seed)
+                }
+                None => stratified_folds(&corpus.labels[0], corpus.classes[0].len(), *k, *seed),
+            };
             (0..*k)
                 .map(|f| {
                     (
@@ -303,7 +334,11 @@ mod tests {
         let mut seen = 0;
         let trials = tune(
             &c,
-            Validation::Folds { k: 3, seed: 1 },
+            Validation::Folds {
+                k: 3,
+                seed: 1,
+                groups: None,
+            },
             &Resources::default(),
             &base,
             &grid,
@@ -331,6 +366,20 @@ mod tests {
             b.options.features.ngram_max, 1,
             "ties go to the earlier point"
         );
+    }
+
+    #[test]
+    fn group_folds_keep_groups_together_and_balance_sizes() {
+        let groups: Vec<usize> = (0..100).map(|i| i % 10).collect();
+        let f = group_folds(&groups, 5, 3);
+        for g in 0..10 {
+            let folds: Vec<usize> = (0..100).filter(|&i| groups[i] == g).map(|i| f[i]).collect();
+            assert!(folds.iter().all(|&x| x == folds[0]), "group {g} split");
+        }
+        for k in 0..5 {
+            assert_eq!(f.iter().filter(|&&x| x == k).count(), 20);
+        }
+        assert_eq!(f, group_folds(&groups, 5, 3), "deterministic");
     }
 
     #[test]

@@ -293,6 +293,11 @@ pub struct ModelArgs {
     /// Use raw term counts instead of 1 + ln(tf).
     #[arg(long)]
     no_sublinear_tf: bool,
+    /// Read documents of more than twice this many words in chunks of about this size and
+    /// average the chunks' probabilities (0: read every document whole). Suits a model trained
+    /// on passages and applied to long articles.
+    #[arg(long, value_name = "WORDS", default_value_t = FeatureConfig::default().chunk_words)]
+    chunk_words: u32,
     /// Inverse L2 regularisation strength (larger fits the training data more closely).
     #[arg(short = 'C', long = "c", value_name = "C", default_value_t = LogisticRegression::default().c)]
     c: f64,
@@ -338,6 +343,7 @@ impl ModelArgs {
                 char_weight: self.char_weight,
                 dense_weight: self.dense_weight,
                 sublinear_tf: !self.no_sublinear_tf,
+                chunk_words: self.chunk_words,
             },
             logistic: LogisticRegression {
                 c: self.c,

@@ -409,6 +409,10 @@ pub struct TuneArgs {
     /// Seed of the fold assignment.
     #[arg(long, value_name = "N", default_value_t = 42)]
     seed: u64,
+    /// Column whose values must stay together in cross-validation (e.g. topic, source): each
+    /// fold holds out whole groups, measuring how settings carry over to unseen ones.
+    #[arg(long, value_name = "COL")]
+    group_col: Option<String>,
     /// Values of C to try, e.g. 1,3,10,30.
     #[arg(long, value_name = "C,...", value_delimiter = ',')]
     grid_c: Vec<f64>,
@@ -418,6 +422,9 @@ pub struct TuneArgs {
     /// min_df values to try, e.g. 1,2,3.
     #[arg(long, value_name = "N,...", value_delimiter = ',')]
     grid_min_df: Vec<u32>,
+    /// max_df values to try (drop terms in more than this share of documents), e.g. 1,0.3.
+    #[arg(long, value_name = "F,...", value_delimiter = ',')]
+    grid_max_df: Vec<f32>,
     /// Character n-gram settings to try: `off` or a range, e.g. off,2-5,1-4.
     #[arg(long, value_name = "off|LO-HI,...", value_delimiter = ',', value_parser = parse_char_setting)]
     grid_char: Vec<CharSetting>,
@@ -457,6 +464,37 @@ fn parse_char_setting(s: &str) -> std::result::Result<CharSetting, String> {
     super::parse_range(s).map(|r| CharSetting(Some(r)))
 }
 
+/// The group id of every usable row of `set`, from column `col` of the same CSV.
+fn read_groups(d: &DataArgs, col: &str, set: &LabelledSet) -> Result<Vec<usize>> {
+    let g = LabelledSet::read_csv(
+        &d.data,
+        &d.text_col,
+        None,
+        &[col.to_owned()],
+        &[None],
+        d.max_bytes.max(1),
+    )?;
+    let by_line: std::collections::HashMap<u64, &str> = g
+        .rows
+        .iter()
+        .map(|r| (r.line, r.labels[0].as_str()))
+        .collect();
+    let mut ids: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(set.rows.len());
+    for r in &set.rows {
+        let Some(name) = by_line.get(&r.line) else {
+            bail!(
+                "{}:{}: no value in group column `{col}`",
+                d.data.display(),
+                r.line
+            );
+        };
+        let n = ids.len();
+        out.push(*ids.entry(name).or_insert(n));
+    }
+    Ok(out)
+}
+
 /// `slant tune`: score a grid of settings on validation data; optionally train the best.
 pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
     use slant::tune::{Grid, Metric, Validation, best, tune};
@@ -472,6 +510,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
         c: or(&args.grid_c, &single.c),
         ngram_max: or(&args.grid_ngram, &single.ngram_max),
         min_df: or(&args.grid_min_df, &single.min_df),
+        max_df: or(&args.grid_max_df, &single.max_df),
         char_ngrams: if args.grid_char.is_empty() {
             single.char_ngrams.clone()
         } else {
@@ -537,16 +576,23 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
         }
         None => None,
     };
+    let groups: Option<Vec<usize>> = match (&args.group_col, &valid) {
+        (Some(_), Some(_)) => bail!("--group-col applies to cross-validation, not to --valid"),
+        (Some(col), None) => Some(read_groups(d, col, &set)?),
+        (None, _) => None,
+    };
     let validation = match &valid {
         Some((_, _, texts, labels)) => Validation::Holdout { texts, labels },
         None => Validation::Folds {
             k: args.folds,
             seed: args.seed,
+            groups: groups.as_deref(),
         },
     };
-    let how = match &valid {
-        Some((p, ..)) => format!("on {}", p.display()),
-        None => format!("by {}-fold cross-validation", args.folds),
+    let how = match (&valid, &args.group_col) {
+        (Some((p, ..)), _) => format!("on {}", p.display()),
+        (None, Some(c)) => format!("by {}-fold cross-validation grouped by {c}", args.folds),
+        (None, None) => format!("by {}-fold cross-validation", args.folds),
     };
     ui.info(format!("{} settings to score {how}", grid.len()));
     let pb = ui.spinner("settings scored");
@@ -565,10 +611,11 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
     let top = best(&trials).expect("a non-empty grid").clone();
     let describe = |o: &TrainOptions| {
         format!(
-            "C={} ngram={} min_df={} char={} class_weight={} dense_weight={} window_weight={}",
+            "C={} ngram={} min_df={} max_df={} char={} class_weight={} dense_weight={} window_weight={}",
             o.logistic.c,
             o.features.ngram_max,
             o.features.min_df,
+            o.features.max_df,
             o.features
                 .char_ngrams
                 .map_or("off".to_owned(), |(a, b)| format!("{a}-{b}")),
@@ -624,7 +671,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
         options["tuning"] = serde_json::json!({
             "validation": match &valid {
                 Some((p, sha, ..)) => serde_json::json!({"file": file_name(p), "sha256": sha}),
-                None => serde_json::json!({"folds": args.folds, "seed": args.seed}),
+                None => serde_json::json!({"folds": args.folds, "seed": args.seed, "group_col": args.group_col}),
             },
             "metric": metric_name,
             "score": top.score,
