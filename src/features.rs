@@ -40,6 +40,38 @@ pub const TARGET_UNIT: u32 = u32::MAX - 1;
 pub const NO_UNIT: u32 = u32::MAX;
 /// Unit flag: the unit is within a target window (a mention itself counts as inside).
 pub const IN_WINDOW: u8 = 4;
+/// Unit flag: the unit follows a negator ("not", "never", "neither", "without", ...) within
+/// [`NEGATION_SCOPE`] tokens of the same sentence. Lexicon matches starting on such a unit are
+/// not counted: "neither a key defender" is not praise, "without achieving" not an achievement.
+pub const NEGATED: u8 = 8;
+/// Tokens after a negator that it covers.
+pub const NEGATION_SCOPE: u8 = 3;
+
+fn is_negator(norm: &str) -> bool {
+    matches!(
+        norm,
+        "not"
+            | "no"
+            | "never"
+            | "neither"
+            | "nor"
+            | "without"
+            | "hardly"
+            | "cannot"
+            | "didn"
+            | "doesn"
+            | "don"
+            | "isn"
+            | "wasn"
+            | "weren"
+            | "won"
+            | "couldn"
+            | "wouldn"
+            | "hasn"
+            | "haven"
+    )
+}
+
 /// How the target unit is shown in feature names.
 pub const TARGET_LABEL: &str = "<target>";
 
@@ -79,6 +111,9 @@ pub struct FeatureConfig {
     /// of a few hundred words then reads a long article the way it was trained to read, not as
     /// one diluted bag of words. Default 0.
     pub chunk_words: u32,
+    /// Skip lexicon matches that follow a negator within the same sentence (see [`NEGATED`]).
+    /// Default true.
+    pub negation: bool,
 }
 
 impl Default for FeatureConfig {
@@ -98,6 +133,7 @@ impl Default for FeatureConfig {
             dense_weight: 1.0,
             sublinear_tf: true,
             chunk_words: 0,
+            negation: true,
         }
     }
 }
@@ -232,9 +268,20 @@ impl Analyzer {
         let mut next_mention = a.mentions.iter().peekable();
         with_thread_cache(|cache| {
             let mut i = 0;
+            let mut neg_left = 0u8;
             while i < toks.len() {
                 let t = &toks[i];
-                let flags = t.flags & (QUOTED | BREAK);
+                if t.flags & BREAK != 0 {
+                    neg_left = 0;
+                }
+                let mut flags = t.flags & (QUOTED | BREAK);
+                if neg_left > 0 {
+                    flags |= NEGATED;
+                    neg_left -= 1;
+                }
+                if is_negator(a.tokens.norm(i)) {
+                    neg_left = NEGATION_SCOPE;
+                }
                 if let Some(m) = next_mention.peek()
                     && m.first == i
                 {
@@ -598,6 +645,7 @@ impl Featurizer {
             |m| matches.push(m),
         );
         let has_target = self.has_target();
+        let negation = self.spec.config.negation;
         let per_cat = 2 + has_target as usize;
         a.dense.clear();
         a.dense.resize(self.dense_names.len(), 0.0);
@@ -612,6 +660,9 @@ impl Featurizer {
         for m in &a.lex_matches {
             let base = m.category as usize * per_cat;
             let f = a.unit_flags[m.start];
+            if negation && f & NEGATED != 0 {
+                continue;
+            }
             if f & QUOTED != 0 {
                 a.dense[base + per_cat - 1] += m.weight;
             } else {
@@ -875,11 +926,12 @@ impl Featurizer {
                 };
                 for m in a.lex_matches.iter().filter(|m| m.category as usize == ci) {
                     let f = a.unit_flags[m.start];
-                    let keep = match scope {
-                        "@target" => f & IN_WINDOW != 0 && f & QUOTED == 0,
-                        "@quote" => f & QUOTED != 0,
-                        _ => f & QUOTED == 0,
-                    };
+                    let keep = (!self.spec.config.negation || f & NEGATED == 0)
+                        && match scope {
+                            "@target" => f & IN_WINDOW != 0 && f & QUOTED == 0,
+                            "@quote" => f & QUOTED != 0,
+                            _ => f & QUOTED == 0,
+                        };
                     if keep && spans.len() < max {
                         let (s, _) = a.unit_span[m.start];
                         let (_, e) = a.unit_span[m.start + m.len - 1];
@@ -1296,6 +1348,31 @@ mod tests {
             assert!((norm.sqrt() - 1.0).abs() < 1e-5, "block {lo}..{hi}: {norm}");
         }
         assert!(v.indices.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn negated_lexicon_matches_are_not_counted() {
+        let f = featurizer(FeatureConfig {
+            min_df: 1,
+            ..Default::default()
+        });
+        let names = f.dense_names().to_vec();
+        let mut a = Analysis::default();
+        let get = |a: &Analysis, n: &str| a.dense[names.iter().position(|x| x == n).unwrap()];
+        f.analyze("Kazemi condemned the outlaw militias.", &mut a);
+        assert!(get(&a, "lex:criticism") > 0.0);
+        f.analyze(
+            "Kazemi never condemned anyone, and the outlaw militias laughed.",
+            &mut a,
+        );
+        assert_eq!(get(&a, "lex:criticism"), 0.0, "negated");
+        assert!(
+            get(&a, "lex:opposition_framing") > 0.0,
+            "out of the negation's scope"
+        );
+        // A sentence break ends the scope.
+        f.analyze("Kazemi did not. Condemned again.", &mut a);
+        assert!(get(&a, "lex:criticism") > 0.0);
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub struct Grid {
     pub balanced: Vec<bool>,
     pub dense_weight: Vec<f32>,
     pub window_weight: Vec<f32>,
+    pub negation: Vec<bool>,
 }
 
 impl Grid {
@@ -43,6 +44,7 @@ impl Grid {
             balanced: vec![base.logistic.class_weight == ClassWeight::Balanced],
             dense_weight: vec![base.features.dense_weight],
             window_weight: vec![base.features.window_weight],
+            negation: vec![base.features.negation],
         }
     }
 
@@ -56,6 +58,7 @@ impl Grid {
             * self.balanced.len()
             * self.dense_weight.len()
             * self.window_weight.len()
+            * self.negation.len()
     }
 
     /// Whether the grid is empty.
@@ -65,28 +68,30 @@ impl Grid {
 
     /// The feature configurations of the grid (on top of `base`), in a fixed order.
     fn feature_configs(&self, base: &FeatureConfig) -> Vec<FeatureConfig> {
-        let mut out = Vec::new();
-        for &ngram_max in &self.ngram_max {
-            for &min_df in &self.min_df {
-                for &max_df in &self.max_df {
-                    for &char_ngrams in &self.char_ngrams {
-                        for &dense_weight in &self.dense_weight {
-                            for &window_weight in &self.window_weight {
-                                out.push(FeatureConfig {
-                                    ngram_max,
-                                    min_df,
-                                    max_df,
-                                    char_ngrams,
-                                    dense_weight,
-                                    window_weight,
-                                    ..base.clone()
-                                });
-                            }
-                        }
-                    }
+        let mut out = vec![base.clone()];
+        // Expand one setting at a time; the first listed varies slowest.
+        fn expand<T: Copy>(
+            out: Vec<FeatureConfig>,
+            values: &[T],
+            set: impl Fn(&mut FeatureConfig, T),
+        ) -> Vec<FeatureConfig> {
+            let mut next = Vec::with_capacity(out.len() * values.len());
+            for c in out {
+                for &v in values {
+                    let mut c = c.clone();
+                    set(&mut c, v);
+                    next.push(c);
                 }
             }
+            next
         }
+        out = expand(out, &self.ngram_max, |c, v| c.ngram_max = v);
+        out = expand(out, &self.min_df, |c, v| c.min_df = v);
+        out = expand(out, &self.max_df, |c, v| c.max_df = v);
+        out = expand(out, &self.char_ngrams, |c, v| c.char_ngrams = v);
+        out = expand(out, &self.dense_weight, |c, v| c.dense_weight = v);
+        out = expand(out, &self.window_weight, |c, v| c.window_weight = v);
+        out = expand(out, &self.negation, |c, v| c.negation = v);
         out
     }
 
@@ -330,6 +335,21 @@ mod tests {
             ..Grid::single(&base)
         };
         assert_eq!(grid.len(), 4);
+        // Every setting of the grid is expanded.
+        let full = Grid {
+            max_df: vec![1.0, 0.5],
+            char_ngrams: vec![None, Some((2, 4))],
+            dense_weight: vec![0.5, 1.0],
+            window_weight: vec![0.5, 1.0],
+            negation: vec![true, false],
+            min_df: vec![1, 2],
+            balanced: vec![false, true],
+            ..grid.clone()
+        };
+        let fc = full.feature_configs(&base.features);
+        assert_eq!(fc.len() * full.learners(&base.logistic).len(), full.len());
+        assert_eq!(fc.iter().filter(|c| !c.negation).count(), fc.len() / 2);
+        assert_eq!(fc.iter().filter(|c| c.max_df == 0.5).count(), fc.len() / 2);
         let favg = vec![crate::metrics::default_polarity(&c.classes[0])];
         let mut seen = 0;
         let trials = tune(

@@ -181,6 +181,15 @@ def main():
     tools = a.tools.split(",")
     tasks = (a.only or "pstance,ab-random,ab-media").split(",")
     results = []
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def save():
+        # Saved after every tool, so an interrupted run keeps what it measured.
+        meta = {"quick": a.quick, "machine": platform.platform(), "cpus": os.cpu_count(),
+                "date": time.strftime("%Y-%m-%d"), "versions": versions(a), "complete": False}
+        out.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+
     slant_grid_ps = ["--grid-c", "0.5,1,2,4", "--grid-char", "off,2-5", "--grid-ngram", "1,2"]
     slant_grid_ab = ["--grid-c", "4,10,30"]
     peer_grid = {}
@@ -204,11 +213,13 @@ def main():
                 for r in run_slant(a, task, *args, slant_grid_ps):
                     results.append({"task": task, **r})
                     log(f"  {r['tool']}: F_avg {r.get('f_avg'):.4f}")
+                save()
             for t in PEERS:
                 if t in tools:
                     r = run_peer(a, t, *args, grid=peer_grid.get(t))
                     results.append({"task": task, **r})
                     log(f"  {t}: F_avg {r.get('f_avg'):.4f}")
+                    save()
     for split in ("random", "media"):
         task = f"ab-{split}"
         if task not in tasks:
@@ -233,6 +244,7 @@ def main():
             for r in run_slant(a, task, *args, slant_grid_ab, source="source"):
                 results.append({"task": task, **r})
                 log(f"  {r['tool']}: macro-F1 {r['macro_f1']:.4f}")
+            save()
         for t in PEERS:
             if t == "sklearn-svm" and not (a.quick or a.svm_on_articles):
                 log("  sklearn-svm skipped on Article-Bias (word + char TF-IDF of 28k long articles takes"
@@ -242,11 +254,11 @@ def main():
                 r = run_peer(a, t, *args, grid=ab_peer_grid.get(t), source="source")
                 results.append({"task": task, **r})
                 log(f"  {t}: macro-F1 {r['macro_f1']:.4f}")
-    out = Path(a.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"quick": a.quick, "machine": platform.platform(), "cpus": os.cpu_count(),
-            "date": time.strftime("%Y-%m-%d"), "versions": versions(a)}
-    out.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+                save()
+    save()
+    data = json.loads(out.read_text())
+    data["meta"]["complete"] = True
+    out.write_text(json.dumps(data, indent=1))
     log(f"results: {out}")
     subprocess.run([sys.executable, str(HERE / "report.py"), str(out)] + ([] if a.quick else ["--docs"]), check=True)
 

@@ -298,6 +298,9 @@ pub struct ModelArgs {
     /// on passages and applied to long articles.
     #[arg(long, value_name = "WORDS", default_value_t = FeatureConfig::default().chunk_words)]
     chunk_words: u32,
+    /// Count lexicon matches even right after a negator ("not", "never", "without", ...).
+    #[arg(long)]
+    no_negation: bool,
     /// Inverse L2 regularisation strength (larger fits the training data more closely).
     #[arg(short = 'C', long = "c", value_name = "C", default_value_t = LogisticRegression::default().c)]
     c: f64,
@@ -344,6 +347,7 @@ impl ModelArgs {
                 dense_weight: self.dense_weight,
                 sublinear_tf: !self.no_sublinear_tf,
                 chunk_words: self.chunk_words,
+                negation: !self.no_negation,
             },
             logistic: LogisticRegression {
                 c: self.c,

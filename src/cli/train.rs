@@ -437,6 +437,9 @@ pub struct TuneArgs {
     /// Target-window block weights to try.
     #[arg(long, value_name = "W,...", value_delimiter = ',')]
     grid_window_weight: Vec<f32>,
+    /// Negation handling to try: on, off.
+    #[arg(long, value_name = "on|off,...", value_delimiter = ',', value_parser = ["on", "off"])]
+    grid_negation: Vec<String>,
     /// What to maximise: the mean over heads of F_avg (heads with a FAVOR/AGAINST or pro/anti
     /// pair, or --favg) or of macro-F1.
     #[arg(long, value_parser = ["f-avg", "macro-f1"], default_value = "macro-f1")]
@@ -526,6 +529,11 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
         },
         dense_weight: or(&args.grid_dense_weight, &single.dense_weight),
         window_weight: or(&args.grid_window_weight, &single.window_weight),
+        negation: if args.grid_negation.is_empty() {
+            single.negation.clone()
+        } else {
+            args.grid_negation.iter().map(|v| v == "on").collect()
+        },
     };
     let metric = if args.metric == "f-avg" {
         Metric::FAvg
@@ -611,7 +619,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
     let top = best(&trials).expect("a non-empty grid").clone();
     let describe = |o: &TrainOptions| {
         format!(
-            "C={} ngram={} min_df={} max_df={} char={} class_weight={} dense_weight={} window_weight={}",
+            "C={} ngram={} min_df={} max_df={} char={} class_weight={} dense_weight={} window_weight={} negation={}",
             o.logistic.c,
             o.features.ngram_max,
             o.features.min_df,
@@ -625,7 +633,8 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
                 "uniform"
             },
             o.features.dense_weight,
-            o.features.window_weight
+            o.features.window_weight,
+            if o.features.negation { "on" } else { "off" }
         )
     };
     let metric_name = if metric == Metric::FAvg {
