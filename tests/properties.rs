@@ -1,0 +1,176 @@
+//! Property tests: invariants that must hold for any input, not just the examples we thought of.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+
+use slant::features::FeatureConfig;
+use slant::lexicon::Lexicon;
+use slant::model::{Model, TrainingMeta};
+use slant::target::TargetSpec;
+use slant::text::{Residue, Tokens, tokenize};
+use slant::train::{Corpus, HeadSpec, Resources, TrainOptions, train};
+
+/// Text drawn from the alphabets and punctuation articles mix: Latin with diacritics, Arabic,
+/// Persian, typographic quotes and dashes, combining marks, digits, newlines, NULs and emoji.
+fn messy_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("Al-Kazemi ".to_string()),
+        Just("al -Kadhimi's ".to_string()),
+        Just("الكاظمي ".to_string()),
+        Just("مصطفى ".to_string()),
+        Just("\u{201C}spy\u{201D} ".to_string()),
+        Just("\"traitor\" ".to_string()),
+        Just("— ".to_string()),
+        Just("e\u{0301}te\u{0301} ".to_string()),
+        Just("1,450.5 ".to_string()),
+        Just("\n\n".to_string()),
+        Just("\r\n".to_string()),
+        Just("[ad_1]\n".to_string()),
+        Just("\u{0000}".to_string()),
+        Just("🙂 ".to_string()),
+        Just("militias never condemned. ".to_string()),
+        "[a-zA-Z]{1,12} ",
+        "\\PC{0,8}",
+    ];
+    proptest::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+}
+
+fn resources() -> Resources {
+    Resources {
+        residue: "exact [ad_1]\n".into(),
+        target: Some(TargetSpec {
+            name: "Mustafa Al-Kazemi".into(),
+            aliases: vec!["Kadhimi".into(), "الكاظمي".into()],
+            notes: None,
+        }),
+        lexicon: Lexicon::parse(
+            "criticism\tcondemned\t1\npraise\tbrave\t1\nopposition_framing\tmilitias\t1\n",
+            Path::new("lexicon.tsv"),
+        )
+        .unwrap(),
+    }
+}
+
+/// A small trained model, built once.
+fn model() -> &'static Model {
+    static M: OnceLock<Model> = OnceLock::new();
+    M.get_or_init(|| {
+        let mut texts = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..20 {
+            texts.push(format!("Al-Kazemi the brave reformer stood firm {i}"));
+            labels.push(vec!["pro".to_string()]);
+            texts.push(format!("Kadhimi the spy condemned by the militias {i}"));
+            labels.push(vec!["anti".to_string()]);
+        }
+        let heads = vec![HeadSpec {
+            name: "stance".into(),
+            column: "stance".into(),
+            target_dependent: true,
+        }];
+        let corpus = Corpus::new(texts, heads, &labels).unwrap();
+        let opts = TrainOptions {
+            features: FeatureConfig {
+                min_df: 1,
+                char_ngrams: Some((2, 3)),
+                char_buckets_log2: 8,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let meta = TrainingMeta {
+            slant_version: "test".into(),
+            data_file: "t.csv".into(),
+            data_sha256: String::new(),
+            rows: 40,
+            skipped_rows: 0,
+            options: "{}".into(),
+        };
+        train(&corpus, &resources(), &opts, meta).unwrap().0
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    /// Every token's byte offsets fall on UTF-8 boundaries of the original text, in order,
+    /// and never cover a newline.
+    #[test]
+    fn token_offsets_are_char_boundaries(text in messy_text()) {
+        let residue = Residue::parse("exact [ad_1]\nprefix Read also\n", Path::new("r")).unwrap();
+        let mut toks = Tokens::default();
+        tokenize(&text, &residue, &mut toks);
+        let mut last = 0u32;
+        for (i, t) in toks.as_slice().iter().enumerate() {
+            prop_assert!(t.start < t.end);
+            prop_assert!(t.start >= last, "tokens out of order");
+            prop_assert!(text.is_char_boundary(t.start as usize));
+            prop_assert!(text.is_char_boundary(t.end as usize));
+            prop_assert!(!text[t.start as usize..t.end as usize].contains('\n'));
+            prop_assert!(!toks.norm(i).is_empty());
+            last = t.end;
+        }
+    }
+
+    /// Features do not depend on the number of threads, nor on the run.
+    #[test]
+    fn features_are_identical_across_thread_counts(docs in proptest::collection::vec(messy_text(), 1..12)) {
+        let f = model().featurizer();
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| f.transform_batch(&docs))
+        };
+        let (a, ma) = run(1);
+        let (b, mb) = run(2);
+        let (c, _) = run(2);
+        prop_assert_eq!(&ma, &mb);
+        for ((x, y), z) in a.iter().zip(&b).zip(&c) {
+            prop_assert_eq!(&x.indices, &y.indices);
+            prop_assert_eq!(&x.values, &y.values);
+            prop_assert_eq!(&y.indices, &z.indices);
+            prop_assert!(x.values.iter().all(|v| v.is_finite()));
+        }
+    }
+
+    /// Loading a damaged model never panics: truncations, bit flips and overwritten bytes are
+    /// refused (or, if the damage happens to leave a valid file, loaded).
+    #[test]
+    fn mutated_models_never_panic(
+        cut in proptest::option::of(0usize..100_000),
+        flips in proptest::collection::vec((0usize..1_000_000, 0u8..8), 0..4),
+        overwrite in proptest::option::of((0usize..1_000_000, any::<u8>())),
+    ) {
+        let mut bytes = model().to_bytes();
+        for (pos, bit) in flips {
+            let n = bytes.len();
+            bytes[pos % n] ^= 1 << bit;
+        }
+        if let Some((pos, b)) = overwrite {
+            let n = bytes.len();
+            bytes[pos % n] = b;
+        }
+        if let Some(c) = cut {
+            let n = bytes.len();
+            bytes.truncate(c % n);
+        }
+        let _ = Model::from_bytes(&bytes, Path::new("mutated.bin"));
+    }
+}
+
+#[test]
+fn every_prefix_of_a_model_is_refused() {
+    let bytes = model().to_bytes();
+    for n in 0..bytes.len() {
+        assert!(
+            Model::from_bytes(&bytes[..n], Path::new("cut.bin")).is_err(),
+            "a {n}-byte prefix of a {}-byte model was accepted",
+            bytes.len()
+        );
+    }
+    assert!(Model::from_bytes(&bytes, Path::new("whole.bin")).is_ok());
+}
