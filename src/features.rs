@@ -220,6 +220,10 @@ pub struct Analysis {
     /// Dense features before scaling.
     pub dense: Vec<f32>,
     scratch: Vec<(u32, f32)>,
+    /// Per-feature counts (all zero between documents) and the features touched: duplicates
+    /// are merged in one pass instead of sorting every occurrence.
+    counts: Vec<f32>,
+    touched: Vec<u32>,
     chars: String,
     char_offsets: Vec<usize>,
 }
@@ -761,18 +765,26 @@ impl Featurizer {
                 );
             }
         }
-        scratch.sort_unstable_by_key(|p| p.0);
-        // Merge duplicates into counts, then weight and normalise block by block.
+        // Merge duplicates into counts (a dense accumulator, reset as it is read), then sort
+        // only the distinct features, then weight and normalise block by block.
+        let counts = &mut a.counts;
+        if counts.len() < lay.dense as usize {
+            counts.resize(lay.dense as usize, 0.0);
+        }
+        let touched = &mut a.touched;
+        touched.clear();
+        for &(j, x) in scratch.iter() {
+            let c = &mut counts[j as usize];
+            if *c == 0.0 {
+                touched.push(j);
+            }
+            *c += x;
+        }
+        touched.sort_unstable();
         let mut block_start = 0usize;
         let mut current_block = u32::MAX;
-        let mut k = 0;
-        while k < scratch.len() {
-            let j = scratch[k].0;
-            let mut count = 0.0f32;
-            while k < scratch.len() && scratch[k].0 == j {
-                count += scratch[k].1;
-                k += 1;
-            }
+        for &j in touched.iter() {
+            let count = std::mem::take(&mut counts[j as usize]);
             let (blk, idf) = self.term_block(j);
             if blk != current_block {
                 self.finish_block(current_block, &mut out.values[block_start..]);
