@@ -374,6 +374,7 @@ fn pair_key(a: u32, b: u32) -> u64 {
 }
 
 /// FNV-1a over bytes: the character n-gram hash. Part of the model format; never change it.
+#[cfg(test)]
 fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
@@ -426,6 +427,10 @@ pub fn chunk_ranges(text: &str, words: u32) -> Vec<std::ops::Range<usize>> {
 }
 
 /// Call `f(bucket, ngram)` for every character n-gram of `word` padded with spaces.
+///
+/// The FNV-1a hash of the n-grams starting at one character is extended one character at a
+/// time, so each start costs `hi` steps rather than `lo + ... + hi`; ASCII words (most of them)
+/// skip the character-offset table.
 fn char_ngrams(
     word: &str,
     (lo, hi): (u8, u8),
@@ -434,21 +439,42 @@ fn char_ngrams(
     offs: &mut Vec<usize>,
     mut f: impl FnMut(u32, &str),
 ) {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let (lo, hi) = (lo as usize, hi as usize);
     buf.clear();
     buf.push(' ');
     buf.push_str(word);
     buf.push(' ');
+    let b = buf.as_bytes();
+    if word.is_ascii() {
+        let n = b.len();
+        for s in 0..n {
+            let mut h = OFFSET;
+            for e in s..n.min(s + hi) {
+                h ^= b[e] as u64;
+                h = h.wrapping_mul(PRIME);
+                if e + 1 - s >= lo {
+                    f((h & mask) as u32, &buf[s..=e]);
+                }
+            }
+        }
+        return;
+    }
     offs.clear();
     offs.extend(buf.char_indices().map(|(i, _)| i));
     offs.push(buf.len());
     let nchars = offs.len() - 1;
-    for n in lo as usize..=hi as usize {
-        if n > nchars {
-            break;
-        }
-        for s in 0..=nchars - n {
-            let g = &buf[offs[s]..offs[s + n]];
-            f((fnv1a(g.as_bytes()) & mask) as u32, g);
+    for s in 0..nchars {
+        let mut h = OFFSET;
+        for e in s..nchars.min(s + hi) {
+            for &byte in &b[offs[e]..offs[e + 1]] {
+                h ^= byte as u64;
+                h = h.wrapping_mul(PRIME);
+            }
+            if e + 1 - s >= lo {
+                f((h & mask) as u32, &buf[offs[s]..offs[e + 1]]);
+            }
         }
     }
 }
@@ -1385,6 +1411,28 @@ mod tests {
         // A sentence break ends the scope.
         f.analyze("Kazemi did not. Condemned again.", &mut a);
         assert!(get(&a, "lex:criticism") > 0.0);
+    }
+
+    #[test]
+    fn char_ngram_hashes_match_fnv_of_each_gram() {
+        for word in ["kazemi", "الكاظمي", "e\u{301}te", "a"] {
+            let mut grams = Vec::new();
+            let (mut buf, mut offs) = (String::new(), Vec::new());
+            char_ngrams(word, (2, 5), u64::MAX, &mut buf, &mut offs, |h, g| {
+                grams.push((h, g.to_owned()))
+            });
+            let padded: Vec<char> = format!(" {word} ").chars().collect();
+            let mut expect = Vec::new();
+            for n in 2..=5usize {
+                for s in 0..padded.len().saturating_sub(n - 1) {
+                    let g: String = padded[s..s + n].iter().collect();
+                    expect.push(((fnv1a(g.as_bytes()) & u64::MAX) as u32, g));
+                }
+            }
+            grams.sort();
+            expect.sort();
+            assert_eq!(grams, expect, "{word}");
+        }
     }
 
     #[test]
