@@ -373,7 +373,8 @@ fn pair_key(a: u32, b: u32) -> u64 {
     ((a as u64) << 32) | b as u64
 }
 
-/// FNV-1a over bytes: the character n-gram hash. Part of the model format; never change it.
+/// FNV-1a over bytes: the character n-gram hash (computed incrementally by `char_ngrams`;
+/// this is the reference). Part of the model format; never change it.
 #[cfg(test)]
 fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

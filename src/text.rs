@@ -382,6 +382,11 @@ pub struct Residue {
     exact: Vec<String>,
     prefix: Vec<String>,
     contains: Vec<String>,
+    /// Raw bytes of a line that must be folded to test the prefix (or exact) patterns: folding
+    /// never shortens text by more than its runs of spaces and hyphens, so 4 bytes per pattern
+    /// character plus slack is enough.
+    prefix_scan: usize,
+    exact_scan: usize,
 }
 
 /// Lines longer than this are only checked against `prefix` patterns on their first bytes.
@@ -420,6 +425,12 @@ impl Residue {
                     ));
                 }
             };
+            let scan = 4 * folded.chars().count() + 64;
+            match kind {
+                "exact" => r.exact_scan = r.exact_scan.max(scan),
+                "prefix" => r.prefix_scan = r.prefix_scan.max(scan),
+                _ => {}
+            }
             list.push(folded.clone());
         }
         Ok(r)
@@ -438,7 +449,16 @@ impl Residue {
     /// Whether `line` is residue. `scratch` is reused between calls.
     pub fn matches(&self, line: &str, scratch: &mut String) -> bool {
         let line = line.trim();
-        let mut cut = line.len().min(RESIDUE_SCAN_BYTES);
+        // Fold only what a pattern can match: all of a short line (contains patterns), else
+        // the head that prefix and exact patterns need.
+        let needed = if line.len() <= RESIDUE_CONTAINS_MAX {
+            line.len()
+        } else if line.len() <= self.exact_scan {
+            line.len()
+        } else {
+            self.prefix_scan
+        };
+        let mut cut = line.len().min(needed).min(RESIDUE_SCAN_BYTES);
         while !line.is_char_boundary(cut) {
             cut -= 1;
         }
@@ -458,6 +478,23 @@ mod tests {
 
     fn norms(text: &str) -> Vec<String> {
         tokenize_str(text).norms().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn residue_prefixes_match_long_lines_and_exact_needs_the_whole_line() {
+        let r = Residue::parse(
+            "prefix read also\nexact share this\ncontains subscribe button\n",
+            Path::new("r"),
+        )
+        .unwrap();
+        let mut scratch = String::new();
+        let long_tail = "x".repeat(2000);
+        assert!(r.matches(&format!("READ   ALSO: {long_tail}"), &mut scratch));
+        assert!(r.matches("  Share  this ", &mut scratch));
+        assert!(!r.matches(&format!("Share this {long_tail}"), &mut scratch));
+        assert!(r.matches("Click the subscribe button!", &mut scratch));
+        assert!(!r.matches(&format!("{long_tail} subscribe button"), &mut scratch));
+        assert!(!r.matches(&format!("We read also {long_tail}"), &mut scratch));
     }
 
     #[test]
