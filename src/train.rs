@@ -225,16 +225,30 @@ pub fn options_json(opts: &TrainOptions) -> String {
     serde_json::to_string(opts).expect("options serialise")
 }
 
-/// A tiny deterministic generator (SplitMix64) for fold assignment.
-struct SplitMix(u64);
+/// A tiny deterministic generator (SplitMix64): fold assignment, synthetic corpora.
+pub struct SplitMix(pub u64);
 
 impl SplitMix {
-    fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// Shuffle `v` in place (Fisher-Yates).
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = self.below(i + 1);
+            v.swap(i, j);
+        }
     }
 }
 
@@ -245,10 +259,7 @@ pub fn stratified_folds(labels: &[usize], n_classes: usize, k: usize, seed: u64)
     let mut offset = 0;
     for c in 0..n_classes {
         let mut rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
-        for i in (1..rows.len()).rev() {
-            let j = (rng.next() % (i as u64 + 1)) as usize;
-            rows.swap(i, j);
-        }
+        rng.shuffle(&mut rows);
         for (r, &i) in rows.iter().enumerate() {
             fold[i] = (offset + r) % k;
         }
@@ -267,11 +278,7 @@ pub fn group_folds(groups: &[usize], k: usize, seed: u64) -> Vec<usize> {
         size[g] += 1;
     }
     let mut order: Vec<usize> = (0..n_groups).filter(|&g| size[g] > 0).collect();
-    let mut rng = SplitMix(seed);
-    for i in (1..order.len()).rev() {
-        let j = (rng.next() % (i as u64 + 1)) as usize;
-        order.swap(i, j);
-    }
+    SplitMix(seed).shuffle(&mut order);
     order.sort_by_key(|&g| std::cmp::Reverse(size[g]));
     let mut fold_of = vec![0usize; n_groups];
     let mut load = vec![0usize; k.max(1)];
