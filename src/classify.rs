@@ -66,6 +66,12 @@ pub struct Scratch {
     analysis: Analysis,
     vec: SparseVec,
     logits: Vec<f32>,
+    /// Per head: the text's probabilities and whether the head was scored ([`Model::text_proba`]).
+    probs: Vec<Vec<f32>>,
+    scored: Vec<bool>,
+    /// Per head: weighted sums over chunks, and their weights.
+    sum: Vec<Vec<f64>>,
+    weight: Vec<f64>,
 }
 
 fn round4(x: f32) -> f32 {
@@ -93,20 +99,42 @@ impl Model {
     }
 
     /// Probabilities of every head for `text`, read whole or in chunks (see
-    /// [`crate::features::FeatureConfig::chunk_words`]); `None` for a head about the target when
-    /// no chunk mentions it. Returns the mention count too. Leaves `s.analysis` and `s.vec`
-    /// holding the last chunk read.
-    fn text_proba(&self, text: &str, s: &mut Scratch) -> (Vec<Option<Vec<f32>>>, usize, bool) {
+    /// [`crate::features::FeatureConfig::chunk_words`]), into `s.probs`; `s.scored[h]` is false
+    /// for a head about the target that no chunk mentions. Returns the mention count and
+    /// whether the text was chunked. Leaves `s.analysis` and `s.vec` holding the last chunk.
+    fn text_proba(&self, text: &str, s: &mut Scratch) -> (usize, bool) {
         let f = self.featurizer();
         let heads = self.heads();
-        let ranges = crate::features::chunk_ranges(text, f.spec().config.chunk_words);
-        let chunked = ranges.len() > 1;
-        let mut sum: Vec<Vec<f64>> = heads.iter().map(|h| vec![0.0; h.labels.len()]).collect();
-        let mut weight = vec![0f64; heads.len()];
+        s.probs.resize_with(heads.len(), Vec::new);
+        s.scored.resize(heads.len(), false);
+        let words = f.spec().config.chunk_words;
+        let ranges = (words > 0)
+            .then(|| crate::features::chunk_ranges(text, words))
+            .filter(|r| r.len() > 1);
+        let Some(ranges) = ranges else {
+            // One piece (the usual case): the probabilities are the text's own.
+            f.analyze(text, &mut s.analysis);
+            f.vectorize(&mut s.analysis, &mut s.vec);
+            let m = s.analysis.mention_count();
+            for (h, head) in heads.iter().enumerate() {
+                s.scored[h] = !(head.target_dependent && m == 0 && f.has_target());
+                if s.scored[h] {
+                    self.head_proba(head, &s.vec, &mut s.logits);
+                    s.probs[h].clone_from(&s.logits);
+                }
+            }
+            return (m, false);
+        };
+        s.sum.resize_with(heads.len(), Vec::new);
+        s.weight.clear();
+        s.weight.resize(heads.len(), 0.0);
+        for (acc, head) in s.sum.iter_mut().zip(heads) {
+            acc.clear();
+            acc.resize(head.labels.len(), 0.0);
+        }
         let mut mentions = 0;
         for r in ranges {
-            let chunk = &text[r];
-            f.analyze(chunk, &mut s.analysis);
+            f.analyze(&text[r], &mut s.analysis);
             f.vectorize(&mut s.analysis, &mut s.vec);
             let m = s.analysis.mention_count();
             mentions += m;
@@ -116,25 +144,26 @@ impl Model {
                     continue;
                 }
                 self.head_proba(head, &s.vec, &mut s.logits);
-                for (acc, &p) in sum[h].iter_mut().zip(&s.logits) {
+                for (acc, &p) in s.sum[h].iter_mut().zip(&s.logits) {
                     *acc += w * p as f64;
                 }
-                weight[h] += w;
+                s.weight[h] += w;
             }
         }
-        let out = sum
-            .into_iter()
-            .zip(weight)
-            .map(|(acc, w)| (w > 0.0).then(|| acc.iter().map(|x| (x / w) as f32).collect()))
-            .collect();
-        (out, mentions, chunked)
+        for h in 0..heads.len() {
+            let w = s.weight[h];
+            s.scored[h] = w > 0.0;
+            s.probs[h].clear();
+            s.probs[h].extend(s.sum[h].iter().map(|x| (x / w) as f32));
+        }
+        (mentions, true)
     }
 
     /// Classify one text: labels, probabilities and up to `explain` evidence items per head.
     /// Evidence comes from the whole text's features.
     pub fn classify(&self, doc: &Document, explain: usize, s: &mut Scratch) -> Record {
         let f = self.featurizer();
-        let (probs, _, chunked) = self.text_proba(&doc.text, s);
+        let (_, chunked) = self.text_proba(&doc.text, s);
         if chunked {
             // Evidence, mentions and token counts come from the whole text.
             f.analyze(&doc.text, &mut s.analysis);
@@ -142,7 +171,7 @@ impl Model {
         }
         let mentions = s.analysis.mention_count();
         let mut heads = Vec::with_capacity(self.heads().len());
-        for (head, proba) in self.heads().iter().zip(probs) {
+        for (h, head) in self.heads().iter().enumerate() {
             if head.target_dependent && mentions == 0 {
                 heads.push(HeadResult {
                     head: head.name.clone(),
@@ -156,14 +185,12 @@ impl Model {
                 continue;
             }
             // A mention split across two chunks: read the head on the whole text.
-            let p = match proba {
-                Some(p) => p,
-                None => {
-                    self.head_proba(head, &s.vec, &mut s.logits);
-                    s.logits.clone()
-                }
-            };
-            let c = argmax(&p);
+            if !s.scored[h] {
+                self.head_proba(head, &s.vec, &mut s.logits);
+                s.probs[h].clone_from(&s.logits);
+            }
+            let p = &s.probs[h];
+            let c = argmax(p);
             let score = head
                 .polarity
                 .map(|(pos, neg)| round4(p[pos as usize] - p[neg as usize]));
@@ -245,21 +272,20 @@ impl Model {
             .par_iter()
             .map_init(Scratch::default, |s, t| {
                 let f = self.featurizer();
-                let (probs, mentions, _) = self.text_proba(t.as_ref(), s);
-                let probs = probs
-                    .into_iter()
-                    .zip(self.heads())
-                    .map(|(p, h)| {
-                        p.unwrap_or_else(|| {
-                            // Not mentioned (or only across a chunk boundary): the whole text.
-                            f.analyze(t.as_ref(), &mut s.analysis);
-                            f.vectorize(&mut s.analysis, &mut s.vec);
-                            self.head_proba(h, &s.vec, &mut s.logits);
-                            s.logits.clone()
-                        })
-                    })
-                    .collect();
-                (probs, mentions)
+                let (mentions, chunked) = self.text_proba(t.as_ref(), s);
+                if chunked && s.scored.contains(&false) {
+                    // A head no chunk scored: read it on the whole text.
+                    f.analyze(t.as_ref(), &mut s.analysis);
+                    f.vectorize(&mut s.analysis, &mut s.vec);
+                }
+                for (h, head) in self.heads().iter().enumerate() {
+                    if !s.scored[h] {
+                        // Every head is scored here, mentioned or not.
+                        self.head_proba(head, &s.vec, &mut s.logits);
+                        s.probs[h].clone_from(&s.logits);
+                    }
+                }
+                (s.probs.clone(), mentions)
             })
             .collect();
         let unmentioned = per_doc.iter().filter(|(_, m)| *m == 0).count();

@@ -392,8 +392,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// when shorter than half of that.
 pub fn chunk_ranges(text: &str, words: u32) -> Vec<std::ops::Range<usize>> {
     let words = words as usize;
-    let total = text.split_whitespace().count();
-    if words == 0 || total <= 2 * words {
+    if words == 0 || text.split_whitespace().count() <= 2 * words {
         return vec![0..text.len()];
     }
     // Cut points: after every newline, and after ". " / "? " / "! " inside lines.
