@@ -680,13 +680,14 @@ impl Featurizer {
         a.dense.clear();
         a.dense.resize(self.dense_names.len(), 0.0);
         let n_units = a.units.len();
-        let n_quoted = a.unit_flags.iter().filter(|f| **f & QUOTED != 0).count();
+        // One pass: quoted units, own-voice window units, all window units.
+        let (mut n_quoted, mut n_window, mut n_win_all) = (0usize, 0usize, 0usize);
+        for &f in &a.unit_flags {
+            n_quoted += (f & QUOTED != 0) as usize;
+            n_win_all += (f & IN_WINDOW != 0) as usize;
+            n_window += (f & (IN_WINDOW | QUOTED) == IN_WINDOW) as usize;
+        }
         let n_own = n_units - n_quoted;
-        let n_window = a
-            .unit_flags
-            .iter()
-            .filter(|f| **f & IN_WINDOW != 0 && **f & QUOTED == 0)
-            .count();
         for m in &a.lex_matches {
             let base = m.category as usize * per_cat;
             let f = a.unit_flags[m.start];
@@ -720,7 +721,6 @@ impl Featurizer {
         if has_target {
             let base = self.categories.len() * per_cat;
             let n_m = a.mentions.len();
-            let n_win_all = a.unit_flags.iter().filter(|f| **f & IN_WINDOW != 0).count();
             a.dense[base] = rate(n_m as f32, n_units);
             a.dense[base + 1] = if n_units == 0 {
                 0.0
