@@ -410,38 +410,28 @@ mod tests {
         let ag = 1 - fav;
         let labels = vec![vec![fav, ag]];
         let base = TrainOptions::default();
-        let trials = tune(
-            &c,
-            Validation::Holdout {
-                texts: &texts,
-                labels: &labels,
-            },
-            &Resources::default(),
-            &base,
-            &Grid::single(&base),
-            Metric::MacroF1,
-            &[None],
-            |_, _| {},
-        )
-        .unwrap();
+        let score = |labels: &[Vec<usize>]| {
+            tune(
+                &c,
+                Validation::Holdout {
+                    texts: &texts,
+                    labels,
+                },
+                &Resources::default(),
+                &base,
+                &Grid::single(&base),
+                Metric::MacroF1,
+                &[None],
+                |_, _| {},
+            )
+            .unwrap()
+        };
+        let trials = score(&labels);
         assert_eq!(trials.len(), 1);
         assert_eq!(trials[0].per_head, vec![1.0]);
         // And a wrong validation set scores 0.
         let wrong = vec![vec![ag, fav]];
-        let t = tune(
-            &c,
-            Validation::Holdout {
-                texts: &texts,
-                labels: &wrong,
-            },
-            &Resources::default(),
-            &base,
-            &Grid::single(&base),
-            Metric::MacroF1,
-            &[None],
-            |_, _| {},
-        )
-        .unwrap();
+        let t = score(&wrong);
         assert_eq!(t[0].per_head, vec![0.0]);
     }
 }

@@ -520,25 +520,34 @@ fn readme_train_command() -> Vec<String> {
     words[start..].to_vec()
 }
 
+/// The model the README's training command makes, trained once for all the tests that need it.
+fn readme_retrained() -> &'static Path {
+    static MODEL: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+    let (_, path) = MODEL.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("stance.bin");
+        let mut args = readme_train_command();
+        let o_pos = args
+            .iter()
+            .position(|a| a == "-o" || a == "--output")
+            .expect("-o in the README command");
+        args[o_pos + 1] = out.display().to_string();
+        let o = slant().args(&args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "README train command failed: {}",
+            stderr(&o)
+        );
+        (dir, out)
+    });
+    path
+}
+
 #[test]
 fn readme_command_reproduces_the_shipped_model() {
     let shipped = repo("models/stance.bin");
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("stance.bin");
-    let mut args = readme_train_command();
-    let o_pos = args
-        .iter()
-        .position(|a| a == "-o" || a == "--output")
-        .expect("-o in the README command");
-    args[o_pos + 1] = out.display().to_string();
-    let o = slant().args(&args).output().unwrap();
-    assert!(
-        o.status.success(),
-        "README train command failed: {}",
-        stderr(&o)
-    );
     let a = std::fs::read(&shipped).expect("models/stance.bin is in the repository");
-    let b = std::fs::read(&out).unwrap();
+    let b = std::fs::read(readme_retrained()).unwrap();
     assert!(
         a == b,
         "retraining with the README command does not reproduce models/stance.bin ({} vs {} bytes); retrain it",
@@ -626,16 +635,9 @@ fn model_card_figures() -> Vec<(String, f64)> {
 /// fails when a change to the code or data really costs accuracy).
 #[test]
 fn retrained_model_keeps_the_model_cards_held_aside_scores() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("stance.bin");
-    let mut args = readme_train_command();
-    let o_pos = args.iter().position(|a| a == "-o").unwrap();
-    args[o_pos + 1] = out.display().to_string();
-    let o = slant().args(&args).output().unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
     let o = slant()
         .args(["eval", "--json", "--data", "data/dev.csv", "--model"])
-        .arg(&out)
+        .arg(readme_retrained())
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));

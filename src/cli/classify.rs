@@ -168,9 +168,5 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
         ));
     }
     ui.info(summary);
-    Ok(if failed > 0 {
-        Status::Partial
-    } else {
-        Status::Success
-    })
+    Ok(Status::from_failures(failed > 0))
 }

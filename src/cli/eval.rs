@@ -138,11 +138,7 @@ pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
             write_eval(&mut out, n, r)?;
         }
     }
-    Ok(if set.errors.is_empty() {
-        Status::Success
-    } else {
-        Status::Partial
-    })
+    Ok(Status::from_failures(!set.errors.is_empty()))
 }
 
 #[derive(Args, Debug)]

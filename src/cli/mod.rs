@@ -28,6 +28,17 @@ pub enum Status {
     Fatal,
 }
 
+impl Status {
+    /// `Partial` when some inputs failed, else `Success`.
+    pub fn from_failures(failed: bool) -> Status {
+        if failed {
+            Status::Partial
+        } else {
+            Status::Success
+        }
+    }
+}
+
 impl From<Status> for ExitCode {
     fn from(s: Status) -> ExitCode {
         match s {

@@ -148,6 +148,18 @@ fn or<T: Clone>(v: &[T], dflt: &[T]) -> Vec<T> {
     }
 }
 
+/// The metadata a model records about its training data and options.
+fn training_meta(d: &DataArgs, set: &LabelledSet, options: String) -> TrainingMeta {
+    TrainingMeta {
+        slant_version: env!("CARGO_PKG_VERSION").to_owned(),
+        data_file: file_name(&d.data),
+        data_sha256: set.sha256(),
+        rows: set.rows.len() as u64,
+        skipped_rows: set.errors.len() as u64,
+        options,
+    }
+}
+
 fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|f| f.to_string_lossy().into_owned())
@@ -170,14 +182,7 @@ pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
             format!(" ({} skipped)", set.errors.len())
         }
     ));
-    let meta = TrainingMeta {
-        slant_version: env!("CARGO_PKG_VERSION").to_owned(),
-        data_file: file_name(&d.data),
-        data_sha256: set.sha256(),
-        rows: set.rows.len() as u64,
-        skipped_rows: set.errors.len() as u64,
-        options: options_json(&opts),
-    };
+    let meta = training_meta(d, &set, options_json(&opts));
     let t0 = Instant::now();
     let pb = ui.spinner("training");
     let (model, report) = train(&corpus, &res, &opts, meta)?;
@@ -230,11 +235,7 @@ pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
         bytes(size),
         t0.elapsed().as_secs_f64()
     ));
-    Ok(if set.errors.is_empty() {
-        Status::Success
-    } else {
-        Status::Partial
-    })
+    Ok(Status::from_failures(!set.errors.is_empty()))
 }
 
 pub fn run_cv(args: CvArgs, ui: &Ui) -> Result<Status> {
@@ -292,11 +293,7 @@ pub fn run_cv(args: CvArgs, ui: &Ui) -> Result<Status> {
             )?;
         }
     }
-    Ok(if set.errors.is_empty() {
-        Status::Success
-    } else {
-        Status::Partial
-    })
+    Ok(Status::from_failures(!set.errors.is_empty()))
 }
 
 #[derive(Args, Debug)]
@@ -388,11 +385,7 @@ pub fn run_lexicon(args: LexiconArgs, ui: &Ui) -> Result<Status> {
         n,
         unused
     ));
-    Ok(if set.errors.is_empty() {
-        Status::Success
-    } else {
-        Status::Partial
-    })
+    Ok(Status::from_failures(!set.errors.is_empty()))
 }
 
 #[derive(Args, Debug)]
@@ -686,14 +679,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
             "score": top.score,
             "grid": grid,
         });
-        let meta = TrainingMeta {
-            slant_version: env!("CARGO_PKG_VERSION").to_owned(),
-            data_file: file_name(&d.data),
-            data_sha256: set.sha256(),
-            rows: set.rows.len() as u64,
-            skipped_rows: set.errors.len() as u64,
-            options: options.to_string(),
-        };
+        let meta = training_meta(d, &set, options.to_string());
         let (model, _) = train(&corpus, &res, &top.options, meta)?;
         model
             .save(path)
@@ -704,9 +690,5 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
             path.display()
         ));
     }
-    Ok(if failed {
-        Status::Partial
-    } else {
-        Status::Success
-    })
+    Ok(Status::from_failures(failed))
 }
