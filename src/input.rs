@@ -64,6 +64,7 @@ pub enum Source {
 pub struct TableSpec {
     pub path: PathBuf,
     pub text: String,
+    /// The id column or field; without one, `id` is used when there is one.
     pub id: Option<String>,
     pub source: Option<String>,
 }
@@ -154,10 +155,9 @@ pub fn truncate(text: &mut String, max: usize) -> Option<String> {
     while !text.is_char_boundary(cut) {
         cut -= 1;
     }
-    let was = text.len();
     text.truncate(cut);
     Some(format!(
-        "text of {was} bytes cut to {cut} bytes (--max-bytes)"
+        "text longer than --max-bytes ({max}): truncated to its first {cut} bytes"
     ))
 }
 
@@ -169,6 +169,16 @@ fn finish(mut doc: Document, max: usize) -> std::result::Result<Document, ItemEr
         doc.warnings.push(w);
     }
     Ok(doc)
+}
+
+/// Warnings of a table row name its file and line when the document's id does not.
+fn located(mut doc: Document, loc: &str) -> Document {
+    if doc.id != loc {
+        for w in &mut doc.warnings {
+            *w = format!("{loc}: {w}");
+        }
+    }
+    doc
 }
 
 /// Read one text file (or standard input for `-`) as a document.
@@ -254,7 +264,19 @@ impl Documents {
                                 .extension()
                                 .map(|x| x.to_string_lossy().to_lowercase());
                             let wanted = exts.is_empty() || ext.is_some_and(|x| exts.contains(&x));
-                            wanted.then(|| read_text_file(e.path(), &opts))
+                            if !wanted {
+                                return None;
+                            }
+                            // A named pipe, socket or device met in a walk is not opened:
+                            // reading one could block for ever. (Named on the command line,
+                            // a pipe is read: that is how `<(...)` works.)
+                            if !e.file_type().is_file() {
+                                return Some(Err(ItemError::new(
+                                    e.path().display().to_string(),
+                                    "not a regular file (a named pipe, socket or device); skipped",
+                                )));
+                            }
+                            Some(read_text_file(e.path(), &opts))
                         }
                     });
                 Box::new(walk)
@@ -326,11 +348,50 @@ fn csv_reader(r: Box<dyn Read>) -> csv::Reader<Box<dyn Read>> {
     csv::ReaderBuilder::new().flexible(false).from_reader(r)
 }
 
+/// Counts the `"` bytes read through it: a CSV file whose count is odd at the end has a quoted
+/// field that never closes (the csv crate reads such a field to the end of the file quietly).
+struct QuoteCount<R> {
+    inner: R,
+    quotes: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for QuoteCount<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let q = buf[..n].iter().filter(|&&b| b == b'"').count() as u64;
+        self.quotes.set(self.quotes.get() + q);
+        Ok(n)
+    }
+}
+
+/// Ids met so far in one table (by 64-bit hash, so memory stays small), with their lines.
+#[derive(Default)]
+struct SeenIds(rustc_hash::FxHashMap<u64, u64>);
+
+impl SeenIds {
+    /// The line where `id` was first seen, if it was.
+    fn check(&mut self, id: &str, line: u64) -> Option<u64> {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = rustc_hash::FxBuildHasher.build_hasher();
+        id.hash(&mut h);
+        match self.0.entry(h.finish()) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(line);
+                None
+            }
+        }
+    }
+}
+
 struct CsvDocs {
     path: PathBuf,
     rdr: csv::Reader<Box<dyn Read>>,
     cols: (usize, Option<usize>, Option<usize>),
-    record: csv::StringRecord,
+    quotes: std::rc::Rc<std::cell::Cell<u64>>,
+    /// The record after the current one (read ahead to know which record is the last).
+    ahead: Option<std::result::Result<csv::StringRecord, csv::Error>>,
+    seen: SeenIds,
     opts: ReadOptions,
     done: bool,
 }
@@ -338,62 +399,48 @@ struct CsvDocs {
 impl CsvDocs {
     fn open(spec: TableSpec, opts: ReadOptions) -> std::result::Result<Self, ItemError> {
         let loc = spec.path.display().to_string();
-        let mut rdr = csv_reader(open_reader(&spec.path)?);
+        let quotes = std::rc::Rc::new(std::cell::Cell::new(0));
+        let counted = QuoteCount {
+            inner: open_reader(&spec.path)?,
+            quotes: quotes.clone(),
+        };
+        let mut rdr = csv_reader(Box::new(counted));
         let headers = rdr
             .headers()
             .map_err(|e| ItemError::new(&loc, format!("cannot read the CSV header: {e}")))?
             .clone();
         let col = |n: &str| column(&headers, n).map_err(|m| ItemError::new(&loc, m));
         let text = col(&spec.text)?;
-        let id = spec.id.as_deref().map(col).transpose()?;
+        let id = match spec.id.as_deref() {
+            Some(n) => Some(col(n)?),
+            None => headers.iter().position(|h| h == "id"),
+        };
         let source = spec.source.as_deref().map(col).transpose()?;
         Ok(CsvDocs {
             path: spec.path,
             rdr,
             cols: (text, id, source),
-            record: csv::StringRecord::new(),
+            quotes,
+            ahead: None,
+            seen: SeenIds::default(),
             opts,
             done: false,
         })
     }
-}
 
-impl Iterator for CsvDocs {
-    type Item = std::result::Result<Document, ItemError>;
-    fn next(&mut self) -> Option<Self::Item> {
+    /// The next record, or `None` at the end (or after an error the reader cannot go past).
+    fn read(&mut self) -> Option<std::result::Result<csv::StringRecord, csv::Error>> {
         if self.done {
             return None;
         }
-        let path = self.path.display();
-        match self.rdr.read_record(&mut self.record) {
+        let mut rec = csv::StringRecord::new();
+        match self.rdr.read_record(&mut rec) {
+            Ok(true) => Some(Ok(rec)),
             Ok(false) => {
                 self.done = true;
                 None
             }
-            Ok(true) => {
-                let line = self.record.position().map_or(0, |p| p.line());
-                let loc = format!("{path}:{line}");
-                let (t, i, s) = self.cols;
-                let get = |k: usize| self.record.get(k).unwrap_or("").to_owned();
-                let id = i
-                    .map(get)
-                    .filter(|x| !x.is_empty())
-                    .unwrap_or_else(|| loc.clone());
-                Some(
-                    finish(
-                        Document {
-                            id,
-                            source: s.map(get).filter(|x| !x.is_empty()),
-                            text: get(t),
-                            warnings: Vec::new(),
-                        },
-                        self.opts.max_bytes,
-                    )
-                    .map_err(|e| ItemError::new(&loc, e.message)),
-                )
-            }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
                 let fatal = !matches!(
                     e.kind(),
                     csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }
@@ -401,12 +448,70 @@ impl Iterator for CsvDocs {
                 if fatal {
                     self.done = true;
                 }
-                Some(Err(ItemError::new(
-                    format!("{path}:{line}"),
-                    csv_message(&e),
-                )))
+                Some(Err(e))
             }
         }
+    }
+}
+
+impl Iterator for CsvDocs {
+    type Item = std::result::Result<Document, ItemError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let current = match self.ahead.take() {
+            Some(r) => r,
+            None => self.read()?,
+        };
+        self.ahead = self.read();
+        let path = self.path.display().to_string();
+        let record = match current {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                return Some(Err(ItemError::new(
+                    format!("{path}:{line}"),
+                    csv_message(&e),
+                )));
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        let loc = format!("{path}:{line}");
+        // An odd count of quotes at the end, and the last record holds a line break: its quoted
+        // field never closed and swallowed the lines after it.
+        if self.ahead.is_none()
+            && self.done
+            && self.quotes.get() % 2 == 1
+            && record.iter().any(|f| f.contains('\n'))
+        {
+            return Some(Err(ItemError::new(
+                loc,
+                "unterminated quoted field: it runs to the end of the file (a missing closing `\"`?)",
+            )));
+        }
+        let (t, i, s) = self.cols;
+        let get = |k: usize| record.get(k).unwrap_or("").to_owned();
+        let mut warnings = Vec::new();
+        let id = match i.map(get).filter(|x| !x.is_empty()) {
+            Some(id) => {
+                if let Some(first) = self.seen.check(&id, line) {
+                    warnings.push(format!("duplicate id (first at line {first})"));
+                }
+                id
+            }
+            None => loc.clone(),
+        };
+        Some(
+            finish(
+                Document {
+                    id,
+                    source: s.map(get).filter(|x| !x.is_empty()),
+                    text: get(t),
+                    warnings,
+                },
+                self.opts.max_bytes,
+            )
+            .map(|d| located(d, &loc))
+            .map_err(|e| ItemError::new(&loc, e.message)),
+        )
     }
 }
 
@@ -415,7 +520,8 @@ fn csv_message(e: &csv::Error) -> String {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => {
-            format!("row has {len} fields, the header has {expected_len}")
+            let s = if *len == 1 { "" } else { "s" };
+            format!("row has {len} field{s}, the header has {expected_len}")
         }
         csv::ErrorKind::Utf8 { .. } => "row is not valid UTF-8".to_owned(),
         csv::ErrorKind::Io(io) => format!("read error: {io}"),
@@ -462,6 +568,11 @@ impl Iterator for JsonlDocs {
                 return Some(Err(ItemError::new(loc, "line is not valid UTF-8")));
             };
             let s = s.trim();
+            let s = if self.line == 1 {
+                s.strip_prefix('\u{feff}').unwrap_or(s)
+            } else {
+                s
+            };
             if s.is_empty() {
                 continue;
             }
@@ -491,11 +602,8 @@ impl Iterator for JsonlDocs {
                     format!("field `{}` {why}", self.spec.text),
                 )));
             };
-            let id = self
-                .spec
-                .id
-                .as_deref()
-                .and_then(field)
+            let id = field(self.spec.id.as_deref().unwrap_or("id"))
+                .filter(|x| !x.is_empty())
                 .unwrap_or_else(|| loc.clone());
             let source = self.spec.source.as_deref().and_then(field);
             return Some(
@@ -508,6 +616,7 @@ impl Iterator for JsonlDocs {
                     },
                     self.opts.max_bytes,
                 )
+                .map(|d| located(d, &loc))
                 .map_err(|e| ItemError::new(&loc, e.message)),
             );
         }

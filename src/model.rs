@@ -38,6 +38,21 @@ const TRAILER_LEN: usize = 4;
 /// Model files larger than this are refused before reading.
 pub const MAX_MODEL_BYTES: u64 = 4 << 30;
 
+/// Wrap an encoded payload in the file format: header, payload, checksum. (A payload that is not
+/// a valid `ModelFile` makes a file that loading refuses; tests and fuzzers use this to craft
+/// files that get past the checksum.)
+pub fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len() + TRAILER_LEN);
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(payload);
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
 /// One prediction head: a label column and its classifier.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Head {
@@ -165,16 +180,7 @@ impl Model {
 
     /// Encode to the file format.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let payload = postcard::to_stdvec(&self.file).expect("a model always encodes");
-        let mut out = Vec::with_capacity(HEADER_LEN + payload.len() + TRAILER_LEN);
-        out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
-        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        out.extend_from_slice(&payload);
-        let crc = crc32fast::hash(&out);
-        out.extend_from_slice(&crc.to_le_bytes());
-        out
+        frame(&postcard::to_stdvec(&self.file).expect("a model always encodes"))
     }
 
     /// Decode and check a model; `path` names it in errors.

@@ -42,12 +42,17 @@ pub struct ClassifyArgs {
     /// Column (CSV) or field (JSON Lines) holding the text.
     #[arg(long, value_name = "C", default_value = "text")]
     text_col: String,
-    /// Column or field holding a document id (default: file and line).
+    /// Column or field holding a document id (default: `id` when there is one, else file and
+    /// line).
     #[arg(long, value_name = "C")]
     id_col: Option<String>,
     /// Column or field holding the source (outlet).
     #[arg(long, value_name = "C")]
     source_col: Option<String>,
+    /// Write the records to FILE instead of standard output (flushed after every batch, so an
+    /// interrupted run keeps what it classified).
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
     /// Output format (default: table on a terminal, jsonl otherwise).
     #[arg(long, value_enum)]
     format: Option<Format>,
@@ -89,11 +94,19 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
         );
     }
     let model = Model::load(&args.model).context("cannot load the model")?;
-    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
-        Format::Table
-    } else {
-        Format::Jsonl
-    });
+    let sink: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let format = args.format.unwrap_or(
+        if args.output.is_none() && std::io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Jsonl
+        },
+    );
     let opts = ReadOptions {
         max_bytes: args.max_bytes.max(1),
         extensions: args
@@ -104,12 +117,7 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
             .collect(),
     };
     let mut docs = Documents::new(sources, opts);
-    let stdout = std::io::stdout();
-    let mut out = RecordWriter::new(
-        BufWriter::with_capacity(1 << 16, stdout.lock()),
-        format,
-        &model,
-    )?;
+    let mut out = RecordWriter::new(BufWriter::with_capacity(1 << 16, sink), format, &model)?;
     let pb = ui.spinner("classified");
     let (mut ok, mut failed, mut unmentioned) = (0u64, 0u64, 0u64);
     let batch_size = args.batch.max(1);
