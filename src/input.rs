@@ -212,7 +212,7 @@ pub fn read_text_file(path: &Path, opts: &ReadOptions) -> std::result::Result<Do
 /// A lazy stream of documents from many sources, in order.
 pub struct Documents {
     sources: VecDeque<Source>,
-    current: Option<Box<dyn Iterator<Item = std::result::Result<Document, ItemError>>>>,
+    current: Option<Box<dyn Iterator<Item = std::result::Result<Document, ItemError>> + Send>>,
     opts: ReadOptions,
 }
 
@@ -229,7 +229,7 @@ impl Documents {
     fn open(
         &self,
         src: Source,
-    ) -> Box<dyn Iterator<Item = std::result::Result<Document, ItemError>>> {
+    ) -> Box<dyn Iterator<Item = std::result::Result<Document, ItemError>> + Send> {
         let opts = self.opts.clone();
         match src {
             Source::Path(p) if p.as_os_str() != "-" && p.is_dir() => {
@@ -319,12 +319,12 @@ impl Iterator for Documents {
     }
 }
 
-fn open_reader(path: &Path) -> std::result::Result<Box<dyn Read>, ItemError> {
+fn open_reader(path: &Path) -> std::result::Result<Box<dyn Read + Send>, ItemError> {
     if path.as_os_str() == "-" {
         Ok(Box::new(std::io::stdin()))
     } else {
         File::open(path)
-            .map(|f| Box::new(f) as Box<dyn Read>)
+            .map(|f| Box::new(f) as Box<dyn Read + Send>)
             .map_err(|e| ItemError::new(path.display().to_string(), e.to_string()))
     }
 }
@@ -344,7 +344,7 @@ fn column(headers: &csv::StringRecord, name: &str) -> std::result::Result<usize,
     })
 }
 
-fn csv_reader(r: Box<dyn Read>) -> csv::Reader<Box<dyn Read>> {
+fn csv_reader(r: Box<dyn Read + Send>) -> csv::Reader<Box<dyn Read + Send>> {
     csv::ReaderBuilder::new().flexible(false).from_reader(r)
 }
 
@@ -352,14 +352,15 @@ fn csv_reader(r: Box<dyn Read>) -> csv::Reader<Box<dyn Read>> {
 /// field that never closes (the csv crate reads such a field to the end of the file quietly).
 struct QuoteCount<R> {
     inner: R,
-    quotes: std::rc::Rc<std::cell::Cell<u64>>,
+    quotes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl<R: Read> Read for QuoteCount<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let q = buf[..n].iter().filter(|&&b| b == b'"').count() as u64;
-        self.quotes.set(self.quotes.get() + q);
+        self.quotes
+            .fetch_add(q, std::sync::atomic::Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -386,9 +387,9 @@ impl SeenIds {
 
 struct CsvDocs {
     path: PathBuf,
-    rdr: csv::Reader<Box<dyn Read>>,
+    rdr: csv::Reader<Box<dyn Read + Send>>,
     cols: (usize, Option<usize>, Option<usize>),
-    quotes: std::rc::Rc<std::cell::Cell<u64>>,
+    quotes: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// The record after the current one (read ahead to know which record is the last).
     ahead: Option<std::result::Result<csv::StringRecord, csv::Error>>,
     seen: SeenIds,
@@ -399,7 +400,7 @@ struct CsvDocs {
 impl CsvDocs {
     fn open(spec: TableSpec, opts: ReadOptions) -> std::result::Result<Self, ItemError> {
         let loc = spec.path.display().to_string();
-        let quotes = std::rc::Rc::new(std::cell::Cell::new(0));
+        let quotes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let counted = QuoteCount {
             inner: open_reader(&spec.path)?,
             quotes: quotes.clone(),
@@ -479,7 +480,7 @@ impl Iterator for CsvDocs {
         // field never closed and swallowed the lines after it.
         if self.ahead.is_none()
             && self.done
-            && self.quotes.get() % 2 == 1
+            && self.quotes.load(std::sync::atomic::Ordering::Relaxed) % 2 == 1
             && record.iter().any(|f| f.contains('\n'))
         {
             return Some(Err(ItemError::new(
@@ -531,7 +532,7 @@ fn csv_message(e: &csv::Error) -> String {
 
 struct JsonlDocs {
     path: PathBuf,
-    lines: std::io::Split<BufReader<Box<dyn Read>>>,
+    lines: std::io::Split<BufReader<Box<dyn Read + Send>>>,
     spec: TableSpec,
     line: u64,
     opts: ReadOptions,

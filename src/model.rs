@@ -32,7 +32,7 @@ use crate::logistic::FittedLogistic;
 /// First bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"SLANTMDL";
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 24;
 const TRAILER_LEN: usize = 4;
 /// Model files larger than this are refused before reading.
@@ -205,6 +205,11 @@ impl Model {
         if version == 0 {
             return Err(err("model format version 0 is not valid".into()));
         }
+        if version < FORMAT_VERSION {
+            return Err(err(format!(
+                "model format version {version} was written by an older slant; retrain the model with this one (format {FORMAT_VERSION})"
+            )));
+        }
         let len = u64::from_le_bytes(bytes[16..24].try_into().expect("8 bytes"));
         let expect = (HEADER_LEN + TRAILER_LEN) as u64 + len.min(u64::MAX - 64);
         if (bytes.len() as u64) < expect {
@@ -371,6 +376,9 @@ pub(crate) mod tests {
         let mut newer = bytes.clone();
         newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
         assert!(load_err(&newer).contains("newer"));
+        let mut older = bytes.clone();
+        older[8..12].copy_from_slice(&(FORMAT_VERSION - 1).to_le_bytes());
+        assert!(load_err(&older).contains("older slant; retrain"));
         for cut in [9, 30, bytes.len() / 2, bytes.len() - 1] {
             let e = load_err(&bytes[..cut]);
             assert!(e.contains("truncated"), "cut {cut}: {e}");

@@ -120,7 +120,8 @@ pub fn fit_features(
     cfg: &FeatureConfig,
 ) -> Result<(Featurizer, CsrMatrix)> {
     let residue = Residue::parse(&res.residue, std::path::Path::new("<residue list>"))?;
-    let analyzer = Analyzer::new(residue, res.target.as_ref(), cfg.window)?;
+    let analyzer = Analyzer::new(residue, res.target.as_ref(), cfg.window)?
+        .with_reported_speech(cfg.reported_speech);
     let counts = VocabCounts::count(&analyzer, cfg, texts);
     let mut spec = build_spec(
         cfg.clone(),

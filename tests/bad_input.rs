@@ -525,4 +525,8 @@ fn output_is_flushed_and_complete_when_some_items_fail() {
     let n = written.lines().count();
     assert_eq!(n, (0..300).filter(|i| i % 7 != 3).count());
     assert!(written.ends_with('\n'));
+    // Small batches through the reader pipeline: the same records in the same order.
+    let o = classify(&["--batch", "7", "--threads", "2"], &refs);
+    assert_clean(&o, 1);
+    assert_eq!(stdout(&o), written);
 }

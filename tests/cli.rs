@@ -526,6 +526,25 @@ fn shipped_model_reads_the_seed_articles() {
     assert!(o.status.success(), "{}", stderr(&o));
     let recs = jsonl(&o);
     assert_eq!(recs.len(), 5);
+    // The model card's seed table shows these labels: they must still be the model's.
+    let card = std::fs::read_to_string(repo("docs/MODEL_CARD.md")).unwrap();
+    for r in &recs {
+        let id = r["id"].as_str().unwrap();
+        let seed = &Path::new(id).file_name().unwrap().to_str().unwrap()[..3];
+        let row = card
+            .lines()
+            .find(|l| l.starts_with(&format!("| {seed} |")))
+            .unwrap_or_else(|| panic!("no row for seed {seed} in the model card"));
+        let bold: Vec<&str> = row.split("**").skip(1).step_by(2).collect();
+        assert_eq!(
+            (
+                head(r, "stance")["label"].as_str().unwrap(),
+                head(r, "framing")["label"].as_str().unwrap()
+            ),
+            (bold[0], bold[1]),
+            "seed {seed}: the model card's table is out of date"
+        );
+    }
     for r in &recs {
         assert!(r["mentions"].as_u64().unwrap() > 0, "{}", r["id"]);
         for h in ["stance", "framing"] {

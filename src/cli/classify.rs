@@ -75,6 +75,8 @@ pub struct ClassifyArgs {
     batch: usize,
 }
 
+type Item = std::result::Result<Document, slant::input::ItemError>;
+
 /// Most bytes of text held in one batch.
 const BATCH_BYTES: usize = 64 << 20;
 
@@ -116,51 +118,66 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
             .filter(|e| !e.is_empty())
             .collect(),
     };
-    let mut docs = Documents::new(sources, opts);
+    let docs = Documents::new(sources, opts);
     let mut out = RecordWriter::new(BufWriter::with_capacity(1 << 16, sink), format, &model)?;
     let pb = ui.spinner("classified");
     let (mut ok, mut failed, mut unmentioned) = (0u64, 0u64, 0u64);
     let batch_size = args.batch.max(1);
-    loop {
-        let mut batch: Vec<Document> = Vec::with_capacity(batch_size);
-        let mut held = 0usize;
-        let mut exhausted = false;
-        while batch.len() < batch_size && held < BATCH_BYTES {
-            match docs.next() {
-                None => {
-                    exhausted = true;
-                    break;
+    // A reader thread fills batches (reading, decoding, CSV / JSON parsing) while this thread
+    // classifies the previous one on the rayon pool and writes it: a bounded pipeline (at most
+    // two batches wait), output in input order.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
+    std::thread::scope(|scope| -> Result<()> {
+        scope.spawn(move || {
+            let mut docs = docs;
+            loop {
+                let mut batch: Vec<Item> = Vec::with_capacity(batch_size);
+                let (mut n, mut held) = (0usize, 0usize);
+                while n < batch_size && held < BATCH_BYTES {
+                    let Some(item) = docs.next() else { break };
+                    if let Ok(d) = &item {
+                        held += d.text.len();
+                        n += 1;
+                    }
+                    batch.push(item);
                 }
-                Some(Ok(d)) => {
-                    held += d.text.len();
-                    batch.push(d);
-                }
-                Some(Err(e)) => {
-                    pb.suspend(|| ui.item_error(&e));
-                    failed += 1;
+                let last = n < batch_size && held < BATCH_BYTES;
+                // The receiver is gone only when writing failed: stop reading.
+                if tx.send(batch).is_err() || last {
+                    return;
                 }
             }
-        }
-        let records: Vec<Record> = batch
-            .par_iter()
-            .map_init(Scratch::default, |s, d| model.classify(d, args.explain, s))
-            .collect();
-        for r in &records {
-            for w in &r.warnings {
-                pb.suspend(|| ui.warn(format!("{}: {w}", r.id)));
+        });
+        for items in rx {
+            let mut batch: Vec<Document> = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Ok(d) => batch.push(d),
+                    Err(e) => {
+                        pb.suspend(|| ui.item_error(&e));
+                        failed += 1;
+                    }
+                }
             }
-            if model.featurizer().has_target() && r.mentions == 0 {
-                unmentioned += 1;
+            let records: Vec<Record> = batch
+                .par_iter()
+                .map_init(Scratch::default, |s, d| model.classify(d, args.explain, s))
+                .collect();
+            for r in &records {
+                for w in &r.warnings {
+                    pb.suspend(|| ui.warn(format!("{}: {w}", r.id)));
+                }
+                if model.featurizer().has_target() && r.mentions == 0 {
+                    unmentioned += 1;
+                }
+                out.write(r)?;
             }
-            out.write(r)?;
+            out.flush()?;
+            ok += records.len() as u64;
+            pb.set_position(ok);
         }
-        out.flush()?;
-        ok += records.len() as u64;
-        pb.set_position(ok);
-        if exhausted {
-            break;
-        }
-    }
+        Ok(())
+    })?;
     pb.finish_and_clear();
     out.flush()?;
     drop(out);

@@ -312,6 +312,10 @@ pub struct ModelArgs {
     /// Count lexicon matches even right after a negator ("not", "never", "without", ...).
     #[arg(long)]
     no_negation: bool,
+    /// Count reported speech without quotation marks ("the factions accused him of treason",
+    /// "according to the statement, ...") as the writer's own words.
+    #[arg(long)]
+    no_reported_speech: bool,
     /// Inverse L2 regularisation strength (larger fits the training data more closely).
     #[arg(short = 'C', long = "c", value_name = "C", default_value_t = LogisticRegression::default().c)]
     c: f64,
@@ -359,6 +363,7 @@ impl ModelArgs {
                 sublinear_tf: !self.no_sublinear_tf,
                 chunk_words: self.chunk_words,
                 negation: !self.no_negation,
+                reported_speech: !self.no_reported_speech,
             },
             logistic: LogisticRegression {
                 c: self.c,
