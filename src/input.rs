@@ -282,10 +282,13 @@ impl Documents {
                 Box::new(walk)
             }
             Source::Path(p) => Box::new(std::iter::once(if p.as_os_str() != "-" && !p.exists() {
-                let msg = if p.symlink_metadata().is_ok() {
-                    "dangling symbolic link"
-                } else {
-                    "no such file or directory"
+                // A symbolic link that leads nowhere, or round in a loop: say which.
+                let msg = match (p.symlink_metadata(), std::fs::metadata(&p)) {
+                    (Ok(_), Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                        "dangling symbolic link".to_owned()
+                    }
+                    (Ok(_), Err(e)) => format!("cannot follow the symbolic link: {e}"),
+                    _ => "no such file or directory".to_owned(),
                 };
                 Err(ItemError::new(p.display().to_string(), msg))
             } else {
@@ -365,23 +368,31 @@ impl<R: Read> Read for QuoteCount<R> {
     }
 }
 
-/// Ids met so far in one table (by 64-bit hash, so memory stays small), with their lines.
+/// Ids remembered per table for the duplicate check: later rows are checked against the first
+/// this many, so memory does not grow with the table (about 4 MB, reserved up front).
+pub const ID_CHECK_LIMIT: usize = 100_000;
+
+/// Ids met so far in one table (by 64-bit hash), with their lines.
 #[derive(Default)]
 struct SeenIds(rustc_hash::FxHashMap<u64, u64>);
 
 impl SeenIds {
-    /// The line where `id` was first seen, if it was.
+    /// The line where `id` was first seen, if it was (among the first [`ID_CHECK_LIMIT`]).
     fn check(&mut self, id: &str, line: u64) -> Option<u64> {
         use std::hash::{BuildHasher, Hash, Hasher};
+        if self.0.capacity() == 0 {
+            self.0.reserve(ID_CHECK_LIMIT);
+        }
         let mut h = rustc_hash::FxBuildHasher.build_hasher();
         id.hash(&mut h);
-        match self.0.entry(h.finish()) {
-            std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(line);
-                None
-            }
+        let key = h.finish();
+        if let Some(&first) = self.0.get(&key) {
+            return Some(first);
         }
+        if self.0.len() < ID_CHECK_LIMIT {
+            self.0.insert(key, line);
+        }
+        None
     }
 }
 
