@@ -75,7 +75,7 @@ pub fn audit_lexicon(corpus: &Corpus, res: &Resources) -> Result<Vec<EntryUse>> 
             let one = Lexicon {
                 entries: vec![e.clone()],
             };
-            LexiconMatcher::new(&one, std::slice::from_ref(&e.category), |u| match u {
+            LexiconMatcher::new(&one, std::slice::from_ref(&e.category), true, |u| match u {
                 PhraseUnit::Target => TARGET_UNIT,
                 PhraseUnit::Stem(s) => ids.get(s.as_str()).copied().unwrap_or(NO_UNIT),
             })

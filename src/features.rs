@@ -174,6 +174,9 @@ pub struct FeatureConfig {
     /// reporting verb ("accused him of", "described him as", "said", "claims", ...) and the
     /// whole of a sentence with "according to" (see [`is_report_cue`]). Default true.
     pub reported_speech: bool,
+    /// Reduce words to their English stems (Snowball). Off keeps word forms apart ("reform",
+    /// "reforms", "reformer"), which can carry an outlet's style. Default true.
+    pub stem: bool,
 }
 
 impl Default for FeatureConfig {
@@ -195,6 +198,7 @@ impl Default for FeatureConfig {
             chunk_words: 0,
             negation: true,
             reported_speech: true,
+            stem: true,
         }
     }
 }
@@ -304,6 +308,7 @@ pub struct Analyzer {
     target: Option<TargetMatcher>,
     window: usize,
     reported_speech: bool,
+    stem: bool,
 }
 
 impl Analyzer {
@@ -314,7 +319,14 @@ impl Analyzer {
             target: target.map(TargetMatcher::new).transpose()?,
             window: window as usize,
             reported_speech: true,
+            stem: true,
         })
+    }
+
+    /// Stem words (on by default; see [`FeatureConfig::stem`]).
+    pub fn with_stemming(mut self, on: bool) -> Self {
+        self.stem = on;
+        self
     }
 
     /// Mark reported speech without quotation marks as quoted (on by default; see
@@ -421,7 +433,9 @@ impl Analyzer {
                     next_mention.next();
                     continue;
                 }
-                a.units.push(lookup(cache.stem(a.tokens.norm(i))));
+                let w = a.tokens.norm(i);
+                a.units
+                    .push(lookup(if self.stem { cache.stem(w) } else { w }));
                 a.unit_span.push((t.start, t.end));
                 a.unit_flags.push(flags);
                 i += 1;
@@ -650,7 +664,8 @@ impl Featurizer {
         let bad = |m: String| Err(Error::Invalid(m));
         let residue = Residue::parse(&spec.residue, std::path::Path::new("<model residue list>"))?;
         let analyzer = Analyzer::new(residue, spec.target.as_ref(), spec.config.window)?
-            .with_reported_speech(spec.config.reported_speech);
+            .with_reported_speech(spec.config.reported_speech)
+            .with_stemming(spec.config.stem);
         let n_stems = spec.stems.len();
         if n_stems >= TARGET_UNIT as usize {
             return bad("stem dictionary too large".into());
@@ -739,10 +754,11 @@ impl Featurizer {
         {
             return bad("dense scales are not all finite".into());
         }
-        let lexicon = LexiconMatcher::new(&spec.lexicon, &categories, |u| match u {
-            PhraseUnit::Target => TARGET_UNIT,
-            PhraseUnit::Stem(s) => stem_ids.get(s.as_str()).copied().unwrap_or(NO_UNIT),
-        });
+        let lexicon =
+            LexiconMatcher::new(&spec.lexicon, &categories, spec.config.stem, |u| match u {
+                PhraseUnit::Target => TARGET_UNIT,
+                PhraseUnit::Stem(s) => stem_ids.get(s.as_str()).copied().unwrap_or(NO_UNIT),
+            });
         let word = 0u32;
         let window = n_terms;
         let mut next = 2 * n_terms;
@@ -1422,7 +1438,7 @@ pub fn build_spec(
         }
     }
     for e in &lexicon.entries {
-        for u in e.units() {
+        for u in e.units_as(config.stem) {
             if let PhraseUnit::Stem(s) = u {
                 stems.push(s);
             }
@@ -1496,7 +1512,10 @@ mod tests {
     ];
 
     fn featurizer(cfg: FeatureConfig) -> Featurizer {
-        let analyzer = Analyzer::new(Residue::default(), Some(&target()), cfg.window).unwrap();
+        let analyzer = Analyzer::new(Residue::default(), Some(&target()), cfg.window)
+            .unwrap()
+            .with_reported_speech(cfg.reported_speech)
+            .with_stemming(cfg.stem);
         let counts = VocabCounts::count(&analyzer, &cfg, &DOCS);
         let spec = build_spec(cfg, String::new(), Some(target()), lexicon(), &counts).unwrap();
         Featurizer::from_spec(spec).unwrap()
@@ -1629,6 +1648,34 @@ mod tests {
         assert_eq!(get(&a, "lex:criticism"), 0.0);
         assert_eq!(get(&a, "lex:opposition_framing"), 0.0);
         assert!(get(&a, "lex@quote:opposition_framing") > 0.0);
+    }
+
+    #[test]
+    fn without_stemming_word_forms_stay_apart_and_the_lexicon_still_matches() {
+        let cfg = FeatureConfig {
+            min_df: 1,
+            ..Default::default()
+        };
+        let stemmed = featurizer(cfg.clone());
+        let words = featurizer(FeatureConfig { stem: false, ..cfg });
+        let text = "Al -Kazemi condemned the outlaw militias once more.";
+        let n = names(&stemmed, &stemmed.transform(text));
+        assert!(
+            n.contains(&"condemn".to_owned()) && n.contains(&"militia".to_owned()),
+            "{n:?}"
+        );
+        let n = names(&words, &words.transform(text));
+        assert!(
+            n.contains(&"condemned".to_owned()) && n.contains(&"militias".to_owned()),
+            "{n:?}"
+        );
+        assert!(!n.contains(&"condemn".to_owned()), "{n:?}");
+        // Lexicon phrases are matched on words too.
+        let dn = words.dense_names().to_vec();
+        let mut a = Analysis::default();
+        words.analyze(text, &mut a);
+        let get = |n: &str| a.dense[dn.iter().position(|x| x == n).unwrap()];
+        assert!(get("lex:criticism") > 0.0 && get("lex:opposition_framing") > 0.0);
     }
 
     #[test]

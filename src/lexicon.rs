@@ -43,6 +43,12 @@ pub enum PhraseUnit {
 impl LexiconEntry {
     /// The phrase as a sequence of stems and target placeholders.
     pub fn units(&self) -> Vec<PhraseUnit> {
+        self.units_as(true)
+    }
+
+    /// The phrase as a sequence of stems (or, with `stem` false, normalised words, for models
+    /// trained without stemming) and target placeholders.
+    pub fn units_as(&self, stem: bool) -> Vec<PhraseUnit> {
         let mut out = Vec::new();
         with_thread_cache(|cache| {
             for word in self.phrase.split_whitespace() {
@@ -52,7 +58,8 @@ impl LexiconEntry {
                 }
                 let toks = tokenize_str(word);
                 for n in toks.norms() {
-                    out.push(PhraseUnit::Stem(cache.stem(n).to_owned()));
+                    let u = if stem { cache.stem(n) } else { n };
+                    out.push(PhraseUnit::Stem(u.to_owned()));
                 }
             }
         });
@@ -169,15 +176,17 @@ pub struct LexiconMatcher {
 
 impl LexiconMatcher {
     /// Build from `lexicon`: `unit_id` maps a phrase unit to the id the document stream uses,
-    /// and `categories` is the sorted category list (indices into it are reported).
+    /// and `categories` is the sorted category list (indices into it are reported); `stem` says
+    /// whether the document stream is stemmed.
     pub fn new(
         lexicon: &Lexicon,
         categories: &[String],
+        stem: bool,
         mut unit_id: impl FnMut(&PhraseUnit) -> u32,
     ) -> Self {
         let mut by_first: FxHashMap<u32, Vec<(Box<[u32]>, u16, f32)>> = FxHashMap::default();
         for e in &lexicon.entries {
-            let ids: Vec<u32> = e.units().iter().map(&mut unit_id).collect();
+            let ids: Vec<u32> = e.units_as(stem).iter().map(&mut unit_id).collect();
             let Some(cat) = categories.iter().position(|c| *c == e.category) else {
                 continue;
             };
@@ -303,7 +312,7 @@ mod tests {
                 dict.len() as u32 - 1
             }
         };
-        let m = LexiconMatcher::new(&lx, &cats, |u| match u {
+        let m = LexiconMatcher::new(&lx, &cats, true, |u| match u {
             PhraseUnit::Target => 999,
             PhraseUnit::Stem(s) => id(s),
         });

@@ -121,7 +121,8 @@ pub fn fit_features(
 ) -> Result<(Featurizer, CsrMatrix)> {
     let residue = Residue::parse(&res.residue, std::path::Path::new("<residue list>"))?;
     let analyzer = Analyzer::new(residue, res.target.as_ref(), cfg.window)?
-        .with_reported_speech(cfg.reported_speech);
+        .with_reported_speech(cfg.reported_speech)
+        .with_stemming(cfg.stem);
     let counts = VocabCounts::count(&analyzer, cfg, texts);
     let mut spec = build_spec(
         cfg.clone(),

@@ -30,6 +30,7 @@ pub struct Grid {
     pub dense_weight: Vec<f32>,
     pub window_weight: Vec<f32>,
     pub negation: Vec<bool>,
+    pub stem: Vec<bool>,
 }
 
 impl Grid {
@@ -45,6 +46,7 @@ impl Grid {
             dense_weight: vec![base.features.dense_weight],
             window_weight: vec![base.features.window_weight],
             negation: vec![base.features.negation],
+            stem: vec![base.features.stem],
         }
     }
 
@@ -59,6 +61,7 @@ impl Grid {
             * self.dense_weight.len()
             * self.window_weight.len()
             * self.negation.len()
+            * self.stem.len()
     }
 
     /// Whether the grid is empty.
@@ -92,6 +95,7 @@ impl Grid {
         out = expand(out, &self.dense_weight, |c, v| c.dense_weight = v);
         out = expand(out, &self.window_weight, |c, v| c.window_weight = v);
         out = expand(out, &self.negation, |c, v| c.negation = v);
+        out = expand(out, &self.stem, |c, v| c.stem = v);
         out
     }
 
@@ -342,6 +346,7 @@ mod tests {
             dense_weight: vec![0.5, 1.0],
             window_weight: vec![0.5, 1.0],
             negation: vec![true, false],
+            stem: vec![true, false],
             min_df: vec![1, 2],
             balanced: vec![false, true],
             ..grid.clone()
@@ -349,6 +354,7 @@ mod tests {
         let fc = full.feature_configs(&base.features);
         assert_eq!(fc.len() * full.learners(&base.logistic).len(), full.len());
         assert_eq!(fc.iter().filter(|c| !c.negation).count(), fc.len() / 2);
+        assert_eq!(fc.iter().filter(|c| !c.stem).count(), fc.len() / 2);
         assert_eq!(fc.iter().filter(|c| c.max_df == 0.5).count(), fc.len() / 2);
         let favg = vec![crate::metrics::default_polarity(&c.classes[0])];
         let mut seen = 0;

@@ -82,6 +82,8 @@ def slant_flags(opts):
         flags += ["--char-ngrams", "%d-%d" % tuple(f["char_ngrams"])]
     if l.get("class_weight") == "Balanced":
         flags += ["--balanced"]
+    if f.get("stem") is False:
+        flags += ["--no-stem"]
     return flags
 
 
@@ -190,8 +192,8 @@ def main():
                 "date": time.strftime("%Y-%m-%d"), "versions": versions(a), "complete": False}
         out.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
 
-    slant_grid_ps = ["--grid-c", "0.5,1,2,4", "--grid-char", "off,2-5", "--grid-ngram", "1,2"]
-    slant_grid_ab = ["--grid-c", "4,10,30"]
+    slant_grid_ps = ["--grid-c", "0.5,1,2,4", "--grid-char", "off,2-5", "--grid-ngram", "1,2", "--grid-stem", "on,off"]
+    slant_grid_ab = ["--grid-c", "4,10,30", "--grid-stem", "on,off"]
     peer_grid = {}
     if a.quick:
         slant_grid_ps = ["--grid-c", "1,2"]

@@ -316,6 +316,9 @@ pub struct ModelArgs {
     /// "according to the statement, ...") as the writer's own words.
     #[arg(long)]
     no_reported_speech: bool,
+    /// Keep word forms apart instead of reducing words to their English stems.
+    #[arg(long)]
+    no_stem: bool,
     /// Inverse L2 regularisation strength (larger fits the training data more closely).
     #[arg(short = 'C', long = "c", value_name = "C", default_value_t = LogisticRegression::default().c)]
     c: f64,
@@ -364,6 +367,7 @@ impl ModelArgs {
                 chunk_words: self.chunk_words,
                 negation: !self.no_negation,
                 reported_speech: !self.no_reported_speech,
+                stem: !self.no_stem,
             },
             logistic: LogisticRegression {
                 c: self.c,
