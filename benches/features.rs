@@ -139,6 +139,7 @@ fn benches(c: &mut Criterion) {
             source: None,
             text: t.clone(),
             warnings: vec![],
+            label: None,
         })
         .collect();
     let mut g = c.benchmark_group("score");

@@ -316,6 +316,7 @@ mod tests {
             source: Some("S".into()),
             text: text.into(),
             warnings: vec![],
+            label: None,
         }
     }
 

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 
 /// One document to classify.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Document {
     /// File path, CSV / JSONL id, or `<file>:<line>`.
     pub id: String,
@@ -29,6 +29,8 @@ pub struct Document {
     pub text: String,
     /// Non-fatal problems met while reading (lossy decoding, truncation).
     pub warnings: Vec<String>,
+    /// A known label read with the text (`TableSpec::label`), for reports that compare.
+    pub label: Option<String>,
 }
 
 /// A bad input item: where it is and what is wrong.
@@ -67,6 +69,8 @@ pub struct TableSpec {
     /// The id column or field; without one, `id` is used when there is one.
     pub id: Option<String>,
     pub source: Option<String>,
+    /// A column or field holding a known label (carried to `Document::label`).
+    pub label: Option<String>,
 }
 
 /// Reading options.
@@ -204,6 +208,7 @@ pub fn read_text_file(path: &Path, opts: &ReadOptions) -> std::result::Result<Do
             source: None,
             text,
             warnings: warning.into_iter().collect(),
+            label: None,
         },
         opts.max_bytes,
     )
@@ -399,7 +404,7 @@ impl SeenIds {
 struct CsvDocs {
     path: PathBuf,
     rdr: csv::Reader<Box<dyn Read + Send>>,
-    cols: (usize, Option<usize>, Option<usize>),
+    cols: (usize, Option<usize>, Option<usize>, Option<usize>),
     quotes: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// The record after the current one (read ahead to know which record is the last).
     ahead: Option<std::result::Result<csv::StringRecord, csv::Error>>,
@@ -428,10 +433,11 @@ impl CsvDocs {
             None => headers.iter().position(|h| h == "id"),
         };
         let source = spec.source.as_deref().map(col).transpose()?;
+        let label = spec.label.as_deref().map(col).transpose()?;
         Ok(CsvDocs {
             path: spec.path,
             rdr,
-            cols: (text, id, source),
+            cols: (text, id, source, label),
             quotes,
             ahead: None,
             seen: SeenIds::default(),
@@ -499,7 +505,7 @@ impl Iterator for CsvDocs {
                 "unterminated quoted field: it runs to the end of the file (a missing closing `\"`?)",
             )));
         }
-        let (t, i, s) = self.cols;
+        let (t, i, s, _) = self.cols;
         let get = |k: usize| record.get(k).unwrap_or("").to_owned();
         let mut warnings = Vec::new();
         let id = match i.map(get).filter(|x| !x.is_empty()) {
@@ -518,6 +524,7 @@ impl Iterator for CsvDocs {
                     source: s.map(get).filter(|x| !x.is_empty()),
                     text: get(t),
                     warnings,
+                    label: self.cols.3.map(get).filter(|x| !x.is_empty()),
                 },
                 self.opts.max_bytes,
             )
@@ -625,6 +632,7 @@ impl Iterator for JsonlDocs {
                         source,
                         text,
                         warnings: Vec::new(),
+                        label: self.spec.label.as_deref().and_then(field),
                     },
                     self.opts.max_bytes,
                 )
@@ -835,6 +843,7 @@ mod tests {
                     text: "text".into(),
                     id: Some("id".into()),
                     source: Some("source".into()),
+                    label: None,
                 }),
             ],
             ReadOptions::default(),

@@ -27,6 +27,7 @@
 //!     source: None,
 //!     text: "The resistance factions accused Al-Kazemi of betraying the martyrs.".into(),
 //!     warnings: vec![],
+//!     label: None,
 //! };
 //! let record = model.classify(&doc, 5, &mut Scratch::default());
 //! for head in &record.heads {
@@ -35,6 +36,7 @@
 //! # Ok::<(), slant::Error>(())
 //! ```
 
+pub mod aggregate;
 pub mod audit;
 pub mod classify;
 pub mod error;

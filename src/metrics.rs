@@ -47,11 +47,12 @@ fn ratio(a: u64, b: u64) -> f64 {
 
 /// Find a conventional (positive, negative) pair among labels, case-insensitively.
 pub fn default_polarity(labels: &[String]) -> Option<(usize, usize)> {
-    const PAIRS: [(&str, &str); 4] = [
+    const PAIRS: [(&str, &str); 5] = [
         ("favor", "against"),
         ("pro", "anti"),
         ("positive", "negative"),
         ("support", "oppose"),
+        ("right", "left"),
     ];
     let find = |name: &str| labels.iter().position(|l| l.eq_ignore_ascii_case(name));
     PAIRS.iter().find_map(|(p, n)| Some((find(p)?, find(n)?)))

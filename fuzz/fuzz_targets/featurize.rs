@@ -28,6 +28,7 @@ fuzz_target!(|data: &[u8]| {
         source: None,
         text: text.clone(),
         warnings: Vec::new(),
+        label: None,
     };
     let rec = m.classify(&doc, 5, &mut Scratch::default());
     for h in &rec.heads {

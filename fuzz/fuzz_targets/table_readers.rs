@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
         text: "text".into(),
         id: id.map(str::to_owned),
         source: Some("source".into()),
+        label: Some("stance".into()),
     };
     let opts = ReadOptions {
         max_bytes: 1 << 10,

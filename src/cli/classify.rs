@@ -25,30 +25,54 @@ Heads about the target (stance) are not scored for a document that never mention
 record says `target not mentioned` instead. Exit status: 0 all documents classified, 1 some
 inputs failed (each is reported on stderr; the others are classified), 2 fatal error.";
 
+/// Where documents come from: shared by `classify`, `report` and `suggest`.
+#[derive(Args, Debug, Clone)]
+pub struct InputArgs {
+    /// Text files, directories (read recursively) or `-` for standard input.
+    #[arg(value_name = "FILE|DIR|-")]
+    pub inputs: Vec<PathBuf>,
+    /// A CSV file of documents (`-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Vec<PathBuf>,
+    /// A JSON Lines file of documents, one object per line (`-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub jsonl: Vec<PathBuf>,
+    /// Column (CSV) or field (JSON Lines) holding the text.
+    #[arg(long, value_name = "C", default_value = "text")]
+    pub text_col: String,
+    /// Column or field holding a document id (default: `id` when there is one, else file and
+    /// line).
+    #[arg(long, value_name = "C")]
+    pub id_col: Option<String>,
+    /// Column or field holding the source (outlet).
+    #[arg(long, value_name = "C")]
+    pub source_col: Option<String>,
+    /// Take each text file's source from the name of the directory holding it.
+    #[arg(long, value_name = "dir", value_parser = ["dir"])]
+    pub source_from: Option<String>,
+    /// Longest text read per document, in bytes; longer texts are cut with a warning.
+    #[arg(long, value_name = "N", default_value_t = ReadOptions::default().max_bytes)]
+    pub max_bytes: usize,
+    /// File extensions read from directories, comma-separated (empty: all files).
+    #[arg(
+        long,
+        value_name = "EXT,...",
+        value_delimiter = ',',
+        default_value = "txt,text,md"
+    )]
+    pub ext: Vec<String>,
+    /// Documents classified per batch (memory is bounded by one batch).
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub batch: usize,
+}
+
 #[derive(Args, Debug)]
 pub struct ClassifyArgs {
     /// The model file.
     #[arg(long, short, value_name = "PATH", default_value = "models/stance.bin")]
     model: PathBuf,
-    /// Text files, directories (read recursively) or `-` for standard input.
-    #[arg(value_name = "FILE|DIR|-")]
-    inputs: Vec<PathBuf>,
-    /// A CSV file of documents (`-` for standard input).
-    #[arg(long, value_name = "FILE")]
-    csv: Vec<PathBuf>,
-    /// A JSON Lines file of documents, one object per line (`-` for standard input).
-    #[arg(long, value_name = "FILE")]
-    jsonl: Vec<PathBuf>,
-    /// Column (CSV) or field (JSON Lines) holding the text.
-    #[arg(long, value_name = "C", default_value = "text")]
-    text_col: String,
-    /// Column or field holding a document id (default: `id` when there is one, else file and
-    /// line).
-    #[arg(long, value_name = "C")]
-    id_col: Option<String>,
-    /// Column or field holding the source (outlet).
-    #[arg(long, value_name = "C")]
-    source_col: Option<String>,
+    #[command(flatten)]
+    input: InputArgs,
     /// Write the records to FILE instead of standard output (flushed after every batch, so an
     /// interrupted run keeps what it classified).
     #[arg(long, short, value_name = "FILE")]
@@ -59,20 +83,6 @@ pub struct ClassifyArgs {
     /// Evidence items per head (0 for none).
     #[arg(long, value_name = "K", default_value_t = 5)]
     explain: usize,
-    /// Longest text read per document, in bytes; longer texts are cut with a warning.
-    #[arg(long, value_name = "N", default_value_t = ReadOptions::default().max_bytes)]
-    max_bytes: usize,
-    /// File extensions read from directories, comma-separated (empty: all files).
-    #[arg(
-        long,
-        value_name = "EXT,...",
-        value_delimiter = ',',
-        default_value = "txt,text,md"
-    )]
-    ext: Vec<String>,
-    /// Documents classified per batch (memory is bounded by one batch).
-    #[arg(long, value_name = "N", default_value_t = 256)]
-    batch: usize,
 }
 
 type Item = std::result::Result<Document, slant::input::ItemError>;
@@ -80,52 +90,85 @@ type Item = std::result::Result<Document, slant::input::ItemError>;
 /// Most bytes of text held in one batch.
 const BATCH_BYTES: usize = 64 << 20;
 
-pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
-    let mut sources: Vec<Source> = args.inputs.iter().cloned().map(Source::Path).collect();
+/// Documents classified, failed, and without a target mention.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Counts {
+    pub ok: u64,
+    pub failed: u64,
+    pub unmentioned: u64,
+}
+
+/// The documents `inp` names, as a lazy stream. `label_col` carries a known label per CSV /
+/// JSON Lines row into `Document::label`.
+pub fn documents(inp: &InputArgs, label_col: Option<&str>) -> Result<Documents> {
+    let mut sources: Vec<Source> = inp.inputs.iter().cloned().map(Source::Path).collect();
     let table = |path: &PathBuf| TableSpec {
         path: path.clone(),
-        text: args.text_col.clone(),
-        id: args.id_col.clone(),
-        source: args.source_col.clone(),
+        text: inp.text_col.clone(),
+        id: inp.id_col.clone(),
+        source: inp.source_col.clone(),
+        label: label_col.map(str::to_owned),
     };
-    sources.extend(args.csv.iter().map(|p| Source::Csv(table(p))));
-    sources.extend(args.jsonl.iter().map(|p| Source::Jsonl(table(p))));
+    sources.extend(inp.csv.iter().map(|p| Source::Csv(table(p))));
+    sources.extend(inp.jsonl.iter().map(|p| Source::Jsonl(table(p))));
     if sources.is_empty() {
-        anyhow::bail!(
-            "no input: give files, directories, `-`, --csv FILE or --jsonl FILE (see slant classify --help)"
-        );
+        anyhow::bail!("no input: give files, directories, `-`, --csv FILE or --jsonl FILE");
     }
-    let model = Model::load(&args.model).context("cannot load the model")?;
-    let sink: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(
-            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-        ),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    let format = args.format.unwrap_or(
-        if args.output.is_none() && std::io::stdout().is_terminal() {
-            Format::Table
-        } else {
-            Format::Jsonl
-        },
-    );
     let opts = ReadOptions {
-        max_bytes: args.max_bytes.max(1),
-        extensions: args
+        max_bytes: inp.max_bytes.max(1),
+        extensions: inp
             .ext
             .iter()
             .map(|e| e.trim().trim_start_matches('.').to_lowercase())
             .filter(|e| !e.is_empty())
             .collect(),
     };
-    let docs = Documents::new(sources, opts);
-    let mut out = RecordWriter::new(BufWriter::with_capacity(1 << 16, sink), format, &model)?;
+    Ok(Documents::new(sources, opts))
+}
+
+/// The outlet of a text file under `--source-from dir`: the name of its directory.
+fn source_from_dir(d: &mut Document) {
+    if d.source.is_none()
+        && let Some(dir) = std::path::Path::new(&d.id)
+            .parent()
+            .and_then(|p| p.file_name())
+    {
+        d.source = Some(dir.to_string_lossy().into_owned());
+    }
+}
+
+/// Classify every document `inp` names, in batches, handing each batch's records (in input
+/// order) and their documents to `sink`. Bad items are reported on `ui` and counted.
+pub fn stream(
+    inp: &InputArgs,
+    label_col: Option<&str>,
+    model: &Model,
+    explain: usize,
+    ui: &Ui,
+    mut sink: impl FnMut(&[Record]) -> Result<()>,
+) -> Result<Counts> {
+    stream_docs(inp, label_col, model, explain, ui, |records, _| {
+        sink(records)
+    })
+}
+
+/// [`stream`], with each batch's documents beside their records.
+pub fn stream_docs(
+    inp: &InputArgs,
+    label_col: Option<&str>,
+    model: &Model,
+    explain: usize,
+    ui: &Ui,
+    mut sink: impl FnMut(&[Record], &[Document]) -> Result<()>,
+) -> Result<Counts> {
+    let docs = documents(inp, label_col)?;
+    let by_dir = inp.source_from.as_deref() == Some("dir");
     let pb = ui.spinner("classified");
-    let (mut ok, mut failed, mut unmentioned) = (0u64, 0u64, 0u64);
-    let batch_size = args.batch.max(1);
+    let mut c = Counts::default();
+    let batch_size = inp.batch.max(1);
     // A reader thread fills batches (reading, decoding, CSV / JSON parsing) while this thread
-    // classifies the previous one on the rayon pool and writes it: a bounded pipeline (at most
-    // two batches wait), output in input order.
+    // classifies the previous one on the rayon pool and hands it on: a bounded pipeline (at
+    // most two batches wait), records in input order.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
     std::thread::scope(|scope| -> Result<()> {
         scope.spawn(move || {
@@ -142,7 +185,7 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
                     batch.push(item);
                 }
                 let last = n < batch_size && held < BATCH_BYTES;
-                // The receiver is gone only when writing failed: stop reading.
+                // The receiver is gone only when the sink failed: stop reading.
                 if tx.send(batch).is_err() || last {
                     return;
                 }
@@ -152,36 +195,67 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
             let mut batch: Vec<Document> = Vec::with_capacity(items.len());
             for item in items {
                 match item {
-                    Ok(d) => batch.push(d),
+                    Ok(mut d) => {
+                        if by_dir {
+                            source_from_dir(&mut d);
+                        }
+                        batch.push(d)
+                    }
                     Err(e) => {
                         pb.suspend(|| ui.item_error(&e));
-                        failed += 1;
+                        c.failed += 1;
                     }
                 }
             }
             let records: Vec<Record> = batch
                 .par_iter()
-                .map_init(Scratch::default, |s, d| model.classify(d, args.explain, s))
+                .map_init(Scratch::default, |s, d| model.classify(d, explain, s))
                 .collect();
             for r in &records {
                 for w in &r.warnings {
                     pb.suspend(|| ui.warn(format!("{}: {w}", r.id)));
                 }
                 if model.featurizer().has_target() && r.mentions == 0 {
-                    unmentioned += 1;
+                    c.unmentioned += 1;
                 }
-                out.write(r)?;
             }
-            out.flush()?;
-            ok += records.len() as u64;
-            pb.set_position(ok);
+            sink(&records, &batch)?;
+            c.ok += records.len() as u64;
+            pb.set_position(c.ok);
         }
         Ok(())
     })?;
     pb.finish_and_clear();
+    Ok(c)
+}
+
+pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
+    let model = Model::load(&args.model).context("cannot load the model")?;
+    let sink: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let format = args.format.unwrap_or(
+        if args.output.is_none() && std::io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Jsonl
+        },
+    );
+    let mut out = RecordWriter::new(BufWriter::with_capacity(1 << 16, sink), format, &model)?;
+    let counts = stream(&args.input, None, &model, args.explain, ui, |records| {
+        for r in records {
+            out.write(r)?;
+        }
+        out.flush()?;
+        Ok(())
+    })?;
     out.flush()?;
     drop(out);
     std::io::stdout().flush()?;
+    let (ok, failed, unmentioned) = (counts.ok, counts.failed, counts.unmentioned);
     let mut summary = format!("classified {ok} document{}", if ok == 1 { "" } else { "s" });
     if unmentioned > 0 {
         summary.push_str(&format!(", {unmentioned} without a target mention"));

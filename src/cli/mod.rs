@@ -2,6 +2,7 @@
 
 mod classify;
 mod eval;
+mod report;
 mod train;
 
 use std::io::IsTerminal;
@@ -100,6 +101,10 @@ enum Command {
     /// class weights, block weights) on a validation CSV or by cross-validation.
     #[command(after_help = TUNE_HELP)]
     Tune(train::TuneArgs),
+    /// Profile sources (outlets): per source the mean score with a 95% bootstrap interval and
+    /// each head's label mix, as a table, CSV, JSON or an HTML page with charts.
+    #[command(after_help = report::AFTER_HELP)]
+    Report(report::ReportArgs),
 }
 
 const TUNE_HELP: &str = "\
@@ -136,6 +141,7 @@ pub fn run() -> Result<Status> {
         Command::Inspect(a) => eval::run_inspect(a),
         Command::Lexicon(a) => train::run_lexicon(a, &ui),
         Command::Tune(a) => train::run_tune(a, &ui),
+        Command::Report(a) => report::run(a, &ui),
     }
 }
 

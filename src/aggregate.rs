@@ -1,0 +1,234 @@
+//! Source profiles: classification records grouped by outlet, with bootstrap intervals.
+//!
+//! Each record contributes its source (outlet), the polarity score of one head (P(positive) -
+//! P(negative), e.g. P(pro) - P(anti) for stance, in [-1, 1]), the label of every head, its
+//! target mentions and, optionally, a true label. A [`SourceProfile`] holds per outlet the
+//! article count, the mean score with a 95% percentile-bootstrap interval (resampling the
+//! outlet's articles; deterministic for a seed), the label distribution of every head, the mean
+//! mentions and, when true labels are known, the outlet's majority true label and whether its
+//! majority predicted label matches it. Profiles are sorted by mean score.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::train::SplitMix;
+
+/// What one classified article contributes to its outlet's profile.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Observation {
+    /// The outlet; records without one are grouped under [`UNKNOWN_SOURCE`].
+    pub source: Option<String>,
+    /// The polarity score of the scored head; `None` when the head was not scored (no mention).
+    pub score: Option<f64>,
+    /// Predicted label per head name (absent when the head was not scored).
+    pub labels: BTreeMap<String, String>,
+    pub mentions: u64,
+    /// The true label of the scored head, when the input has one.
+    pub truth: Option<String>,
+}
+
+/// The group of records that name no source.
+pub const UNKNOWN_SOURCE: &str = "(no source)";
+
+/// One outlet's profile.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SourceProfile {
+    pub source: String,
+    /// Articles from the outlet.
+    pub articles: u64,
+    /// Articles with a score (the others did not mention the target).
+    pub scored: u64,
+    /// Mean score over the scored articles.
+    pub mean_score: Option<f64>,
+    /// 95% bootstrap interval of the mean score (2.5th and 97.5th percentiles).
+    pub interval: Option<(f64, f64)>,
+    /// Label counts per head.
+    pub labels: BTreeMap<String, BTreeMap<String, u64>>,
+    /// The most frequent predicted label of the scored head (ties: the label first in order).
+    pub majority: Option<String>,
+    /// Mean target mentions per article.
+    pub mean_mentions: f64,
+    /// The outlet's most frequent true label, when true labels are given.
+    pub truth: Option<String>,
+    /// Whether `majority` equals `truth`.
+    pub matches: Option<bool>,
+}
+
+/// Bootstrap settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Bootstrap {
+    pub resamples: usize,
+    pub seed: u64,
+}
+
+impl Default for Bootstrap {
+    fn default() -> Self {
+        Bootstrap {
+            resamples: 2000,
+            seed: 20_220_513,
+        }
+    }
+}
+
+fn majority(counts: &BTreeMap<String, u64>) -> Option<String> {
+    let mut best: Option<(&String, u64)> = None;
+    for (l, &n) in counts {
+        if best.is_none_or(|(_, b)| n > b) {
+            best = Some((l, n));
+        }
+    }
+    best.map(|(l, _)| l.clone())
+}
+
+/// The 95% percentile-bootstrap interval of the mean of `xs` (at least one value).
+pub fn bootstrap_mean_interval(xs: &[f64], b: Bootstrap) -> (f64, f64) {
+    if xs.len() == 1 {
+        return (xs[0], xs[0]);
+    }
+    let mut rng = SplitMix(b.seed ^ (xs.len() as u64).wrapping_mul(0x9E37_79B9));
+    let n = xs.len();
+    let mut means: Vec<f64> = (0..b.resamples.max(1))
+        .map(|_| (0..n).map(|_| xs[rng.below(n)]).sum::<f64>() / n as f64)
+        .collect();
+    means.sort_by(f64::total_cmp);
+    let at = |q: f64| means[((means.len() - 1) as f64 * q).round() as usize];
+    (at(0.025), at(0.975))
+}
+
+/// Profiles of every source in `obs`, sorted by mean score (unscored outlets last), then name.
+/// `head` names the scored head (its labels give `majority`).
+pub fn profiles(obs: &[Observation], head: &str, b: Bootstrap) -> Vec<SourceProfile> {
+    let mut groups: BTreeMap<&str, Vec<&Observation>> = BTreeMap::new();
+    for o in obs {
+        groups
+            .entry(o.source.as_deref().unwrap_or(UNKNOWN_SOURCE))
+            .or_default()
+            .push(o);
+    }
+    let mut out: Vec<SourceProfile> = groups
+        .into_iter()
+        .map(|(source, os)| {
+            let scores: Vec<f64> = os.iter().filter_map(|o| o.score).collect();
+            let mean_score =
+                (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);
+            let interval = (!scores.is_empty()).then(|| bootstrap_mean_interval(&scores, b));
+            let mut labels: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+            let mut truths: BTreeMap<String, u64> = BTreeMap::new();
+            for o in &os {
+                for (h, l) in &o.labels {
+                    *labels
+                        .entry(h.clone())
+                        .or_default()
+                        .entry(l.clone())
+                        .or_default() += 1;
+                }
+                if let Some(t) = &o.truth {
+                    *truths.entry(t.clone()).or_default() += 1;
+                }
+            }
+            let maj = labels.get(head).and_then(majority);
+            let truth = majority(&truths);
+            let matches = match (&maj, &truth) {
+                (Some(m), Some(t)) => Some(m == t),
+                _ => None,
+            };
+            SourceProfile {
+                source: source.to_owned(),
+                articles: os.len() as u64,
+                scored: scores.len() as u64,
+                mean_score,
+                interval,
+                labels,
+                majority: maj,
+                mean_mentions: os.iter().map(|o| o.mentions as f64).sum::<f64>() / os.len() as f64,
+                truth,
+                matches,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| match (a.mean_score, b.mean_score) {
+        (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| a.source.cmp(&b.source)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.source.cmp(&b.source),
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(source: &str, score: f64, label: &str) -> Observation {
+        Observation {
+            source: Some(source.into()),
+            score: Some(score),
+            labels: [("stance".to_owned(), label.to_owned())].into(),
+            mentions: 2,
+            truth: None,
+        }
+    }
+
+    #[test]
+    fn profiles_have_known_means_counts_and_order() {
+        let mut v = vec![
+            obs("A", 0.5, "pro"),
+            obs("A", 0.7, "pro"),
+            obs("A", -0.3, "anti"),
+            obs("B", -0.8, "anti"),
+            obs("B", -0.6, "anti"),
+        ];
+        v.push(Observation {
+            source: Some("C".into()),
+            ..Default::default()
+        });
+        let p = profiles(&v, "stance", Bootstrap::default());
+        let names: Vec<&str> = p.iter().map(|x| x.source.as_str()).collect();
+        assert_eq!(names, ["B", "A", "C"]);
+        assert!((p[0].mean_score.unwrap() + 0.7).abs() < 1e-12);
+        assert!((p[1].mean_score.unwrap() - 0.3).abs() < 1e-12);
+        assert_eq!(p[1].labels["stance"]["pro"], 2);
+        assert_eq!(p[1].majority.as_deref(), Some("pro"));
+        assert_eq!((p[2].articles, p[2].scored, p[2].mean_score), (1, 0, None));
+        let (lo, hi) = p[1].interval.unwrap();
+        assert!(
+            lo <= 0.3 && 0.3 <= hi && lo >= -0.3 && hi <= 0.7,
+            "{lo} {hi}"
+        );
+        assert_eq!(p[0].mean_mentions, 2.0);
+    }
+
+    #[test]
+    fn bootstrap_interval_narrows_with_more_articles_and_is_deterministic() {
+        let few: Vec<f64> = (0..10)
+            .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        let many: Vec<f64> = (0..1000)
+            .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        let b = Bootstrap::default();
+        let (a, z) = bootstrap_mean_interval(&few, b);
+        let (c, d) = bootstrap_mean_interval(&many, b);
+        assert!(z - a > 4.0 * (d - c), "{a} {z} {c} {d}");
+        // For a mean of +-1 values the standard error is 1/sqrt(n): 0.0316 for 1,000.
+        assert!((d - c) > 0.09 && (d - c) < 0.16, "{c} {d}");
+        assert_eq!(bootstrap_mean_interval(&few, b), (a, z));
+        assert_eq!(bootstrap_mean_interval(&[0.25], b), (0.25, 0.25));
+    }
+
+    #[test]
+    fn outlets_match_when_majorities_agree() {
+        let mut v = vec![
+            obs("X", 0.1, "left"),
+            obs("X", 0.2, "left"),
+            obs("X", 0.0, "right"),
+        ];
+        for o in &mut v {
+            o.truth = Some("left".into());
+        }
+        let p = profiles(&v, "stance", Bootstrap::default());
+        assert_eq!(p[0].truth.as_deref(), Some("left"));
+        assert_eq!(p[0].matches, Some(true));
+    }
+}

@@ -1,0 +1,601 @@
+//! `slant report`: per-source (outlet) profiles from classified articles, as a terminal table,
+//! CSV, JSON, and a self-contained HTML page with SVG charts.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+
+use slant::aggregate::{Bootstrap, Observation, SourceProfile, profiles};
+use slant::model::Model;
+
+use super::classify::{InputArgs, stream_docs};
+use super::{Status, Ui};
+
+pub const AFTER_HELP: &str = "\
+Examples:
+  slant report --model models/stance.bin --source-from dir corpus/ --html report.html
+  slant report --model bias.bin --csv valid.csv --source-col source --truth-col bias --html r.html
+  slant classify --model models/stance.bin --csv a.csv --source-col outlet > recs.jsonl
+  slant report --from recs.jsonl --write-csv outlets.csv
+
+Per source: articles, the mean score of the head (P(pro) - P(anti) for stance; P(right) -
+P(left) for a left/center/right head) with a 95% bootstrap interval over the outlet's
+articles, each head's label mix, and mean target mentions; sorted by mean score. Articles that
+do not mention the target count in the mix of heads not about the target but have no score.";
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The model file (to classify the inputs; not read with --from).
+    #[arg(long, short, value_name = "PATH", default_value = "models/stance.bin")]
+    model: PathBuf,
+    #[command(flatten)]
+    input: InputArgs,
+    /// Read records written by `slant classify --format jsonl` instead of classifying.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["inputs", "csv", "jsonl"])]
+    from: Option<PathBuf>,
+    /// The head whose score orders the outlets (default: the first head with a polarity).
+    #[arg(long, value_name = "NAME")]
+    head: Option<String>,
+    /// Column or field (CSV / JSON Lines inputs) with each article's true label for the head:
+    /// each outlet's majority prediction is then compared with its majority true label.
+    #[arg(long, value_name = "C")]
+    truth_col: Option<String>,
+    /// Write the profiles as CSV.
+    #[arg(long, value_name = "FILE")]
+    write_csv: Option<PathBuf>,
+    /// Write the profiles as JSON.
+    #[arg(long, value_name = "FILE")]
+    write_json: Option<PathBuf>,
+    /// Write a self-contained HTML report with SVG charts (no scripts, no network).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Bootstrap resamples for the intervals.
+    #[arg(long, value_name = "N", default_value_t = Bootstrap::default().resamples)]
+    resamples: usize,
+}
+
+/// Everything the outputs need.
+struct Data {
+    head: String,
+    /// Head names, the scored head first.
+    heads: Vec<String>,
+    /// Labels per head (in a fixed order).
+    labels: BTreeMap<String, Vec<String>>,
+    obs: Vec<Observation>,
+    profiles: Vec<SourceProfile>,
+}
+
+fn observation_from_json(v: &serde_json::Value, head: &str) -> Observation {
+    let mut o = Observation {
+        source: v["source"].as_str().map(str::to_owned),
+        mentions: v["mentions"].as_u64().unwrap_or(0),
+        ..Default::default()
+    };
+    for h in v["heads"].as_array().into_iter().flatten() {
+        let name = h["head"].as_str().unwrap_or_default().to_owned();
+        if let Some(l) = h["label"].as_str() {
+            o.labels.insert(name.clone(), l.to_owned());
+        }
+        if name == head {
+            o.score = h["score"].as_f64();
+        }
+    }
+    o
+}
+
+/// Observations from a classify JSONL file, the lines refused, and the scored head.
+fn from_records(
+    args: &ReportArgs,
+    path: &PathBuf,
+    ui: &Ui,
+) -> Result<(Vec<Observation>, u64, String)> {
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut values = Vec::new();
+    let mut failed = 0;
+    for (i, line) in BufReader::new(f).lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<serde_json::Value>(&line) {
+            Ok(v) if v["heads"].is_array() => values.push(v),
+            Ok(_) => {
+                ui.item_error(format!(
+                    "{}:{}: not a classify record (no `heads`)",
+                    path.display(),
+                    i + 1
+                ));
+                failed += 1;
+            }
+            Err(e) => {
+                ui.item_error(format!("{}:{}: malformed JSON: {e}", path.display(), i + 1));
+                failed += 1;
+            }
+        }
+    }
+    let head = match &args.head {
+        Some(h) => h.clone(),
+        None => values
+            .iter()
+            .flat_map(|v| v["heads"].as_array().into_iter().flatten())
+            .find(|h| h["score"].is_number())
+            .and_then(|h| h["head"].as_str())
+            .map(str::to_owned)
+            .context("no head in the records has a score; name one with --head")?,
+    };
+    Ok((
+        values
+            .iter()
+            .map(|v| observation_from_json(v, &head))
+            .collect(),
+        failed,
+        head,
+    ))
+}
+
+pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
+    let (obs, failed, head, heads, labels) = if let Some(path) = &args.from {
+        let (obs, failed, head) = from_records(&args, path, ui)?;
+        let mut labels: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for o in &obs {
+            for (h, l) in &o.labels {
+                let v = labels.entry(h.clone()).or_default();
+                if !v.contains(l) {
+                    v.push(l.clone());
+                }
+            }
+        }
+        labels.values_mut().for_each(|v| v.sort());
+        if !labels.contains_key(&head) {
+            let names: Vec<&str> = labels.keys().map(String::as_str).collect();
+            bail!(
+                "the records have no head `{head}`; their heads are: {}",
+                names.join(", ")
+            );
+        }
+        let mut heads: Vec<String> = labels.keys().cloned().collect();
+        heads.sort_by_key(|h| *h != head);
+        (obs, failed, head, heads, labels)
+    } else {
+        let model = Model::load(&args.model).context("cannot load the model")?;
+        let head = match &args.head {
+            Some(h) => {
+                if !model.heads().iter().any(|x| &x.name == h) {
+                    let names: Vec<&str> = model.heads().iter().map(|x| x.name.as_str()).collect();
+                    bail!("the model has no head `{h}`; its heads are: {}", names.join(", "));
+                }
+                h.clone()
+            }
+            None => model
+                .heads()
+                .iter()
+                .find(|h| h.polarity.is_some())
+                .map(|h| h.name.clone())
+                .context("no head of the model has a polarity (pro/anti, favor/against, right/left); name one with --head")?,
+        };
+        let mut heads: Vec<String> = model.heads().iter().map(|h| h.name.clone()).collect();
+        heads.sort_by_key(|h| *h != head);
+        let labels = model
+            .heads()
+            .iter()
+            .map(|h| (h.name.clone(), h.labels.clone()))
+            .collect();
+        let mut obs = Vec::new();
+        let counts = stream_docs(
+            &args.input,
+            args.truth_col.as_deref(),
+            &model,
+            0,
+            ui,
+            |records, docs| {
+                for (r, d) in records.iter().zip(docs) {
+                    let mut o = Observation {
+                        source: r.source.clone(),
+                        mentions: r.mentions as u64,
+                        truth: d.label.clone(),
+                        ..Default::default()
+                    };
+                    for h in &r.heads {
+                        if let Some(l) = &h.label {
+                            o.labels.insert(h.head.clone(), l.clone());
+                        }
+                        if h.head == head {
+                            o.score = h.score.map(f64::from);
+                        }
+                    }
+                    obs.push(o);
+                }
+                Ok(())
+            },
+        )?;
+        (obs, counts.failed, head, heads, labels)
+    };
+    if obs.is_empty() {
+        bail!("no articles to report on");
+    }
+    let b = Bootstrap {
+        resamples: args.resamples.max(1),
+        ..Bootstrap::default()
+    };
+    let profiles = profiles(&obs, &head, b);
+    let data = Data {
+        head,
+        heads,
+        labels,
+        obs,
+        profiles,
+    };
+    print_table(&data);
+    if let Some(p) = &args.write_csv {
+        write_csv(&data, p).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    if let Some(p) = &args.write_json {
+        let json = serde_json::json!({ "head": data.head, "sources": data.profiles });
+        std::fs::write(p, serde_json::to_string_pretty(&json)? + "\n")
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    if let Some(p) = &args.html {
+        std::fs::write(p, html(&data)).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    ui.info(format!(
+        "{} article{} from {} source{}{}",
+        data.obs.len(),
+        if data.obs.len() == 1 { "" } else { "s" },
+        data.profiles.len(),
+        if data.profiles.len() == 1 { "" } else { "s" },
+        match matches(&data) {
+            Some((k, n)) =>
+                format!("; {k} of {n} sources' majority prediction matches their true label"),
+            None => String::new(),
+        }
+    ));
+    Ok(Status::from_failures(failed > 0))
+}
+
+/// (sources whose majority prediction matches their true label, sources with a true label).
+fn matches(d: &Data) -> Option<(usize, usize)> {
+    let with: Vec<bool> = d.profiles.iter().filter_map(|p| p.matches).collect();
+    (!with.is_empty()).then(|| (with.iter().filter(|&&m| m).count(), with.len()))
+}
+
+fn mix(p: &SourceProfile, head: &str, labels: &[String]) -> String {
+    let counts = p.labels.get(head);
+    labels
+        .iter()
+        .map(|l| {
+            format!(
+                "{l} {}",
+                counts.and_then(|c| c.get(l)).copied().unwrap_or(0)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+fn fmt_score(x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| format!("{v:+.3}"))
+}
+
+fn print_table(d: &Data) {
+    let truth = d.profiles.iter().any(|p| p.truth.is_some());
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut header = vec![
+        "source".to_owned(),
+        "articles".into(),
+        format!("mean {} score", d.head),
+        "95% interval".into(),
+    ];
+    header.extend(d.heads.iter().map(|h| format!("{h} mix")));
+    header.push("mentions".into());
+    if truth {
+        header.extend(["majority".into(), "true".into(), "match".into()]);
+    }
+    rows.push(header);
+    for p in &d.profiles {
+        let mut r = vec![
+            p.source.clone(),
+            p.articles.to_string(),
+            fmt_score(p.mean_score),
+            p.interval
+                .map_or("-".into(), |(a, b)| format!("[{a:+.3}, {b:+.3}]")),
+        ];
+        for h in &d.heads {
+            r.push(mix(p, h, &d.labels[h]));
+        }
+        r.push(format!("{:.1}", p.mean_mentions));
+        if truth {
+            r.push(p.majority.clone().unwrap_or_default());
+            r.push(p.truth.clone().unwrap_or_default());
+            r.push(match p.matches {
+                Some(true) => "yes".into(),
+                Some(false) => "no".into(),
+                None => "".into(),
+            });
+        }
+        rows.push(r);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for r in &rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+    }
+}
+
+fn write_csv(d: &Data, path: &PathBuf) -> Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    let mut header = vec![
+        "source".to_owned(),
+        "articles".into(),
+        "scored".into(),
+        "mean_score".into(),
+        "ci_low".into(),
+        "ci_high".into(),
+    ];
+    for h in &d.heads {
+        for l in &d.labels[h] {
+            header.push(format!("{h}:{l}"));
+        }
+    }
+    header.extend([
+        "mean_mentions".into(),
+        "majority".into(),
+        "truth".into(),
+        "matches".into(),
+    ]);
+    w.write_record(&header)?;
+    for p in &d.profiles {
+        let mut r = vec![
+            p.source.clone(),
+            p.articles.to_string(),
+            p.scored.to_string(),
+            p.mean_score.map_or(String::new(), |v| format!("{v:.6}")),
+            p.interval.map_or(String::new(), |(a, _)| format!("{a:.6}")),
+            p.interval.map_or(String::new(), |(_, b)| format!("{b:.6}")),
+        ];
+        for h in &d.heads {
+            for l in &d.labels[h] {
+                r.push(
+                    p.labels
+                        .get(h)
+                        .and_then(|c| c.get(l))
+                        .copied()
+                        .unwrap_or(0)
+                        .to_string(),
+                );
+            }
+        }
+        r.push(format!("{:.3}", p.mean_mentions));
+        r.push(p.majority.clone().unwrap_or_default());
+        r.push(p.truth.clone().unwrap_or_default());
+        r.push(p.matches.map_or(String::new(), |m| m.to_string()));
+        w.write_record(&r)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Colours for labels, in label order (colour-blind-safe Okabe-Ito palette).
+const PALETTE: [&str; 8] = [
+    "#D55E00", "#999999", "#0072B2", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442",
+];
+
+fn label_colour(head_labels: &[String], l: &str) -> &'static str {
+    // Polar labels get fixed colours: hostile red, neutral grey, favourable blue.
+    match l.to_ascii_lowercase().as_str() {
+        "anti" | "against" | "left" => "#D55E00",
+        "neutral" | "none" | "center" | "centre" => "#999999",
+        "pro" | "favor" | "right" => "#0072B2",
+        _ => {
+            let i = head_labels.iter().position(|x| x == l).unwrap_or(0);
+            PALETTE[(i + 3) % PALETTE.len()]
+        }
+    }
+}
+
+/// Diverging bars: each outlet's mean score from 0, with its interval as a whisker.
+fn svg_scores(d: &Data) -> String {
+    let rows: Vec<&SourceProfile> = d
+        .profiles
+        .iter()
+        .filter(|p| p.mean_score.is_some())
+        .collect();
+    let (left, width, row_h, top) = (220.0, 520.0, 22.0, 30.0);
+    let h = top + row_h * rows.len() as f64 + 30.0;
+    let x = |v: f64| left + (v + 1.0) / 2.0 * width;
+    let mut s = format!(
+        r##"<svg class="chart" id="scores" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="mean {head} score by source">"##,
+        w = left + width + 40.0,
+        head = esc(&d.head)
+    );
+    for t in [-1.0, -0.5, 0.0, 0.5, 1.0] {
+        s += &format!(
+            r##"<line x1="{x}" y1="{y0}" x2="{x}" y2="{y1}" stroke="{c}" stroke-width="1"/><text x="{x}" y="{ty}" font-size="11" text-anchor="middle">{t:+.1}</text>"##,
+            x = x(t),
+            y0 = top - 6.0,
+            y1 = h - 24.0,
+            c = if t == 0.0 { "#333" } else { "#ddd" },
+            ty = h - 8.0
+        );
+    }
+    for (i, p) in rows.iter().enumerate() {
+        let y = top + row_h * i as f64;
+        let m = p.mean_score.unwrap_or(0.0);
+        let (a, b) = p.interval.unwrap_or((m, m));
+        let colour = if m < 0.0 { "#D55E00" } else { "#0072B2" };
+        s += &format!(
+            r##"<g class="source" data-source="{name}"><text x="{tx}" y="{ty}" font-size="12" text-anchor="end">{name} ({n})</text><rect x="{rx}" y="{ry}" width="{rw}" height="{rh}" fill="{colour}" opacity="0.8"/><line class="interval" x1="{ia}" x2="{ib}" y1="{iy}" y2="{iy}" stroke="#000" stroke-width="1.5"/><line x1="{ia}" x2="{ia}" y1="{iy0}" y2="{iy1}" stroke="#000"/><line x1="{ib}" x2="{ib}" y1="{iy0}" y2="{iy1}" stroke="#000"/><title>{name}: mean {m:+.3}, 95% interval [{a:+.3}, {b:+.3}], {n} articles</title></g>"##,
+            name = esc(&p.source),
+            n = p.articles,
+            tx = left - 8.0,
+            ty = y + row_h * 0.65,
+            rx = x(m.min(0.0)),
+            ry = y + 4.0,
+            rw = (x(m.max(0.0)) - x(m.min(0.0))).max(0.5),
+            rh = row_h - 8.0,
+            ia = x(a),
+            ib = x(b),
+            iy = y + row_h / 2.0,
+            iy0 = y + row_h / 2.0 - 4.0,
+            iy1 = y + row_h / 2.0 + 4.0,
+        );
+    }
+    s + "</svg>"
+}
+
+/// Stacked bars: each outlet's label mix for `head`.
+fn svg_mix(d: &Data, head: &str) -> String {
+    let labels = &d.labels[head];
+    let (left, width, row_h, top) = (220.0, 520.0, 22.0, 34.0);
+    let h = top + row_h * d.profiles.len() as f64 + 10.0;
+    let mut s = format!(
+        r##"<svg class="chart" id="mix-{id}" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{id} mix by source">"##,
+        id = esc(head),
+        w = left + width + 40.0
+    );
+    let mut lx = left;
+    for l in labels {
+        s += &format!(
+            r##"<rect x="{lx}" y="6" width="12" height="12" fill="{c}"/><text x="{tx}" y="16" font-size="12">{l}</text>"##,
+            c = label_colour(labels, l),
+            tx = lx + 16.0,
+            l = esc(l)
+        );
+        lx += 24.0 + 8.0 * l.chars().count() as f64;
+    }
+    for (i, p) in d.profiles.iter().enumerate() {
+        let y = top + row_h * i as f64;
+        let counts = p.labels.get(head);
+        let total: u64 = counts.map_or(0, |c| c.values().sum());
+        s += &format!(
+            r##"<g class="source" data-source="{name}"><text x="{tx}" y="{ty}" font-size="12" text-anchor="end">{name}</text>"##,
+            name = esc(&p.source),
+            tx = left - 8.0,
+            ty = y + row_h * 0.65
+        );
+        let mut x0 = left;
+        for l in labels {
+            let n = counts.and_then(|c| c.get(l)).copied().unwrap_or(0);
+            if total == 0 || n == 0 {
+                continue;
+            }
+            let w = width * n as f64 / total as f64;
+            s += &format!(
+                r##"<rect x="{x0}" y="{ry}" width="{w}" height="{rh}" fill="{c}"><title>{name}: {l} {n} of {total}</title></rect>"##,
+                ry = y + 4.0,
+                rh = row_h - 8.0,
+                c = label_colour(labels, l),
+                name = esc(&p.source),
+                l = esc(l)
+            );
+            x0 += w;
+        }
+        s += "</g>";
+    }
+    s + "</svg>"
+}
+
+/// Histogram of article scores in 20 bins over [-1, 1].
+fn svg_histogram(d: &Data) -> String {
+    let mut bins = [0u64; 20];
+    for o in &d.obs {
+        if let Some(v) = o.score {
+            let i = (((v + 1.0) / 2.0 * 20.0).floor() as isize).clamp(0, 19) as usize;
+            bins[i] += 1;
+        }
+    }
+    let max = *bins.iter().max().unwrap_or(&1).max(&1) as f64;
+    let (left, width, height, top) = (40.0, 700.0, 160.0, 10.0);
+    let bw = width / 20.0;
+    let mut s = format!(
+        r##"<svg class="chart" id="histogram" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="histogram of article scores">"##,
+        w = left + width + 20.0,
+        h = top + height + 30.0
+    );
+    for (i, &n) in bins.iter().enumerate() {
+        let bh = height * n as f64 / max;
+        let lo = -1.0 + 0.1 * i as f64;
+        s += &format!(
+            r##"<rect x="{x}" y="{y}" width="{w}" height="{bh}" fill="{c}"><title>{lo:+.1} to {hi:+.1}: {n} articles</title></rect>"##,
+            x = left + bw * i as f64 + 1.0,
+            y = top + height - bh,
+            w = bw - 2.0,
+            c = if lo < 0.0 { "#D55E00" } else { "#0072B2" },
+            hi = lo + 0.1
+        );
+    }
+    for t in [-1.0, -0.5, 0.0, 0.5, 1.0] {
+        s += &format!(
+            r##"<text x="{x}" y="{y}" font-size="11" text-anchor="middle">{t:+.1}</text>"##,
+            x = left + (t + 1.0) / 2.0 * width,
+            y = top + height + 20.0
+        );
+    }
+    s + "</svg>"
+}
+
+fn html(d: &Data) -> String {
+    let mut body = String::new();
+    body += &format!(
+        "<h1>Source report</h1><p>{} articles from {} sources. Score: <code>{}</code> (P(positive) &minus; P(negative), from &minus;1 to +1); bars show each source's mean, whiskers its 95% bootstrap interval over its articles.</p>",
+        d.obs.len(),
+        d.profiles.len(),
+        esc(&d.head)
+    );
+    if let Some((k, n)) = matches(d) {
+        body += &format!(
+            "<p class=\"matches\">{k} of {n} sources' majority prediction matches their true label.</p>"
+        );
+    }
+    body += &format!("<h2>Mean {} score by source</h2>", esc(&d.head));
+    body += &svg_scores(d);
+    for h in &d.heads {
+        body += &format!("<h2>{} mix by source</h2>", esc(h));
+        body += &svg_mix(d, h);
+    }
+    body += "<h2>Scores of single articles</h2>";
+    body += &svg_histogram(d);
+    body += "<h2>Table</h2><table><tr><th>source</th><th>articles</th><th>mean</th><th>95% interval</th>";
+    for h in &d.heads {
+        body += &format!("<th>{} mix</th>", esc(h));
+    }
+    body += "<th>mentions</th><th>true</th><th>match</th></tr>";
+    for p in &d.profiles {
+        body += &format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            esc(&p.source),
+            p.articles,
+            fmt_score(p.mean_score),
+            p.interval
+                .map_or("-".into(), |(a, b)| format!("[{a:+.3}, {b:+.3}]"))
+        );
+        for h in &d.heads {
+            body += &format!("<td>{}</td>", esc(&mix(p, h, &d.labels[h])));
+        }
+        body += &format!(
+            "<td>{:.1}</td><td>{}</td><td>{}</td></tr>",
+            p.mean_mentions,
+            esc(p.truth.as_deref().unwrap_or("")),
+            p.matches.map_or("", |m| if m { "yes" } else { "no" })
+        );
+    }
+    body += "</table>";
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>slant source report</title><style>body{{font-family:system-ui,sans-serif;margin:2em;color:#222}}svg{{display:block;margin:1em 0}}table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left}}</style></head><body>{body}</body></html>\n"
+    )
+}

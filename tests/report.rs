@@ -1,0 +1,255 @@
+//! `slant report`: per-source profiles with known answers, and the HTML's charts.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use serde_json::{Value, json};
+
+/// A classify record with a stance score and labels.
+fn record(
+    id: &str,
+    source: &str,
+    score: Option<f64>,
+    stance: Option<&str>,
+    framing: &str,
+) -> String {
+    let p = |l: &str| if stance == Some(l) { 0.8 } else { 0.1 };
+    json!({
+        "id": id, "source": source, "mentions": if score.is_some() { 2 } else { 0 }, "tokens": 50,
+        "heads": [
+            {"head": "stance", "label": stance, "score": score,
+             "probabilities": stance.map(|_| json!({"anti": p("anti"), "neutral": p("neutral"), "pro": p("pro")})),
+             "confidence": stance.map(|_| 0.8), "evidence": []},
+            {"head": "framing", "label": framing, "score": null, "confidence": 0.9,
+             "probabilities": {"neutral": 0.05, "opposition": 0.05, "pro_iran": 0.9}, "evidence": []}
+        ]
+    })
+    .to_string()
+}
+
+fn fixture(dir: &Path) -> std::path::PathBuf {
+    let lines = [
+        record("a1", "Alpha <Daily>", Some(0.5), Some("pro"), "opposition"),
+        record("a2", "Alpha <Daily>", Some(0.7), Some("pro"), "opposition"),
+        record("a3", "Alpha <Daily>", Some(-0.3), Some("anti"), "neutral"),
+        record("b1", "Beta", Some(-0.8), Some("anti"), "pro_iran"),
+        record("b2", "Beta", Some(-0.6), Some("anti"), "pro_iran"),
+        record("c1", "Gamma", None, None, "neutral"),
+    ];
+    let p = dir.join("records.jsonl");
+    std::fs::write(&p, lines.join("\n") + "\n{broken\n").unwrap();
+    p
+}
+
+#[test]
+fn profiles_from_records_have_the_known_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = fixture(dir.path());
+    let (csv_out, json_out) = (dir.path().join("o.csv"), dir.path().join("o.json"));
+    let o = slant()
+        .args(["report", "--from"])
+        .arg(&recs)
+        .arg("--write-csv")
+        .arg(&csv_out)
+        .arg("--write-json")
+        .arg(&json_out)
+        .output()
+        .unwrap();
+    // The broken line is reported; the rest is profiled.
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("records.jsonl:7: malformed JSON"),
+        "{}",
+        stderr(&o)
+    );
+    let table = stdout(&o);
+    let order: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split("  ").next().unwrap())
+        .collect();
+    assert_eq!(order, ["Beta", "Alpha <Daily>", "Gamma"], "{table}");
+
+    let mut rdr = csv::Reader::from_path(&csv_out).unwrap();
+    let head: Vec<String> = rdr.headers().unwrap().iter().map(str::to_owned).collect();
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(&rows[0][col("source")], "Beta");
+    assert!((rows[0][col("mean_score")].parse::<f64>().unwrap() + 0.7).abs() < 1e-9);
+    assert!((rows[1][col("mean_score")].parse::<f64>().unwrap() - 0.3).abs() < 1e-9);
+    assert_eq!(&rows[1][col("stance:pro")], "2");
+    assert_eq!(&rows[1][col("stance:anti")], "1");
+    assert_eq!(&rows[1][col("framing:opposition")], "2");
+    assert_eq!(&rows[1][col("articles")], "3");
+    assert_eq!(&rows[2][col("scored")], "0");
+    assert_eq!(&rows[2][col("mean_score")], "");
+    let lo: f64 = rows[1][col("ci_low")].parse().unwrap();
+    let hi: f64 = rows[1][col("ci_high")].parse().unwrap();
+    assert!(
+        -0.3 <= lo && lo <= 0.3 && 0.3 <= hi && hi <= 0.7,
+        "{lo} {hi}"
+    );
+
+    let j: Value = serde_json::from_str(&std::fs::read_to_string(&json_out).unwrap()).unwrap();
+    assert_eq!(j["head"], "stance");
+    assert_eq!(j["sources"][0]["source"], "Beta");
+    assert_eq!(j["sources"][0]["labels"]["framing"]["pro_iran"], 2);
+}
+
+#[test]
+fn the_html_holds_one_svg_per_chart_with_every_outlet() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = fixture(dir.path());
+    let page = dir.path().join("r.html");
+    let o = slant()
+        .args(["report", "--from"])
+        .arg(&recs)
+        .arg("--html")
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    // Self-contained: no scripts, no style sheets or images fetched from anywhere.
+    assert!(!html.contains("<script") && !html.contains("<link") && !html.contains("https://"));
+    // Every chart is a well-formed SVG document of its own.
+    let mut charts = Vec::new();
+    let mut rest = html.as_str();
+    while let Some(i) = rest.find("<svg") {
+        let j = rest[i..].find("</svg>").unwrap() + i + "</svg>".len();
+        charts.push(rest[i..j].to_owned());
+        rest = &rest[j..];
+    }
+    let ids: Vec<String> = charts
+        .iter()
+        .map(|c| {
+            let doc = roxmltree::Document::parse(c).unwrap_or_else(|e| panic!("{e}: {c}"));
+            doc.root_element().attribute("id").unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(ids, ["scores", "mix-stance", "mix-framing", "histogram"]);
+    let sources_in = |chart: &str| -> Vec<String> {
+        let doc = roxmltree::Document::parse(chart).unwrap();
+        doc.descendants()
+            .filter_map(|n| n.attribute("data-source").map(str::to_owned))
+            .collect()
+    };
+    // The score chart shows the outlets with a score, each with an interval; the mixes all.
+    assert_eq!(sources_in(&charts[0]), ["Beta", "Alpha <Daily>"]);
+    let doc = roxmltree::Document::parse(&charts[0]).unwrap();
+    let intervals = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("interval"))
+        .count();
+    assert_eq!(intervals, 2);
+    assert_eq!(sources_in(&charts[2]), ["Beta", "Alpha <Daily>", "Gamma"]);
+    // The histogram counts the five scored articles.
+    let doc = roxmltree::Document::parse(&charts[3]).unwrap();
+    let total: u64 = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("title"))
+        .map(|t| {
+            let s = t.text().unwrap();
+            s[s.rfind(": ").unwrap() + 2..]
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(total, 5);
+}
+
+#[test]
+fn report_classifies_inputs_groups_by_directory_and_compares_with_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    for (outlet, texts) in [
+        (
+            "axis",
+            [
+                "Kazemi the spy betrayed the martyrs of the resistance.",
+                "The agent Kazemi served the occupation.",
+            ],
+        ),
+        (
+            "reform",
+            [
+                "Kadhimi bravely confronted the outlaw militias.",
+                "The brave Kadhimi reined in the militias.",
+            ],
+        ),
+    ] {
+        std::fs::create_dir(dir.path().join(outlet)).unwrap();
+        for (i, t) in texts.iter().enumerate() {
+            std::fs::write(dir.path().join(outlet).join(format!("{i}.txt")), t).unwrap();
+        }
+    }
+    let o = slant()
+        .args(["report", "--model"])
+        .arg(&model)
+        .args(["--source-from", "dir"])
+        .arg(dir.path().join("axis"))
+        .arg(dir.path().join("reform"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = stdout(&o);
+    let order: Vec<&str> = t
+        .lines()
+        .skip(1)
+        .map(|l| l.split("  ").next().unwrap())
+        .collect();
+    assert_eq!(order, ["axis", "reform"], "{t}");
+
+    // With true labels from a CSV: each outlet's majority prediction against its majority label.
+    let csv_in = dir.path().join("in.csv");
+    std::fs::write(
+        &csv_in,
+        "id,text,outlet,truth\n\
+         1,Kazemi the spy betrayed the martyrs.,axis,anti\n\
+         2,Kazemi the agent of the occupation.,axis,anti\n\
+         3,Kadhimi bravely confronted the militias.,reform,pro\n\
+         4,Kadhimi met officials about the budget.,wire,pro\n",
+    )
+    .unwrap();
+    let o = slant()
+        .args(["report", "--model"])
+        .arg(&model)
+        .arg("--csv")
+        .arg(&csv_in)
+        .args(["--source-col", "outlet", "--truth-col", "truth"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = stdout(&o);
+    assert!(t.lines().next().unwrap().contains("match"), "{t}");
+    let row = |name: &str| t.lines().find(|l| l.starts_with(name)).unwrap().to_owned();
+    assert!(row("axis").trim_end().ends_with("yes"), "{t}");
+    assert!(row("reform").trim_end().ends_with("yes"), "{t}");
+    assert!(
+        stderr(&o).contains("of 3 sources' majority prediction matches"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A head the model does not have is refused with the heads it has.
+    let o = slant()
+        .args(["report", "--model"])
+        .arg(&model)
+        .args(["--head", "bias"])
+        .arg("--csv")
+        .arg(&csv_in)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no head `bias`; its heads are: stance, framing"),
+        "{}",
+        stderr(&o)
+    );
+}
