@@ -49,6 +49,7 @@ pub mod model;
 pub mod report;
 pub mod sparse;
 pub mod stem;
+pub mod suggest;
 pub mod target;
 pub mod text;
 pub mod train;

@@ -3,6 +3,7 @@
 mod classify;
 mod eval;
 mod report;
+mod suggest;
 mod train;
 
 use std::io::IsTerminal;
@@ -105,6 +106,10 @@ enum Command {
     /// each head's label mix, as a table, CSV, JSON or an HTML page with charts.
     #[command(after_help = report::AFTER_HELP)]
     Report(report::ReportArgs),
+    /// Suggest articles to label: the ones the model is least sure about, without
+    /// near-duplicates, as a CSV with empty label columns ready for `slant train`.
+    #[command(after_help = suggest::AFTER_HELP)]
+    Suggest(suggest::SuggestArgs),
 }
 
 const TUNE_HELP: &str = "\
@@ -142,6 +147,7 @@ pub fn run() -> Result<Status> {
         Command::Lexicon(a) => train::run_lexicon(a, &ui),
         Command::Tune(a) => train::run_tune(a, &ui),
         Command::Report(a) => report::run(a, &ui),
+        Command::Suggest(a) => suggest::run(a, &ui),
     }
 }
 
