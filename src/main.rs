@@ -11,7 +11,7 @@ fn main() -> ExitCode {
         Ok(status) => status.into(),
         Err(e) if cli::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("slant: error: {e:#}");
+            eprintln!("{} {e:#}", cli::error_prefix());
             cli::Status::Fatal.into()
         }
     }

@@ -717,3 +717,56 @@ fn lexicon_audit_counts_entries_on_the_corpus() {
         "{martyr}"
     );
 }
+
+#[test]
+fn completions_man_pages_verbose_and_helpful_errors() {
+    let o = slant().args(["completions", "bash"]).output().unwrap();
+    assert!(o.status.success());
+    let s = stdout(&o);
+    assert!(s.contains("_slant()") && s.contains("report") && s.contains("suggest"));
+    let o = slant().args(["completions", "zsh"]).output().unwrap();
+    assert!(stdout(&o).contains("#compdef slant"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let o = slant().arg("man").arg(dir.path()).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = std::fs::read_to_string(dir.path().join("slant-classify.1")).unwrap();
+    assert!(page.contains(".TH slant-classify") && page.contains("\\-\\-source\\-col"));
+    assert!(dir.path().join("slant.1").exists());
+
+    // --verbose adds throughput; --quiet and --verbose exclude each other.
+    let model = tiny_model(dir.path());
+    let o = slant()
+        .args(["-v", "classify", "--format", "jsonl", "--model"])
+        .arg(&model)
+        .arg("data/samples")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("documents/s") && err.contains("MB/s"), "{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "colour escapes with NO_COLOR: {err}"
+    );
+    let o = slant()
+        .args(["-q", "-v", "classify", "--model"])
+        .arg(&model)
+        .arg("data/samples")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+
+    // A missing model says how to get one.
+    let o = slant()
+        .args(["classify", "--model", "/nonexistent/m.bin", "data/samples"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("does not exist (train one with `slant train"),
+        "{}",
+        stderr(&o)
+    );
+}

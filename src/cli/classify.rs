@@ -96,6 +96,8 @@ pub struct Counts {
     pub ok: u64,
     pub failed: u64,
     pub unmentioned: u64,
+    /// Bytes of text classified.
+    pub bytes: u64,
 }
 
 /// The documents `inp` names, as a lazy stream. `label_col` carries a known label per CSV /
@@ -221,6 +223,7 @@ pub fn stream_docs(
             }
             sink(&records, &batch)?;
             c.ok += records.len() as u64;
+            c.bytes += batch.iter().map(|d| d.text.len() as u64).sum::<u64>();
             pb.set_position(c.ok);
         }
         Ok(())
@@ -230,7 +233,7 @@ pub fn stream_docs(
 }
 
 pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
-    let model = Model::load(&args.model).context("cannot load the model")?;
+    let model = super::load_model(&args.model)?;
     let sink: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(
             std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
@@ -267,5 +270,6 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
         ));
     }
     ui.info(summary);
+    ui.throughput(&counts);
     Ok(Status::from_failures(failed > 0))
 }

@@ -3,12 +3,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
 
 use slant::input::LabelledSet;
 use slant::metrics;
-use slant::model::Model;
 use slant::report::write_eval;
 
 use super::{Status, Ui, bytes, favg_for, parse_label, parse_pair};
@@ -45,7 +44,7 @@ pub struct EvalArgs {
 }
 
 pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
-    let model = Model::load(&args.model).context("cannot load the model")?;
+    let model = super::load_model(&args.model)?;
     let pairs: Vec<(String, String)> = if args.labels.is_empty() {
         model
             .heads()
@@ -155,7 +154,7 @@ pub struct InspectArgs {
 }
 
 pub fn run_inspect(args: InspectArgs) -> Result<Status> {
-    let model = Model::load(&args.model).context("cannot load the model")?;
+    let model = super::load_model(&args.model)?;
     let size = std::fs::metadata(&args.model).map(|m| m.len()).unwrap_or(0);
     let f = model.featurizer();
     let spec = model.features();

@@ -71,8 +71,12 @@ struct Cli {
     threads: Option<usize>,
 
     /// Print only errors on stderr (no progress, no summaries).
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
+
+    /// Say more on stderr: timings and throughput.
+    #[arg(short, long, global = true)]
+    verbose: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -110,6 +114,21 @@ enum Command {
     /// near-duplicates, as a CSV with empty label columns ready for `slant train`.
     #[command(after_help = suggest::AFTER_HELP)]
     Suggest(suggest::SuggestArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Example:\n  slant completions bash > ~/.local/share/bash-completion/completions/slant"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages (slant.1 and one per subcommand) into a directory.
+    #[command(after_help = "Example:\n  slant man target/man && man -l target/man/slant.1")]
+    Man {
+        /// Directory to write the pages into (created if missing).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 const TUNE_HELP: &str = "\
@@ -136,7 +155,10 @@ pub fn run() -> Result<Status> {
     }
     let ui = Ui {
         quiet: cli.quiet,
+        verbose: cli.verbose,
         progress: !cli.quiet && std::io::stderr().is_terminal(),
+        color: use_color(),
+        started: std::time::Instant::now(),
     };
     match cli.command {
         Command::Classify(a) => classify::run(a, &ui),
@@ -148,13 +170,78 @@ pub fn run() -> Result<Status> {
         Command::Tune(a) => train::run_tune(a, &ui),
         Command::Report(a) => report::run(a, &ui),
         Command::Suggest(a) => suggest::run(a, &ui),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            // Into a buffer first: the generator panics on a write error (a closed pipe).
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "slant", &mut buf);
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &buf)?;
+            Ok(Status::Success)
+        }
+        Command::Man { dir } => write_man_pages(&dir, &ui),
     }
+}
+
+/// Man pages from the clap definitions: `slant.1` and `slant-SUBCOMMAND.1`.
+fn write_man_pages(dir: &Path, ui: &Ui) -> Result<Status> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let mut n = 0;
+    let mut write = |name: String, c: clap::Command| -> Result<()> {
+        let path = dir.join(format!("{name}.1"));
+        let mut buf = Vec::new();
+        clap_mangen::Man::new(c).render(&mut buf)?;
+        std::fs::write(&path, buf).with_context(|| format!("cannot write {}", path.display()))?;
+        n += 1;
+        Ok(())
+    };
+    for sub in cmd.get_subcommands() {
+        let name = format!("slant-{}", sub.get_name());
+        let page: &'static str = Box::leak(name.clone().into_boxed_str());
+        write(name, sub.clone().name(page))?;
+    }
+    write("slant".into(), cmd)?;
+    ui.info(format!("wrote {n} man pages to {}", dir.display()));
+    Ok(Status::Success)
+}
+
+/// Colour on stderr only for a terminal, and never when NO_COLOR is set (https://no-color.org)
+/// or TERM is `dumb`.
+fn use_color() -> bool {
+    std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
+/// `slant: error: ...` with `error` in red when colour is on (also for the fatal error in main).
+pub fn error_prefix() -> &'static str {
+    if use_color() {
+        "slant: \x1b[1;31merror\x1b[0m:"
+    } else {
+        "slant: error:"
+    }
+}
+
+/// Load a model; a missing file gets a hint.
+pub fn load_model(path: &Path) -> Result<slant::model::Model> {
+    if !path.exists() {
+        bail!(
+            "cannot load the model: {} does not exist (train one with `slant train ... -o {}`, or run from the repository, where models/stance.bin is)",
+            path.display(),
+            path.display()
+        );
+    }
+    slant::model::Model::load(path).context("cannot load the model")
 }
 
 /// What the user asked for on stderr.
 pub struct Ui {
     pub quiet: bool,
+    pub verbose: bool,
     pub progress: bool,
+    /// Colour the `error` and `warning` labels (a terminal, NO_COLOR unset).
+    pub color: bool,
+    pub started: std::time::Instant,
 }
 
 impl Ui {
@@ -165,14 +252,37 @@ impl Ui {
         }
     }
 
+    /// With --verbose: time, bytes and documents per second since the start.
+    pub fn throughput(&self, c: &classify::Counts) {
+        if self.verbose {
+            let s = self.started.elapsed().as_secs_f64().max(1e-9);
+            eprintln!(
+                "slant: {} documents, {:.1} MB of text in {s:.2} s: {:.0} documents/s, {:.1} MB/s ({} threads)",
+                c.ok,
+                c.bytes as f64 / 1e6,
+                c.ok as f64 / s,
+                c.bytes as f64 / 1e6 / s,
+                rayon::current_num_threads()
+            );
+        }
+    }
+
     /// A warning line on stderr (always).
     pub fn warn(&self, msg: impl AsRef<str>) {
-        eprintln!("slant: warning: {}", msg.as_ref());
+        if self.color {
+            eprintln!("slant: \x1b[1;33mwarning\x1b[0m: {}", msg.as_ref());
+        } else {
+            eprintln!("slant: warning: {}", msg.as_ref());
+        }
     }
 
     /// An error about one input (always).
     pub fn item_error(&self, msg: impl std::fmt::Display) {
-        eprintln!("slant: error: {msg}");
+        if self.color {
+            eprintln!("slant: \x1b[1;31merror\x1b[0m: {msg}");
+        } else {
+            eprintln!("slant: error: {msg}");
+        }
     }
 
     /// A spinner with a count, when stderr is a terminal.

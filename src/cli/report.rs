@@ -9,7 +9,6 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use slant::aggregate::{Bootstrap, Observation, SourceProfile, profiles};
-use slant::model::Model;
 
 use super::classify::{InputArgs, stream_docs};
 use super::{Status, Ui};
@@ -160,7 +159,7 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
         heads.sort_by_key(|h| *h != head);
         (obs, failed, head, heads, labels)
     } else {
-        let model = Model::load(&args.model).context("cannot load the model")?;
+        let model = super::load_model(&args.model)?;
         let head = match &args.head {
             Some(h) => {
                 if !model.heads().iter().any(|x| &x.name == h) {
@@ -211,6 +210,7 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
                 Ok(())
             },
         )?;
+        ui.throughput(&counts);
         (obs, counts.failed, head, heads, labels)
     };
     if obs.is_empty() {

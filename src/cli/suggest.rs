@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use slant::model::Model;
 use slant::suggest::{Candidate, Measure, TopK, select, uncertainty};
 
 use super::classify::{InputArgs, stream_docs};
@@ -56,7 +55,7 @@ struct Item {
 }
 
 pub fn run(args: SuggestArgs, ui: &Ui) -> Result<Status> {
-    let model = Model::load(&args.model).context("cannot load the model")?;
+    let model = super::load_model(&args.model)?;
     let names: Vec<String> = model.heads().iter().map(|h| h.name.clone()).collect();
     for h in &args.head {
         if !names.contains(h) {
@@ -108,6 +107,7 @@ pub fn run(args: SuggestArgs, ui: &Ui) -> Result<Status> {
         }
         Ok(())
     })?;
+    ui.throughput(&counts);
     let chosen = select(top.into_sorted(), n, args.max_similarity, |it: &Item| {
         it.text.as_str()
     });
