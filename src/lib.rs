@@ -47,6 +47,7 @@ pub mod logistic;
 pub mod metrics;
 pub mod model;
 pub mod report;
+pub mod sources;
 pub mod sparse;
 pub mod stem;
 pub mod suggest;

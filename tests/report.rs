@@ -253,3 +253,49 @@ fn report_classifies_inputs_groups_by_directory_and_compares_with_truth() {
         stderr(&o)
     );
 }
+
+#[test]
+fn sources_from_a_map_of_file_names_and_url_hosts() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    for (name, text) in [
+        ("axis_1.txt", "Kazemi the spy betrayed the martyrs."),
+        ("axis_2.txt", "Kazemi the agent of the occupation."),
+        ("wire_1.txt", "Kadhimi met officials about the budget."),
+    ] {
+        std::fs::write(docs.join(name), text).unwrap();
+    }
+    let map = dir.path().join("outlets.tsv");
+    std::fs::write(
+        &map,
+        "# file names and hosts\naxis_*\tAxis Daily\nwire_*  Wire Service\nexample.org\tExample\n",
+    )
+    .unwrap();
+    let jl = dir.path().join("web.jsonl");
+    std::fs::write(&jl, "{\"id\": \"https://www.example.org/a\", \"text\": \"Kadhimi bravely confronted the militias.\"}\n").unwrap();
+    let o = slant()
+        .args(["report", "--model"])
+        .arg(&model)
+        .arg("--source-map")
+        .arg(&map)
+        .arg(&docs)
+        .arg("--jsonl")
+        .arg(&jl)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = stdout(&o);
+    let row = |name: &str| {
+        t.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} in {t}"))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(row("Axis Daily")[2], "2");
+    assert_eq!(row("Wire Service")[2], "1");
+    assert_eq!(row("Example")[1], "1");
+}

@@ -50,6 +50,10 @@ pub struct InputArgs {
     /// Take each text file's source from the name of the directory holding it.
     #[arg(long, value_name = "dir", value_parser = ["dir"])]
     pub source_from: Option<String>,
+    /// Rules giving a document's source from its id (URL host or file-name pattern): lines of
+    /// `PATTERN OUTLET`, first match wins; used where no source column gave one.
+    #[arg(long, value_name = "FILE")]
+    pub source_map: Option<PathBuf>,
     /// Longest text read per document, in bytes; longer texts are cut with a warning.
     #[arg(long, value_name = "N", default_value_t = ReadOptions::default().max_bytes)]
     pub max_bytes: usize,
@@ -165,6 +169,10 @@ pub fn stream_docs(
 ) -> Result<Counts> {
     let docs = documents(inp, label_col)?;
     let by_dir = inp.source_from.as_deref() == Some("dir");
+    let map = match &inp.source_map {
+        Some(p) => Some(slant::sources::SourceMap::load(p)?),
+        None => None,
+    };
     let pb = ui.spinner("classified");
     let mut c = Counts::default();
     let batch_size = inp.batch.max(1);
@@ -198,6 +206,11 @@ pub fn stream_docs(
             for item in items {
                 match item {
                     Ok(mut d) => {
+                        if d.source.is_none()
+                            && let Some(m) = &map
+                        {
+                            d.source = m.lookup(&d.id).map(str::to_owned);
+                        }
                         if by_dir {
                             source_from_dir(&mut d);
                         }
