@@ -47,11 +47,15 @@ pub struct SourceProfile {
     pub labels: BTreeMap<String, BTreeMap<String, u64>>,
     /// The most frequent predicted label of the scored head (ties: the label first in order).
     pub majority: Option<String>,
+    /// The outlet's mean prediction as a label, for a three-label polar head (negative -1,
+    /// middle 0, positive +1; mean below -1/3 negative, above +1/3 positive, else middle);
+    /// otherwise the majority label.
+    pub mean_label: Option<String>,
     /// Mean target mentions per article.
     pub mean_mentions: f64,
     /// The outlet's most frequent true label, when true labels are given.
     pub truth: Option<String>,
-    /// Whether `majority` equals `truth`.
+    /// Whether `mean_label` equals `truth`.
     pub matches: Option<bool>,
 }
 
@@ -96,9 +100,56 @@ pub fn bootstrap_mean_interval(xs: &[f64], b: Bootstrap) -> (f64, f64) {
     (at(0.025), at(0.975))
 }
 
+/// The (negative, middle, positive) labels of a three-label polar head, for mean predictions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scale {
+    pub negative: String,
+    pub middle: String,
+    pub positive: String,
+}
+
+impl Scale {
+    /// The scale of `labels` when they are three with a known polarity (pro / anti, favor /
+    /// against, right / left, ...) and one more.
+    pub fn of(labels: &[String]) -> Option<Scale> {
+        if labels.len() != 3 {
+            return None;
+        }
+        let (p, n) = crate::metrics::default_polarity(labels)?;
+        let m = (0..3).find(|&i| i != p && i != n)?;
+        Some(Scale {
+            negative: labels[n].clone(),
+            middle: labels[m].clone(),
+            positive: labels[p].clone(),
+        })
+    }
+
+    /// The label of a mean of per-article values (-1, 0, +1).
+    fn label(&self, counts: &BTreeMap<String, u64>) -> Option<String> {
+        let c = |l: &String| counts.get(l).copied().unwrap_or(0) as f64;
+        let n = c(&self.negative) + c(&self.middle) + c(&self.positive);
+        if n == 0.0 {
+            return None;
+        }
+        let m = (c(&self.positive) - c(&self.negative)) / n;
+        Some(if m < -1.0 / 3.0 {
+            self.negative.clone()
+        } else if m > 1.0 / 3.0 {
+            self.positive.clone()
+        } else {
+            self.middle.clone()
+        })
+    }
+}
+
 /// Profiles of every source in `obs`, sorted by mean score (unscored outlets last), then name.
-/// `head` names the scored head (its labels give `majority`).
-pub fn profiles(obs: &[Observation], head: &str, b: Bootstrap) -> Vec<SourceProfile> {
+/// `head` names the scored head (its labels give `majority`, and with `scale` `mean_label`).
+pub fn profiles(
+    obs: &[Observation],
+    head: &str,
+    scale: Option<&Scale>,
+    b: Bootstrap,
+) -> Vec<SourceProfile> {
     let mut groups: BTreeMap<&str, Vec<&Observation>> = BTreeMap::new();
     for o in obs {
         groups
@@ -128,8 +179,12 @@ pub fn profiles(obs: &[Observation], head: &str, b: Bootstrap) -> Vec<SourceProf
                 }
             }
             let maj = labels.get(head).and_then(majority);
+            let mean_label = match (scale, labels.get(head)) {
+                (Some(s), Some(c)) => s.label(c),
+                _ => maj.clone(),
+            };
             let truth = majority(&truths);
-            let matches = match (&maj, &truth) {
+            let matches = match (&mean_label, &truth) {
                 (Some(m), Some(t)) => Some(m == t),
                 _ => None,
             };
@@ -141,6 +196,7 @@ pub fn profiles(obs: &[Observation], head: &str, b: Bootstrap) -> Vec<SourceProf
                 interval,
                 labels,
                 majority: maj,
+                mean_label,
                 mean_mentions: os.iter().map(|o| o.mentions as f64).sum::<f64>() / os.len() as f64,
                 truth,
                 matches,
@@ -183,7 +239,7 @@ mod tests {
             source: Some("C".into()),
             ..Default::default()
         });
-        let p = profiles(&v, "stance", Bootstrap::default());
+        let p = profiles(&v, "stance", None, Bootstrap::default());
         let names: Vec<&str> = p.iter().map(|x| x.source.as_str()).collect();
         assert_eq!(names, ["B", "A", "C"]);
         assert!((p[0].mean_score.unwrap() + 0.7).abs() < 1e-12);
@@ -227,8 +283,20 @@ mod tests {
         for o in &mut v {
             o.truth = Some("left".into());
         }
-        let p = profiles(&v, "stance", Bootstrap::default());
+        let p = profiles(&v, "stance", None, Bootstrap::default());
         assert_eq!(p[0].truth.as_deref(), Some("left"));
         assert_eq!(p[0].matches, Some(true));
+        // With a left / center / right scale, the mean prediction decides: two left and one
+        // right average -1/3, which is center, not left.
+        let labels: Vec<String> = ["center", "left", "right"].map(String::from).to_vec();
+        let scale = Scale::of(&labels).unwrap();
+        assert_eq!(
+            (scale.negative.as_str(), scale.middle.as_str()),
+            ("left", "center")
+        );
+        let p = profiles(&v, "stance", Some(&scale), Bootstrap::default());
+        assert_eq!(p[0].majority.as_deref(), Some("left"));
+        assert_eq!(p[0].mean_label.as_deref(), Some("center"));
+        assert_eq!(p[0].matches, Some(false));
     }
 }

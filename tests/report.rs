@@ -232,7 +232,7 @@ fn report_classifies_inputs_groups_by_directory_and_compares_with_truth() {
     assert!(row("axis").trim_end().ends_with("yes"), "{t}");
     assert!(row("reform").trim_end().ends_with("yes"), "{t}");
     assert!(
-        stderr(&o).contains("of 3 sources' majority prediction matches"),
+        stderr(&o).contains("of 3 sources' mean prediction matches"),
         "{}",
         stderr(&o)
     );

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use slant::aggregate::{Bootstrap, Observation, SourceProfile, profiles};
+use slant::aggregate::{Bootstrap, Observation, Scale, SourceProfile, profiles};
 
 use super::classify::{InputArgs, stream_docs};
 use super::{Status, Ui};
@@ -39,7 +39,9 @@ pub struct ReportArgs {
     #[arg(long, value_name = "NAME")]
     head: Option<String>,
     /// Column or field (CSV / JSON Lines inputs) with each article's true label for the head:
-    /// each outlet's majority prediction is then compared with its majority true label.
+    /// each outlet's mean prediction (for a three-label polar head such as left / center /
+    /// right: the mean of -1, 0, +1 per article, cut at -1/3 and +1/3; else its majority label)
+    /// is then compared with its majority true label.
     #[arg(long, value_name = "C")]
     truth_col: Option<String>,
     /// Write the profiles as CSV.
@@ -220,7 +222,8 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
         resamples: args.resamples.max(1),
         ..Bootstrap::default()
     };
-    let profiles = profiles(&obs, &head, b);
+    let scale = labels.get(&head).and_then(|l| Scale::of(l));
+    let profiles = profiles(&obs, &head, scale.as_ref(), b);
     let data = Data {
         head,
         heads,
@@ -248,14 +251,14 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
         if data.profiles.len() == 1 { "" } else { "s" },
         match matches(&data) {
             Some((k, n)) =>
-                format!("; {k} of {n} sources' majority prediction matches their true label"),
+                format!("; {k} of {n} sources' mean prediction matches their true label"),
             None => String::new(),
         }
     ));
     Ok(Status::from_failures(failed > 0))
 }
 
-/// (sources whose majority prediction matches their true label, sources with a true label).
+/// (sources whose mean prediction matches their true label, sources with a true label).
 fn matches(d: &Data) -> Option<(usize, usize)> {
     let with: Vec<bool> = d.profiles.iter().filter_map(|p| p.matches).collect();
     (!with.is_empty()).then(|| (with.iter().filter(|&&m| m).count(), with.len()))
@@ -291,7 +294,7 @@ fn print_table(d: &Data) {
     header.extend(d.heads.iter().map(|h| format!("{h} mix")));
     header.push("mentions".into());
     if truth {
-        header.extend(["majority".into(), "true".into(), "match".into()]);
+        header.extend(["predicted".into(), "true".into(), "match".into()]);
     }
     rows.push(header);
     for p in &d.profiles {
@@ -307,7 +310,7 @@ fn print_table(d: &Data) {
         }
         r.push(format!("{:.1}", p.mean_mentions));
         if truth {
-            r.push(p.majority.clone().unwrap_or_default());
+            r.push(p.mean_label.clone().unwrap_or_default());
             r.push(p.truth.clone().unwrap_or_default());
             r.push(match p.matches {
                 Some(true) => "yes".into(),
@@ -348,6 +351,7 @@ fn write_csv(d: &Data, path: &PathBuf) -> Result<()> {
     header.extend([
         "mean_mentions".into(),
         "majority".into(),
+        "predicted".into(),
         "truth".into(),
         "matches".into(),
     ]);
@@ -375,6 +379,7 @@ fn write_csv(d: &Data, path: &PathBuf) -> Result<()> {
         }
         r.push(format!("{:.3}", p.mean_mentions));
         r.push(p.majority.clone().unwrap_or_default());
+        r.push(p.mean_label.clone().unwrap_or_default());
         r.push(p.truth.clone().unwrap_or_default());
         r.push(p.matches.map_or(String::new(), |m| m.to_string()));
         w.write_record(&r)?;
@@ -559,7 +564,7 @@ fn html(d: &Data) -> String {
     );
     if let Some((k, n)) = matches(d) {
         body += &format!(
-            "<p class=\"matches\">{k} of {n} sources' majority prediction matches their true label.</p>"
+            "<p class=\"matches\">{k} of {n} sources' mean prediction matches their true label.</p>"
         );
     }
     body += &format!("<h2>Mean {} score by source</h2>", esc(&d.head));
