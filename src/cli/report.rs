@@ -388,6 +388,17 @@ fn write_csv(d: &Data, path: &PathBuf) -> Result<()> {
     Ok(())
 }
 
+/// A source name short enough for a chart's label column (the full name is in the tooltip and
+/// the data-source attribute).
+fn short(s: &str) -> String {
+    const MAX: usize = 34;
+    if s.chars().count() <= MAX {
+        esc(s)
+    } else {
+        esc(&(s.chars().take(MAX - 1).collect::<String>() + "\u{2026}"))
+    }
+}
+
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -420,7 +431,7 @@ fn svg_scores(d: &Data) -> String {
         .iter()
         .filter(|p| p.mean_score.is_some())
         .collect();
-    let (left, width, row_h, top) = (220.0, 520.0, 22.0, 30.0);
+    let (left, width, row_h, top) = (250.0, 520.0, 22.0, 30.0);
     let h = top + row_h * rows.len() as f64 + 30.0;
     let x = |v: f64| left + (v + 1.0) / 2.0 * width;
     let mut s = format!(
@@ -444,8 +455,9 @@ fn svg_scores(d: &Data) -> String {
         let (a, b) = p.interval.unwrap_or((m, m));
         let colour = if m < 0.0 { "#D55E00" } else { "#0072B2" };
         s += &format!(
-            r##"<g class="source" data-source="{name}"><text x="{tx}" y="{ty}" font-size="12" text-anchor="end">{name} ({n})</text><rect x="{rx}" y="{ry}" width="{rw}" height="{rh}" fill="{colour}" opacity="0.8"/><line class="interval" x1="{ia}" x2="{ib}" y1="{iy}" y2="{iy}" stroke="#000" stroke-width="1.5"/><line x1="{ia}" x2="{ia}" y1="{iy0}" y2="{iy1}" stroke="#000"/><line x1="{ib}" x2="{ib}" y1="{iy0}" y2="{iy1}" stroke="#000"/><title>{name}: mean {m:+.3}, 95% interval [{a:+.3}, {b:+.3}], {n} articles</title></g>"##,
+            r##"<g class="source" data-source="{name}"><text x="{tx}" y="{ty}" font-size="12" text-anchor="end">{label} ({n})</text><rect x="{rx}" y="{ry}" width="{rw}" height="{rh}" fill="{colour}" opacity="0.8"/><line class="interval" x1="{ia}" x2="{ib}" y1="{iy}" y2="{iy}" stroke="#000" stroke-width="1.5"/><line x1="{ia}" x2="{ia}" y1="{iy0}" y2="{iy1}" stroke="#000"/><line x1="{ib}" x2="{ib}" y1="{iy0}" y2="{iy1}" stroke="#000"/><title>{name}: mean {m:+.3}, 95% interval [{a:+.3}, {b:+.3}], {n} articles</title></g>"##,
             name = esc(&p.source),
+            label = short(&p.source),
             n = p.articles,
             tx = left - 8.0,
             ty = y + row_h * 0.65,
@@ -466,7 +478,7 @@ fn svg_scores(d: &Data) -> String {
 /// Stacked bars: each outlet's label mix for `head`.
 fn svg_mix(d: &Data, head: &str) -> String {
     let labels = &d.labels[head];
-    let (left, width, row_h, top) = (220.0, 520.0, 22.0, 34.0);
+    let (left, width, row_h, top) = (250.0, 520.0, 22.0, 34.0);
     let h = top + row_h * d.profiles.len() as f64 + 10.0;
     let mut s = format!(
         r##"<svg class="chart" id="mix-{id}" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{id} mix by source">"##,
@@ -488,8 +500,9 @@ fn svg_mix(d: &Data, head: &str) -> String {
         let counts = p.labels.get(head);
         let total: u64 = counts.map_or(0, |c| c.values().sum());
         s += &format!(
-            r##"<g class="source" data-source="{name}"><text x="{tx}" y="{ty}" font-size="12" text-anchor="end">{name}</text>"##,
+            r##"<g class="source" data-source="{name}"><text x="{tx}" y="{ty}" font-size="12" text-anchor="end">{label}</text>"##,
             name = esc(&p.source),
+            label = short(&p.source),
             tx = left - 8.0,
             ty = y + row_h * 0.65
         );
