@@ -39,6 +39,21 @@ pub struct Report {
     pub ece: f64,
     /// Mean negative log probability of the true label.
     pub log_loss: f64,
+    /// Reliability: per tenth of top probability (0-0.1, ..., 0.9-1), the rows in it, their mean
+    /// top probability and the share predicted right.
+    pub reliability: Vec<ReliabilityBin>,
+}
+
+/// One bin of a reliability diagram.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReliabilityBin {
+    pub count: u64,
+    pub confidence: f64,
+    pub accuracy: f64,
+}
+
+fn ratio_f(a: f64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a / b as f64 }
 }
 
 fn ratio(a: u64, b: u64) -> f64 {
@@ -130,6 +145,14 @@ pub fn evaluate(
         confusion,
         f_avg,
         ece,
+        reliability: bins
+            .iter()
+            .map(|&(cnt, conf, ok)| ReliabilityBin {
+                count: cnt,
+                confidence: ratio_f(conf, cnt),
+                accuracy: ratio(ok, cnt),
+            })
+            .collect(),
         log_loss: if n == 0 { 0.0 } else { log_loss / n as f64 },
     }
 }

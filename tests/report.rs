@@ -299,3 +299,75 @@ fn sources_from_a_map_of_file_names_and_url_hosts() {
     assert_eq!(row("Wire Service")[2], "1");
     assert_eq!(row("Example")[1], "1");
 }
+
+#[test]
+fn eval_html_has_a_confusion_heat_map_and_a_reliability_diagram_per_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let page = dir.path().join("eval.html");
+    let o = slant()
+        .args(["eval", "--json", "--model"])
+        .arg(&model)
+        .args(["--data", "tests/fixtures/tiny.csv", "--html"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let html = std::fs::read_to_string(&page).unwrap();
+    for h in j["heads"].as_array().unwrap() {
+        let name = h["head"].as_str().unwrap();
+        let r = &h["report"];
+        let svg = |id: &str| {
+            let i = html.find(&format!("id=\"{id}-{name}\"")).unwrap();
+            let start = html[..i].rfind("<svg").unwrap();
+            let end = html[i..].find("</svg>").unwrap() + i + 6;
+            html[start..end].to_owned()
+        };
+        // Every confusion cell carries its count.
+        let c = svg("confusion");
+        let doc = roxmltree::Document::parse(&c).unwrap();
+        let cells: Vec<u64> = doc
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("cell"))
+            .map(|g| {
+                g.children()
+                    .find(|t| t.has_tag_name("text"))
+                    .unwrap()
+                    .text()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        let want: Vec<u64> = r["confusion"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|row| row.as_array().unwrap().iter().map(|x| x.as_u64().unwrap()))
+            .collect();
+        assert_eq!(cells, want, "{name}");
+        // The reliability bins hold every row.
+        let rel = svg("reliability");
+        let doc = roxmltree::Document::parse(&rel).unwrap();
+        let rows: u64 = doc
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("bin"))
+            .map(|b| {
+                let t = b
+                    .children()
+                    .find(|t| t.has_tag_name("title"))
+                    .unwrap()
+                    .text()
+                    .unwrap();
+                t[t.find(": ").unwrap() + 2..]
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .parse::<u64>()
+                    .unwrap()
+            })
+            .sum();
+        assert_eq!(rows, r["n"].as_u64().unwrap(), "{name}");
+    }
+}

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use slant::input::LabelledSet;
@@ -38,6 +38,10 @@ pub struct EvalArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Also write an HTML page: per head the scores, the confusion matrix as a heat map and a
+    /// reliability (calibration) diagram, as inline SVG.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Longest text kept per row, in bytes.
     #[arg(long, value_name = "N", default_value_t = 16 << 20)]
     max_bytes: usize,
@@ -106,6 +110,11 @@ pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
             head.name.clone(),
             metrics::evaluate(&head.labels, &truth, &proba[h], fa),
         ));
+    }
+    if let Some(p) = &args.html {
+        let title = format!("{} on {}", args.model.display(), args.data.display());
+        std::fs::write(p, super::report::eval_html(&title, &reports))
+            .with_context(|| format!("cannot write {}", p.display()))?;
     }
     let mut out = std::io::stdout().lock();
     if args.json {

@@ -617,3 +617,150 @@ fn html(d: &Data) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>slant source report</title><style>body{{font-family:system-ui,sans-serif;margin:2em;color:#222}}svg{{display:block;margin:1em 0}}table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left}}</style></head><body>{body}</body></html>\n"
     )
 }
+
+/// The confusion matrix as a heat map: cells shaded by the share of their row (true label),
+/// with the count written in.
+fn svg_confusion(head: &str, r: &slant::metrics::Report) -> String {
+    let k = r.labels.len();
+    let (left, top, cell) = (110.0, 60.0, 64.0);
+    let w = left + cell * k as f64 + 20.0;
+    let h = top + cell * k as f64 + 20.0;
+    let mut s = format!(
+        r##"<svg class="chart" id="confusion-{id}" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="confusion matrix of {id}"><text x="{cx}" y="14" font-size="12" text-anchor="middle">predicted</text><text x="12" y="{cy}" font-size="12" transform="rotate(-90 12 {cy})" text-anchor="middle">true</text>"##,
+        id = esc(head),
+        cx = left + cell * k as f64 / 2.0,
+        cy = top + cell * k as f64 / 2.0
+    );
+    for (j, l) in r.labels.iter().enumerate() {
+        s += &format!(
+            r##"<text x="{x}" y="{y}" font-size="12" text-anchor="middle">{l}</text><text x="{lx}" y="{ly}" font-size="12" text-anchor="end">{l}</text>"##,
+            x = left + cell * (j as f64 + 0.5),
+            y = top - 8.0,
+            lx = left - 6.0,
+            ly = top + cell * (j as f64 + 0.55),
+            l = esc(l)
+        );
+    }
+    for (t, row) in r.confusion.iter().enumerate() {
+        let total: u64 = row.iter().sum();
+        for (p, &n) in row.iter().enumerate() {
+            let share = if total == 0 {
+                0.0
+            } else {
+                n as f64 / total as f64
+            };
+            // White to dark blue by share of the row.
+            let c = |lo: f64, hi: f64| (lo + (hi - lo) * share).round() as u8;
+            let fill = format!(
+                "#{:02x}{:02x}{:02x}",
+                c(255.0, 8.0),
+                c(255.0, 48.0),
+                c(255.0, 107.0)
+            );
+            s += &format!(
+                r##"<g class="cell" data-true="{tl}" data-predicted="{pl}"><rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{fill}" stroke="#fff"/><text x="{tx}" y="{ty}" font-size="13" text-anchor="middle" fill="{ink}">{n}</text><title>true {tl}, predicted {pl}: {n} ({pct:.0}% of the row)</title></g>"##,
+                tl = esc(&r.labels[t]),
+                pl = esc(&r.labels[p]),
+                x = left + cell * p as f64,
+                y = top + cell * t as f64,
+                tx = left + cell * (p as f64 + 0.5),
+                ty = top + cell * (t as f64 + 0.55),
+                ink = if share > 0.5 { "#fff" } else { "#000" },
+                pct = share * 100.0
+            );
+        }
+    }
+    s + "</svg>"
+}
+
+/// Reliability diagram: per bin of top probability, the share predicted right (bars) against
+/// the diagonal of perfect calibration; bin counts in the tooltips.
+fn svg_reliability(head: &str, r: &slant::metrics::Report) -> String {
+    let (left, top, size) = (50.0, 20.0, 300.0);
+    let w = left + size + 20.0;
+    let h = top + size + 40.0;
+    let x = |v: f64| left + v * size;
+    let y = |v: f64| top + (1.0 - v) * size;
+    let mut s = format!(
+        r##"<svg class="chart" id="reliability-{id}" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="reliability diagram of {id}"><rect x="{left}" y="{top}" width="{size}" height="{size}" fill="none" stroke="#999"/><line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}" stroke="#999" stroke-dasharray="4 3"/>"##,
+        id = esc(head),
+        x0 = x(0.0),
+        y0 = y(0.0),
+        x1 = x(1.0),
+        y1 = y(1.0)
+    );
+    for (i, b) in r.reliability.iter().enumerate() {
+        if b.count == 0 {
+            continue;
+        }
+        s += &format!(
+            r##"<rect class="bin" x="{bx}" y="{by}" width="{bw}" height="{bh}" fill="#0072B2" opacity="0.8"><title>top probability {lo:.1}-{hi:.1}: {n} rows, mean {c:.3}, right {a:.3}</title></rect><circle cx="{cx}" cy="{cy}" r="3" fill="#D55E00"/>"##,
+            bx = x(i as f64 / 10.0) + 2.0,
+            by = y(b.accuracy),
+            bw = size / 10.0 - 4.0,
+            bh = size * b.accuracy,
+            lo = i as f64 / 10.0,
+            hi = (i + 1) as f64 / 10.0,
+            n = b.count,
+            c = b.confidence,
+            a = b.accuracy,
+            cx = x(b.confidence),
+            cy = y(b.confidence)
+        );
+    }
+    for t in [0.0, 0.5, 1.0] {
+        s += &format!(
+            r##"<text x="{tx}" y="{ty}" font-size="11" text-anchor="middle">{t:.1}</text><text x="{lx}" y="{ly}" font-size="11" text-anchor="end">{t:.1}</text>"##,
+            tx = x(t),
+            ty = top + size + 14.0,
+            lx = left - 4.0,
+            ly = y(t) + 4.0
+        );
+    }
+    s += &format!(
+        r##"<text x="{cx}" y="{by}" font-size="12" text-anchor="middle">top probability (dots: mean per bin)</text>"##,
+        cx = left + size / 2.0,
+        by = top + size + 32.0
+    );
+    s + "</svg>"
+}
+
+/// The HTML page of `slant eval --html`.
+pub fn eval_html(title: &str, reports: &[(String, slant::metrics::Report)]) -> String {
+    let mut body = format!("<h1>Evaluation</h1><p>{}</p>", esc(title));
+    for (head, r) in reports {
+        body += &format!(
+            "<h2>{}</h2><p>{} rows; accuracy {:.4}; macro-F1 {:.4}{}; expected calibration error {:.4}; log loss {:.4}</p>",
+            esc(head),
+            r.n,
+            r.accuracy,
+            r.macro_f1,
+            r.f_avg.as_ref().map_or(String::new(), |f| format!(
+                "; F_avg({}, {}) {:.4}",
+                esc(&f.positive),
+                esc(&f.negative),
+                f.value
+            )),
+            r.ece,
+            r.log_loss
+        );
+        body += "<table><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>";
+        for c in &r.per_class {
+            body += &format!(
+                "<tr><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td>{}</td></tr>",
+                esc(&c.label),
+                c.precision,
+                c.recall,
+                c.f1,
+                c.support
+            );
+        }
+        body += "</table><div class=\"row\">";
+        body += &svg_confusion(head, r);
+        body += &svg_reliability(head, r);
+        body += "</div>";
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>slant evaluation</title><style>body{{font-family:system-ui,sans-serif;margin:2em;color:#222}}.row{{display:flex;gap:2em;align-items:flex-start}}svg{{display:block;margin:1em 0}}table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left}}</style></head><body>{body}</body></html>\n"
+    )
+}
