@@ -7,6 +7,16 @@ use std::path::Path;
 use common::*;
 use serde_json::{Value, json};
 
+/// The count a chart's tooltip gives after its colon ("+0.1 to +0.2: 3 articles" -> 3).
+fn title_count(t: &str) -> u64 {
+    t[t.rfind(": ").unwrap() + 2..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 /// A classify record with a stance score and labels.
 fn record(
     id: &str,
@@ -151,15 +161,7 @@ fn the_html_holds_one_svg_per_chart_with_every_outlet() {
     let total: u64 = doc
         .descendants()
         .filter(|n| n.has_tag_name("title"))
-        .map(|t| {
-            let s = t.text().unwrap();
-            s[s.rfind(": ").unwrap() + 2..]
-                .split(' ')
-                .next()
-                .unwrap()
-                .parse::<u64>()
-                .unwrap()
-        })
+        .map(|t| title_count(t.text().unwrap()))
         .sum();
     assert_eq!(total, 5);
 }
@@ -354,18 +356,8 @@ fn eval_html_has_a_confusion_heat_map_and_a_reliability_diagram_per_head() {
             .descendants()
             .filter(|n| n.attribute("class") == Some("bin"))
             .map(|b| {
-                let t = b
-                    .children()
-                    .find(|t| t.has_tag_name("title"))
-                    .unwrap()
-                    .text()
-                    .unwrap();
-                t[t.find(": ").unwrap() + 2..]
-                    .split(' ')
-                    .next()
-                    .unwrap()
-                    .parse::<u64>()
-                    .unwrap()
+                let title = b.children().find(|t| t.has_tag_name("title")).unwrap();
+                title_count(title.text().unwrap())
             })
             .sum();
         assert_eq!(rows, r["n"].as_u64().unwrap(), "{name}");
