@@ -177,6 +177,10 @@ pub struct FeatureConfig {
     /// Reduce words to their English stems (Snowball). Off keeps word forms apart ("reform",
     /// "reforms", "reformer"), which can carry an outlet's style. Default true.
     pub stem: bool,
+    /// Take character n-grams from the whitespace-separated chunks of the raw text (lowercased,
+    /// with their punctuation, hashtags, @handles and emoji) instead of from the normalised
+    /// tokens. Chunks holding a target mention are left out, as such tokens are. Default false.
+    pub char_chunks: bool,
 }
 
 impl Default for FeatureConfig {
@@ -199,6 +203,7 @@ impl Default for FeatureConfig {
             negation: true,
             reported_speech: true,
             stem: true,
+            char_chunks: false,
         }
     }
 }
@@ -292,9 +297,22 @@ pub struct Analysis {
     radix_tmp: Vec<u32>,
     chars: String,
     char_offsets: Vec<usize>,
+    /// With [`FeatureConfig::char_chunks`]: the lowercased chunks, and per chunk its range in
+    /// `chunk_text` and its byte span in the original text.
+    chunk_text: String,
+    chunks: Vec<(u32, u32, u32, u32)>,
 }
 
 impl Analysis {
+    /// Number of character n-gram units: chunks, or tokens.
+    fn char_unit_count(&self, chunks: bool) -> usize {
+        if chunks {
+            self.chunks.len()
+        } else {
+            self.tokens.len()
+        }
+    }
+
     /// Number of target mentions found.
     pub fn mention_count(&self) -> usize {
         self.mentions.len()
@@ -309,6 +327,7 @@ pub struct Analyzer {
     window: usize,
     reported_speech: bool,
     stem: bool,
+    char_chunks: bool,
 }
 
 impl Analyzer {
@@ -320,7 +339,14 @@ impl Analyzer {
             window: window as usize,
             reported_speech: true,
             stem: true,
+            char_chunks: false,
         })
+    }
+
+    /// Collect whitespace chunks for character n-grams (see [`FeatureConfig::char_chunks`]).
+    pub fn with_char_chunks(mut self, on: bool) -> Self {
+        self.char_chunks = on;
+        self
     }
 
     /// Stem words (on by default; see [`FeatureConfig::stem`]).
@@ -456,6 +482,51 @@ impl Analyzer {
                 }
             }
         }
+        a.chunk_text.clear();
+        a.chunks.clear();
+        if self.char_chunks {
+            collect_chunks(text, a);
+        }
+    }
+}
+
+/// The whitespace-separated chunks of `text` that hold a token (so residue lines, which have
+/// none, are left out) and no target mention, lowercased into `a.chunk_text`.
+fn collect_chunks(text: &str, a: &mut Analysis) {
+    let toks = a.tokens.as_slice();
+    let mention_spans: Vec<(u32, u32)> = a
+        .mentions
+        .iter()
+        .map(|m| (toks[m.first].start, toks[m.end - 1].end))
+        .collect();
+    let base = text.as_ptr() as usize;
+    let mut next_tok = 0usize;
+    let mut next_mention = 0usize;
+    for piece in text.split_whitespace() {
+        let start = (piece.as_ptr() as usize - base) as u32;
+        let end = start + piece.len() as u32;
+        while next_tok < toks.len() && toks[next_tok].end <= start {
+            next_tok += 1;
+        }
+        if next_tok >= toks.len() {
+            break;
+        }
+        if toks[next_tok].start >= end {
+            continue;
+        }
+        while next_mention < mention_spans.len() && mention_spans[next_mention].1 <= start {
+            next_mention += 1;
+        }
+        if mention_spans
+            .get(next_mention)
+            .is_some_and(|&(ms, _)| ms < end)
+        {
+            continue;
+        }
+        let from = a.chunk_text.len() as u32;
+        a.chunk_text
+            .extend(piece.chars().flat_map(char::to_lowercase));
+        a.chunks.push((from, a.chunk_text.len() as u32, start, end));
     }
 }
 
@@ -665,7 +736,8 @@ impl Featurizer {
         let residue = Residue::parse(&spec.residue, std::path::Path::new("<model residue list>"))?;
         let analyzer = Analyzer::new(residue, spec.target.as_ref(), spec.config.window)?
             .with_reported_speech(spec.config.reported_speech)
-            .with_stemming(spec.config.stem);
+            .with_stemming(spec.config.stem)
+            .with_char_chunks(spec.config.char_chunks);
         let n_stems = spec.stems.len();
         if n_stems >= TARGET_UNIT as usize {
             return bad("stem dictionary too large".into());
@@ -955,15 +1027,26 @@ impl Featurizer {
         if let (Some(range), Some(off)) = (cfg.char_ngrams, lay.chars) {
             let mask = (lay.n_buckets - 1) as u64;
             let mut mentions = a.mentions.iter().peekable();
-            for i in 0..a.tokens.len() {
-                while mentions.peek().is_some_and(|m| m.end <= i) {
-                    mentions.next();
-                }
-                if mentions.peek().is_some_and(|m| m.first <= i) {
-                    continue;
-                }
+            let n_units = if cfg.char_chunks {
+                a.chunks.len()
+            } else {
+                a.tokens.len()
+            };
+            for i in 0..n_units {
+                let word = if cfg.char_chunks {
+                    let (s, e, _, _) = a.chunks[i];
+                    &a.chunk_text[s as usize..e as usize]
+                } else {
+                    while mentions.peek().is_some_and(|m| m.end <= i) {
+                        mentions.next();
+                    }
+                    if mentions.peek().is_some_and(|m| m.first <= i) {
+                        continue;
+                    }
+                    a.tokens.norm(i)
+                };
                 char_ngrams(
-                    a.tokens.norm(i),
+                    word,
                     range,
                     mask,
                     &mut a.chars,
@@ -1173,25 +1256,28 @@ impl Featurizer {
             let mask = (lay.n_buckets - 1) as u64;
             let (mut buf, mut offs) = (String::new(), Vec::new());
             let mut gram = None;
-            for i in 0..a.tokens.len() {
+            let chunks = self.spec.config.char_chunks;
+            for i in 0..a.char_unit_count(chunks) {
                 let mut hit = false;
-                char_ngrams(
-                    a.tokens.norm(i),
-                    range,
-                    mask,
-                    &mut buf,
-                    &mut offs,
-                    |b, g| {
-                        if b == j - c {
-                            hit = true;
-                            if gram.is_none() {
-                                gram = Some(g.to_owned());
-                            }
+                let (word, span) = if chunks {
+                    let (s, e, ts, te) = a.chunks[i];
+                    (
+                        &a.chunk_text[s as usize..e as usize],
+                        ts as usize..te as usize,
+                    )
+                } else {
+                    (a.tokens.norm(i), a.tokens.as_slice()[i].span())
+                };
+                char_ngrams(word, range, mask, &mut buf, &mut offs, |b, g| {
+                    if b == j - c {
+                        hit = true;
+                        if gram.is_none() {
+                            gram = Some(g.to_owned());
                         }
-                    },
-                );
+                    }
+                });
                 if hit && spans.len() < max {
-                    spans.push(a.tokens.as_slice()[i].span());
+                    spans.push(span);
                 }
             }
             return (spans, gram);
@@ -1306,15 +1392,21 @@ impl VocabCounts {
             let mask = (n - 1) as u64;
             keys.clear();
             let mut mentions = a.mentions.iter().peekable();
-            for i in 0..a.tokens.len() {
-                while mentions.peek().is_some_and(|m| m.end <= i) {
-                    mentions.next();
-                }
-                if mentions.peek().is_some_and(|m| m.first <= i) {
-                    continue;
-                }
+            for i in 0..a.char_unit_count(cfg.char_chunks) {
+                let word = if cfg.char_chunks {
+                    let (s, e, _, _) = a.chunks[i];
+                    &a.chunk_text[s as usize..e as usize]
+                } else {
+                    while mentions.peek().is_some_and(|m| m.end <= i) {
+                        mentions.next();
+                    }
+                    if mentions.peek().is_some_and(|m| m.first <= i) {
+                        continue;
+                    }
+                    a.tokens.norm(i)
+                };
                 char_ngrams(
-                    a.tokens.norm(i),
+                    word,
                     range,
                     mask,
                     &mut a.chars,
@@ -1515,7 +1607,8 @@ mod tests {
         let analyzer = Analyzer::new(Residue::default(), Some(&target()), cfg.window)
             .unwrap()
             .with_reported_speech(cfg.reported_speech)
-            .with_stemming(cfg.stem);
+            .with_stemming(cfg.stem)
+            .with_char_chunks(cfg.char_chunks);
         let counts = VocabCounts::count(&analyzer, &cfg, &DOCS);
         let spec = build_spec(cfg, String::new(), Some(target()), lexicon(), &counts).unwrap();
         Featurizer::from_spec(spec).unwrap()
@@ -1676,6 +1769,52 @@ mod tests {
         words.analyze(text, &mut a);
         let get = |n: &str| a.dense[dn.iter().position(|x| x == n).unwrap()];
         assert!(get("lex:criticism") > 0.0 && get("lex:opposition_framing") > 0.0);
+    }
+
+    #[test]
+    fn character_ngrams_from_raw_chunks_keep_punctuation_and_skip_mentions() {
+        let cfg = FeatureConfig {
+            min_df: 1,
+            char_ngrams: Some((3, 3)),
+            char_buckets_log2: 16,
+            ..Default::default()
+        };
+        let chunks = featurizer(FeatureConfig {
+            char_chunks: true,
+            ..cfg.clone()
+        });
+        let tokens = featurizer(cfg);
+        let text = "Kazemi condemned #Militias!!";
+        let grams = |f: &Featurizer| -> Vec<String> {
+            let mut a = Analysis::default();
+            let mut v = SparseVec::default();
+            f.analyze(text, &mut a);
+            f.vectorize(&mut a, &mut v);
+            let c = f.layout().chars.unwrap();
+            let mut out: Vec<String> = v
+                .indices
+                .iter()
+                .filter(|&&j| j >= c && j < f.layout().dense)
+                .filter_map(|&j| f.provenance(&a, j, 1).1)
+                .collect();
+            out.sort();
+            out
+        };
+        let g = grams(&chunks);
+        assert!(
+            g.contains(&"#mi".to_owned()) && g.contains(&"s!!".to_owned()),
+            "{g:?}"
+        );
+        assert!(
+            !g.iter().any(|x| x.contains("kaz")),
+            "mention chunk skipped: {g:?}"
+        );
+        let g = grams(&tokens);
+        assert!(
+            !g.iter().any(|x| x.contains('#') || x.contains('!')),
+            "{g:?}"
+        );
+        assert!(g.contains(&" mi".to_owned()), "{g:?}");
     }
 
     #[test]

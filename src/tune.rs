@@ -31,6 +31,7 @@ pub struct Grid {
     pub window_weight: Vec<f32>,
     pub negation: Vec<bool>,
     pub stem: Vec<bool>,
+    pub char_chunks: Vec<bool>,
 }
 
 impl Grid {
@@ -47,6 +48,7 @@ impl Grid {
             window_weight: vec![base.features.window_weight],
             negation: vec![base.features.negation],
             stem: vec![base.features.stem],
+            char_chunks: vec![base.features.char_chunks],
         }
     }
 
@@ -62,6 +64,7 @@ impl Grid {
             * self.window_weight.len()
             * self.negation.len()
             * self.stem.len()
+            * self.char_chunks.len()
     }
 
     /// Whether the grid is empty.
@@ -96,6 +99,7 @@ impl Grid {
         out = expand(out, &self.window_weight, |c, v| c.window_weight = v);
         out = expand(out, &self.negation, |c, v| c.negation = v);
         out = expand(out, &self.stem, |c, v| c.stem = v);
+        out = expand(out, &self.char_chunks, |c, v| c.char_chunks = v);
         out
     }
 

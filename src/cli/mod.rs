@@ -441,6 +441,10 @@ pub struct ModelArgs {
     /// Keep word forms apart instead of reducing words to their English stems.
     #[arg(long)]
     no_stem: bool,
+    /// Character n-grams from whitespace chunks of the raw text (punctuation, hashtags, emoji
+    /// kept) instead of from normalised tokens.
+    #[arg(long)]
+    char_chunks: bool,
     /// Inverse L2 regularisation strength (larger fits the training data more closely).
     #[arg(short = 'C', long = "c", value_name = "C", default_value_t = LogisticRegression::default().c)]
     c: f64,
@@ -490,6 +494,7 @@ impl ModelArgs {
                 negation: !self.no_negation,
                 reported_speech: !self.no_reported_speech,
                 stem: !self.no_stem,
+                char_chunks: self.char_chunks,
             },
             logistic: LogisticRegression {
                 c: self.c,
