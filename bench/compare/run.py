@@ -194,7 +194,7 @@ def main():
                 "date": time.strftime("%Y-%m-%d"), "versions": versions(a), "complete": False}
         out.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
 
-    slant_grid_ps = ["--grid-c", "0.5,1,2,4", "--grid-char", "off,2-5", "--grid-ngram", "1,2", "--grid-stem", "on,off",
+    slant_grid_ps = ["--grid-c", "0.25,0.5,1,2,4,8", "--grid-char", "off,2-5", "--grid-ngram", "1,2", "--grid-stem", "on,off",
                      "--grid-char-chunks", "on,off"]
     slant_grid_ab = ["--grid-c", "4,10,30", "--grid-stem", "on,off"]
     peer_grid = {}
