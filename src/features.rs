@@ -650,28 +650,38 @@ fn radix_sort(v: &mut Vec<u32>, tmp: &mut Vec<u32>) {
         return;
     }
     let max = v.iter().copied().max().unwrap_or(0);
-    tmp.clear();
-    tmp.resize(v.len(), 0);
+    let n = v.len();
+    // The buffer only grows: it is not cleared between documents (every slot is written
+    // before it is read).
+    if tmp.len() < n {
+        tmp.resize(n, 0);
+    }
     let mut counts = [0u32; RADIX];
+    let (mut src, mut dst): (&mut [u32], &mut [u32]) = (&mut v[..], &mut tmp[..n]);
+    let mut in_tmp = false;
     let mut shift = 0;
     while shift < 32 && (shift == 0 || max >> shift != 0) {
         counts.fill(0);
-        for &x in v.iter() {
+        for &x in src.iter() {
             counts[((x >> shift) as usize) & (RADIX - 1)] += 1;
         }
         let mut sum = 0;
         for c in counts.iter_mut() {
-            let n = *c;
+            let k = *c;
             *c = sum;
-            sum += n;
+            sum += k;
         }
-        for &x in v.iter() {
+        for &x in src.iter() {
             let d = ((x >> shift) as usize) & (RADIX - 1);
-            tmp[counts[d] as usize] = x;
+            dst[counts[d] as usize] = x;
             counts[d] += 1;
         }
-        std::mem::swap(v, tmp);
+        std::mem::swap(&mut src, &mut dst);
+        in_tmp = !in_tmp;
         shift += BITS;
+    }
+    if in_tmp {
+        v.copy_from_slice(&tmp[..n]);
     }
 }
 
