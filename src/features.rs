@@ -304,15 +304,6 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// Number of character n-gram units: chunks, or tokens.
-    fn char_unit_count(&self, chunks: bool) -> usize {
-        if chunks {
-            self.chunks.len()
-        } else {
-            self.tokens.len()
-        }
-    }
-
     /// Number of target mentions found.
     pub fn mention_count(&self) -> usize {
         self.mentions.len()
@@ -738,6 +729,46 @@ fn char_ngrams(
     }
 }
 
+/// Call `f(unit, bucket, gram)` for every character n-gram of a document's character units:
+/// its normalised tokens outside target mentions, or, when `chunks` is given (the chunk text and
+/// spans [`collect_chunks`] made), its whitespace chunks; `unit` indexes the tokens or the
+/// chunks. The one loop behind vectorising, document frequencies and evidence.
+#[allow(clippy::too_many_arguments)]
+fn for_each_char_gram(
+    tokens: &Tokens,
+    mentions: &[Mention],
+    chunks: Option<(&str, &[(u32, u32, u32, u32)])>,
+    range: (u8, u8),
+    mask: u64,
+    buf: &mut String,
+    offs: &mut Vec<usize>,
+    mut f: impl FnMut(usize, u32, &str),
+) {
+    if let Some((text, spans)) = chunks {
+        for (i, &(s, e, _, _)) in spans.iter().enumerate() {
+            char_ngrams(
+                &text[s as usize..e as usize],
+                range,
+                mask,
+                buf,
+                offs,
+                |b, g| f(i, b, g),
+            );
+        }
+        return;
+    }
+    let mut mentions = mentions.iter().peekable();
+    for i in 0..tokens.len() {
+        while mentions.peek().is_some_and(|m| m.end <= i) {
+            mentions.next();
+        }
+        if mentions.peek().is_some_and(|m| m.first <= i) {
+            continue;
+        }
+        char_ngrams(tokens.norm(i), range, mask, buf, offs, |b, g| f(i, b, g));
+    }
+}
+
 impl Featurizer {
     /// Build a featurizer from a saved spec, checking it is consistent.
     pub fn from_spec(spec: FeatureSpec) -> Result<Self> {
@@ -1035,35 +1066,19 @@ impl Featurizer {
             prev_flags = f;
         }
         if let (Some(range), Some(off)) = (cfg.char_ngrams, lay.chars) {
-            let mask = (lay.n_buckets - 1) as u64;
-            let mut mentions = a.mentions.iter().peekable();
-            let n_units = if cfg.char_chunks {
-                a.chunks.len()
-            } else {
-                a.tokens.len()
-            };
-            for i in 0..n_units {
-                let word = if cfg.char_chunks {
-                    let (s, e, _, _) = a.chunks[i];
-                    &a.chunk_text[s as usize..e as usize]
-                } else {
-                    while mentions.peek().is_some_and(|m| m.end <= i) {
-                        mentions.next();
-                    }
-                    if mentions.peek().is_some_and(|m| m.first <= i) {
-                        continue;
-                    }
-                    a.tokens.norm(i)
-                };
-                char_ngrams(
-                    word,
-                    range,
-                    mask,
-                    &mut a.chars,
-                    &mut a.char_offsets,
-                    |b, _| scratch.push((off + b, 1.0)),
-                );
-            }
+            let chunks = cfg
+                .char_chunks
+                .then(|| (a.chunk_text.as_str(), a.chunks.as_slice()));
+            for_each_char_gram(
+                &a.tokens,
+                &a.mentions,
+                chunks,
+                range,
+                (lay.n_buckets - 1) as u64,
+                &mut a.chars,
+                &mut a.char_offsets,
+                |_, b, _| scratch.push((off + b, 1.0)),
+            );
         }
         // Merge duplicates into counts (a dense accumulator, reset as it is read), then sort
         // only the distinct features, then weight and normalise block by block.
@@ -1263,33 +1278,36 @@ impl Featurizer {
         if let (Some(c), Some(range)) = (lay.chars, self.spec.config.char_ngrams)
             && j >= c
         {
-            let mask = (lay.n_buckets - 1) as u64;
+            let chunks = self
+                .spec
+                .config
+                .char_chunks
+                .then(|| (a.chunk_text.as_str(), a.chunks.as_slice()));
             let (mut buf, mut offs) = (String::new(), Vec::new());
             let mut gram = None;
-            let chunks = self.spec.config.char_chunks;
-            for i in 0..a.char_unit_count(chunks) {
-                let mut hit = false;
-                let (word, span) = if chunks {
-                    let (s, e, ts, te) = a.chunks[i];
-                    (
-                        &a.chunk_text[s as usize..e as usize],
-                        ts as usize..te as usize,
-                    )
-                } else {
-                    (a.tokens.norm(i), a.tokens.as_slice()[i].span())
-                };
-                char_ngrams(word, range, mask, &mut buf, &mut offs, |b, g| {
-                    if b == j - c {
-                        hit = true;
-                        if gram.is_none() {
-                            gram = Some(g.to_owned());
-                        }
+            for_each_char_gram(
+                &a.tokens,
+                &a.mentions,
+                chunks,
+                range,
+                (lay.n_buckets - 1) as u64,
+                &mut buf,
+                &mut offs,
+                |i, b, g| {
+                    if b != j - c {
+                        return;
                     }
-                });
-                if hit && spans.len() < max {
-                    spans.push(span);
-                }
-            }
+                    gram.get_or_insert_with(|| g.to_owned());
+                    let span = match chunks {
+                        Some((_, ch)) => ch[i].2 as usize..ch[i].3 as usize,
+                        None => a.tokens.as_slice()[i].span(),
+                    };
+                    // A unit can hold the same gram twice: one span each.
+                    if spans.len() < max && spans.last() != Some(&span) {
+                        spans.push(span);
+                    }
+                },
+            );
             return (spans, gram);
         }
         let (blk, _) = self.term_block(j);
@@ -1399,31 +1417,20 @@ impl VocabCounts {
             if self.char_df.is_empty() {
                 self.char_df = vec![0; n];
             }
-            let mask = (n - 1) as u64;
             keys.clear();
-            let mut mentions = a.mentions.iter().peekable();
-            for i in 0..a.char_unit_count(cfg.char_chunks) {
-                let word = if cfg.char_chunks {
-                    let (s, e, _, _) = a.chunks[i];
-                    &a.chunk_text[s as usize..e as usize]
-                } else {
-                    while mentions.peek().is_some_and(|m| m.end <= i) {
-                        mentions.next();
-                    }
-                    if mentions.peek().is_some_and(|m| m.first <= i) {
-                        continue;
-                    }
-                    a.tokens.norm(i)
-                };
-                char_ngrams(
-                    word,
-                    range,
-                    mask,
-                    &mut a.chars,
-                    &mut a.char_offsets,
-                    |b, _| keys.push(b as u64),
-                );
-            }
+            let chunks = cfg
+                .char_chunks
+                .then(|| (a.chunk_text.as_str(), a.chunks.as_slice()));
+            for_each_char_gram(
+                &a.tokens,
+                &a.mentions,
+                chunks,
+                range,
+                (n - 1) as u64,
+                &mut a.chars,
+                &mut a.char_offsets,
+                |_, b, _| keys.push(b as u64),
+            );
             keys.sort_unstable();
             keys.dedup();
             for &b in keys.iter() {
