@@ -485,11 +485,7 @@ impl Analyzer {
 /// none, are left out) and no target mention, lowercased into `a.chunk_text`.
 fn collect_chunks(text: &str, a: &mut Analysis) {
     let toks = a.tokens.as_slice();
-    let mention_spans: Vec<(u32, u32)> = a
-        .mentions
-        .iter()
-        .map(|m| (toks[m.first].start, toks[m.end - 1].end))
-        .collect();
+    let mention_span = |m: &Mention| (toks[m.first].start, toks[m.end - 1].end);
     let base = text.as_ptr() as usize;
     let mut next_tok = 0usize;
     let mut next_mention = 0usize;
@@ -505,12 +501,16 @@ fn collect_chunks(text: &str, a: &mut Analysis) {
         if toks[next_tok].start >= end {
             continue;
         }
-        while next_mention < mention_spans.len() && mention_spans[next_mention].1 <= start {
+        while a
+            .mentions
+            .get(next_mention)
+            .is_some_and(|m| mention_span(m).1 <= start)
+        {
             next_mention += 1;
         }
-        if mention_spans
+        if a.mentions
             .get(next_mention)
-            .is_some_and(|&(ms, _)| ms < end)
+            .is_some_and(|m| mention_span(m).0 < end)
         {
             continue;
         }
@@ -633,7 +633,7 @@ pub fn chunk_ranges(text: &str, words: u32) -> Vec<std::ops::Range<usize>> {
 /// Sort feature ids: LSD radix sort in 11-bit digits (three passes cover ids below 2^33) for the
 /// thousands of distinct features of an article, where it costs about a third of a comparison
 /// sort; short lists use the comparison sort. Digits above the largest id are skipped.
-fn radix_sort(v: &mut Vec<u32>, tmp: &mut Vec<u32>) {
+fn radix_sort(v: &mut [u32], tmp: &mut Vec<u32>) {
     const BITS: u32 = 11;
     const RADIX: usize = 1 << BITS;
     if v.len() < 256 {
@@ -648,7 +648,7 @@ fn radix_sort(v: &mut Vec<u32>, tmp: &mut Vec<u32>) {
         tmp.resize(n, 0);
     }
     let mut counts = [0u32; RADIX];
-    let (mut src, mut dst): (&mut [u32], &mut [u32]) = (&mut v[..], &mut tmp[..n]);
+    let (mut src, mut dst): (&mut [u32], &mut [u32]) = (&mut *v, &mut tmp[..n]);
     let mut in_tmp = false;
     let mut shift = 0;
     while shift < 32 && (shift == 0 || max >> shift != 0) {

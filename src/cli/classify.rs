@@ -151,20 +151,6 @@ pub fn stream(
     model: &Model,
     explain: usize,
     ui: &Ui,
-    mut sink: impl FnMut(&[Record]) -> Result<()>,
-) -> Result<Counts> {
-    stream_docs(inp, label_col, model, explain, ui, |records, _| {
-        sink(records)
-    })
-}
-
-/// [`stream`], with each batch's documents beside their records.
-pub fn stream_docs(
-    inp: &InputArgs,
-    label_col: Option<&str>,
-    model: &Model,
-    explain: usize,
-    ui: &Ui,
     mut sink: impl FnMut(&[Record], &[Document]) -> Result<()>,
 ) -> Result<Counts> {
     let docs = documents(inp, label_col)?;
@@ -261,7 +247,7 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
         },
     );
     let mut out = RecordWriter::new(BufWriter::with_capacity(1 << 16, sink), format, &model)?;
-    let counts = stream(&args.input, None, &model, args.explain, ui, |records| {
+    let counts = stream(&args.input, None, &model, args.explain, ui, |records, _| {
         for r in records {
             out.write(r)?;
         }

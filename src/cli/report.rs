@@ -10,7 +10,7 @@ use clap::Args;
 
 use slant::aggregate::{Bootstrap, Observation, Scale, SourceProfile, profiles};
 
-use super::classify::{InputArgs, stream_docs};
+use super::classify::{InputArgs, stream};
 use super::{Status, Ui};
 
 pub const AFTER_HELP: &str = "\
@@ -185,7 +185,7 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
             .map(|h| (h.name.clone(), h.labels.clone()))
             .collect();
         let mut obs = Vec::new();
-        let counts = stream_docs(
+        let counts = stream(
             &args.input,
             args.truth_col.as_deref(),
             &model,
