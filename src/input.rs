@@ -409,6 +409,8 @@ struct CsvDocs {
     /// The record after the current one (read ahead to know which record is the last).
     ahead: Option<std::result::Result<csv::StringRecord, csv::Error>>,
     seen: SeenIds,
+    /// A record buffer handed back after use, so reading does not allocate per row.
+    spare: csv::StringRecord,
     opts: ReadOptions,
     done: bool,
 }
@@ -441,6 +443,7 @@ impl CsvDocs {
             quotes,
             ahead: None,
             seen: SeenIds::default(),
+            spare: csv::StringRecord::new(),
             opts,
             done: false,
         })
@@ -451,7 +454,7 @@ impl CsvDocs {
         if self.done {
             return None;
         }
-        let mut rec = csv::StringRecord::new();
+        let mut rec = std::mem::take(&mut self.spare);
         match self.rdr.read_record(&mut rec) {
             Ok(true) => Some(Ok(rec)),
             Ok(false) => {
@@ -505,7 +508,7 @@ impl Iterator for CsvDocs {
                 "unterminated quoted field: it runs to the end of the file (a missing closing `\"`?)",
             )));
         }
-        let (t, i, s, _) = self.cols;
+        let (t, i, s, l) = self.cols;
         let get = |k: usize| record.get(k).unwrap_or("").to_owned();
         let mut warnings = Vec::new();
         let id = match i.map(get).filter(|x| !x.is_empty()) {
@@ -517,19 +520,18 @@ impl Iterator for CsvDocs {
             }
             None => loc.clone(),
         };
+        let doc = Document {
+            id,
+            source: s.map(get).filter(|x| !x.is_empty()),
+            text: get(t),
+            warnings,
+            label: l.map(get).filter(|x| !x.is_empty()),
+        };
+        self.spare = record;
         Some(
-            finish(
-                Document {
-                    id,
-                    source: s.map(get).filter(|x| !x.is_empty()),
-                    text: get(t),
-                    warnings,
-                    label: self.cols.3.map(get).filter(|x| !x.is_empty()),
-                },
-                self.opts.max_bytes,
-            )
-            .map(|d| located(d, &loc))
-            .map_err(|e| ItemError::new(&loc, e.message)),
+            finish(doc, self.opts.max_bytes)
+                .map(|d| located(d, &loc))
+                .map_err(|e| ItemError::new(&loc, e.message)),
         )
     }
 }
