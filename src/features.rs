@@ -128,6 +128,10 @@ pub fn is_report_cue(w: &str) -> bool {
 /// sentence ("Kazemi betrayed the martyrs, the statement said on Monday.").
 const POSTPOSED_CUE_TAIL: usize = 4;
 
+/// A reporting cue at most this many units after a quotation attributes the quotation
+/// ("He failed," they said of ...) rather than opening reported speech.
+const QUOTE_ATTRIBUTION_GAP: usize = 3;
+
 /// How the target unit is shown in feature names.
 pub const TARGET_LABEL: &str = "<target>";
 
@@ -420,7 +424,7 @@ impl Analyzer {
                 }
                 let cue = self.reported_speech
                     && is_report_cue(w)
-                    && !quote_at.is_some_and(|q| a.units.len() - q <= 3);
+                    && !quote_at.is_some_and(|q| a.units.len() - q <= QUOTE_ATTRIBUTION_GAP);
                 if cue {
                     cue_at = Some(a.units.len());
                 }
@@ -450,7 +454,6 @@ impl Analyzer {
                     next_mention.next();
                     continue;
                 }
-                let w = a.tokens.norm(i);
                 a.units
                     .push(lookup(if self.stem { cache.stem(w) } else { w }));
                 a.unit_span.push((t.start, t.end));
