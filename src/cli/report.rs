@@ -69,22 +69,43 @@ struct Data {
     profiles: Vec<SourceProfile>,
 }
 
-fn observation_from_json(v: &serde_json::Value, head: &str) -> Observation {
+/// One article's observation from its heads as (name, label, score); `head` is the scored one.
+fn observe<'a>(
+    source: Option<String>,
+    mentions: u64,
+    heads: impl IntoIterator<Item = (&'a str, Option<&'a str>, Option<f64>)>,
+    head: &str,
+) -> Observation {
     let mut o = Observation {
-        source: v["source"].as_str().map(str::to_owned),
-        mentions: v["mentions"].as_u64().unwrap_or(0),
+        source,
+        mentions,
         ..Default::default()
     };
-    for h in v["heads"].as_array().into_iter().flatten() {
-        let name = h["head"].as_str().unwrap_or_default().to_owned();
-        if let Some(l) = h["label"].as_str() {
-            o.labels.insert(name.clone(), l.to_owned());
+    for (name, label, score) in heads {
+        if let Some(l) = label {
+            o.labels.insert(name.to_owned(), l.to_owned());
         }
         if name == head {
-            o.score = h["score"].as_f64();
+            o.score = score;
         }
     }
     o
+}
+
+fn observation_from_json(v: &serde_json::Value, head: &str) -> Observation {
+    let heads = v["heads"].as_array().into_iter().flatten().map(|h| {
+        (
+            h["head"].as_str().unwrap_or_default(),
+            h["label"].as_str(),
+            h["score"].as_f64(),
+        )
+    });
+    observe(
+        v["source"].as_str().map(str::to_owned),
+        v["mentions"].as_u64().unwrap_or(0),
+        heads,
+        head,
+    )
 }
 
 /// Observations from a classify JSONL file, the lines refused, and the scored head.
@@ -193,20 +214,12 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
             ui,
             |records, docs| {
                 for (r, d) in records.iter().zip(docs) {
-                    let mut o = Observation {
-                        source: r.source.clone(),
-                        mentions: r.mentions as u64,
-                        truth: d.label.clone(),
-                        ..Default::default()
-                    };
-                    for h in &r.heads {
-                        if let Some(l) = &h.label {
-                            o.labels.insert(h.head.clone(), l.clone());
-                        }
-                        if h.head == head {
-                            o.score = h.score.map(f64::from);
-                        }
-                    }
+                    let heads = r
+                        .heads
+                        .iter()
+                        .map(|h| (h.head.as_str(), h.label.as_deref(), h.score.map(f64::from)));
+                    let mut o = observe(r.source.clone(), r.mentions as u64, heads, &head);
+                    o.truth = d.label.clone();
                     obs.push(o);
                 }
                 Ok(())
