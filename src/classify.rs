@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::features::Analysis;
 use crate::input::Document;
 use crate::logistic::{argmax, softmax};
-use crate::model::{Head, Model};
+use crate::model::Model;
 use crate::sparse::SparseVec;
 
 /// One piece of evidence.
@@ -65,7 +65,10 @@ pub struct Record {
 pub struct Scratch {
     analysis: Analysis,
     vec: SparseVec,
+    /// Every head's logits (see [`crate::model::Scorer::logits`]), and one head's probabilities
+    /// for a chunk.
     logits: Vec<f32>,
+    chunk_probs: Vec<f32>,
     /// Per head: the text's probabilities and whether the head was scored ([`Model::text_proba`]).
     probs: Vec<Vec<f32>>,
     scored: Vec<bool>,
@@ -91,11 +94,12 @@ fn quote(s: &str, max: usize) -> String {
 }
 
 impl Model {
-    /// Probabilities of every head for an analysed and vectorised document.
-    fn head_proba(&self, head: &Head, v: &SparseVec, z: &mut Vec<f32>) {
-        z.resize(head.labels.len(), 0.0);
-        head.classifier.logits(&v.indices, &v.values, z);
-        softmax(z);
+    /// Head `h`'s probabilities from every head's logits (see [`crate::model::Scorer::logits`]).
+    fn head_proba(&self, h: usize, logits: &[f32], out: &mut Vec<f32>) {
+        let k = self.heads()[h].labels.len();
+        out.clear();
+        out.extend_from_slice(&logits[self.scorer().columns(h, k)]);
+        softmax(out);
     }
 
     /// Probabilities of every head for `text`, read whole or in chunks (see
@@ -116,11 +120,12 @@ impl Model {
             f.analyze(text, &mut s.analysis);
             f.vectorize(&mut s.analysis, &mut s.vec);
             let m = s.analysis.mention_count();
+            self.scorer()
+                .logits(&s.vec.indices, &s.vec.values, &mut s.logits);
             for (h, head) in heads.iter().enumerate() {
                 s.scored[h] = !(head.target_dependent && m == 0 && f.has_target());
                 if s.scored[h] {
-                    self.head_proba(head, &s.vec, &mut s.logits);
-                    s.probs[h].clone_from(&s.logits);
+                    self.head_proba(h, &s.logits, &mut s.probs[h]);
                 }
             }
             return (m, false);
@@ -139,12 +144,14 @@ impl Model {
             let m = s.analysis.mention_count();
             mentions += m;
             let w = s.analysis.tokens.len().max(1) as f64;
+            self.scorer()
+                .logits(&s.vec.indices, &s.vec.values, &mut s.logits);
             for (h, head) in heads.iter().enumerate() {
                 if head.target_dependent && m == 0 && f.has_target() {
                     continue;
                 }
-                self.head_proba(head, &s.vec, &mut s.logits);
-                for (acc, &p) in s.sum[h].iter_mut().zip(&s.logits) {
+                self.head_proba(h, &s.logits, &mut s.chunk_probs);
+                for (acc, &p) in s.sum[h].iter_mut().zip(&s.chunk_probs) {
                     *acc += w * p as f64;
                 }
                 s.weight[h] += w;
@@ -186,8 +193,9 @@ impl Model {
             }
             // A mention split across two chunks: read the head on the whole text.
             if !s.scored[h] {
-                self.head_proba(head, &s.vec, &mut s.logits);
-                s.probs[h].clone_from(&s.logits);
+                self.scorer()
+                    .logits(&s.vec.indices, &s.vec.values, &mut s.logits);
+                self.head_proba(h, &s.logits, &mut s.probs[h]);
             }
             let p = &s.probs[h];
             let c = argmax(p);
@@ -195,7 +203,8 @@ impl Model {
                 .polarity
                 .map(|(pos, neg)| round4(p[pos as usize] - p[neg as usize]));
             let evidence = if explain > 0 {
-                self.evidence(head, c, &s.vec, &s.analysis, &doc.text, explain)
+                let col = self.scorer().columns(h, head.labels.len()).start + c;
+                self.evidence(col, &s.vec, &s.analysis, &doc.text, explain)
             } else {
                 Vec::new()
             };
@@ -227,15 +236,13 @@ impl Model {
 
     fn evidence(
         &self,
-        head: &Head,
-        c: usize,
+        col: usize,
         v: &SparseVec,
         a: &Analysis,
         text: &str,
         k: usize,
     ) -> Vec<Evidence> {
-        let clf = &head.classifier;
-        let nk = clf.n_classes as f32;
+        let scorer = self.scorer();
         // The k largest positive contributions, kept sorted while streaming over the features
         // (larger first; among equals the lower feature id, which comes first): no list of
         // every feature is built (that, then sorting it, cost a quarter of classify).
@@ -244,9 +251,7 @@ impl Model {
         }
         let mut contrib: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
         for (j, x) in v.iter() {
-            let w = &clf.coef[j as usize * clf.n_classes..(j as usize + 1) * clf.n_classes];
-            let mean = w.iter().sum::<f32>() / nk;
-            let x = x * (w[c] - mean);
+            let x = x * scorer.weight(j, col);
             if x <= 0.0 || (contrib.len() == k && x <= contrib[k - 1].0) {
                 continue;
             }
@@ -285,11 +290,14 @@ impl Model {
                     f.analyze(t.as_ref(), &mut s.analysis);
                     f.vectorize(&mut s.analysis, &mut s.vec);
                 }
-                for (h, head) in self.heads().iter().enumerate() {
-                    if !s.scored[h] {
-                        // Every head is scored here, mentioned or not.
-                        self.head_proba(head, &s.vec, &mut s.logits);
-                        s.probs[h].clone_from(&s.logits);
+                if s.scored.contains(&false) {
+                    // Every head is scored here, mentioned or not.
+                    self.scorer()
+                        .logits(&s.vec.indices, &s.vec.values, &mut s.logits);
+                    for h in 0..self.heads().len() {
+                        if !s.scored[h] {
+                            self.head_proba(h, &s.logits, &mut s.probs[h]);
+                        }
                     }
                 }
                 (s.probs.clone(), mentions)

@@ -103,6 +103,89 @@ pub struct ModelFile {
 pub struct Model {
     file: ModelFile,
     featurizer: Featurizer,
+    scorer: Scorer,
+}
+
+/// Every head's weights in one table for scoring: the row of feature j holds, head after head,
+/// each label's weight minus the mean weight over the head's labels, padded to a multiple of 4
+/// floats. One cache line then serves every head (two models' heads scored apart read two
+/// distant rows per feature, and the scorer's time went to those misses), and the centred weight
+/// is the evidence contribution without a mean per feature. Centring moves a head's logits by
+/// the same amount for every label, so the probabilities do not change.
+#[derive(Clone, Debug, Default)]
+pub struct Scorer {
+    /// Floats per feature row.
+    stride: usize,
+    /// Each head's first column in a row.
+    offsets: Vec<usize>,
+    /// Row-major, `n_features x stride`.
+    weights: Vec<f32>,
+    /// Centred intercepts, laid out like one row.
+    intercept: Vec<f32>,
+}
+
+impl Scorer {
+    fn new(heads: &[Head], n_features: usize) -> Scorer {
+        let mut offsets = Vec::with_capacity(heads.len());
+        let mut width = 0;
+        for h in heads {
+            offsets.push(width);
+            width += h.labels.len();
+        }
+        let stride = width.div_ceil(4) * 4;
+        let mut weights = vec![0f32; n_features * stride];
+        let mut intercept = vec![0f32; stride];
+        for (h, &off) in heads.iter().zip(&offsets) {
+            let c = &h.classifier;
+            let k = c.n_classes;
+            let centre = |row: &[f32], out: &mut [f32]| {
+                let mean = row.iter().sum::<f32>() / k as f32;
+                for (o, &w) in out.iter_mut().zip(row) {
+                    *o = w - mean;
+                }
+            };
+            for (j, row) in c.coef.chunks_exact(k).enumerate() {
+                centre(row, &mut weights[j * stride + off..j * stride + off + k]);
+            }
+            centre(&c.intercept, &mut intercept[off..off + k]);
+        }
+        Scorer {
+            stride,
+            offsets,
+            weights,
+            intercept,
+        }
+    }
+
+    /// Every head's logits (centred) of one sparse row into `out`, laid out like a row: head
+    /// `h`'s are `out[self.columns(h)]`. Features past the table are ignored.
+    pub fn logits(&self, indices: &[u32], values: &[f32], out: &mut Vec<f32>) {
+        out.clear();
+        out.extend_from_slice(&self.intercept);
+        let s = self.stride;
+        let n = self.weights.len() / s.max(1);
+        for (&j, &v) in indices.iter().zip(values) {
+            let j = j as usize;
+            if j >= n {
+                continue;
+            }
+            let row = &self.weights[j * s..j * s + s];
+            for (o, &w) in out.iter_mut().zip(row) {
+                *o += v * w;
+            }
+        }
+    }
+
+    /// Head `h`'s columns in a row, for a head of `k` labels.
+    pub fn columns(&self, h: usize, k: usize) -> std::ops::Range<usize> {
+        self.offsets[h]..self.offsets[h] + k
+    }
+
+    /// Centred weight of label column `col` (see [`Scorer::columns`]) for feature `j`.
+    #[inline]
+    pub fn weight(&self, j: u32, col: usize) -> f32 {
+        self.weights[j as usize * self.stride + col]
+    }
 }
 
 impl Model {
@@ -150,12 +233,22 @@ impl Model {
                 ));
             }
         }
-        Ok(Model { file, featurizer })
+        let scorer = Scorer::new(&file.heads, d);
+        Ok(Model {
+            file,
+            featurizer,
+            scorer,
+        })
     }
 
     /// The heads.
     pub fn heads(&self) -> &[Head] {
         &self.file.heads
+    }
+
+    /// Every head's weights in one table, for scoring.
+    pub fn scorer(&self) -> &Scorer {
+        &self.scorer
     }
 
     /// The featurizer.
@@ -281,7 +374,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::features::{Analyzer, FeatureConfig, VocabCounts, build_spec};
     use crate::lexicon::Lexicon;
-    use crate::logistic::LogisticRegression;
+    use crate::logistic::{LogisticRegression, softmax};
     use crate::sparse::CsrMatrix;
     use crate::target::TargetSpec;
     use crate::text::Residue;
@@ -339,6 +432,56 @@ pub(crate) mod tests {
             },
         })
         .unwrap()
+    }
+
+    #[test]
+    fn scorer_gives_each_heads_probabilities_and_centred_weights() {
+        // Two heads of different widths (3 and 2 labels): one table row serves both.
+        let m = tiny_model();
+        let mut f = m.file().clone();
+        let mut second = f.heads[0].clone();
+        second.name = "two".into();
+        second.labels = vec!["a".into(), "b".into()];
+        second.counts = vec![3, 3];
+        second.polarity = None;
+        let k0 = f.heads[0].classifier.n_classes;
+        second.classifier.n_classes = 2;
+        second.classifier.coef = f.heads[0]
+            .classifier
+            .coef
+            .chunks_exact(k0)
+            .map(|w| [w[0] * 2.0, w[2] - 1.0])
+            .flat_map(|p| p.into_iter())
+            .collect();
+        second.classifier.intercept = vec![0.5, -0.25];
+        f.heads.push(second);
+        let m = Model::new(f).unwrap();
+        let s = m.scorer();
+        let v = m
+            .featurizer()
+            .transform("Kazemi the spy betrayed the brave martyrs of the budget.");
+        assert!(v.indices.len() > 5);
+        let mut z = Vec::new();
+        s.logits(&v.indices, &v.values, &mut z);
+        assert_eq!(z.len() % 4, 0);
+        for (h, head) in m.heads().iter().enumerate() {
+            let k = head.labels.len();
+            let cols = s.columns(h, k);
+            assert_eq!(cols.len(), k);
+            let mut p = z[cols.clone()].to_vec();
+            softmax(&mut p);
+            let want = head.classifier.proba(&v.indices, &v.values);
+            for (a, b) in p.iter().zip(&want) {
+                assert!((a - b).abs() < 1e-5, "head {h}: {p:?} vs {want:?}");
+            }
+            for &j in &v.indices {
+                let w = &head.classifier.coef[j as usize * k..(j as usize + 1) * k];
+                let mean = w.iter().sum::<f32>() / k as f32;
+                for c in 0..k {
+                    assert!((s.weight(j, cols.start + c) - (w[c] - mean)).abs() < 1e-6);
+                }
+            }
+        }
     }
 
     #[test]
@@ -414,6 +557,7 @@ pub(crate) mod tests {
         let bad = Model {
             file: f,
             featurizer: m.featurizer().clone(),
+            scorer: m.scorer().clone(),
         }
         .to_bytes();
         assert!(load_err(&bad).contains("inconsistent"));
