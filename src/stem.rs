@@ -31,7 +31,10 @@ pub fn stem_uncached<'a>(stemmer: &Stemmer, word: &'a str) -> Cow<'a, str> {
 /// A word -> stem cache in front of the stemmer.
 pub struct StemCache {
     stemmer: Stemmer,
-    map: FxHashMap<Box<str>, Box<str>>,
+    /// word -> index of its stem in `stems` (one lookup on a hit: the index is copied out, so no
+    /// second lookup is needed to hand back the borrowed stem).
+    map: FxHashMap<Box<str>, u32>,
+    stems: Vec<Box<str>>,
     capacity: usize,
     hits: u64,
     misses: u64,
@@ -49,6 +52,7 @@ impl StemCache {
         StemCache {
             stemmer: Stemmer::create(Algorithm::English),
             map: FxHashMap::default(),
+            stems: Vec::new(),
             capacity: capacity.max(1),
             hits: 0,
             misses: 0,
@@ -60,16 +64,18 @@ impl StemCache {
         if !stemmable(word) {
             return word;
         }
-        if self.map.contains_key(word) {
+        if let Some(&i) = self.map.get(word) {
             self.hits += 1;
-            return &self.map[word];
+            return &self.stems[i as usize];
         }
         self.misses += 1;
         if self.map.len() >= self.capacity {
             self.map.clear();
+            self.stems.clear();
         }
-        let stem: Box<str> = self.stemmer.stem(word).into();
-        self.map.entry(word.into()).or_insert(stem)
+        self.stems.push(self.stemmer.stem(word).into());
+        self.map.insert(word.into(), (self.stems.len() - 1) as u32);
+        self.stems.last().expect("just pushed")
     }
 
     /// Number of cached words.
