@@ -32,7 +32,7 @@ use crate::lexicon::{LexMatch, Lexicon, LexiconMatcher, PhraseUnit};
 use crate::sparse::{CsrMatrix, SparseVec};
 use crate::stem::with_thread_cache;
 use crate::target::{Mention, TargetMatcher, TargetSpec};
-use crate::text::{BREAK, QUOTED, Residue, Tokens, tokenize};
+use crate::text::{BREAK, QUOTED, Residue, Tokens, tokenize_with};
 
 /// Unit id of a target mention.
 pub const TARGET_UNIT: u32 = u32::MAX - 1;
@@ -185,6 +185,11 @@ pub struct FeatureConfig {
     /// with their punctuation, hashtags, @handles and emoji) instead of from the normalised
     /// tokens. Chunks holding a target mention are left out, as such tokens are. Default false.
     pub char_chunks: bool,
+    /// Follow a camel-case hashtag's token with its words (`#DictatorDon`: `dictatordon`, then
+    /// `dictator`, `don`; see [`crate::text::tokenize_with`]). The words count as word features
+    /// (and may be target mentions); character n-grams come from the whole hashtag only.
+    /// Default true.
+    pub split_hashtags: bool,
 }
 
 impl Default for FeatureConfig {
@@ -208,6 +213,7 @@ impl Default for FeatureConfig {
             reported_speech: true,
             stem: true,
             char_chunks: false,
+            split_hashtags: true,
         }
     }
 }
@@ -322,6 +328,7 @@ pub struct Analyzer {
     reported_speech: bool,
     stem: bool,
     char_chunks: bool,
+    split_hashtags: bool,
 }
 
 impl Analyzer {
@@ -334,7 +341,15 @@ impl Analyzer {
             reported_speech: true,
             stem: true,
             char_chunks: false,
+            split_hashtags: true,
         })
+    }
+
+    /// Follow camel-case hashtags with their words (on by default; see
+    /// [`FeatureConfig::split_hashtags`]).
+    pub fn with_split_hashtags(mut self, on: bool) -> Self {
+        self.split_hashtags = on;
+        self
     }
 
     /// Collect whitespace chunks for character n-grams (see [`FeatureConfig::char_chunks`]).
@@ -363,7 +378,7 @@ impl Analyzer {
 
     /// Analyse `text` into `a`; `lookup` maps a stem to its unit id (or [`NO_UNIT`]).
     pub fn analyze(&self, text: &str, a: &mut Analysis, mut lookup: impl FnMut(&str) -> u32) {
-        tokenize(text, &self.residue, &mut a.tokens);
+        tokenize_with(text, &self.residue, self.split_hashtags, &mut a.tokens);
         match &self.target {
             Some(t) => t.find(&a.tokens, &mut a.mentions),
             None => a.mentions.clear(),
@@ -777,7 +792,7 @@ fn for_each_char_gram(
         while mentions.peek().is_some_and(|m| m.end <= i) {
             mentions.next();
         }
-        if mentions.peek().is_some_and(|m| m.first <= i) {
+        if mentions.peek().is_some_and(|m| m.first <= i) || tokens.as_slice()[i].subword() {
             continue;
         }
         char_ngrams(tokens.norm(i), range, mask, buf, offs, |b, g| f(i, b, g));
@@ -793,7 +808,8 @@ impl Featurizer {
         let analyzer = Analyzer::new(residue, spec.target.as_ref(), spec.config.window)?
             .with_reported_speech(spec.config.reported_speech)
             .with_stemming(spec.config.stem)
-            .with_char_chunks(spec.config.char_chunks);
+            .with_char_chunks(spec.config.char_chunks)
+            .with_split_hashtags(spec.config.split_hashtags);
         let n_stems = spec.stems.len();
         if n_stems >= TARGET_UNIT as usize {
             return bad("stem dictionary too large".into());
@@ -1640,7 +1656,8 @@ mod tests {
             .unwrap()
             .with_reported_speech(cfg.reported_speech)
             .with_stemming(cfg.stem)
-            .with_char_chunks(cfg.char_chunks);
+            .with_char_chunks(cfg.char_chunks)
+            .with_split_hashtags(cfg.split_hashtags);
         let counts = VocabCounts::count(&analyzer, &cfg, &DOCS);
         let spec = build_spec(cfg, String::new(), Some(target()), lexicon(), &counts).unwrap();
         Featurizer::from_spec(spec).unwrap()

@@ -32,7 +32,7 @@ use crate::logistic::FittedLogistic;
 /// First bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"SLANTMDL";
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 const HEADER_LEN: usize = 24;
 const TRAILER_LEN: usize = 4;
 /// Model files larger than this are refused before reading.

@@ -123,8 +123,16 @@ impl TargetMatcher {
     pub fn find(&self, tokens: &Tokens, out: &mut Vec<Mention>) {
         out.clear();
         let n = tokens.len();
+        let toks = tokens.as_slice();
         let mut i = 0;
+        // End (byte) of the last mention: the words of a hashtag that was itself a mention
+        // (`#AlKazemi`, then `al`, `kazemi`) are not mentions again.
+        let mut covered = 0u32;
         while i < n {
+            if toks[i].subword() && toks[i].start < covered {
+                i += 1;
+                continue;
+            }
             let mut matched = 0;
             if let Some(cands) = self.by_first.get(match_key(tokens.norm(i))) {
                 for rest in cands {
@@ -144,6 +152,7 @@ impl TargetMatcher {
                     first: i,
                     end: i + matched,
                 });
+                covered = toks[i + matched - 1].end;
                 i += matched;
             } else {
                 i += 1;
@@ -199,6 +208,25 @@ aliases = ["Al-Kazemi", "Kazemi", "al-Kadhimi", "Kadhimi", "Mustafa al-Kadhimi",
                 "Mustafa Al -Kazemi"
             ]
         );
+    }
+
+    #[test]
+    fn hashtag_words_are_mentions_once() {
+        let text = "#AlKazemi #KadhimiMustGo #Kazemi";
+        let mut toks = Tokens::default();
+        crate::text::tokenize_with(text, &crate::text::Residue::default(), true, &mut toks);
+        let mut out = Vec::new();
+        TargetMatcher::new(&spec()).unwrap().find(&toks, &mut out);
+        let got: Vec<&str> = out
+            .iter()
+            .map(|m| {
+                &text[toks.as_slice()[m.first].start as usize
+                    ..toks.as_slice()[m.end - 1].end as usize]
+            })
+            .collect();
+        // The whole hashtag matches once (its words `Al`, `Kazemi` are not counted again); in
+        // the second only its first word is a mention.
+        assert_eq!(got, vec!["AlKazemi", "Kadhimi", "Kazemi"]);
     }
 
     #[test]

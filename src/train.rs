@@ -123,7 +123,8 @@ pub fn fit_features(
     let analyzer = Analyzer::new(residue, res.target.as_ref(), cfg.window)?
         .with_reported_speech(cfg.reported_speech)
         .with_stemming(cfg.stem)
-        .with_char_chunks(cfg.char_chunks);
+        .with_char_chunks(cfg.char_chunks)
+        .with_split_hashtags(cfg.split_hashtags);
     let counts = VocabCounts::count(&analyzer, cfg, texts);
     let mut spec = build_spec(
         cfg.clone(),

@@ -32,6 +32,7 @@ pub struct Grid {
     pub negation: Vec<bool>,
     pub stem: Vec<bool>,
     pub char_chunks: Vec<bool>,
+    pub split_hashtags: Vec<bool>,
 }
 
 impl Grid {
@@ -49,6 +50,7 @@ impl Grid {
             negation: vec![base.features.negation],
             stem: vec![base.features.stem],
             char_chunks: vec![base.features.char_chunks],
+            split_hashtags: vec![base.features.split_hashtags],
         }
     }
 
@@ -65,6 +67,7 @@ impl Grid {
             * self.negation.len()
             * self.stem.len()
             * self.char_chunks.len()
+            * self.split_hashtags.len()
     }
 
     /// Whether the grid is empty.
@@ -100,6 +103,7 @@ impl Grid {
         out = expand(out, &self.negation, |c, v| c.negation = v);
         out = expand(out, &self.stem, |c, v| c.stem = v);
         out = expand(out, &self.char_chunks, |c, v| c.char_chunks = v);
+        out = expand(out, &self.split_hashtags, |c, v| c.split_hashtags = v);
         out
     }
 

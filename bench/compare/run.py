@@ -86,6 +86,8 @@ def slant_flags(opts):
         flags += ["--no-stem"]
     if f.get("char_chunks"):
         flags += ["--char-chunks"]
+    if f.get("split_hashtags") is False:
+        flags += ["--no-split-hashtags"]
     return flags
 
 
@@ -195,7 +197,7 @@ def main():
         out.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
 
     slant_grid_ps = ["--grid-c", "0.25,0.5,1,2,4,8", "--grid-char", "off,2-5", "--grid-ngram", "1,2", "--grid-stem", "on,off",
-                     "--grid-char-chunks", "on,off"]
+                     "--grid-char-chunks", "on,off", "--grid-hashtags", "on,off"]
     slant_grid_ab = ["--grid-c", "4,10,30", "--grid-stem", "on,off"]
     peer_grid = {}
     if a.quick:

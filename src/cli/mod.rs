@@ -445,6 +445,9 @@ pub struct ModelArgs {
     /// kept) instead of from normalised tokens.
     #[arg(long)]
     char_chunks: bool,
+    /// Do not follow camel-case hashtags with their words (#DictatorDon: dictator, don).
+    #[arg(long)]
+    no_split_hashtags: bool,
     /// Inverse L2 regularisation strength (larger fits the training data more closely).
     #[arg(short = 'C', long = "c", value_name = "C", default_value_t = LogisticRegression::default().c)]
     c: f64,
@@ -495,6 +498,7 @@ impl ModelArgs {
                 reported_speech: !self.no_reported_speech,
                 stem: !self.no_stem,
                 char_chunks: self.char_chunks,
+                split_hashtags: !self.no_split_hashtags,
             },
             logistic: LogisticRegression {
                 c: self.c,

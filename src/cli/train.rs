@@ -439,6 +439,9 @@ pub struct TuneArgs {
     /// Character n-gram sources to try: on (raw whitespace chunks), off (normalised tokens).
     #[arg(long, value_name = "on|off,...", value_delimiter = ',', value_parser = ["on", "off"])]
     grid_char_chunks: Vec<String>,
+    /// Hashtag splitting to try: on, off.
+    #[arg(long, value_name = "on|off,...", value_delimiter = ',', value_parser = ["on", "off"])]
+    grid_hashtags: Vec<String>,
     /// What to maximise: the mean over heads of F_avg (heads with a FAVOR/AGAINST or pro/anti
     /// pair, or --favg) or of macro-F1.
     #[arg(long, value_parser = ["f-avg", "macro-f1"], default_value = "macro-f1")]
@@ -543,6 +546,11 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
         } else {
             args.grid_char_chunks.iter().map(|v| v == "on").collect()
         },
+        split_hashtags: if args.grid_hashtags.is_empty() {
+            single.split_hashtags.clone()
+        } else {
+            args.grid_hashtags.iter().map(|v| v == "on").collect()
+        },
     };
     let metric = if args.metric == "f-avg" {
         Metric::FAvg
@@ -628,7 +636,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
     let top = best(&trials).expect("a non-empty grid").clone();
     let describe = |o: &TrainOptions| {
         format!(
-            "C={} ngram={} min_df={} max_df={} char={} class_weight={} dense_weight={} window_weight={} negation={} stem={} char_chunks={}",
+            "C={} ngram={} min_df={} max_df={} char={} class_weight={} dense_weight={} window_weight={} negation={} stem={} char_chunks={} hashtags={}",
             o.logistic.c,
             o.features.ngram_max,
             o.features.min_df,
@@ -645,7 +653,12 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
             o.features.window_weight,
             if o.features.negation { "on" } else { "off" },
             if o.features.stem { "on" } else { "off" },
-            if o.features.char_chunks { "on" } else { "off" }
+            if o.features.char_chunks { "on" } else { "off" },
+            if o.features.split_hashtags {
+                "on"
+            } else {
+                "off"
+            }
         )
     };
     let metric_name = if metric == Metric::FAvg {
