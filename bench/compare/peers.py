@@ -46,15 +46,15 @@ def scores(gold, pred, favg):
 class SkLR:
     grid = [{"C": c} for c in (1, 2, 4, 8, 16)]
 
-    def __init__(self, C):
-        self.C = C
+    def __init__(self, C, class_weight=None):
+        self.C, self.class_weight = C, class_weight
 
     def fit(self, X, y):
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         self.vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200000)
         Xv = self.vec.fit_transform(X)
-        self.clf = LogisticRegression(C=self.C, max_iter=1000).fit(Xv, y)
+        self.clf = LogisticRegression(C=self.C, max_iter=1000, class_weight=self.class_weight).fit(Xv, y)
         return self
 
     def predict(self, X):
