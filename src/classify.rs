@@ -69,10 +69,6 @@ pub struct Scratch {
     /// for a chunk.
     logits: Vec<f32>,
     chunk_probs: Vec<f32>,
-    /// Per scored head of a record: its index among the record's heads and the predicted
-    /// label's column in the scorer; and its best evidence so far, (contribution, feature).
-    explain: Vec<(usize, usize)>,
-    top: Vec<Vec<(f32, u32)>>,
     /// Per head: the text's probabilities and whether the head was scored ([`Model::text_proba`]).
     probs: Vec<Vec<f32>>,
     scored: Vec<bool>,
@@ -182,8 +178,6 @@ impl Model {
         }
         let mentions = s.analysis.mention_count();
         let mut heads = Vec::with_capacity(self.heads().len());
-        // Per scored head: its result's index and the predicted label's column in the scorer.
-        s.explain.clear();
         for (h, head) in self.heads().iter().enumerate() {
             if head.target_dependent && mentions == 0 {
                 heads.push(HeadResult {
@@ -208,10 +202,12 @@ impl Model {
             let score = head
                 .polarity
                 .map(|(pos, neg)| round4(p[pos as usize] - p[neg as usize]));
-            s.explain.push((
-                heads.len(),
-                self.scorer().columns(h, head.labels.len()).start + c,
-            ));
+            let evidence = if explain > 0 {
+                let col = self.scorer().columns(h, head.labels.len()).start + c;
+                self.evidence(col, &s.vec, &s.analysis, &doc.text, explain)
+            } else {
+                Vec::new()
+            };
             heads.push(HeadResult {
                 head: head.name.clone(),
                 label: Some(head.labels[c].clone()),
@@ -224,12 +220,9 @@ impl Model {
                         .collect(),
                 ),
                 score,
-                evidence: Vec::new(),
+                evidence,
                 note: None,
             });
-        }
-        if explain > 0 {
-            self.evidence(s, &doc.text, explain, &mut heads);
         }
         Record {
             id: doc.id.clone(),
@@ -241,47 +234,47 @@ impl Model {
         }
     }
 
-    /// Each scored head's evidence (see [`Scratch::explain`]): the `k` largest positive
-    /// contributions to its predicted label, found for every head in one pass over the features
-    /// and kept sorted while streaming (larger first; among equals the lower feature id, which
-    /// comes first): no list of every feature is built (that, then sorting it, cost a quarter of
-    /// classify).
-    fn evidence(&self, s: &mut Scratch, text: &str, k: usize, heads: &mut [HeadResult]) {
+    fn evidence(
+        &self,
+        col: usize,
+        v: &SparseVec,
+        a: &Analysis,
+        text: &str,
+        k: usize,
+    ) -> Vec<Evidence> {
         let scorer = self.scorer();
-        let n = s.explain.len();
-        s.top.resize_with(n, Vec::new);
-        for t in &mut s.top[..n] {
-            t.clear();
+        // The k largest positive contributions, kept sorted while streaming over the features
+        // (larger first; among equals the lower feature id, which comes first): no list of
+        // every feature is built (that, then sorting it, cost a quarter of classify).
+        if k == 0 {
+            return Vec::new();
         }
-        for (j, x) in s.vec.iter() {
-            for (top, &(_, col)) in s.top.iter_mut().zip(&s.explain) {
-                let x = x * scorer.weight(j, col);
-                if x <= 0.0 || (top.len() == k && x <= top[k - 1].0) {
-                    continue;
-                }
-                let at = top.partition_point(|&(y, _)| y >= x);
-                top.insert(at, (x, j));
-                top.truncate(k);
+        let mut contrib: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
+        for (j, x) in v.iter() {
+            let x = x * scorer.weight(j, col);
+            if x <= 0.0 || (contrib.len() == k && x <= contrib[k - 1].0) {
+                continue;
             }
+            let at = contrib.partition_point(|&(y, _)| y >= x);
+            contrib.insert(at, (x, j));
+            contrib.truncate(k);
         }
         let f = self.featurizer();
-        for (top, &(r, _)) in s.top.iter().zip(&s.explain) {
-            heads[r].evidence = top
-                .iter()
-                .map(|&(x, j)| {
-                    let (spans, gram) = f.provenance(&s.analysis, j, 2);
-                    let mut name = f.feature_name(j);
-                    if let Some(g) = gram {
-                        name = format!("chars:'{}'", g.trim());
-                    }
-                    Evidence {
-                        feature: name,
-                        contribution: round4(x),
-                        text: spans.into_iter().map(|r| quote(&text[r], 60)).collect(),
-                    }
-                })
-                .collect();
-        }
+        contrib
+            .into_iter()
+            .map(|(x, j)| {
+                let (spans, gram) = f.provenance(a, j, 2);
+                let mut name = f.feature_name(j);
+                if let Some(g) = gram {
+                    name = format!("chars:'{}'", g.trim());
+                }
+                Evidence {
+                    feature: name,
+                    contribution: round4(x),
+                    text: spans.into_iter().map(|r| quote(&text[r], 60)).collect(),
+                }
+            })
+            .collect()
     }
 
     /// Probabilities per head for many texts (for evaluation): `out[h][i]`.
