@@ -269,7 +269,10 @@ def main():
     data["meta"]["complete"] = True
     out.write_text(json.dumps(data, indent=1))
     log(f"results: {out}")
-    subprocess.run([sys.executable, str(HERE / "report.py"), str(out)] + ([] if a.quick else ["--docs"]), check=True)
+    # Only a whole run (every task, every tool) rewrites docs/BENCHMARKS.md; a partial run prints
+    # its table and leaves the document to be added to by hand.
+    whole = not a.quick and not a.only and set(tools) == {"slant", *PEERS}
+    subprocess.run([sys.executable, str(HERE / "report.py"), str(out)] + (["--docs"] if whole else []), check=True)
 
 
 def versions(a):
