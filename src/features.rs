@@ -1067,13 +1067,18 @@ impl Featurizer {
         if counts.len() < lay.dense as usize {
             counts.resize(lay.dense as usize, 0);
         }
+        // `touched` has room for every feature and one more, so a feature is written at the end each time
+        // and the end moves only on its first occurrence: no branch on "first time?", which
+        // went either way at random for character n-grams.
         let touched = &mut a.touched;
-        touched.clear();
+        if touched.len() <= lay.dense as usize {
+            touched.resize(lay.dense as usize + 1, 0);
+        }
+        let mut n_touched = 0usize;
         let mut bump = |j: u32| {
             let c = &mut counts[j as usize];
-            if *c == 0 {
-                touched.push(j);
-            }
+            touched[n_touched] = j;
+            n_touched += (*c == 0) as usize;
             *c += 1;
         };
         let mut prev = NO_UNIT;
@@ -1125,7 +1130,7 @@ impl Featurizer {
             );
         }
         // Sort only the distinct features, then weight and normalise block by block.
-        let (counts, touched) = (&mut a.counts, &mut a.touched);
+        let (counts, touched) = (&mut a.counts, &mut a.touched[..n_touched]);
         radix_sort(touched, &mut a.radix_tmp);
         let mut block_start = 0usize;
         let mut current_block = u32::MAX;
