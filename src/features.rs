@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::lexicon::{LexMatch, Lexicon, LexiconMatcher, PhraseUnit};
-use crate::sparse::{CsrMatrix, SparseVec};
+use crate::sparse::{CsrMatrix, PREFETCH_AHEAD, SparseVec, prefetch};
 use crate::stem::with_thread_cache;
 use crate::target::{Mention, TargetMatcher, TargetSpec};
 use crate::text::{BREAK, QUOTED, Residue, Tokens, tokenize_with};
@@ -1134,7 +1134,11 @@ impl Featurizer {
         radix_sort(touched, &mut a.radix_tmp);
         let mut block_start = 0usize;
         let mut current_block = u32::MAX;
-        for &j in touched.iter() {
+        for (i, &j) in touched.iter().enumerate() {
+            if let Some(&ahead) = touched.get(i + PREFETCH_AHEAD) {
+                prefetch(counts, ahead as usize);
+                self.prefetch_idf(ahead);
+            }
             let count = std::mem::take(&mut counts[j as usize]);
             let (blk, idf) = self.term_block(j);
             if blk != current_block {
@@ -1159,6 +1163,15 @@ impl Featurizer {
                 out.indices.push(lay.dense + d as u32);
                 out.values.push(v);
             }
+        }
+    }
+
+    /// Start loading the idf of column `j` (see [`prefetch`]).
+    #[inline(always)]
+    fn prefetch_idf(&self, j: u32) {
+        match self.layout.chars {
+            Some(c) if j >= c => prefetch(&self.spec.char_idf, (j - c) as usize),
+            _ => prefetch(&self.spec.idf, (j % self.layout.n_terms.max(1)) as usize),
         }
     }
 

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::features::{FeatureSpec, Featurizer};
 use crate::logistic::FittedLogistic;
+use crate::sparse::{PREFETCH_AHEAD, prefetch};
 
 /// First bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"SLANTMDL";
@@ -164,7 +165,10 @@ impl Scorer {
         out.extend_from_slice(&self.intercept);
         let s = self.stride;
         let n = self.weights.len() / s.max(1);
-        for (&j, &v) in indices.iter().zip(values) {
+        for (k, (&j, &v)) in indices.iter().zip(values).enumerate() {
+            if let Some(&ahead) = indices.get(k + PREFETCH_AHEAD) {
+                prefetch(&self.weights, ahead as usize * s);
+            }
             let j = j as usize;
             if j >= n {
                 continue;

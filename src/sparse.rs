@@ -8,6 +8,30 @@
 
 use ndarray::{ArrayBase, Data, Ix2};
 
+/// How many entries ahead the scoring and vectorising loops ask for the cache line they will
+/// need: far enough to cover a miss to the last-level cache, near enough not to evict.
+pub const PREFETCH_AHEAD: usize = 12;
+
+/// Ask the CPU to start loading the cache line that holds `slice[i]`, to be read soon (the
+/// sorted but sparse reads of a large weight or idf table defeat the hardware prefetcher).
+/// Nothing happens when `i` is out of range or on other architectures; results never depend on
+/// it.
+#[inline(always)]
+pub fn prefetch<T>(slice: &[T], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = slice.get(i) {
+        // SAFETY: SSE is part of every x86_64 target, and a prefetch is only a hint: it reads
+        // nothing into the program, cannot fault, and the pointer comes from a live reference.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                (x as *const T).cast(),
+            );
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (slice, i);
+}
+
 /// A sparse vector: strictly increasing `indices` with their `values`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SparseVec {
