@@ -301,7 +301,10 @@ pub struct Analysis {
     pub dense: Vec<f32>,
     /// Per-feature counts (all zero between documents) and the features touched: duplicates
     /// are merged in one pass instead of sorting every occurrence.
-    counts: Vec<u32>,
+    counts: Vec<u16>,
+    /// Features whose count passed `u16::MAX` in this document, once per 65,535 occurrences
+    /// (see [`Featurizer::vectorize`]); nearly always empty.
+    count_overflow: Vec<u32>,
     touched: Vec<u32>,
     radix_tmp: Vec<u32>,
     chars: String,
@@ -1075,11 +1078,21 @@ impl Featurizer {
             touched.resize(lay.dense as usize + 1, 0);
         }
         let mut n_touched = 0usize;
+        // Counts are u16, half the cache footprint of u32; a count that would pass u16::MAX
+        // goes back to 1 and the feature is noted in `count_overflow` (65,535 each time), so
+        // the total is exact and a count never returns to 0.
+        let overflow = &mut a.count_overflow;
+        overflow.clear();
         let mut bump = |j: u32| {
             let c = &mut counts[j as usize];
             touched[n_touched] = j;
             n_touched += (*c == 0) as usize;
-            *c += 1;
+            if *c == u16::MAX {
+                overflow.push(j);
+                *c = 1;
+            } else {
+                *c += 1;
+            }
         };
         let mut prev = NO_UNIT;
         let mut prev_flags = 0u8;
@@ -1131,6 +1144,8 @@ impl Featurizer {
         }
         // Sort only the distinct features, then weight and normalise block by block.
         let (counts, touched) = (&mut a.counts, &mut a.touched[..n_touched]);
+        let overflow = &mut a.count_overflow;
+        overflow.sort_unstable();
         radix_sort(touched, &mut a.radix_tmp);
         let mut block_start = 0usize;
         let mut current_block = u32::MAX;
@@ -1139,7 +1154,12 @@ impl Featurizer {
                 prefetch(counts, ahead as usize);
                 self.prefetch_idf(ahead);
             }
-            let count = std::mem::take(&mut counts[j as usize]);
+            let mut count = std::mem::take(&mut counts[j as usize]) as u32;
+            if !overflow.is_empty() {
+                let lo = overflow.partition_point(|&o| o < j);
+                let hi = overflow.partition_point(|&o| o <= j);
+                count += 65_535 * (hi - lo) as u32;
+            }
             let (blk, idf) = self.term_block(j);
             if blk != current_block {
                 self.finish_block(current_block, &mut out.values[block_start..]);
@@ -1700,6 +1720,43 @@ mod tests {
         assert!(b.contains(&"condemn".to_owned()), "{b:?}");
         assert!(!b.contains(&"near:condemn".to_owned()), "{b:?}");
         assert!(!b.contains(&"condemn <target>".to_owned()), "{b:?}");
+    }
+
+    #[test]
+    fn counts_past_u16_are_exact() {
+        // "budget" 70,000 times (past the u16 accumulator's 65,535) and 140,000 times, beside
+        // "militias" 3 times: the word block's values keep the ratio of 1 + ln(count) exactly.
+        let f = featurizer(FeatureConfig {
+            min_df: 1,
+            ngram_max: 1,
+            ..Default::default()
+        });
+        for n in [70_000usize, 140_000] {
+            let text = format!("{} militias militias militias", "budget ".repeat(n));
+            let v = f.transform(&text);
+            let value = |name: &str| {
+                v.indices
+                    .iter()
+                    .position(|&j| f.feature_name(j) == name)
+                    .map(|k| v.values[k])
+                    .unwrap()
+            };
+            let idf = |stem: &str| {
+                let spec = f.spec();
+                let t = spec
+                    .terms
+                    .iter()
+                    .position(|&(a, b)| {
+                        b == NO_UNIT && a != TARGET_UNIT && spec.stems[a as usize] == stem
+                    })
+                    .unwrap();
+                spec.idf[t]
+            };
+            let got = value("budget") / value("militia");
+            let want =
+                (1.0 + (n as f32).ln()) * idf("budget") / ((1.0 + 3f32.ln()) * idf("militia"));
+            assert!((got / want - 1.0).abs() < 1e-4, "{n}: {got} vs {want}");
+        }
     }
 
     #[test]
