@@ -1852,6 +1852,30 @@ mod tests {
     }
 
     #[test]
+    fn word_cache_is_per_featurizer() {
+        // Two featurizers on one thread, one stemming and one not, take turns: each must get
+        // its own units, not the other's cached ones.
+        let stemmed = featurizer(FeatureConfig {
+            min_df: 1,
+            ..Default::default()
+        });
+        let plain = featurizer(FeatureConfig {
+            min_df: 1,
+            stem: false,
+            ..Default::default()
+        });
+        let text = DOCS[2];
+        let a = names(&stemmed, &stemmed.transform(text));
+        let b = names(&plain, &plain.transform(text));
+        assert!(a.contains(&"condemn".to_owned()), "{a:?}");
+        assert!(b.contains(&"condemned".to_owned()), "{b:?}");
+        for _ in 0..2 {
+            assert_eq!(names(&stemmed, &stemmed.transform(text)), a);
+            assert_eq!(names(&plain, &plain.transform(text)), b);
+        }
+    }
+
+    #[test]
     fn counts_past_u16_are_exact() {
         // "budget" 70,000 times (past the u16 accumulator's 65,535) and 140,000 times, beside
         // "militias" 3 times: the word block's values keep the ratio of 1 + ln(count) exactly.
