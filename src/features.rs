@@ -1853,14 +1853,16 @@ mod tests {
 
     #[test]
     fn word_cache_is_per_featurizer() {
-        // Two featurizers on one thread, one stemming and one not, take turns: each must get
-        // its own units, not the other's cached ones.
+        // Two featurizers on one thread take turns: one stemming with every word in its
+        // dictionary, one keeping word forms and only the words of two documents or more (so
+        // the same word has another unit id). Each must get its own units, not the other's
+        // cached ones.
         let stemmed = featurizer(FeatureConfig {
             min_df: 1,
             ..Default::default()
         });
         let plain = featurizer(FeatureConfig {
-            min_df: 1,
+            min_df: 2,
             stem: false,
             ..Default::default()
         });
