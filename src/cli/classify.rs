@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use rayon::prelude::*;
 
-use slant::classify::{Record, Scratch};
+use slant::classify::{Record, with_thread_scratch};
 use slant::input::{Document, Documents, ReadOptions, Source, TableSpec};
 use slant::model::Model;
 use slant::report::{Format, RecordWriter};
@@ -210,7 +210,7 @@ pub fn stream(
             }
             let records: Vec<Record> = batch
                 .par_iter()
-                .map_init(Scratch::default, |s, d| model.classify(d, explain, s))
+                .map(|d| with_thread_scratch(|s| model.classify(d, explain, s)))
                 .collect();
             for r in &records {
                 for w in &r.warnings {
