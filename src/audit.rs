@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::error::Result;
-use crate::features::{Analysis, Analyzer, NO_UNIT, TARGET_UNIT};
+use crate::features::{Analysis, Analyzer, FeatureConfig, NO_UNIT, TARGET_UNIT};
 use crate::lexicon::{Lexicon, LexiconMatcher, PhraseUnit};
 use crate::text::{QUOTED, Residue};
 use crate::train::{Corpus, Resources};
@@ -56,7 +56,12 @@ pub fn audit_lexicon(corpus: &Corpus, res: &Resources) -> Result<Vec<EntryUse>> 
     } else {
         Residue::parse(&res.residue, std::path::Path::new("residue"))?
     };
-    let analyzer = Analyzer::new(residue, res.target.as_ref(), 0)?;
+    // No target windows: the audit counts own-voice and quoted uses only.
+    let cfg = FeatureConfig {
+        window: 0,
+        ..FeatureConfig::default()
+    };
+    let analyzer = Analyzer::new(residue, res.target.as_ref(), &cfg)?;
     let lex: &Lexicon = &res.lexicon;
     // Stem ids for every stem any phrase uses; other words map to NO_UNIT.
     let mut ids: FxHashMap<String, u32> = FxHashMap::default();

@@ -347,43 +347,18 @@ pub struct Analyzer {
 }
 
 impl Analyzer {
-    /// Build an analyzer.
-    pub fn new(residue: Residue, target: Option<&TargetSpec>, window: u32) -> Result<Self> {
+    /// Build the analyzer `cfg` describes (its window, reported speech, stemming, character
+    /// chunks and hashtag settings).
+    pub fn new(residue: Residue, target: Option<&TargetSpec>, cfg: &FeatureConfig) -> Result<Self> {
         Ok(Analyzer {
             residue,
             target: target.map(TargetMatcher::new).transpose()?,
-            window: window as usize,
-            reported_speech: true,
-            stem: true,
-            char_chunks: false,
-            split_hashtags: true,
+            window: cfg.window as usize,
+            reported_speech: cfg.reported_speech,
+            stem: cfg.stem,
+            char_chunks: cfg.char_chunks,
+            split_hashtags: cfg.split_hashtags,
         })
-    }
-
-    /// Follow camel-case hashtags with their words (on by default; see
-    /// [`FeatureConfig::split_hashtags`]).
-    pub fn with_split_hashtags(mut self, on: bool) -> Self {
-        self.split_hashtags = on;
-        self
-    }
-
-    /// Collect whitespace chunks for character n-grams (see [`FeatureConfig::char_chunks`]).
-    pub fn with_char_chunks(mut self, on: bool) -> Self {
-        self.char_chunks = on;
-        self
-    }
-
-    /// Stem words (on by default; see [`FeatureConfig::stem`]).
-    pub fn with_stemming(mut self, on: bool) -> Self {
-        self.stem = on;
-        self
-    }
-
-    /// Mark reported speech without quotation marks as quoted (on by default; see
-    /// [`FeatureConfig::reported_speech`]).
-    pub fn with_reported_speech(mut self, on: bool) -> Self {
-        self.reported_speech = on;
-        self
     }
 
     /// Whether a target is configured.
@@ -926,11 +901,7 @@ impl Featurizer {
         spec.config.validate()?;
         let bad = |m: String| Err(Error::Invalid(m));
         let residue = Residue::parse(&spec.residue, std::path::Path::new("<model residue list>"))?;
-        let analyzer = Analyzer::new(residue, spec.target.as_ref(), spec.config.window)?
-            .with_reported_speech(spec.config.reported_speech)
-            .with_stemming(spec.config.stem)
-            .with_char_chunks(spec.config.char_chunks)
-            .with_split_hashtags(spec.config.split_hashtags);
+        let analyzer = Analyzer::new(residue, spec.target.as_ref(), &spec.config)?;
         let n_stems = spec.stems.len();
         if n_stems >= TARGET_UNIT as usize {
             return bad("stem dictionary too large".into());
@@ -1819,12 +1790,7 @@ mod tests {
     ];
 
     fn featurizer(cfg: FeatureConfig) -> Featurizer {
-        let analyzer = Analyzer::new(Residue::default(), Some(&target()), cfg.window)
-            .unwrap()
-            .with_reported_speech(cfg.reported_speech)
-            .with_stemming(cfg.stem)
-            .with_char_chunks(cfg.char_chunks)
-            .with_split_hashtags(cfg.split_hashtags);
+        let analyzer = Analyzer::new(Residue::default(), Some(&target()), &cfg).unwrap();
         let counts = VocabCounts::count(&analyzer, &cfg, &DOCS);
         let spec = build_spec(cfg, String::new(), Some(target()), lexicon(), &counts).unwrap();
         Featurizer::from_spec(spec).unwrap()
@@ -2261,7 +2227,12 @@ mod tests {
         assert_eq!(one, run(4));
         // Counting (vocabulary) too.
         let cfg = FeatureConfig::default();
-        let analyzer = Analyzer::new(Residue::default(), Some(&target()), 8).unwrap();
+        let analyzer = Analyzer::new(
+            Residue::default(),
+            Some(&target()),
+            &FeatureConfig::default(),
+        )
+        .unwrap();
         let spec_for = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)

@@ -405,7 +405,7 @@ pub(crate) mod tests {
             min_df: 1,
             ..Default::default()
         };
-        let analyzer = Analyzer::new(Residue::default(), Some(&target), cfg.window).unwrap();
+        let analyzer = Analyzer::new(Residue::default(), Some(&target), &cfg).unwrap();
         let counts = VocabCounts::count(&analyzer, &cfg, &docs);
         let spec =
             build_spec(cfg, "exact [ad_1]\n".into(), Some(target), lexicon, &counts).unwrap();

@@ -120,11 +120,7 @@ pub fn fit_features(
     cfg: &FeatureConfig,
 ) -> Result<(Featurizer, CsrMatrix)> {
     let residue = Residue::parse(&res.residue, std::path::Path::new("<residue list>"))?;
-    let analyzer = Analyzer::new(residue, res.target.as_ref(), cfg.window)?
-        .with_reported_speech(cfg.reported_speech)
-        .with_stemming(cfg.stem)
-        .with_char_chunks(cfg.char_chunks)
-        .with_split_hashtags(cfg.split_hashtags);
+    let analyzer = Analyzer::new(residue, res.target.as_ref(), cfg)?;
     let counts = VocabCounts::count(&analyzer, cfg, texts);
     let mut spec = build_spec(
         cfg.clone(),
