@@ -1286,25 +1286,30 @@ impl Featurizer {
         }
     }
 
-    /// Start loading the idf of column `j` (see [`prefetch`]).
+    /// The block (its start offset) of a term or character column, and where its idf is.
     #[inline(always)]
-    fn prefetch_idf(&self, j: u32) {
-        match self.layout.chars {
-            Some(c) if j >= c => prefetch(&self.spec.char_idf, (j - c) as usize),
-            _ => prefetch(&self.spec.idf, (j % self.layout.n_terms.max(1)) as usize),
-        }
-    }
-
-    /// The block (its start offset) and idf of a term or character column.
-    fn term_block(&self, j: u32) -> (u32, f32) {
+    fn idf_slot(&self, j: u32) -> (u32, &[f32], usize) {
         let lay = &self.layout;
         if let Some(c) = lay.chars
             && j >= c
         {
-            return (c, self.spec.char_idf[(j - c) as usize]);
+            return (c, &self.spec.char_idf, (j - c) as usize);
         }
         let start = j - j % lay.n_terms.max(1);
-        (start, self.spec.idf[(j - start) as usize])
+        (start, &self.spec.idf, (j - start) as usize)
+    }
+
+    /// Start loading the idf of column `j` (see [`prefetch`]).
+    #[inline(always)]
+    fn prefetch_idf(&self, j: u32) {
+        let (_, idf, i) = self.idf_slot(j);
+        prefetch(idf, i);
+    }
+
+    /// The block (its start offset) and idf of a term or character column.
+    fn term_block(&self, j: u32) -> (u32, f32) {
+        let (block, idf, i) = self.idf_slot(j);
+        (block, idf[i])
     }
 
     fn finish_block(&self, block: u32, vals: &mut [f32]) {

@@ -206,8 +206,9 @@ pub fn run_inspect(args: InspectArgs) -> Result<Status> {
         spec.lexicon.categories().len(),
         spec.lexicon.categories().join(", ")
     );
-    for head in model.heads() {
+    for (h, head) in model.heads().iter().enumerate() {
         let clf = &head.classifier;
+        let cols = model.scorer().columns(h, head.labels.len());
         let c = &clf.convergence;
         let _ = writeln!(
             text,
@@ -229,12 +230,8 @@ pub fn run_inspect(args: InspectArgs) -> Result<Status> {
         );
         let mut classes = Vec::new();
         for (k, label) in head.labels.iter().enumerate() {
-            let mut w: Vec<(f32, u32)> = (0..clf.n_features)
-                .map(|j| {
-                    let row = &clf.coef[j * clf.n_classes..(j + 1) * clf.n_classes];
-                    let mean = row.iter().sum::<f32>() / clf.n_classes as f32;
-                    (row[k] - mean, j as u32)
-                })
+            let mut w: Vec<(f32, u32)> = (0..clf.n_features as u32)
+                .map(|j| (model.scorer().weight(j, cols.start + k), j))
                 .filter(|(v, _)| *v > 0.0)
                 .collect();
             w.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
