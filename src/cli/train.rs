@@ -140,12 +140,26 @@ fn load_corpus(d: &DataArgs, ui: &Ui) -> Result<(Corpus, LabelledSet)> {
     Ok((corpus, set))
 }
 
-fn or<T: Clone>(v: &[T], dflt: &[T]) -> Vec<T> {
+/// The values given on the command line, mapped by `f`, or the default ones when none were.
+fn or_map<A, T: Clone>(v: &[A], dflt: &[T], f: impl Fn(&A) -> T) -> Vec<T> {
     if v.is_empty() {
         dflt.to_vec()
     } else {
-        v.to_vec()
+        v.iter().map(f).collect()
     }
+}
+
+fn or<T: Clone>(v: &[T], dflt: &[T]) -> Vec<T> {
+    or_map(v, dflt, T::clone)
+}
+
+/// `--grid-... on,off` values as booleans, or the default ones.
+fn or_on_off(v: &[String], dflt: &[bool]) -> Vec<bool> {
+    or_map(v, dflt, |x| x == "on")
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b { "on" } else { "off" }
 }
 
 /// The metadata a model records about its training data and options.
@@ -516,41 +530,16 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
         ngram_max: or(&args.grid_ngram, &single.ngram_max),
         min_df: or(&args.grid_min_df, &single.min_df),
         max_df: or(&args.grid_max_df, &single.max_df),
-        char_ngrams: if args.grid_char.is_empty() {
-            single.char_ngrams.clone()
-        } else {
-            args.grid_char.iter().map(|c| c.0).collect()
-        },
-        balanced: if args.grid_class_weight.is_empty() {
-            single.balanced.clone()
-        } else {
-            args.grid_class_weight
-                .iter()
-                .map(|w| w == "balanced")
-                .collect()
-        },
+        char_ngrams: or_map(&args.grid_char, &single.char_ngrams, |c| c.0),
+        balanced: or_map(&args.grid_class_weight, &single.balanced, |w| {
+            w == "balanced"
+        }),
         dense_weight: or(&args.grid_dense_weight, &single.dense_weight),
         window_weight: or(&args.grid_window_weight, &single.window_weight),
-        negation: if args.grid_negation.is_empty() {
-            single.negation.clone()
-        } else {
-            args.grid_negation.iter().map(|v| v == "on").collect()
-        },
-        stem: if args.grid_stem.is_empty() {
-            single.stem.clone()
-        } else {
-            args.grid_stem.iter().map(|v| v == "on").collect()
-        },
-        char_chunks: if args.grid_char_chunks.is_empty() {
-            single.char_chunks.clone()
-        } else {
-            args.grid_char_chunks.iter().map(|v| v == "on").collect()
-        },
-        split_hashtags: if args.grid_hashtags.is_empty() {
-            single.split_hashtags.clone()
-        } else {
-            args.grid_hashtags.iter().map(|v| v == "on").collect()
-        },
+        negation: or_on_off(&args.grid_negation, &single.negation),
+        stem: or_on_off(&args.grid_stem, &single.stem),
+        char_chunks: or_on_off(&args.grid_char_chunks, &single.char_chunks),
+        split_hashtags: or_on_off(&args.grid_hashtags, &single.split_hashtags),
     };
     let metric = if args.metric == "f-avg" {
         Metric::FAvg
@@ -651,14 +640,10 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
             },
             o.features.dense_weight,
             o.features.window_weight,
-            if o.features.negation { "on" } else { "off" },
-            if o.features.stem { "on" } else { "off" },
-            if o.features.char_chunks { "on" } else { "off" },
-            if o.features.split_hashtags {
-                "on"
-            } else {
-                "off"
-            }
+            on_off(o.features.negation),
+            on_off(o.features.stem),
+            on_off(o.features.char_chunks),
+            on_off(o.features.split_hashtags)
         )
     };
     let metric_name = if metric == Metric::FAvg {
