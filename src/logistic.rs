@@ -56,6 +56,12 @@ pub struct LogisticRegression {
     pub class_weight: ClassWeight,
     /// L-BFGS history length. Default 10.
     pub memory: usize,
+    /// Group balance p: when the rows come in groups (outlets, topics), a row of a group of
+    /// n_g rows weighs n_g^-p, scaled so that the mean row weight is 1. 0 (the default) ignores
+    /// groups; 1 gives every group the same total weight. The weights are computed by the
+    /// caller, which knows the groups ([`group_weights`]), and passed as sample weights.
+    #[serde(default)]
+    pub group_power: f32,
 }
 
 impl Default for LogisticRegression {
@@ -66,6 +72,7 @@ impl Default for LogisticRegression {
             tol: 1e-4,
             class_weight: ClassWeight::Uniform,
             memory: 10,
+            group_power: 0.0,
         }
     }
 }
@@ -109,6 +116,12 @@ impl LogisticRegression {
             return Err(Error::Invalid(
                 "max_iter and memory must be positive".into(),
             ));
+        }
+        if !(self.group_power.is_finite() && (0.0..=1.0).contains(&self.group_power)) {
+            return Err(Error::Invalid(format!(
+                "the group balance power must be between 0 and 1, not {}",
+                self.group_power
+            )));
         }
         Ok(())
     }
@@ -274,6 +287,21 @@ impl Gradient for Problem<'_, '_> {
     fn gradient(&self, p: &Self::Param) -> std::result::Result<Array1<f64>, argmin::core::Error> {
         Ok(self.0.eval(p).1)
     }
+}
+
+/// Sample weights that balance groups: row i weighs n_{g(i)}^-power, scaled to a mean of 1
+/// (`groups[i]` is row i's group id). Power 0 gives every row 1.
+pub fn group_weights(groups: &[usize], power: f32) -> Vec<f32> {
+    let mut size = vec![0usize; groups.iter().max().map_or(0, |&g| g + 1)];
+    for &g in groups {
+        size[g] += 1;
+    }
+    let raw: Vec<f64> = groups
+        .iter()
+        .map(|&g| (size[g] as f64).powf(-(power as f64)))
+        .collect();
+    let mean = raw.iter().sum::<f64>() / raw.len().max(1) as f64;
+    raw.iter().map(|&w| (w / mean) as f32).collect()
 }
 
 /// Per-row weights: `sample` times the class weight.

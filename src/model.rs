@@ -75,7 +75,7 @@ pub struct Head {
 }
 
 /// How the model was trained. Nothing here depends on the time or the machine.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainingMeta {
     /// slant version that trained it.
     pub slant_version: String,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::features::{Analyzer, FeatureConfig, Featurizer, VocabCounts, build_spec};
 use crate::lexicon::Lexicon;
-use crate::logistic::{FittedLogistic, LogisticRegression};
+use crate::logistic::{FittedLogistic, LogisticRegression, group_weights};
 use crate::metrics::{self, Report};
 use crate::model::{Head, Model, ModelFile, TrainingMeta};
 use crate::sparse::CsrMatrix;
@@ -53,6 +53,9 @@ pub struct Corpus {
     pub heads: Vec<HeadSpec>,
     pub classes: Vec<Vec<String>>,
     pub labels: Vec<Vec<usize>>,
+    /// A group id per row (the outlet or topic it came from), for a learner that balances
+    /// groups ([`LogisticRegression::group_power`]); `None` when the data names none.
+    pub groups: Option<Vec<usize>>,
 }
 
 impl Corpus {
@@ -85,7 +88,35 @@ impl Corpus {
             heads,
             classes,
             labels: idx,
+            groups: None,
         })
+    }
+
+    /// Attach a group id per row.
+    pub fn with_groups(mut self, groups: Vec<usize>) -> Result<Corpus> {
+        if groups.len() != self.texts.len() {
+            return Err(Error::Invalid(format!(
+                "{} group ids for {} rows",
+                groups.len(),
+                self.texts.len()
+            )));
+        }
+        self.groups = Some(groups);
+        Ok(self)
+    }
+
+    /// The sample weights `learner` asks for on these rows: empty (every row 1) unless it
+    /// balances groups, which needs the groups.
+    pub fn sample_weights(&self, learner: &LogisticRegression) -> Result<Vec<f32>> {
+        if learner.group_power == 0.0 {
+            return Ok(Vec::new());
+        }
+        match &self.groups {
+            Some(g) => Ok(group_weights(g, learner.group_power)),
+            None => Err(Error::Invalid(
+                "group balance needs a group per row (a group column)".into(),
+            )),
+        }
     }
 
     /// The rows listed in `rows`.
@@ -99,6 +130,10 @@ impl Corpus {
                 .iter()
                 .map(|l| rows.iter().map(|&i| l[i]).collect())
                 .collect(),
+            groups: self
+                .groups
+                .as_ref()
+                .map(|g| rows.iter().map(|&i| g[i]).collect()),
         }
     }
 }
@@ -185,10 +220,13 @@ pub fn train(
     let featurise_time = t0.elapsed();
     let mut heads = Vec::new();
     let mut fit_time = Vec::new();
+    let weights = corpus.sample_weights(&opts.logistic)?;
     for (h, spec) in corpus.heads.iter().enumerate() {
         let t = Instant::now();
         let k = corpus.classes[h].len();
-        let clf = opts.logistic.fit_sparse(&x, &corpus.labels[h], k, &[])?;
+        let clf = opts
+            .logistic
+            .fit_sparse(&x, &corpus.labels[h], k, &weights)?;
         fit_time.push(t.elapsed());
         let mut counts = vec![0u64; k];
         for &c in &corpus.labels[h] {
@@ -334,9 +372,10 @@ pub fn cross_validate(
             .map(|&i| corpus.texts[i].as_str())
             .collect();
         let (xt, _) = featurizer.transform_matrix(&test_texts);
+        let weights = sub.sample_weights(&opts.logistic)?;
         for h in 0..nh {
             let kc = corpus.classes[h].len();
-            let clf: FittedLogistic = opts.logistic.fit_sparse(&x, &sub.labels[h], kc, &[])?;
+            let clf: FittedLogistic = opts.logistic.fit_sparse(&x, &sub.labels[h], kc, &weights)?;
             let p = clf.predict_proba(&xt);
             for (r, &i) in test_rows.iter().enumerate() {
                 let row = p.row(r).to_vec();
@@ -444,5 +483,78 @@ mod tests {
         }];
         let e = Corpus::new(vec!["a".into()], heads, &[vec!["x".into()]]).unwrap_err();
         assert!(e.to_string().contains("at least 2 distinct labels"));
+    }
+
+    #[test]
+    fn group_weights_give_each_group_the_same_total_at_power_one() {
+        let groups = [0, 0, 0, 0, 0, 0, 1, 1, 2];
+        let w = group_weights(&groups, 1.0);
+        let total = |g: usize| -> f32 { (0..9).filter(|&i| groups[i] == g).map(|i| w[i]).sum() };
+        assert!((total(0) - 3.0).abs() < 1e-5 && (total(1) - 3.0).abs() < 1e-5);
+        assert!((total(2) - 3.0).abs() < 1e-5);
+        assert!((w.iter().sum::<f32>() - 9.0).abs() < 1e-4);
+        assert!(
+            group_weights(&groups, 0.0)
+                .iter()
+                .all(|&x| (x - 1.0).abs() < 1e-6)
+        );
+        // In between: a big group's rows weigh less than a small group's, but its total is larger.
+        let h = group_weights(&groups, 0.5);
+        assert!(h[0] < h[6] && h[6] < h[8] && h[0] * 6.0 > h[8]);
+    }
+
+    #[test]
+    fn group_balance_stops_one_prolific_group_from_setting_the_model() {
+        // One outlet with 40 `pos` rows, three outlets with 5 `neg` rows each, all sharing the
+        // word "report"; an unseen text of only "report" follows the majority of rows without
+        // balance, and the majority of outlets with it.
+        let mut texts = Vec::new();
+        let mut labels = Vec::new();
+        let mut groups = Vec::new();
+        for i in 0..40 {
+            texts.push(format!("report alpha{} gamma", i % 7));
+            labels.push(vec!["pos".to_string()]);
+            groups.push(0);
+        }
+        for g in 1..4 {
+            for i in 0..5 {
+                texts.push(format!("report beta{} delta", (g * 5 + i) % 6));
+                labels.push(vec!["neg".to_string()]);
+                groups.push(g);
+            }
+        }
+        let heads = vec![HeadSpec {
+            name: "y".into(),
+            column: "y".into(),
+            target_dependent: false,
+        }];
+        let corpus = Corpus::new(texts, heads, &labels).unwrap();
+        let res = Resources::default();
+        let p_pos = |power: f32, corpus: &Corpus| -> f32 {
+            let mut opts = TrainOptions::default();
+            opts.features.min_df = 1;
+            opts.logistic.c = 1.0;
+            opts.logistic.group_power = power;
+            let (m, _) = train(corpus, &res, &opts, TrainingMeta::default()).unwrap();
+            let pos = m.heads()[0].labels.iter().position(|l| l == "pos").unwrap();
+            m.predict_texts(&["report"]).0[0][0][pos]
+        };
+        // Balance without groups is an error, not a silent no-op.
+        let opts = TrainOptions {
+            logistic: LogisticRegression::default().c(1.0),
+            ..Default::default()
+        };
+        let mut balanced = opts.clone();
+        balanced.logistic.group_power = 1.0;
+        let e = train(&corpus, &res, &balanced, TrainingMeta::default()).unwrap_err();
+        assert!(e.to_string().contains("group"), "{e}");
+        let grouped = corpus.clone().with_groups(groups.clone()).unwrap();
+        assert!(corpus.clone().with_groups(vec![0]).is_err());
+        let (plain, even) = (p_pos(0.0, &grouped), p_pos(1.0, &grouped));
+        assert!(plain > 0.5, "unbalanced P(pos) {plain}");
+        assert!(even < 0.5, "balanced P(pos) {even}");
+        // A subset keeps each row's group.
+        let sub = grouped.subset(&[0, 45]);
+        assert_eq!(sub.groups, Some(vec![0, 2]));
     }
 }

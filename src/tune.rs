@@ -27,6 +27,8 @@ pub struct Grid {
     pub max_df: Vec<f32>,
     pub char_ngrams: Vec<Option<(u8, u8)>>,
     pub balanced: Vec<bool>,
+    /// Group balance powers ([`LogisticRegression::group_power`]).
+    pub group_power: Vec<f32>,
     pub dense_weight: Vec<f32>,
     pub window_weight: Vec<f32>,
     pub negation: Vec<bool>,
@@ -45,6 +47,7 @@ impl Grid {
             max_df: vec![base.features.max_df],
             char_ngrams: vec![base.features.char_ngrams],
             balanced: vec![base.logistic.class_weight == ClassWeight::Balanced],
+            group_power: vec![base.logistic.group_power],
             dense_weight: vec![base.features.dense_weight],
             window_weight: vec![base.features.window_weight],
             negation: vec![base.features.negation],
@@ -62,6 +65,7 @@ impl Grid {
             * self.max_df.len()
             * self.char_ngrams.len()
             * self.balanced.len()
+            * self.group_power.len()
             * self.dense_weight.len()
             * self.window_weight.len()
             * self.negation.len()
@@ -110,17 +114,20 @@ impl Grid {
     /// The learner configurations of the grid (on top of `base`), in a fixed order.
     fn learners(&self, base: &LogisticRegression) -> Vec<LogisticRegression> {
         let mut out = Vec::new();
-        for &balanced in &self.balanced {
-            for &c in &self.c {
-                out.push(LogisticRegression {
-                    c,
-                    class_weight: if balanced {
-                        ClassWeight::Balanced
-                    } else {
-                        ClassWeight::Uniform
-                    },
-                    ..base.clone()
-                });
+        for &group_power in &self.group_power {
+            for &balanced in &self.balanced {
+                for &c in &self.c {
+                    out.push(LogisticRegression {
+                        c,
+                        class_weight: if balanced {
+                            ClassWeight::Balanced
+                        } else {
+                            ClassWeight::Uniform
+                        },
+                        group_power,
+                        ..base.clone()
+                    });
+                }
             }
         }
         out
@@ -270,9 +277,10 @@ pub fn tune(
                 truth[h].extend_from_slice(&test_labels[h]);
             }
             for (li, learner) in learners.iter().enumerate() {
+                let weights = sub.sample_weights(learner)?;
                 for h in 0..nh {
                     let k = corpus.classes[h].len();
-                    let clf = learner.fit_sparse(&x, &sub.labels[h], k, &[])?;
+                    let clf = learner.fit_sparse(&x, &sub.labels[h], k, &weights)?;
                     converged[li] &= clf.convergence.converged;
                     let p = clf.predict_proba(&xt);
                     proba[li][h].extend(p.rows().into_iter().map(|r| r.to_vec()));

@@ -460,6 +460,10 @@ pub struct ModelArgs {
     /// Weight classes inversely to their frequency.
     #[arg(long)]
     balanced: bool,
+    /// Balance the groups of --balance-col: a row of a group of n rows weighs n^-P (0: off;
+    /// 1: every group the same total weight; 0.5 in between).
+    #[arg(long, value_name = "P", default_value_t = LogisticRegression::default().group_power)]
+    group_power: f32,
 }
 
 pub fn parse_range(s: &str) -> std::result::Result<(u8, u8), String> {
@@ -509,6 +513,7 @@ impl ModelArgs {
                 } else {
                     ClassWeight::Uniform
                 },
+                group_power: self.group_power,
                 ..LogisticRegression::default()
             },
         }

@@ -49,6 +49,10 @@ pub struct DataArgs {
     /// Longest text kept per row, in bytes.
     #[arg(long, value_name = "N", default_value_t = 16 << 20)]
     max_bytes: usize,
+    /// Column naming each row's group (its outlet, say) for --group-power: rows of large
+    /// groups weigh less, so that a few prolific outlets do not set the model.
+    #[arg(long, value_name = "COL")]
+    balance_col: Option<String>,
     #[command(flatten)]
     resources: ResourceArgs,
     #[command(flatten)]
@@ -135,8 +139,11 @@ fn load_corpus(d: &DataArgs, ui: &Ui) -> Result<(Corpus, LabelledSet)> {
         .collect();
     let texts = set.rows.iter().map(|r| r.text.clone()).collect();
     let labels: Vec<Vec<String>> = set.rows.iter().map(|r| r.labels.clone()).collect();
-    let corpus =
+    let mut corpus =
         Corpus::new(texts, heads, &labels).with_context(|| format!("{}", d.data.display()))?;
+    if let Some(col) = &d.balance_col {
+        corpus = corpus.with_groups(read_groups(d, col, &set)?)?;
+    }
     Ok((corpus, set))
 }
 
@@ -438,6 +445,9 @@ pub struct TuneArgs {
     /// Class weights to try: uniform, balanced.
     #[arg(long, value_name = "uniform|balanced,...", value_delimiter = ',', value_parser = ["uniform", "balanced"])]
     grid_class_weight: Vec<String>,
+    /// Group balance powers to try (with --balance-col), e.g. 0,0.5,1.
+    #[arg(long, value_name = "P,...", value_delimiter = ',')]
+    grid_group_power: Vec<f32>,
     /// Dense (lexicon, target) block weights to try.
     #[arg(long, value_name = "W,...", value_delimiter = ',')]
     grid_dense_weight: Vec<f32>,
@@ -534,6 +544,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
         balanced: or_map(&args.grid_class_weight, &single.balanced, |w| {
             w == "balanced"
         }),
+        group_power: or(&args.grid_group_power, &single.group_power),
         dense_weight: or(&args.grid_dense_weight, &single.dense_weight),
         window_weight: or(&args.grid_window_weight, &single.window_weight),
         negation: or_on_off(&args.grid_negation, &single.negation),
@@ -625,7 +636,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
     let top = best(&trials).expect("a non-empty grid").clone();
     let describe = |o: &TrainOptions| {
         format!(
-            "C={} ngram={} min_df={} max_df={} char={} class_weight={} dense_weight={} window_weight={} negation={} stem={} char_chunks={} hashtags={}",
+            "C={} ngram={} min_df={} max_df={} char={} class_weight={} group_power={} dense_weight={} window_weight={} negation={} stem={} char_chunks={} hashtags={}",
             o.logistic.c,
             o.features.ngram_max,
             o.features.min_df,
@@ -638,6 +649,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
             } else {
                 "uniform"
             },
+            o.logistic.group_power,
             o.features.dense_weight,
             o.features.window_weight,
             on_off(o.features.negation),
