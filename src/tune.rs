@@ -25,6 +25,7 @@ pub struct Grid {
     pub ngram_max: Vec<u8>,
     pub min_df: Vec<u32>,
     pub max_df: Vec<f32>,
+    pub max_features: Vec<u32>,
     pub char_ngrams: Vec<Option<(u8, u8)>>,
     pub balanced: Vec<bool>,
     /// Group balance powers ([`LogisticRegression::group_power`]).
@@ -45,6 +46,7 @@ impl Grid {
             ngram_max: vec![base.features.ngram_max],
             min_df: vec![base.features.min_df],
             max_df: vec![base.features.max_df],
+            max_features: vec![base.features.max_features],
             char_ngrams: vec![base.features.char_ngrams],
             balanced: vec![base.logistic.class_weight == ClassWeight::Balanced],
             group_power: vec![base.logistic.group_power],
@@ -63,6 +65,7 @@ impl Grid {
             * self.ngram_max.len()
             * self.min_df.len()
             * self.max_df.len()
+            * self.max_features.len()
             * self.char_ngrams.len()
             * self.balanced.len()
             * self.group_power.len()
@@ -101,6 +104,7 @@ impl Grid {
         out = expand(out, &self.ngram_max, |c, v| c.ngram_max = v);
         out = expand(out, &self.min_df, |c, v| c.min_df = v);
         out = expand(out, &self.max_df, |c, v| c.max_df = v);
+        out = expand(out, &self.max_features, |c, v| c.max_features = v);
         out = expand(out, &self.char_ngrams, |c, v| c.char_ngrams = v);
         out = expand(out, &self.dense_weight, |c, v| c.dense_weight = v);
         out = expand(out, &self.window_weight, |c, v| c.window_weight = v);
@@ -358,6 +362,8 @@ mod tests {
         // Every setting of the grid is expanded.
         let full = Grid {
             max_df: vec![1.0, 0.5],
+            max_features: vec![1000, 200_000],
+            group_power: vec![0.0, 1.0],
             char_ngrams: vec![None, Some((2, 4))],
             dense_weight: vec![0.5, 1.0],
             window_weight: vec![0.5, 1.0],
@@ -372,6 +378,15 @@ mod tests {
         assert_eq!(fc.iter().filter(|c| !c.negation).count(), fc.len() / 2);
         assert_eq!(fc.iter().filter(|c| !c.stem).count(), fc.len() / 2);
         assert_eq!(fc.iter().filter(|c| c.max_df == 0.5).count(), fc.len() / 2);
+        assert_eq!(
+            fc.iter().filter(|c| c.max_features == 1000).count(),
+            fc.len() / 2
+        );
+        let learners = full.learners(&base.logistic);
+        assert_eq!(
+            learners.iter().filter(|l| l.group_power == 1.0).count(),
+            learners.len() / 2
+        );
         let favg = vec![crate::metrics::default_polarity(&c.classes[0])];
         let mut seen = 0;
         let trials = tune(

@@ -78,6 +78,8 @@ def holdout(train, out_dir, by_source):
 def slant_flags(opts):
     f, l = opts["features"], opts["logistic"]
     flags = ["-C", str(l["c"]), "--ngram", str(f["ngram_max"]), "--min-df", str(f["min_df"]), "--max-df", str(f["max_df"])]
+    if f.get("max_features", 200000) != 200000:
+        flags += ["--max-features", str(f["max_features"])]
     if f.get("char_ngrams"):
         flags += ["--char-ngrams", "%d-%d" % tuple(f["char_ngrams"])]
     if l.get("class_weight") == "Balanced":

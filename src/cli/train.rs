@@ -439,6 +439,9 @@ pub struct TuneArgs {
     /// max_df values to try (drop terms in more than this share of documents), e.g. 1,0.3.
     #[arg(long, value_name = "F,...", value_delimiter = ',')]
     grid_max_df: Vec<f32>,
+    /// Vocabulary sizes to try (most frequent terms kept), e.g. 200000,1000000.
+    #[arg(long, value_name = "N,...", value_delimiter = ',')]
+    grid_max_features: Vec<u32>,
     /// Character n-gram settings to try: `off` or a range, e.g. off,2-5,1-4.
     #[arg(long, value_name = "off|LO-HI,...", value_delimiter = ',', value_parser = parse_char_setting)]
     grid_char: Vec<CharSetting>,
@@ -540,6 +543,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
         ngram_max: or(&args.grid_ngram, &single.ngram_max),
         min_df: or(&args.grid_min_df, &single.min_df),
         max_df: or(&args.grid_max_df, &single.max_df),
+        max_features: or(&args.grid_max_features, &single.max_features),
         char_ngrams: or_map(&args.grid_char, &single.char_ngrams, |c| c.0),
         balanced: or_map(&args.grid_class_weight, &single.balanced, |w| {
             w == "balanced"
@@ -636,11 +640,12 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
     let top = best(&trials).expect("a non-empty grid").clone();
     let describe = |o: &TrainOptions| {
         format!(
-            "C={} ngram={} min_df={} max_df={} char={} class_weight={} group_power={} dense_weight={} window_weight={} negation={} stem={} char_chunks={} hashtags={}",
+            "C={} ngram={} min_df={} max_df={} max_features={} char={} class_weight={} group_power={} dense_weight={} window_weight={} negation={} stem={} char_chunks={} hashtags={}",
             o.logistic.c,
             o.features.ngram_max,
             o.features.min_df,
             o.features.max_df,
+            o.features.max_features,
             o.features
                 .char_ngrams
                 .map_or("off".to_owned(), |(a, b)| format!("{a}-{b}")),
