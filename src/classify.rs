@@ -68,9 +68,6 @@ pub struct Scratch {
     /// Every head's logits (see [`crate::model::Scorer::logits`]), and one head's probabilities
     /// for a chunk.
     logits: Vec<f32>,
-    /// Each feature's contributions to every logit, for evidence (see
-    /// [`crate::model::Scorer::logits_and_products`]).
-    products: Vec<f32>,
     chunk_probs: Vec<f32>,
     /// Per head: the text's probabilities and whether the head was scored ([`Model::text_proba`]).
     probs: Vec<Vec<f32>>,
@@ -120,9 +117,8 @@ impl Model {
     /// Probabilities of every head for `text`, read whole or in chunks (see
     /// [`crate::features::FeatureConfig::chunk_words`]), into `s.probs`; `s.scored[h]` is false
     /// for a head about the target that no chunk mentions. Returns the mention count and
-    /// whether the text was chunked. Leaves `s.analysis` and `s.vec` holding the last chunk;
-    /// with `products`, an unchunked text's feature contributions are left in `s.products`.
-    fn text_proba(&self, text: &str, s: &mut Scratch, products: bool) -> (usize, bool) {
+    /// whether the text was chunked. Leaves `s.analysis` and `s.vec` holding the last chunk.
+    fn text_proba(&self, text: &str, s: &mut Scratch) -> (usize, bool) {
         let f = self.featurizer();
         let heads = self.heads();
         s.probs.resize_with(heads.len(), Vec::new);
@@ -136,17 +132,8 @@ impl Model {
             f.analyze(text, &mut s.analysis);
             f.vectorize(&mut s.analysis, &mut s.vec);
             let m = s.analysis.mention_count();
-            if products {
-                self.scorer().logits_and_products(
-                    &s.vec.indices,
-                    &s.vec.values,
-                    &mut s.logits,
-                    &mut s.products,
-                );
-            } else {
-                self.scorer()
-                    .logits(&s.vec.indices, &s.vec.values, &mut s.logits);
-            }
+            self.scorer()
+                .logits(&s.vec.indices, &s.vec.values, &mut s.logits);
             for (h, head) in heads.iter().enumerate() {
                 s.scored[h] = !(head.target_dependent && m == 0 && f.has_target());
                 if s.scored[h] {
@@ -195,18 +182,11 @@ impl Model {
     /// Evidence comes from the whole text's features.
     pub fn classify(&self, doc: &Document, explain: usize, s: &mut Scratch) -> Record {
         let f = self.featurizer();
-        let (_, chunked) = self.text_proba(&doc.text, s, explain > 0);
+        let (_, chunked) = self.text_proba(&doc.text, s);
         if chunked {
-            // Evidence, mentions and token counts come from the whole text, and so do the
-            // probabilities of a head about the target whose mention was split across chunks.
+            // Evidence, mentions and token counts come from the whole text.
             f.analyze(&doc.text, &mut s.analysis);
             f.vectorize(&mut s.analysis, &mut s.vec);
-            self.scorer().logits_and_products(
-                &s.vec.indices,
-                &s.vec.values,
-                &mut s.logits,
-                &mut s.products,
-            );
         }
         let mentions = s.analysis.mention_count();
         let mut heads = Vec::with_capacity(self.heads().len());
@@ -225,6 +205,8 @@ impl Model {
             }
             // A mention split across two chunks: read the head on the whole text.
             if !s.scored[h] {
+                self.scorer()
+                    .logits(&s.vec.indices, &s.vec.values, &mut s.logits);
                 self.head_proba(h, &s.logits, &mut s.probs[h]);
             }
             let p = &s.probs[h];
@@ -234,7 +216,7 @@ impl Model {
                 .map(|(pos, neg)| round4(p[pos as usize] - p[neg as usize]));
             let evidence = if explain > 0 {
                 let col = self.scorer().columns(h, head.labels.len()).start + c;
-                self.evidence(col, &s.products, &s.vec, &s.analysis, &doc.text, explain)
+                self.evidence(col, &s.vec, &s.analysis, &doc.text, explain)
             } else {
                 Vec::new()
             };
@@ -264,19 +246,15 @@ impl Model {
         }
     }
 
-    /// The `k` features that pushed label column `col` up the most, from the contributions
-    /// `products` (one row of the scorer's stride per feature of `v`).
     fn evidence(
         &self,
         col: usize,
-        products: &[f32],
         v: &SparseVec,
         a: &Analysis,
         text: &str,
         k: usize,
     ) -> Vec<Evidence> {
-        let stride = self.scorer().stride();
-        debug_assert_eq!(products.len(), v.indices.len() * stride);
+        let scorer = self.scorer();
         // The k largest positive contributions, kept sorted while streaming over the features
         // (larger first; among equals the lower feature id, which comes first): no list of
         // every feature is built (that, then sorting it, cost a quarter of classify).
@@ -288,8 +266,8 @@ impl Model {
         // nearly always false after the first features, so the branch predicts well (testing
         // the sign first mispredicted on about half of the features).
         let mut bar = 0.0f32;
-        for (&j, p) in v.indices.iter().zip(products.chunks_exact(stride)) {
-            let x = p[col];
+        for (j, x) in v.iter() {
+            let x = x * scorer.weight(j, col);
             if x <= bar {
                 continue;
             }
@@ -326,7 +304,7 @@ impl Model {
             .map(|t| {
                 with_thread_scratch(|s| {
                     let f = self.featurizer();
-                    let (mentions, chunked) = self.text_proba(t.as_ref(), s, false);
+                    let (mentions, chunked) = self.text_proba(t.as_ref(), s);
                     if chunked && s.scored.contains(&false) {
                         // A head no chunk scored: read it on the whole text.
                         f.analyze(t.as_ref(), &mut s.analysis);

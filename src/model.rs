@@ -161,38 +161,10 @@ impl Scorer {
     /// Every head's logits (centred) of one sparse row into `out`, laid out like a row: head
     /// `h`'s are `out[self.columns(h)]`. Features past the table are ignored.
     pub fn logits(&self, indices: &[u32], values: &[f32], out: &mut Vec<f32>) {
-        self.accumulate::<false>(indices, values, out, &mut Vec::new());
-    }
-
-    /// [`Scorer::logits`], also writing each feature's contributions (its value times its
-    /// row) into `products`, one row of [`Scorer::stride`] floats per feature of the sparse
-    /// row, in its order (zeros for a feature past the table). Evidence then reads them in
-    /// order instead of going back to the table's rows at random.
-    pub fn logits_and_products(
-        &self,
-        indices: &[u32],
-        values: &[f32],
-        out: &mut Vec<f32>,
-        products: &mut Vec<f32>,
-    ) {
-        self.accumulate::<true>(indices, values, out, products);
-    }
-
-    fn accumulate<const KEEP: bool>(
-        &self,
-        indices: &[u32],
-        values: &[f32],
-        out: &mut Vec<f32>,
-        products: &mut Vec<f32>,
-    ) {
         out.clear();
         out.extend_from_slice(&self.intercept);
         let s = self.stride;
         let n = self.weights.len() / s.max(1);
-        if KEEP {
-            products.clear();
-            products.resize(indices.len() * s, 0.0);
-        }
         for (k, (&j, &v)) in indices.iter().zip(values).enumerate() {
             if let Some(&ahead) = indices.get(k + PREFETCH_AHEAD) {
                 prefetch(&self.weights, ahead as usize * s);
@@ -202,23 +174,10 @@ impl Scorer {
                 continue;
             }
             let row = &self.weights[j * s..j * s + s];
-            if KEEP {
-                let p = &mut products[k * s..k * s + s];
-                for ((o, &w), q) in out.iter_mut().zip(row).zip(p) {
-                    *q = v * w;
-                    *o += *q;
-                }
-            } else {
-                for (o, &w) in out.iter_mut().zip(row) {
-                    *o += v * w;
-                }
+            for (o, &w) in out.iter_mut().zip(row) {
+                *o += v * w;
             }
         }
-    }
-
-    /// Floats per feature row (every head's labels, padded to a multiple of 4).
-    pub fn stride(&self) -> usize {
-        self.stride
     }
 
     /// Head `h`'s columns in a row, for a head of `k` labels.
