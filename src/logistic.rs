@@ -99,7 +99,8 @@ impl LogisticRegression {
         self
     }
 
-    fn check(&self) -> Result<()> {
+    /// Check the parameters are usable (also done by every fit).
+    pub fn validate(&self) -> Result<()> {
         if !(self.c.is_finite() && self.c > 0.0) {
             return Err(Error::Invalid(format!(
                 "C must be a positive number, not {}",
@@ -332,7 +333,7 @@ impl LogisticRegression {
         n_classes: usize,
         sample_weight: &[f32],
     ) -> Result<FittedLogistic> {
-        self.check()?;
+        self.validate()?;
         if x.nrows() != y.len() {
             return Err(Error::Invalid(format!(
                 "{} rows but {} labels",

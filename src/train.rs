@@ -37,6 +37,14 @@ pub struct TrainOptions {
     pub logistic: LogisticRegression,
 }
 
+impl TrainOptions {
+    /// Check the feature and learner settings before any data is read.
+    pub fn validate(&self) -> Result<()> {
+        self.features.validate()?;
+        self.logistic.validate()
+    }
+}
+
 /// The data files' contents a model snapshots.
 #[derive(Clone, Debug, Default)]
 pub struct Resources {
@@ -114,7 +122,7 @@ impl Corpus {
         match &self.groups {
             Some(g) => Ok(group_weights(g, learner.group_power)),
             None => Err(Error::Invalid(
-                "group balance needs a group per row (a group column)".into(),
+                "group balance needs a group per row (on the command line: --balance-col COL)".into(),
             )),
         }
     }

@@ -200,6 +200,9 @@ pub fn tune(
     for fc in grid.feature_configs(&base.features) {
         fc.validate()?;
     }
+    for l in grid.learners(&base.logistic) {
+        l.validate()?;
+    }
     let nh = corpus.heads.len();
     let n = corpus.texts.len();
     // Splits: (training rows, scored rows); for a holdout, one split whose scored rows are

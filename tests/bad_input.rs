@@ -533,3 +533,60 @@ fn output_is_flushed_and_complete_when_some_items_fail() {
     assert_clean(&o, 1);
     assert_eq!(stdout(&o), written);
 }
+
+#[test]
+fn group_balance_without_groups_or_out_of_range_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("g.csv");
+    let mut csv = String::from("id,text,stance,source\n");
+    for i in 0..8 {
+        csv.push_str(&format!(
+            "a{i},Kazemi the agent number {i},anti,left{}\nb{i},Kazemi the brave number {i},pro,right\n",
+            i % 3
+        ));
+    }
+    csv.push_str("c1,Kazemi is fine,pro,\n"); // line 18: no outlet
+    std::fs::write(&data, &csv).unwrap();
+    let out = dir.path().join("m.bin");
+    let train = |extra: &[&str]| {
+        slant()
+            .args([
+                "train",
+                "--label",
+                "stance=stance",
+                "--min-df",
+                "1",
+                "--data",
+            ])
+            .arg(&data)
+            .arg("-o")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // Balance asked for, but no column says which group a row is in.
+    let o = train(&["--group-power", "1"]);
+    assert_clean(&o, 2);
+    assert!(stderr(&o).contains("group"), "{}", stderr(&o));
+    assert!(!out.exists());
+    // A power outside 0..=1.
+    let o = train(&["--group-power", "2", "--balance-col", "source"]);
+    assert_clean(&o, 2);
+    assert!(stderr(&o).contains("between 0 and 1"), "{}", stderr(&o));
+    assert!(!out.exists());
+    // A row without a group is named by its line.
+    let o = train(&["--group-power", "1", "--balance-col", "source"]);
+    assert_clean(&o, 2);
+    assert!(stderr(&o).contains("g.csv:18"), "{}", stderr(&o));
+    assert!(!out.exists());
+    // Every row with its group: trained.
+    std::fs::write(
+        &data,
+        csv.replace("c1,Kazemi is fine,pro,\n", "c1,Kazemi is fine,pro,centre\n"),
+    )
+    .unwrap();
+    let o = train(&["--group-power", "1", "--balance-col", "source"]);
+    assert_clean(&o, 0);
+    assert!(out.exists());
+}

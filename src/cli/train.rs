@@ -190,7 +190,7 @@ fn file_name(p: &Path) -> String {
 pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
     let d = &args.data;
     let opts: TrainOptions = d.model.options();
-    opts.features.validate()?;
+    opts.validate()?;
     let res = d.resources.load()?;
     let (corpus, set) = load_corpus(d, ui)?;
     ui.info(format!(
@@ -262,7 +262,7 @@ pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
 pub fn run_cv(args: CvArgs, ui: &Ui) -> Result<Status> {
     let d = &args.data;
     let opts = d.model.options();
-    opts.features.validate()?;
+    opts.validate()?;
     let res = d.resources.load()?;
     let (corpus, set) = load_corpus(d, ui)?;
     let favg: Vec<Option<(usize, usize)>> = corpus
@@ -533,7 +533,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
     use std::io::Write;
     let d = &args.data;
     let base = d.model.options();
-    base.features.validate()?;
+    base.validate()?;
     let res = d.resources.load()?;
     let (corpus, set) = load_corpus(d, ui)?;
     let mut failed = !set.errors.is_empty();
