@@ -122,7 +122,8 @@ impl Corpus {
         match &self.groups {
             Some(g) => Ok(group_weights(g, learner.group_power)),
             None => Err(Error::Invalid(
-                "group balance needs a group per row (on the command line: --balance-col COL)".into(),
+                "group balance needs a group per row (on the command line: --balance-col COL)"
+                    .into(),
             )),
         }
     }
