@@ -459,7 +459,7 @@ impl Analyzer {
                     }
                     let cue = self.reported_speech
                         && is_report_cue(w)
-                        && !quote_at.is_some_and(|q| a.units.len() - q <= QUOTE_ATTRIBUTION_GAP);
+                        && quote_at.is_none_or(|q| a.units.len() - q > QUOTE_ATTRIBUTION_GAP);
                     if cue {
                         cue_at = Some(a.units.len());
                     }
@@ -1230,7 +1230,7 @@ impl Featurizer {
         if let (Some(range), Some(off)) = (cfg.char_ngrams, lay.chars) {
             let chunks = cfg
                 .char_chunks
-                .then(|| (a.chunk_text.as_str(), a.chunks.as_slice()));
+                .then_some((a.chunk_text.as_str(), a.chunks.as_slice()));
             for_each_char_gram(
                 &a.tokens,
                 &a.mentions,
@@ -1456,7 +1456,7 @@ impl Featurizer {
                 .spec
                 .config
                 .char_chunks
-                .then(|| (a.chunk_text.as_str(), a.chunks.as_slice()));
+                .then_some((a.chunk_text.as_str(), a.chunks.as_slice()));
             let (mut buf, mut offs) = (String::new(), Vec::new());
             let mut gram = None;
             for_each_char_gram(
@@ -1594,7 +1594,7 @@ impl VocabCounts {
             keys.clear();
             let chunks = cfg
                 .char_chunks
-                .then(|| (a.chunk_text.as_str(), a.chunks.as_slice()));
+                .then_some((a.chunk_text.as_str(), a.chunks.as_slice()));
             for_each_char_gram(
                 &a.tokens,
                 &a.mentions,
@@ -2095,7 +2095,7 @@ mod tests {
             for n in 2..=5usize {
                 for s in 0..padded.len().saturating_sub(n - 1) {
                     let g: String = padded[s..s + n].iter().collect();
-                    expect.push(((fnv1a(g.as_bytes()) & u64::MAX) as u32, g));
+                    expect.push((fnv1a(g.as_bytes()) as u32, g));
                 }
             }
             grams.sort();

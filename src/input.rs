@@ -98,7 +98,7 @@ pub fn decode(bytes: &[u8]) -> std::result::Result<(String, Option<String>), Str
         return decode_utf8(rest);
     }
     let utf16 = |rest: &[u8], le: bool| {
-        if rest.len() % 2 != 0 {
+        if !rest.len().is_multiple_of(2) {
             return Err("UTF-16 text with an odd number of bytes".to_owned());
         }
         let units = rest.chunks_exact(2).map(|c| {
@@ -384,13 +384,11 @@ struct SeenIds(rustc_hash::FxHashMap<u64, u64>);
 impl SeenIds {
     /// The line where `id` was first seen, if it was (among the first [`ID_CHECK_LIMIT`]).
     fn check(&mut self, id: &str, line: u64) -> Option<u64> {
-        use std::hash::{BuildHasher, Hash, Hasher};
+        use std::hash::BuildHasher;
         if self.0.capacity() == 0 {
             self.0.reserve(ID_CHECK_LIMIT);
         }
-        let mut h = rustc_hash::FxBuildHasher.build_hasher();
-        id.hash(&mut h);
-        let key = h.finish();
+        let key = rustc_hash::FxBuildHasher.hash_one(id);
         if let Some(&first) = self.0.get(&key) {
             return Some(first);
         }

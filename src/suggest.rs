@@ -115,7 +115,7 @@ impl<T> TopK<T> {
 
 /// Hashes of the word 3-shingles of `text` (lowercased words of letters and digits).
 pub fn shingles(text: &str) -> FxHashSet<u64> {
-    use std::hash::{BuildHasher, Hash, Hasher};
+    use std::hash::BuildHasher;
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -124,9 +124,7 @@ pub fn shingles(text: &str) -> FxHashSet<u64> {
     let mut out = FxHashSet::default();
     let n = 3.min(words.len().max(1));
     for w in words.windows(n) {
-        let mut h = rustc_hash::FxBuildHasher.build_hasher();
-        w.hash(&mut h);
-        out.insert(h.finish());
+        out.insert(rustc_hash::FxBuildHasher.hash_one(w));
     }
     out
 }

@@ -98,7 +98,7 @@ fn profiles_from_records_have_the_known_numbers() {
     let lo: f64 = rows[1][col("ci_low")].parse().unwrap();
     let hi: f64 = rows[1][col("ci_high")].parse().unwrap();
     assert!(
-        -0.3 <= lo && lo <= 0.3 && 0.3 <= hi && hi <= 0.7,
+        (-0.3..=0.3).contains(&lo) && (0.3..=0.7).contains(&hi),
         "{lo} {hi}"
     );
 
