@@ -58,8 +58,8 @@ pub struct LogisticRegression {
     pub memory: usize,
     /// Group balance p: when the rows come in groups (outlets, topics), a row of a group of
     /// n_g rows weighs n_g^-p, scaled so that the mean row weight is 1. 0 (the default) ignores
-    /// groups; 1 gives every group the same total weight. The weights are computed by the
-    /// caller, which knows the groups ([`group_weights`]), and passed as sample weights.
+    /// groups; 1 gives every group the same total weight. Applied by
+    /// [`LogisticRegression::fit_grouped`], which is given the groups.
     #[serde(default)]
     pub group_power: f32,
 }
@@ -325,7 +325,30 @@ fn row_weights(y: &[usize], k: usize, sample: &[f32], mode: ClassWeight) -> Vec<
 }
 
 impl LogisticRegression {
-    /// Fit on `x` with class indices `y` in `0..n_classes` and optional per-row `sample_weight`.
+    /// [`LogisticRegression::fit_sparse`] with this learner's group balance: `groups` holds a
+    /// group id per row and is needed when [`LogisticRegression::group_power`] is not 0.
+    pub fn fit_grouped(
+        &self,
+        x: &CsrMatrix,
+        y: &[usize],
+        n_classes: usize,
+        groups: Option<&[usize]>,
+    ) -> Result<FittedLogistic> {
+        let w = match groups {
+            _ if self.group_power == 0.0 => Vec::new(),
+            Some(g) => group_weights(g, self.group_power),
+            None => {
+                return Err(Error::Invalid(
+                    "group balance needs a group per row (on the command line: --balance-col COL)"
+                        .into(),
+                ));
+            }
+        };
+        self.fit_sparse(x, y, n_classes, &w)
+    }
+
+    /// Fit on `x` with class indices `y` in `0..n_classes` and optional per-row `sample_weight`
+    /// (the weights as given: group balance is [`LogisticRegression::fit_grouped`]'s).
     pub fn fit_sparse(
         &self,
         x: &CsrMatrix,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::features::{Analyzer, FeatureConfig, Featurizer, VocabCounts, build_spec};
 use crate::lexicon::Lexicon;
-use crate::logistic::{FittedLogistic, LogisticRegression, group_weights};
+use crate::logistic::{FittedLogistic, LogisticRegression};
 use crate::metrics::{self, Report};
 use crate::model::{Head, Model, ModelFile, TrainingMeta};
 use crate::sparse::CsrMatrix;
@@ -111,21 +111,6 @@ impl Corpus {
         }
         self.groups = Some(groups);
         Ok(self)
-    }
-
-    /// The sample weights `learner` asks for on these rows: empty (every row 1) unless it
-    /// balances groups, which needs the groups.
-    pub fn sample_weights(&self, learner: &LogisticRegression) -> Result<Vec<f32>> {
-        if learner.group_power == 0.0 {
-            return Ok(Vec::new());
-        }
-        match &self.groups {
-            Some(g) => Ok(group_weights(g, learner.group_power)),
-            None => Err(Error::Invalid(
-                "group balance needs a group per row (on the command line: --balance-col COL)"
-                    .into(),
-            )),
-        }
     }
 
     /// The rows listed in `rows`.
@@ -229,13 +214,12 @@ pub fn train(
     let featurise_time = t0.elapsed();
     let mut heads = Vec::new();
     let mut fit_time = Vec::new();
-    let weights = corpus.sample_weights(&opts.logistic)?;
     for (h, spec) in corpus.heads.iter().enumerate() {
         let t = Instant::now();
         let k = corpus.classes[h].len();
         let clf = opts
             .logistic
-            .fit_sparse(&x, &corpus.labels[h], k, &weights)?;
+            .fit_grouped(&x, &corpus.labels[h], k, corpus.groups.as_deref())?;
         fit_time.push(t.elapsed());
         let mut counts = vec![0u64; k];
         for &c in &corpus.labels[h] {
@@ -381,10 +365,11 @@ pub fn cross_validate(
             .map(|&i| corpus.texts[i].as_str())
             .collect();
         let (xt, _) = featurizer.transform_matrix(&test_texts);
-        let weights = sub.sample_weights(&opts.logistic)?;
         for h in 0..nh {
             let kc = corpus.classes[h].len();
-            let clf: FittedLogistic = opts.logistic.fit_sparse(&x, &sub.labels[h], kc, &weights)?;
+            let clf: FittedLogistic =
+                opts.logistic
+                    .fit_grouped(&x, &sub.labels[h], kc, sub.groups.as_deref())?;
             let p = clf.predict_proba(&xt);
             for (r, &i) in test_rows.iter().enumerate() {
                 let row = p.row(r).to_vec();
@@ -425,6 +410,7 @@ pub fn cross_validate(
 mod tests {
     use super::*;
     use crate::lexicon::Lexicon;
+    use crate::logistic::group_weights;
     use crate::target::TargetSpec;
 
     #[test]

@@ -284,10 +284,9 @@ pub fn tune(
                 truth[h].extend_from_slice(&test_labels[h]);
             }
             for (li, learner) in learners.iter().enumerate() {
-                let weights = sub.sample_weights(learner)?;
                 for h in 0..nh {
                     let k = corpus.classes[h].len();
-                    let clf = learner.fit_sparse(&x, &sub.labels[h], k, &weights)?;
+                    let clf = learner.fit_grouped(&x, &sub.labels[h], k, sub.groups.as_deref())?;
                     converged[li] &= clf.convergence.converged;
                     let p = clf.predict_proba(&xt);
                     proba[li][h].extend(p.rows().into_iter().map(|r| r.to_vec()));
