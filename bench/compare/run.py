@@ -98,16 +98,20 @@ def slant_flags(opts):
 def run_slant(a, task, tr, va, te, text, label, favg, grid, source=None, threads=(2, 1)):
     common = ["--text-col", text, "--label", f"y={label}", "--no-target", "--no-lexicon",
               "--no-residue", "-q"]
-    if source:
-        common += ["--balance-col", source]
     out = Path(a.work) / f"slant-{task}.bin"
     metric = ["--metric", "f-avg", "--favg", favg] if favg else ["--metric", "macro-f1"]
     t0 = time.perf_counter()
+    # The outlet column is read only when outlet balance is searched or chosen (reading it is a
+    # second pass over the CSV, which would count in the training time).
+    balance = ["--balance-col", source] if source else []
     so, _, _, _ = timed([a.slant, "--threads", "2", "tune", "--data", str(tr), "--valid", str(va),
-                         "--json"] + common + metric + grid)
+                         "--json"] + common + metric + grid
+                        + (balance if "--grid-group-power" in grid else []))
     search_s = time.perf_counter() - t0
     best = json.loads(so)["best"]
     flags = slant_flags(best["options"])
+    if "--group-power" in flags:
+        flags += balance
     results = []
     for th in threads:
         _, _, train_wall, train_rss = timed([a.slant, "--threads", str(th), "train", "--data", str(te[0]),
