@@ -389,6 +389,10 @@ fn normalize_token(s: &str, out: &mut String, chars: &mut Vec<char>) {
 
 /// Fold one (already NFKC) character into `out`: lowercase, quotes, Latin diacritics, Arabic.
 fn fold_char(c: char, out: &mut String) {
+    if c.is_ascii() && c != '`' {
+        out.push(c.to_ascii_lowercase());
+        return;
+    }
     match c {
         '\u{2018}' | '\u{2019}' | '\u{02BC}' | '`' | '\u{00B4}' => out.push('\''),
         // Arabic harakat, superscript alef, tatweel.
@@ -426,6 +430,27 @@ fn fold_char(c: char, out: &mut String) {
 fn fold_line(line: &str, out: &mut String) {
     out.clear();
     let mut space = false;
+    if line.is_ascii() {
+        // NFKC leaves ASCII as it is, and `fold_char` only lowercases it (and turns a backtick
+        // into an apostrophe): the Unicode path for what most lines are was 9% of classify.
+        for &b in line.as_bytes() {
+            let c = b as char;
+            if c.is_whitespace() || is_dash(c) {
+                space = !out.is_empty();
+                continue;
+            }
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(if b == b'`' {
+                '\''
+            } else {
+                c.to_ascii_lowercase()
+            });
+        }
+        return;
+    }
     for c in line.nfkc() {
         if c.is_whitespace() || is_dash(c) {
             space = !out.is_empty();
