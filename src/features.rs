@@ -411,6 +411,16 @@ impl WordUnits {
         }
     }
 
+    /// Ask for the slot where the search for `w` starts, ahead of its lookup.
+    #[inline(always)]
+    fn prefetch(&self, w: &str) {
+        let b = w.as_bytes();
+        if (1..=Self::INLINE).contains(&b.len()) && !self.slots.is_empty() {
+            let (k0, k1) = Self::pack(b);
+            prefetch(&self.slots, self.home(k0, k1, b.len()));
+        }
+    }
+
     /// Insert a word that is not there.
     fn insert(&mut self, w: &str, unit: u32) {
         let b = w.as_bytes();
@@ -552,6 +562,9 @@ impl Analyzer {
                     }
                 };
                 while i < toks.len() {
+                    if owner.is_some() && i + PREFETCH_AHEAD < toks.len() {
+                        word_units.prefetch(a.tokens.norm(i + PREFETCH_AHEAD));
+                    }
                     let t = &toks[i];
                     if t.flags & BREAK != 0 {
                         if self.reported_speech {
