@@ -9,7 +9,7 @@
 //!
 //! | block | content |
 //! |---|---|
-//! | word | stem unigrams and bigrams of the whole document (vocabulary built at training) |
+//! | word | stem unigrams, bigrams and (with `ngram_max` 3) trigrams of the whole document, none across a sentence break (vocabulary built at training) |
 //! | window | the same terms, counted only inside target windows |
 //! | quote | (optional) terms inside quotations, kept apart from the writer's own words |
 //! | char | (optional) hashed character n-grams of the normalised tokens |
@@ -20,7 +20,6 @@
 //! variance over the training set and the block to an expected norm of its weight. Every step is a pure function of one document, so results are
 //! identical for any thread count; batches run on rayon ([`Featurizer::transform_batch`]).
 
-use std::borrow::Cow;
 use std::ops::Range;
 
 use rayon::prelude::*;
@@ -138,7 +137,7 @@ pub const TARGET_LABEL: &str = "<target>";
 /// Feature settings. Defaults live here and nowhere else; they are saved in every model.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FeatureConfig {
-    /// Longest word n-gram (1 or 2). Default 2.
+    /// Longest word n-gram (1, 2 or 3). Default 2.
     pub ngram_max: u8,
     /// Minimum number of training documents a term must appear in. Default 2.
     pub min_df: u32,
@@ -222,8 +221,11 @@ impl FeatureConfig {
     /// Check the settings are usable.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::Invalid(m));
-        if !(1..=2).contains(&self.ngram_max) {
-            return bad(format!("ngram_max must be 1 or 2, not {}", self.ngram_max));
+        if !(1..=3).contains(&self.ngram_max) {
+            return bad(format!(
+                "ngram_max must be 1, 2 or 3, not {}",
+                self.ngram_max
+            ));
         }
         if !(self.max_df > 0.0 && self.max_df <= 1.0) {
             return bad(format!("max_df must be in (0, 1], not {}", self.max_df));
@@ -270,9 +272,9 @@ pub struct FeatureSpec {
     pub lexicon: Lexicon,
     /// The stem dictionary, sorted.
     pub stems: Vec<String>,
-    /// Vocabulary terms as (first unit, second unit or [`NO_UNIT`]); units index `stems` or are
-    /// [`TARGET_UNIT`].
-    pub terms: Vec<(u32, u32)>,
+    /// Vocabulary terms as (first unit, second unit or [`NO_UNIT`], third unit or [`NO_UNIT`]);
+    /// units index `stems` or are [`TARGET_UNIT`].
+    pub terms: Vec<(u32, u32, u32)>,
     /// idf per term.
     pub idf: Vec<f32>,
     /// idf per character bucket (empty when character n-grams are off).
@@ -753,11 +755,30 @@ pub struct Featurizer {
     /// Unigram term per stem id; index `stems.len()` is the target unit.
     uni: Vec<u32>,
     bi: PairTable,
+    /// Trigram terms by [`triple_key`] (empty unless `ngram_max` is 3).
+    tri: PairTable,
     layout: Layout,
 }
 
 fn pair_key(a: u32, b: u32) -> u64 {
     ((a as u64) << 32) | b as u64
+}
+
+/// Bits per unit in a [`triple_key`]; the largest value stands for [`TARGET_UNIT`], so a
+/// model with word trigrams holds fewer than `2^21 - 1` stems (checked when it is built).
+const TRIPLE_BITS: u32 = 21;
+const TRIPLE_TARGET: u64 = (1 << TRIPLE_BITS) - 1;
+
+/// The key of a trigram of stem ids (or [`TARGET_UNIT`]) in 63 bits: never [`PairTable::EMPTY`].
+fn triple_key(a: u32, b: u32, c: u32) -> u64 {
+    let f = |u: u32| {
+        if u == TARGET_UNIT {
+            TRIPLE_TARGET
+        } else {
+            u as u64
+        }
+    };
+    (f(a) << (2 * TRIPLE_BITS)) | (f(b) << TRIPLE_BITS) | f(c)
 }
 
 /// Bigram terms by [`pair_key`]: open addressing with linear probing in a power-of-two table
@@ -1059,11 +1080,26 @@ impl Featurizer {
             return bad("idf values are not all finite".into());
         }
         let mut uni = vec![NO_UNIT; n_stems + 1];
-        let n_bigrams = spec.terms.iter().filter(|&&(_, b)| b != NO_UNIT).count();
+        let n_bigrams = spec
+            .terms
+            .iter()
+            .filter(|&&(_, b, c)| b != NO_UNIT && c == NO_UNIT)
+            .count();
+        let n_trigrams = spec.terms.iter().filter(|&&(_, _, c)| c != NO_UNIT).count();
+        if n_trigrams > 0 && n_stems as u64 >= TRIPLE_TARGET {
+            return bad(format!(
+                "{n_stems} stems: too many for word trigrams (at most {})",
+                TRIPLE_TARGET - 1
+            ));
+        }
         let mut bi = PairTable::with_capacity(n_bigrams);
-        for (t, &(a, b)) in spec.terms.iter().enumerate() {
-            if !valid(a) || !(b == NO_UNIT || valid(b)) {
+        let mut tri = PairTable::with_capacity(n_trigrams);
+        for (t, &(a, b, c)) in spec.terms.iter().enumerate() {
+            if !valid(a) || !(b == NO_UNIT || valid(b)) || !(c == NO_UNIT || valid(c)) {
                 return bad(format!("term {t} refers to a stem outside the dictionary"));
+            }
+            if b == NO_UNIT && c != NO_UNIT {
+                return bad(format!("term {t} has a third unit but no second"));
             }
             let slot = |u: u32| {
                 if u == TARGET_UNIT {
@@ -1074,8 +1110,10 @@ impl Featurizer {
             };
             let dup = if b == NO_UNIT {
                 std::mem::replace(&mut uni[slot(a)], t as u32) != NO_UNIT
-            } else {
+            } else if c == NO_UNIT {
                 !bi.insert(pair_key(a, b), t as u32)
+            } else {
+                !tri.insert(triple_key(a, b, c), t as u32)
             };
             if dup {
                 return bad(format!("term {t} is listed twice"));
@@ -1166,6 +1204,7 @@ impl Featurizer {
             stem_ids,
             uni,
             bi,
+            tri,
         })
     }
 
@@ -1321,6 +1360,9 @@ impl Featurizer {
         };
         let mut prev = NO_UNIT;
         let mut prev_flags = 0u8;
+        // The unit before `prev`, and its flags; NO_UNIT across a sentence break.
+        let mut prev2 = NO_UNIT;
+        let mut prev2_flags = 0u8;
         let units = &a.units;
         for (k, &u) in units.iter().enumerate() {
             if cfg.ngram_max >= 2
@@ -1356,6 +1398,22 @@ impl Featurizer {
                     bump(lay.window + t);
                 }
             }
+            if cfg.ngram_max >= 3
+                && k > 1
+                && f & BREAK == 0
+                && prev_flags & BREAK == 0
+                && u != NO_UNIT
+                && prev != NO_UNIT
+                && prev2 != NO_UNIT
+                && let Some(t) = self.tri.get(triple_key(prev2, prev, u))
+            {
+                bump(block + t);
+                if !quoted && (f | prev_flags | prev2_flags) & IN_WINDOW != 0 {
+                    bump(lay.window + t);
+                }
+            }
+            prev2 = prev;
+            prev2_flags = prev_flags;
             prev = u;
             prev_flags = f;
         }
@@ -1508,11 +1566,18 @@ impl Featurizer {
     }
 
     fn term_name(&self, t: u32) -> String {
-        let (a, b) = self.spec.terms[t as usize];
+        let (a, b, c) = self.spec.terms[t as usize];
         if b == NO_UNIT {
             self.unit_name(a).to_owned()
-        } else {
+        } else if c == NO_UNIT {
             format!("{} {}", self.unit_name(a), self.unit_name(b))
+        } else {
+            format!(
+                "{} {} {}",
+                self.unit_name(a),
+                self.unit_name(b),
+                self.unit_name(c)
+            )
         }
     }
 
@@ -1618,7 +1683,7 @@ impl Featurizer {
         }
         let (blk, _) = self.term_block(j);
         let t = j - blk;
-        let (ta, tb) = self.spec.terms[t as usize];
+        let (ta, tb, tc) = self.spec.terms[t as usize];
         let quote_block = self.spec.config.quote_block;
         for k in 0..a.units.len() {
             if spans.len() >= max {
@@ -1628,9 +1693,17 @@ impl Featurizer {
             let quoted = quote_block && f & QUOTED != 0;
             let (start, ok_pos) = if tb == NO_UNIT {
                 (k, a.units[k] == ta)
-            } else {
+            } else if tc == NO_UNIT {
                 let ok = k > 0 && a.units[k - 1] == ta && a.units[k] == tb && f & BREAK == 0;
                 (k.saturating_sub(1), ok)
+            } else {
+                let ok = k > 1
+                    && a.units[k - 2] == ta
+                    && a.units[k - 1] == tb
+                    && a.units[k] == tc
+                    && f & BREAK == 0
+                    && a.unit_flags[k - 1] & BREAK == 0;
+                (k.saturating_sub(2), ok)
             };
             if !ok_pos {
                 continue;
@@ -1638,7 +1711,7 @@ impl Featurizer {
             let in_block = if blk == lay.word {
                 !quoted
             } else if blk == lay.window {
-                !quoted && (f | a.unit_flags[start]) & IN_WINDOW != 0
+                !quoted && a.unit_flags[start..=k].iter().fold(0, |x, &g| x | g) & IN_WINDOW != 0
             } else {
                 quoted
             };
@@ -1676,9 +1749,11 @@ pub struct VocabCounts {
     uni_df: Vec<u32>,
     target_df: u32,
     bi_df: FxHashMap<u64, u32>,
+    tri_df: FxHashMap<(u32, u32, u32), u32>,
     char_df: Vec<u32>,
     n_docs: u32,
     keys: Vec<u64>,
+    tri_keys: Vec<(u32, u32, u32)>,
 }
 
 impl VocabCounts {
@@ -1700,6 +1775,21 @@ impl VocabCounts {
                 keys.push(pair_key(prev, u));
             }
             prev = u;
+        }
+        if cfg.ngram_max >= 3 {
+            let tri = &mut self.tri_keys;
+            tri.clear();
+            let (u, f) = (&a.units, &a.unit_flags);
+            for k in 2..u.len() {
+                if (f[k] | f[k - 1]) & BREAK == 0 {
+                    tri.push((u[k - 2], u[k - 1], u[k]));
+                }
+            }
+            tri.sort_unstable();
+            tri.dedup();
+            for &t in tri.iter() {
+                *self.tri_df.entry(t).or_insert(0) += 1;
+            }
         }
         keys.sort_unstable();
         keys.dedup();
@@ -1765,6 +1855,12 @@ impl VocabCounts {
             let k = pair_key(remap((key >> 32) as u32), remap(key as u32));
             *self.bi_df.entry(k).or_insert(0) += df;
         }
+        for ((x, y, z), df) in other.tri_df {
+            *self
+                .tri_df
+                .entry((remap(x), remap(y), remap(z)))
+                .or_insert(0) += df;
+        }
         if self.char_df.is_empty() {
             self.char_df = other.char_df;
         } else {
@@ -1817,27 +1913,30 @@ pub fn build_spec(
             &counts.interner.strings[u as usize]
         }
     };
-    // Candidates as (df, first, second).
-    let mut cands: Vec<(u32, u32, u32)> = Vec::new();
+    // Candidates as (df, first, second, third).
+    let mut cands: Vec<(u32, u32, u32, u32)> = Vec::new();
     for (u, &df) in counts.uni_df.iter().enumerate() {
         if keep(df) {
-            cands.push((df, u as u32, NO_UNIT));
+            cands.push((df, u as u32, NO_UNIT, NO_UNIT));
         }
     }
     if keep(counts.target_df) {
-        cands.push((counts.target_df, TARGET_UNIT, NO_UNIT));
+        cands.push((counts.target_df, TARGET_UNIT, NO_UNIT, NO_UNIT));
     }
     for (&key, &df) in &counts.bi_df {
         let (a, b) = ((key >> 32) as u32, key as u32);
         if keep(df) && a != NO_UNIT && b != NO_UNIT {
-            cands.push((df, a, b));
+            cands.push((df, a, b, NO_UNIT));
         }
     }
-    let key_of = |&(_, a, b): &(u32, u32, u32)| -> (Cow<'_, str>, Cow<'_, str>) {
-        (
-            Cow::Borrowed(name(a)),
-            Cow::Borrowed(if b == NO_UNIT { "" } else { name(b) }),
-        )
+    for (&(a, b, c), &df) in &counts.tri_df {
+        if keep(df) && a != NO_UNIT && b != NO_UNIT && c != NO_UNIT {
+            cands.push((df, a, b, c));
+        }
+    }
+    let opt_name = |u: u32| if u == NO_UNIT { "" } else { name(u) };
+    let key_of = |&(_, a, b, c): &(u32, u32, u32, u32)| -> (&str, &str, &str) {
+        (name(a), opt_name(b), opt_name(c))
     };
     cands.sort_by(|x, y| y.0.cmp(&x.0).then_with(|| key_of(x).cmp(&key_of(y))));
     cands.truncate(config.max_features as usize);
@@ -1845,8 +1944,8 @@ pub fn build_spec(
 
     // The stem dictionary: stems of the chosen terms and of the lexicon.
     let mut stems: Vec<String> = Vec::new();
-    for &(_, a, b) in &cands {
-        for u in [a, b] {
+    for &(_, a, b, c) in &cands {
+        for u in [a, b, c] {
             if u != NO_UNIT && u != TARGET_UNIT {
                 stems.push(name(u).to_owned());
             }
@@ -1871,11 +1970,11 @@ pub fn build_spec(
         }
     };
     let idf_of = |df: u32| (((1.0 + n) / (1.0 + df as f64)).ln() + 1.0) as f32;
-    let terms: Vec<(u32, u32)> = cands
+    let terms: Vec<(u32, u32, u32)> = cands
         .iter()
-        .map(|&(_, a, b)| (index(a), index(b)))
+        .map(|&(_, a, b, c)| (index(a), index(b), index(c)))
         .collect();
-    let idf: Vec<f32> = cands.iter().map(|&(df, _, _)| idf_of(df)).collect();
+    let idf: Vec<f32> = cands.iter().map(|&(df, _, _, _)| idf_of(df)).collect();
     let char_idf = match config.char_ngrams {
         Some(_) if counts.char_df.is_empty() => vec![idf_of(0); 1 << config.char_buckets_log2],
         Some(_) => counts.char_df.iter().map(|&df| idf_of(df)).collect(),
@@ -2048,7 +2147,7 @@ mod tests {
                 let t = spec
                     .terms
                     .iter()
-                    .position(|&(a, b)| {
+                    .position(|&(a, b, _)| {
                         b == NO_UNIT && a != TARGET_UNIT && spec.stems[a as usize] == stem
                     })
                     .unwrap();
@@ -2072,7 +2171,7 @@ mod tests {
         let t = spec
             .terms
             .iter()
-            .position(|&(a, b)| {
+            .position(|&(a, b, _)| {
                 b == NO_UNIT && a != TARGET_UNIT && spec.stems[a as usize] == "condemn"
             })
             .unwrap();
@@ -2383,6 +2482,64 @@ mod tests {
             .unwrap();
         let (spans, _) = f.provenance(&a, j, 3);
         assert_eq!(&text[spans[0].clone()], "condemned Al-Kazemi");
+    }
+
+    #[test]
+    fn word_trigrams_within_sentences_with_windows_and_provenance() {
+        let cfg = FeatureConfig {
+            min_df: 1,
+            window: 1,
+            ngram_max: 3,
+            ..Default::default()
+        };
+        let f = featurizer(cfg.clone());
+        let text = DOCS[0];
+        let mut a = Analysis::default();
+        let mut v = SparseVec::default();
+        f.analyze(text, &mut a);
+        f.vectorize(&mut a, &mut v);
+        let got = names(&f, &v);
+        assert!(
+            got.contains(&"faction condemn <target>".to_owned()),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&"near:faction condemn <target>".to_owned()),
+            "{got:?}"
+        );
+        // "prais the martyr" is outside every window.
+        assert!(got.contains(&"prais the martyr".to_owned()), "{got:?}");
+        assert!(
+            !got.contains(&"near:prais the martyr".to_owned()),
+            "{got:?}"
+        );
+        let j = v
+            .indices
+            .iter()
+            .copied()
+            .find(|&j| f.feature_name(j) == "faction condemn <target>")
+            .unwrap();
+        let (spans, _) = f.provenance(&a, j, 3);
+        assert_eq!(&text[spans[0].clone()], "factions condemned Al-Kazemi");
+        // No trigram spans the semicolon of DOCS[4], in the vocabulary or in a vector.
+        let all: Vec<String> = (0..f.spec().terms.len() as u32)
+            .map(|t| f.term_name(t))
+            .collect();
+        assert!(all.contains(&"about the budget".to_owned()), "{all:?}");
+        assert!(
+            !all.iter()
+                .any(|n| n == "budget the militia" || n == "the budget the")
+        );
+        let n_tri = |f: &Featurizer| f.spec().terms.iter().filter(|t| t.2 != NO_UNIT).count();
+        assert!(n_tri(&f) > 20);
+        // Bigram models have none, and the same unigram and bigram terms in the same order.
+        let f2 = featurizer(FeatureConfig {
+            ngram_max: 2,
+            ..cfg
+        });
+        assert_eq!(n_tri(&f2), 0);
+        let short: Vec<_> = f.spec().terms.iter().filter(|t| t.2 == NO_UNIT).collect();
+        assert_eq!(short.len(), f2.spec().terms.len());
     }
 
     #[test]

@@ -33,7 +33,7 @@ use crate::sparse::{PREFETCH_AHEAD, prefetch};
 /// First bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"SLANTMDL";
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 const HEADER_LEN: usize = 24;
 const TRAILER_LEN: usize = 4;
 /// Model files larger than this are refused before reading.

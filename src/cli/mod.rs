@@ -387,7 +387,7 @@ fn hint_missing(p: &Path, flag: &str) -> String {
 /// Feature and learner options shared by `train` and `cv`.
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
-    /// Longest word n-gram: 1 (unigrams) or 2 (unigrams and bigrams).
+    /// Longest word n-gram: 1 (unigrams), 2 (and bigrams) or 3 (and trigrams, within a sentence).
     #[arg(long, value_name = "N", default_value_t = FeatureConfig::default().ngram_max)]
     ngram: u8,
     /// Keep terms found in at least this many training documents.
