@@ -189,6 +189,10 @@ pub struct FeatureConfig {
     /// (and may be target mentions); character n-grams come from the whole hashtag only.
     /// Default true.
     pub split_hashtags: bool,
+    /// Let word bigrams and trigrams run across sentence breaks, quotation marks, brackets and
+    /// line ends, as scikit-learn's do (a stream of words). Off keeps them inside a sentence
+    /// ("condemned. The" is no bigram). Default false.
+    pub ngrams_across_breaks: bool,
 }
 
 impl Default for FeatureConfig {
@@ -213,6 +217,7 @@ impl Default for FeatureConfig {
             stem: true,
             char_chunks: false,
             split_hashtags: true,
+            ngrams_across_breaks: false,
         }
     }
 }
@@ -1386,9 +1391,10 @@ impl Featurizer {
                     bump(lay.window + t);
                 }
             }
+            let joined = cfg.ngrams_across_breaks || f & BREAK == 0;
             if cfg.ngram_max >= 2
                 && k > 0
-                && f & BREAK == 0
+                && joined
                 && u != NO_UNIT
                 && prev != NO_UNIT
                 && let Some(t) = self.bi.get(pair_key(prev, u))
@@ -1400,8 +1406,8 @@ impl Featurizer {
             }
             if cfg.ngram_max >= 3
                 && k > 1
-                && f & BREAK == 0
-                && prev_flags & BREAK == 0
+                && joined
+                && (cfg.ngrams_across_breaks || prev_flags & BREAK == 0)
                 && u != NO_UNIT
                 && prev != NO_UNIT
                 && prev2 != NO_UNIT
@@ -1685,6 +1691,8 @@ impl Featurizer {
         let t = j - blk;
         let (ta, tb, tc) = self.spec.terms[t as usize];
         let quote_block = self.spec.config.quote_block;
+        let across = self.spec.config.ngrams_across_breaks;
+        let joined = |k: usize| across || a.unit_flags[k] & BREAK == 0;
         for k in 0..a.units.len() {
             if spans.len() >= max {
                 break;
@@ -1694,15 +1702,15 @@ impl Featurizer {
             let (start, ok_pos) = if tb == NO_UNIT {
                 (k, a.units[k] == ta)
             } else if tc == NO_UNIT {
-                let ok = k > 0 && a.units[k - 1] == ta && a.units[k] == tb && f & BREAK == 0;
+                let ok = k > 0 && a.units[k - 1] == ta && a.units[k] == tb && joined(k);
                 (k.saturating_sub(1), ok)
             } else {
                 let ok = k > 1
                     && a.units[k - 2] == ta
                     && a.units[k - 1] == tb
                     && a.units[k] == tc
-                    && f & BREAK == 0
-                    && a.unit_flags[k - 1] & BREAK == 0;
+                    && joined(k)
+                    && joined(k - 1);
                 (k.saturating_sub(2), ok)
             };
             if !ok_pos {
@@ -1771,7 +1779,10 @@ impl VocabCounts {
         let mut prev = NO_UNIT;
         for (k, &u) in a.units.iter().enumerate() {
             keys.push(pair_key(u, NO_UNIT));
-            if cfg.ngram_max >= 2 && k > 0 && a.unit_flags[k] & BREAK == 0 {
+            if cfg.ngram_max >= 2
+                && k > 0
+                && (cfg.ngrams_across_breaks || a.unit_flags[k] & BREAK == 0)
+            {
                 keys.push(pair_key(prev, u));
             }
             prev = u;
@@ -1781,7 +1792,7 @@ impl VocabCounts {
             tri.clear();
             let (u, f) = (&a.units, &a.unit_flags);
             for k in 2..u.len() {
-                if (f[k] | f[k - 1]) & BREAK == 0 {
+                if cfg.ngrams_across_breaks || (f[k] | f[k - 1]) & BREAK == 0 {
                     tri.push((u[k - 2], u[k - 1], u[k]));
                 }
             }
@@ -2540,6 +2551,26 @@ mod tests {
         assert_eq!(n_tri(&f2), 0);
         let short: Vec<_> = f.spec().terms.iter().filter(|t| t.2 == NO_UNIT).collect();
         assert_eq!(short.len(), f2.spec().terms.len());
+        // Across breaks (scikit-learn's stream of words), the semicolon no longer separates.
+        let f3 = featurizer(FeatureConfig {
+            ngrams_across_breaks: true,
+            ..cfg
+        });
+        let text = DOCS[4];
+        f3.analyze(text, &mut a);
+        f3.vectorize(&mut a, &mut v);
+        let got = names(&f3, &v);
+        for n in ["budget the militia", "budget the", "the budget the"] {
+            assert!(got.contains(&n.to_owned()), "{n}: {got:?}");
+        }
+        let j = v
+            .indices
+            .iter()
+            .copied()
+            .find(|&j| f3.feature_name(j) == "budget the militia")
+            .unwrap();
+        let (spans, _) = f3.provenance(&a, j, 3);
+        assert_eq!(&text[spans[0].clone()], "budget; the militias");
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub struct Grid {
     pub stem: Vec<bool>,
     pub char_chunks: Vec<bool>,
     pub split_hashtags: Vec<bool>,
+    pub ngrams_across_breaks: Vec<bool>,
 }
 
 impl Grid {
@@ -56,6 +57,7 @@ impl Grid {
             stem: vec![base.features.stem],
             char_chunks: vec![base.features.char_chunks],
             split_hashtags: vec![base.features.split_hashtags],
+            ngrams_across_breaks: vec![base.features.ngrams_across_breaks],
         }
     }
 
@@ -75,6 +77,7 @@ impl Grid {
             * self.stem.len()
             * self.char_chunks.len()
             * self.split_hashtags.len()
+            * self.ngrams_across_breaks.len()
     }
 
     /// Whether the grid is empty.
@@ -112,6 +115,9 @@ impl Grid {
         out = expand(out, &self.stem, |c, v| c.stem = v);
         out = expand(out, &self.char_chunks, |c, v| c.char_chunks = v);
         out = expand(out, &self.split_hashtags, |c, v| c.split_hashtags = v);
+        out = expand(out, &self.ngrams_across_breaks, |c, v| {
+            c.ngrams_across_breaks = v
+        });
         out
     }
 
@@ -371,6 +377,7 @@ mod tests {
             window_weight: vec![0.5, 1.0],
             negation: vec![true, false],
             stem: vec![true, false],
+            ngrams_across_breaks: vec![false, true],
             min_df: vec![1, 2],
             balanced: vec![false, true],
             ..grid.clone()
@@ -379,6 +386,10 @@ mod tests {
         assert_eq!(fc.len() * full.learners(&base.logistic).len(), full.len());
         assert_eq!(fc.iter().filter(|c| !c.negation).count(), fc.len() / 2);
         assert_eq!(fc.iter().filter(|c| !c.stem).count(), fc.len() / 2);
+        assert_eq!(
+            fc.iter().filter(|c| c.ngrams_across_breaks).count(),
+            fc.len() / 2
+        );
         assert_eq!(fc.iter().filter(|c| c.max_df == 0.5).count(), fc.len() / 2);
         assert_eq!(
             fc.iter().filter(|c| c.max_features == 1000).count(),

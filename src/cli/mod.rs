@@ -448,6 +448,10 @@ pub struct ModelArgs {
     /// Do not follow camel-case hashtags with their words (#DictatorDon: dictator, don).
     #[arg(long)]
     no_split_hashtags: bool,
+    /// Let word bigrams and trigrams run across sentence breaks, quotation marks, brackets and
+    /// line ends, as scikit-learn's do (by default they stay inside a sentence).
+    #[arg(long)]
+    ngrams_across_breaks: bool,
     /// Inverse L2 regularisation strength (larger fits the training data more closely).
     #[arg(short = 'C', long = "c", value_name = "C", default_value_t = LogisticRegression::default().c)]
     c: f64,
@@ -503,6 +507,7 @@ impl ModelArgs {
                 stem: !self.no_stem,
                 char_chunks: self.char_chunks,
                 split_hashtags: !self.no_split_hashtags,
+                ngrams_across_breaks: self.ngrams_across_breaks,
             },
             logistic: LogisticRegression {
                 c: self.c,

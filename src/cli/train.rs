@@ -469,6 +469,9 @@ pub struct TuneArgs {
     /// Hashtag splitting to try: on, off.
     #[arg(long, value_name = "on|off,...", value_delimiter = ',', value_parser = ["on", "off"])]
     grid_hashtags: Vec<String>,
+    /// Word n-grams across sentence breaks to try: on, off (see --ngrams-across-breaks).
+    #[arg(long, value_name = "on|off,...", value_delimiter = ',', value_parser = ["on", "off"])]
+    grid_ngrams_across_breaks: Vec<String>,
     /// What to maximise: the mean over heads of F_avg (heads with a FAVOR/AGAINST or pro/anti
     /// pair, or --favg) or of macro-F1.
     #[arg(long, value_parser = ["f-avg", "macro-f1"], default_value = "macro-f1")]
@@ -555,6 +558,10 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
         stem: or_on_off(&args.grid_stem, &single.stem),
         char_chunks: or_on_off(&args.grid_char_chunks, &single.char_chunks),
         split_hashtags: or_on_off(&args.grid_hashtags, &single.split_hashtags),
+        ngrams_across_breaks: or_on_off(
+            &args.grid_ngrams_across_breaks,
+            &single.ngrams_across_breaks,
+        ),
     };
     let metric = if args.metric == "f-avg" {
         Metric::FAvg
@@ -640,7 +647,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
     let top = best(&trials).expect("a non-empty grid").clone();
     let describe = |o: &TrainOptions| {
         format!(
-            "C={} ngram={} min_df={} max_df={} max_features={} char={} class_weight={} group_power={} dense_weight={} window_weight={} negation={} stem={} char_chunks={} hashtags={}",
+            "C={} ngram={} min_df={} max_df={} max_features={} char={} class_weight={} group_power={} dense_weight={} window_weight={} negation={} stem={} char_chunks={} hashtags={} across_breaks={}",
             o.logistic.c,
             o.features.ngram_max,
             o.features.min_df,
@@ -660,7 +667,8 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
             on_off(o.features.negation),
             on_off(o.features.stem),
             on_off(o.features.char_chunks),
-            on_off(o.features.split_hashtags)
+            on_off(o.features.split_hashtags),
+            on_off(o.features.ngrams_across_breaks)
         )
     };
     let metric_name = if metric == Metric::FAvg {
