@@ -193,6 +193,10 @@ pub struct FeatureConfig {
     /// line ends, as scikit-learn's do (a stream of words). Off keeps them inside a sentence
     /// ("condemned. The" is no bigram). Default false.
     pub ngrams_across_breaks: bool,
+    /// Keep the dots inside abbreviations: `U.S.` becomes `u.s`, apart from `US` and the pronoun
+    /// `us` (and `a.m.` from `am`), which carries an outlet's house style. Off (the default)
+    /// makes `U.S.` and `US` one word, which lexicon phrases such as "us occupation" rely on.
+    pub abbrev_dots: bool,
 }
 
 impl Default for FeatureConfig {
@@ -218,6 +222,7 @@ impl Default for FeatureConfig {
             char_chunks: false,
             split_hashtags: true,
             ngrams_across_breaks: false,
+            abbrev_dots: false,
         }
     }
 }
@@ -480,6 +485,7 @@ pub struct Analyzer {
     stem: bool,
     char_chunks: bool,
     split_hashtags: bool,
+    abbrev_dots: bool,
 }
 
 impl Analyzer {
@@ -494,6 +500,7 @@ impl Analyzer {
             stem: cfg.stem,
             char_chunks: cfg.char_chunks,
             split_hashtags: cfg.split_hashtags,
+            abbrev_dots: cfg.abbrev_dots,
         })
     }
 
@@ -528,7 +535,13 @@ impl Analyzer {
         owner: Option<u64>,
         mut lookup: impl FnMut(&str) -> u32,
     ) {
-        tokenize_with(text, &self.residue, self.split_hashtags, &mut a.tokens);
+        tokenize_with(
+            text,
+            &self.residue,
+            self.split_hashtags,
+            self.abbrev_dots,
+            &mut a.tokens,
+        );
         match &self.target {
             Some(t) => t.find(&a.tokens, &mut a.mentions),
             None => a.mentions.clear(),

@@ -214,7 +214,13 @@ aliases = ["Al-Kazemi", "Kazemi", "al-Kadhimi", "Kadhimi", "Mustafa al-Kadhimi",
     fn hashtag_words_are_mentions_once() {
         let text = "#AlKazemi #KadhimiMustGo #Kazemi";
         let mut toks = Tokens::default();
-        crate::text::tokenize_with(text, &crate::text::Residue::default(), true, &mut toks);
+        crate::text::tokenize_with(
+            text,
+            &crate::text::Residue::default(),
+            true,
+            false,
+            &mut toks,
+        );
         let mut out = Vec::new();
         TargetMatcher::new(&spec()).unwrap().find(&toks, &mut out);
         let got: Vec<&str> = out

@@ -37,6 +37,7 @@ pub struct Grid {
     pub char_chunks: Vec<bool>,
     pub split_hashtags: Vec<bool>,
     pub ngrams_across_breaks: Vec<bool>,
+    pub abbrev_dots: Vec<bool>,
 }
 
 impl Grid {
@@ -58,6 +59,7 @@ impl Grid {
             char_chunks: vec![base.features.char_chunks],
             split_hashtags: vec![base.features.split_hashtags],
             ngrams_across_breaks: vec![base.features.ngrams_across_breaks],
+            abbrev_dots: vec![base.features.abbrev_dots],
         }
     }
 
@@ -78,6 +80,7 @@ impl Grid {
             * self.char_chunks.len()
             * self.split_hashtags.len()
             * self.ngrams_across_breaks.len()
+            * self.abbrev_dots.len()
     }
 
     /// Whether the grid is empty.
@@ -118,6 +121,7 @@ impl Grid {
         out = expand(out, &self.ngrams_across_breaks, |c, v| {
             c.ngrams_across_breaks = v
         });
+        out = expand(out, &self.abbrev_dots, |c, v| c.abbrev_dots = v);
         out
     }
 
@@ -378,6 +382,7 @@ mod tests {
             negation: vec![true, false],
             stem: vec![true, false],
             ngrams_across_breaks: vec![false, true],
+            abbrev_dots: vec![true, false],
             min_df: vec![1, 2],
             balanced: vec![false, true],
             ..grid.clone()
@@ -390,6 +395,7 @@ mod tests {
             fc.iter().filter(|c| c.ngrams_across_breaks).count(),
             fc.len() / 2
         );
+        assert_eq!(fc.iter().filter(|c| c.abbrev_dots).count(), fc.len() / 2);
         assert_eq!(fc.iter().filter(|c| c.max_df == 0.5).count(), fc.len() / 2);
         assert_eq!(
             fc.iter().filter(|c| c.max_features == 1000).count(),

@@ -452,6 +452,10 @@ pub struct ModelArgs {
     /// line ends, as scikit-learn's do (by default they stay inside a sentence).
     #[arg(long)]
     ngrams_across_breaks: bool,
+    /// Keep the dots inside abbreviations (U.S. apart from US and us, a.m. apart from am): an
+    /// outlet's house style. By default U.S. and US are one word.
+    #[arg(long)]
+    abbreviation_dots: bool,
     /// Inverse L2 regularisation strength (larger fits the training data more closely).
     #[arg(short = 'C', long = "c", value_name = "C", default_value_t = LogisticRegression::default().c)]
     c: f64,
@@ -508,6 +512,7 @@ impl ModelArgs {
                 char_chunks: self.char_chunks,
                 split_hashtags: !self.no_split_hashtags,
                 ngrams_across_breaks: self.ngrams_across_breaks,
+                abbrev_dots: self.abbreviation_dots,
             },
             logistic: LogisticRegression {
                 c: self.c,

@@ -472,6 +472,9 @@ pub struct TuneArgs {
     /// Word n-grams across sentence breaks to try: on, off (see --ngrams-across-breaks).
     #[arg(long, value_name = "on|off,...", value_delimiter = ',', value_parser = ["on", "off"])]
     grid_ngrams_across_breaks: Vec<String>,
+    /// Abbreviation dots to try: on, off (see --abbreviation-dots).
+    #[arg(long, value_name = "on|off,...", value_delimiter = ',', value_parser = ["on", "off"])]
+    grid_abbreviation_dots: Vec<String>,
     /// What to maximise: the mean over heads of F_avg (heads with a FAVOR/AGAINST or pro/anti
     /// pair, or --favg) or of macro-F1.
     #[arg(long, value_parser = ["f-avg", "macro-f1"], default_value = "macro-f1")]
@@ -562,6 +565,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
             &args.grid_ngrams_across_breaks,
             &single.ngrams_across_breaks,
         ),
+        abbrev_dots: or_on_off(&args.grid_abbreviation_dots, &single.abbrev_dots),
     };
     let metric = if args.metric == "f-avg" {
         Metric::FAvg
@@ -647,7 +651,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
     let top = best(&trials).expect("a non-empty grid").clone();
     let describe = |o: &TrainOptions| {
         format!(
-            "C={} ngram={} min_df={} max_df={} max_features={} char={} class_weight={} group_power={} dense_weight={} window_weight={} negation={} stem={} char_chunks={} hashtags={} across_breaks={}",
+            "C={} ngram={} min_df={} max_df={} max_features={} char={} class_weight={} group_power={} dense_weight={} window_weight={} negation={} stem={} char_chunks={} hashtags={} across_breaks={} abbreviation_dots={}",
             o.logistic.c,
             o.features.ngram_max,
             o.features.min_df,
@@ -668,7 +672,8 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
             on_off(o.features.stem),
             on_off(o.features.char_chunks),
             on_off(o.features.split_hashtags),
-            on_off(o.features.ngrams_across_breaks)
+            on_off(o.features.ngrams_across_breaks),
+            on_off(o.features.abbrev_dots)
         )
     };
     let metric_name = if metric == Metric::FAvg {
