@@ -187,6 +187,26 @@ impl Scorer {
             out.copy_from_slice(&acc);
             return;
         }
+        if s == 4 {
+            // One head of up to four labels (the usual retrained model): as above, 4 wide.
+            let mut acc = [0f32; 4];
+            acc.copy_from_slice(out);
+            for (k, (&j, &v)) in indices.iter().zip(values).enumerate() {
+                if let Some(&ahead) = indices.get(k + PREFETCH_AHEAD) {
+                    prefetch(&self.weights, ahead as usize * 4);
+                }
+                let j = j as usize;
+                if j >= n {
+                    continue;
+                }
+                let row: &[f32; 4] = self.weights[j * 4..j * 4 + 4].try_into().unwrap();
+                for c in 0..4 {
+                    acc[c] += v * row[c];
+                }
+            }
+            out.copy_from_slice(&acc);
+            return;
+        }
         for (k, (&j, &v)) in indices.iter().zip(values).enumerate() {
             if let Some(&ahead) = indices.get(k + PREFETCH_AHEAD) {
                 prefetch(&self.weights, ahead as usize * s);
@@ -462,7 +482,14 @@ pub(crate) mod tests {
 
     #[test]
     fn scorer_gives_each_heads_probabilities_and_centred_weights() {
-        // Two heads of different widths (3 and 2 labels): one table row serves both.
+        // Heads of different widths (3, then 2 labels each): one table row serves them all.
+        // Rows of 4 (one head), 8 (two) and 12 floats (five) take the scorer's three paths.
+        for (extra, stride) in [(0usize, 4usize), (1, 8), (4, 12)] {
+            scorer_case(extra, stride);
+        }
+    }
+
+    fn scorer_case(extra: usize, stride: usize) {
         let m = tiny_model();
         let mut f = m.file().clone();
         let mut second = f.heads[0].clone();
@@ -480,7 +507,12 @@ pub(crate) mod tests {
             .flat_map(|p| p.into_iter())
             .collect();
         second.classifier.intercept = vec![0.5, -0.25];
-        f.heads.push(second);
+        for e in 0..extra {
+            let mut h = second.clone();
+            h.name = format!("two{e}");
+            h.classifier.intercept = vec![0.5 - e as f32, -0.25];
+            f.heads.push(h);
+        }
         let m = Model::new(f).unwrap();
         let s = m.scorer();
         let v = m
@@ -489,7 +521,7 @@ pub(crate) mod tests {
         assert!(v.indices.len() > 5);
         let mut z = Vec::new();
         s.logits(&v.indices, &v.values, &mut z);
-        assert_eq!(z.len() % 4, 0);
+        assert_eq!(z.len(), stride);
         for (h, head) in m.heads().iter().enumerate() {
             let k = head.labels.len();
             let cols = s.columns(h, k);
