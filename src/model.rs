@@ -164,49 +164,15 @@ impl Scorer {
         out.clear();
         out.extend_from_slice(&self.intercept);
         let s = self.stride;
+        // Rows of 8 (two heads of up to four labels: the shipped model) and of 4 (one head: the
+        // usual retrained model) sum into a register-wide array instead of through `out` for
+        // every feature. Same operations in the same order, so the same bits.
+        match s {
+            8 => return self.logits_fixed::<8>(indices, values, out),
+            4 => return self.logits_fixed::<4>(indices, values, out),
+            _ => {}
+        }
         let n = self.weights.len() / s.max(1);
-        if s == 8 {
-            // Two heads of up to four labels (the shipped model): the sums stay in one
-            // register-wide array instead of going through `out` for every feature. Same
-            // operations in the same order, so the same bits.
-            let mut acc = [0f32; 8];
-            acc.copy_from_slice(out);
-            for (k, (&j, &v)) in indices.iter().zip(values).enumerate() {
-                if let Some(&ahead) = indices.get(k + PREFETCH_AHEAD) {
-                    prefetch(&self.weights, ahead as usize * 8);
-                }
-                let j = j as usize;
-                if j >= n {
-                    continue;
-                }
-                let row: &[f32; 8] = self.weights[j * 8..j * 8 + 8].try_into().unwrap();
-                for c in 0..8 {
-                    acc[c] += v * row[c];
-                }
-            }
-            out.copy_from_slice(&acc);
-            return;
-        }
-        if s == 4 {
-            // One head of up to four labels (the usual retrained model): as above, 4 wide.
-            let mut acc = [0f32; 4];
-            acc.copy_from_slice(out);
-            for (k, (&j, &v)) in indices.iter().zip(values).enumerate() {
-                if let Some(&ahead) = indices.get(k + PREFETCH_AHEAD) {
-                    prefetch(&self.weights, ahead as usize * 4);
-                }
-                let j = j as usize;
-                if j >= n {
-                    continue;
-                }
-                let row: &[f32; 4] = self.weights[j * 4..j * 4 + 4].try_into().unwrap();
-                for c in 0..4 {
-                    acc[c] += v * row[c];
-                }
-            }
-            out.copy_from_slice(&acc);
-            return;
-        }
         for (k, (&j, &v)) in indices.iter().zip(values).enumerate() {
             if let Some(&ahead) = indices.get(k + PREFETCH_AHEAD) {
                 prefetch(&self.weights, ahead as usize * s);
@@ -220,6 +186,27 @@ impl Scorer {
                 *o += v * w;
             }
         }
+    }
+
+    /// [`Scorer::logits`] for rows of `S` floats, `out` holding the intercepts.
+    fn logits_fixed<const S: usize>(&self, indices: &[u32], values: &[f32], out: &mut [f32]) {
+        let n = self.weights.len() / S;
+        let mut acc = [0f32; S];
+        acc.copy_from_slice(out);
+        for (k, (&j, &v)) in indices.iter().zip(values).enumerate() {
+            if let Some(&ahead) = indices.get(k + PREFETCH_AHEAD) {
+                prefetch(&self.weights, ahead as usize * S);
+            }
+            let j = j as usize;
+            if j >= n {
+                continue;
+            }
+            let row: &[f32; S] = self.weights[j * S..j * S + S].try_into().unwrap();
+            for c in 0..S {
+                acc[c] += v * row[c];
+            }
+        }
+        out.copy_from_slice(&acc);
     }
 
     /// Head `h`'s columns in a row, for a head of `k` labels.
