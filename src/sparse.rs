@@ -189,6 +189,29 @@ impl CsrMatrix {
         m
     }
 
+    /// The columns `cols` (strictly increasing) of this matrix, numbered `0..cols.len()` in
+    /// that order; entries in other columns are dropped.
+    pub fn select_columns(&self, cols: &[usize]) -> CsrMatrix {
+        debug_assert!(cols.windows(2).all(|w| w[0] < w[1]));
+        let mut map = vec![u32::MAX; self.ncols];
+        for (new, &j) in cols.iter().enumerate() {
+            map[j] = new as u32;
+        }
+        let mut m = CsrMatrix::new(cols.len());
+        for i in 0..self.nrows() {
+            let (c, v) = self.row(i);
+            for (&j, &x) in c.iter().zip(v) {
+                let nj = map[j as usize];
+                if nj != u32::MAX {
+                    m.indices.push(nj);
+                    m.values.push(x);
+                }
+            }
+            m.indptr.push(m.indices.len());
+        }
+        m
+    }
+
     /// Multiply every stored value of column `j` by `factor[j]` (one factor per column).
     pub fn scale_columns(&mut self, factor: impl Fn(u32) -> f32) {
         for (j, v) in self.indices.iter().zip(self.values.iter_mut()) {
