@@ -66,6 +66,10 @@ pub struct TrainArgs {
     /// Where to write the model.
     #[arg(short, long, value_name = "PATH")]
     output: PathBuf,
+    /// Print a summary as JSON on stdout: rows, vocabulary, convergence per head, and the
+    /// times (featurise, fit per head, train = featurise + fit, total with reading and saving).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -188,6 +192,7 @@ fn file_name(p: &Path) -> String {
 }
 
 pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
+    let total = Instant::now();
     let d = &args.data;
     let opts: TrainOptions = d.model.options();
     opts.validate()?;
@@ -207,6 +212,7 @@ pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
     let t0 = Instant::now();
     let pb = ui.spinner("training");
     let (model, report) = train(&corpus, &res, &opts, meta)?;
+    let train_secs = t0.elapsed().as_secs_f64();
     pb.finish_and_clear();
     ui.info(format!(
         "vocabulary {} terms, {} features, {} non-zeros; featurised in {:.2} s",
@@ -256,6 +262,37 @@ pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
         bytes(size),
         t0.elapsed().as_secs_f64()
     ));
+    if args.json {
+        let heads: Vec<serde_json::Value> = model
+            .heads()
+            .iter()
+            .zip(&report.fit_time)
+            .map(|(h, t)| {
+                serde_json::json!({
+                    "head": h.name,
+                    "labels": h.labels,
+                    "counts": h.counts,
+                    "convergence": h.classifier.convergence,
+                    "fit_seconds": t.as_secs_f64(),
+                })
+            })
+            .collect();
+        let v = serde_json::json!({
+            "data": args.data.data.display().to_string(),
+            "output": args.output.display().to_string(),
+            "rows": set.rows.len(),
+            "skipped_rows": set.errors.len(),
+            "vocabulary": report.vocabulary,
+            "features": report.features,
+            "nnz": report.nnz,
+            "featurise_seconds": report.featurise_time.as_secs_f64(),
+            "train_seconds": train_secs,
+            "seconds": total.elapsed().as_secs_f64(),
+            "model_bytes": size,
+            "heads": heads,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    }
     Ok(Status::from_failures(!set.errors.is_empty()))
 }
 

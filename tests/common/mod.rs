@@ -38,11 +38,33 @@ pub fn tiny_model(dir: &Path) -> PathBuf {
             "--label",
             "framing=framing",
         ])
-        .args(["--min-df", "1", "-o"])
+        .args(["--min-df", "1", "--json", "-o"])
         .arg(&out)
         .output()
         .unwrap();
     assert!(o.status.success(), "train failed: {}", stderr(&o));
+    // The --json summary: every row read, both heads, and times that nest (featurise within
+    // train within the whole command).
+    let v: Value = serde_json::from_slice(&o.stdout).expect("train --json prints JSON");
+    let rows = csv::Reader::from_path("tests/fixtures/tiny.csv")
+        .unwrap()
+        .records()
+        .count();
+    assert_eq!(v["rows"].as_u64(), Some(rows as u64), "{v}");
+    let heads: Vec<&str> = v["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["head"].as_str().unwrap())
+        .collect();
+    assert_eq!(heads, ["stance", "framing"]);
+    let secs = |k: &str| v[k].as_f64().unwrap_or_else(|| panic!("{k} in {v}"));
+    assert!(secs("featurise_seconds") <= secs("train_seconds"), "{v}");
+    assert!(secs("train_seconds") <= secs("seconds"), "{v}");
+    assert!(
+        v["heads"][0]["convergence"]["converged"].as_bool().unwrap(),
+        "{v}"
+    );
     out
 }
 
