@@ -29,6 +29,22 @@ pub struct Evidence {
     pub text: Vec<String>,
 }
 
+/// A close second label and what argues for it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunnerUp {
+    pub label: String,
+    pub probability: f32,
+    /// The features that pull toward this label against the chosen one: feature value times
+    /// (this label's weight minus the chosen label's), largest first.
+    pub evidence: Vec<Evidence>,
+    /// The other side: the features that pull toward the chosen label against this one.
+    pub counter_evidence: Vec<Evidence>,
+}
+
+/// A runner-up label whose probability is within this of the chosen label's is a close call:
+/// its evidence is shown too, so a reader sees both readings.
+pub const CLOSE_CALL: f32 = 0.15;
+
 /// The result of one head.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HeadResult {
@@ -41,6 +57,9 @@ pub struct HeadResult {
     /// P(positive) - P(negative), in [-1, 1], for heads with a polarity.
     pub score: Option<f32>,
     pub evidence: Vec<Evidence>,
+    /// The second label, when it is a close call (see [`CLOSE_CALL`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runner_up: Option<RunnerUp>,
     /// Why the head was not scored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -199,6 +218,7 @@ impl Model {
                     probabilities: None,
                     score: None,
                     evidence: Vec::new(),
+                    runner_up: None,
                     note: Some("target not mentioned; not scored".into()),
                 });
                 continue;
@@ -214,12 +234,42 @@ impl Model {
             let score = head
                 .polarity
                 .map(|(pos, neg)| round4(p[pos as usize] - p[neg as usize]));
+            let first_col = self.scorer().columns(h, head.labels.len()).start;
             let evidence = if explain > 0 {
-                let col = self.scorer().columns(h, head.labels.len()).start + c;
-                self.evidence(col, &s.vec, &s.analysis, &doc.text, explain)
+                self.evidence(first_col + c, None, &s.vec, &s.analysis, &doc.text, explain)
             } else {
                 Vec::new()
             };
+            // The second most probable label (the lower index among equals).
+            let second =
+                (0..p.len())
+                    .filter(|&i| i != c)
+                    .fold(None, |b: Option<usize>, i| match b {
+                        Some(j) if p[j] >= p[i] => Some(j),
+                        _ => Some(i),
+                    });
+            let runner_up = second
+                .filter(|&r| explain > 0 && p[c] - p[r] <= CLOSE_CALL)
+                .map(|r| RunnerUp {
+                    label: head.labels[r].clone(),
+                    probability: round4(p[r]),
+                    evidence: self.evidence(
+                        first_col + r,
+                        Some(first_col + c),
+                        &s.vec,
+                        &s.analysis,
+                        &doc.text,
+                        explain,
+                    ),
+                    counter_evidence: self.evidence(
+                        first_col + c,
+                        Some(first_col + r),
+                        &s.vec,
+                        &s.analysis,
+                        &doc.text,
+                        explain,
+                    ),
+                });
             heads.push(HeadResult {
                 head: head.name.clone(),
                 label: Some(head.labels[c].clone()),
@@ -233,6 +283,7 @@ impl Model {
                 ),
                 score,
                 evidence,
+                runner_up,
                 note: None,
             });
         }
@@ -246,9 +297,12 @@ impl Model {
         }
     }
 
+    /// The `k` features that push column `col` up the most: against the mean over labels, or,
+    /// with `against`, against that column (value times the difference of the two weights).
     fn evidence(
         &self,
         col: usize,
+        against: Option<usize>,
         v: &SparseVec,
         a: &Analysis,
         text: &str,
@@ -267,7 +321,11 @@ impl Model {
         // the sign first mispredicted on about half of the features).
         let mut bar = 0.0f32;
         for (j, x) in v.iter() {
-            let x = x * scorer.weight(j, col);
+            let w = match against {
+                None => scorer.weight(j, col),
+                Some(b) => scorer.weight(j, col) - scorer.weight(j, b),
+            };
+            let x = x * w;
             if x <= bar {
                 continue;
             }
@@ -376,6 +434,89 @@ mod tests {
         let pro = m.classify(&doc("Kazemi bravely faced the outlaw militias."), 0, &mut s);
         assert_eq!(pro.heads[0].label.as_deref(), Some("pro"));
         assert!(pro.heads[0].evidence.is_empty());
+    }
+
+    #[test]
+    fn close_calls_show_the_runner_up_and_what_argues_for_it() {
+        let m = tiny_model();
+        let mut s = Scratch::default();
+        let mut close = 0;
+        for text in [
+            "The resistance calls Kazemi a spy who betrayed the martyrs.",
+            "Kazemi bravely faced the outlaw militias.",
+            "Kazemi met officials.",
+            // Anti and pro cues mixed: close calls (anti 0.51 / pro 0.49, 0.49 / 0.51, 0.43 /
+            // 0.57 with this model), and one that is not (0.37 / 0.63).
+            "The martyrs of the resistance curse Kazemi the spy. Kazemi betrayed the martyrs, \
+             the resistance says. Kazemi the spy faced the outlaw militias bravely.",
+            "The martyrs of the resistance curse Kazemi the spy. The spy Kazemi betrayed the \
+             martyrs. The brave Kazemi faced the outlaw militias.",
+            "The martyrs of the resistance curse Kazemi the spy. Kazemi betrayed the martyrs, \
+             the resistance says. The martyrs curse Kazemi. The brave Kazemi faced militias.",
+            "The martyrs of the resistance curse Kazemi the spy. Kazemi betrayed the martyrs, \
+             the resistance says. Kazemi faced the outlaw militias bravely.",
+        ] {
+            let r = m.classify(&doc(text), 3, &mut s);
+            let h = &r.heads[0];
+            let p = h.probabilities.as_ref().unwrap();
+            let top = p[h.label.as_deref().unwrap()];
+            let (second_label, second) = p
+                .iter()
+                .filter(|(l, _)| Some(l.as_str()) != h.label.as_deref())
+                .map(|(l, &v)| (l.clone(), v))
+                .fold(
+                    (String::new(), -1.0f32),
+                    |b, x| if x.1 > b.1 { x } else { b },
+                );
+            match &h.runner_up {
+                Some(ru) => {
+                    close += 1;
+                    assert!(top - second <= CLOSE_CALL + 1e-4, "{text}: {p:?}");
+                    assert_eq!(ru.label, second_label, "{text}");
+                    assert!((ru.probability - second).abs() < 1e-4);
+                    // Each item pulls toward the runner-up against the chosen label (or, in
+                    // the counter-evidence, the other way), and the quotes include that
+                    // label's cue words.
+                    let cues = |label: &str| -> &[&str] {
+                        match label {
+                            "pro" => &["brave"],
+                            "anti" => &["spy", "martyr", "betray", "curse"],
+                            _ => &[],
+                        }
+                    };
+                    let chosen = h.label.as_deref().unwrap();
+                    for (list, label) in [
+                        (&ru.evidence, ru.label.as_str()),
+                        (&ru.counter_evidence, chosen),
+                    ] {
+                        assert!(list.iter().all(|e| e.contribution > 0.0), "{ru:?}");
+                        assert!(
+                            list.iter()
+                                .any(|e| e.text.iter().any(|q| cues(label)
+                                    .iter()
+                                    .any(|c| q.to_lowercase().contains(c)))),
+                            "{text}: {label}: {list:?}"
+                        );
+                    }
+                    assert!(
+                        ru.evidence
+                            .windows(2)
+                            .all(|w| w[0].contribution >= w[1].contribution)
+                    );
+                }
+                None => assert!(top - second > CLOSE_CALL - 1e-4, "{text}: {p:?}"),
+            }
+            // No evidence asked for: no runner-up either.
+            assert!(
+                m.classify(&doc(text), 0, &mut s).heads[0]
+                    .runner_up
+                    .is_none()
+            );
+        }
+        assert!(
+            close > 0,
+            "no close call among the texts: the test needs one"
+        );
     }
 
     #[test]

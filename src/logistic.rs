@@ -11,7 +11,9 @@
 //! the data size. argmin's L-BFGS with a More-Thuente line search (what linfa-logistic uses
 //! inside) minimises it; the cost and gradient come from one pass, parallel over rows for the
 //! scores and over columns (a transposed copy of the matrix) for the gradient, so every sum is
-//! taken in a fixed order and the fit is identical for any number of threads.
+//! taken in a fixed order and the fit is identical for any number of threads. Two classes are
+//! fitted in the equivalent binary form, one weight per feature (see
+//! [`LogisticRegression::fit_sparse`]).
 //!
 //! [`LogisticRegression`] (the parameters) implements linfa's `Fit` on a `Dataset` of a
 //! [`CsrMatrix`] with class-index targets and sample weights; [`FittedLogistic`] implements

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::classify::Record;
+use crate::classify::{Evidence, Record};
 use crate::metrics::Report;
 use crate::model::Model;
 
@@ -120,6 +120,24 @@ fn csv_io(e: csv::Error) -> io::Error {
     }
 }
 
+fn write_evidence<W: Write>(w: &mut W, evidence: &[Evidence]) -> io::Result<()> {
+    for e in evidence {
+        let quotes: Vec<String> = e
+            .text
+            .iter()
+            .map(|q| format!("\u{201C}{q}\u{201D}"))
+            .collect();
+        writeln!(
+            w,
+            "        {:+.3}  {:<28} {}",
+            e.contribution,
+            e.feature,
+            quotes.join(" ")
+        )?;
+    }
+    Ok(())
+}
+
 fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
     let mut title = format!("\u{2500}\u{2500} {}", r.id);
     if let Some(s) = &r.source {
@@ -140,19 +158,16 @@ fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
                     line.push_str(&format!("   score {s:+.2}"));
                 }
                 writeln!(w, "{line}")?;
-                for e in &h.evidence {
-                    let quotes: Vec<String> = e
-                        .text
-                        .iter()
-                        .map(|q| format!("\u{201C}{q}\u{201D}"))
-                        .collect();
+                write_evidence(w, &h.evidence)?;
+                if let Some(ru) = &h.runner_up {
                     writeln!(
                         w,
-                        "        {:+.3}  {:<28} {}",
-                        e.contribution,
-                        e.feature,
-                        quotes.join(" ")
+                        "        close call: {} {:.2}; for it, against {label}:",
+                        ru.label, ru.probability
                     )?;
+                    write_evidence(w, &ru.evidence)?;
+                    writeln!(w, "        for {label}, against {}:", ru.label)?;
+                    write_evidence(w, &ru.counter_evidence)?;
                 }
             }
             _ => writeln!(
