@@ -295,13 +295,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn phrases_match_on_stems_longest_first() {
-        let lx = Lexicon::parse(
-            "opp\tmilitia\t1\nopp\tIran-backed militias\t2\nopp\toutlaw factions\t1.5\nboth\toutlaw factions\t1\n",
-            Path::new("l.tsv"),
-        )
-        .unwrap();
+    /// The matches of `lexicon` (TSV text) in `text`: (start, length, category, weight).
+    fn matches(lexicon: &str, text: &str) -> Vec<(usize, usize, String, f32)> {
+        let lx = Lexicon::parse(lexicon, Path::new("l.tsv")).unwrap();
         let cats = lx.categories();
         let mut dict: Vec<String> = Vec::new();
         let mut id = |s: &str| -> u32 {
@@ -316,7 +312,7 @@ mod tests {
             PhraseUnit::Target => 999,
             PhraseUnit::Stem(s) => id(s),
         });
-        let doc: Vec<u32> = tokenize_str("The Iran-backed militia and outlaw factions; a militia")
+        let doc: Vec<u32> = tokenize_str(text)
             .norms()
             .map(|n| with_thread_cache(|c| c.stem(n).to_owned()))
             .map(|s| {
@@ -333,6 +329,15 @@ mod tests {
             |_| false,
             |x| got.push((x.start, x.len, cats[x.category as usize].clone(), x.weight)),
         );
+        got
+    }
+
+    #[test]
+    fn phrases_match_on_stems_longest_first() {
+        let got = matches(
+            "opp\tmilitia\t1\nopp\tIran-backed militias\t2\nopp\toutlaw factions\t1.5\nboth\toutlaw factions\t1\n",
+            "The Iran-backed militia and outlaw factions; a militia",
+        );
         assert_eq!(
             got,
             vec![
@@ -342,5 +347,21 @@ mod tests {
                 (8, 1, "opp".to_owned(), 1.0)
             ]
         );
+    }
+
+    #[test]
+    fn shipped_praise_list_takes_party_names_at_weight_zero() {
+        // The praise word inside the Wisdom Movement's name counts for nothing; the word on
+        // its own still counts.
+        let praise = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("data/lexicon/praise.tsv"),
+        )
+        .unwrap();
+        let got = matches(
+            &praise,
+            "Leaders of the National Wisdom Movement and the wisdom movement spoke of his wisdom.",
+        );
+        let weights: Vec<(usize, f32)> = got.iter().map(|g| (g.0, g.3)).collect();
+        assert_eq!(weights, vec![(3, 0.0), (8, 0.0), (13, 1.0)], "{got:?}");
     }
 }
