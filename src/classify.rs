@@ -240,16 +240,14 @@ impl Model {
             } else {
                 Vec::new()
             };
-            // The second most probable label (the lower index among equals).
-            let second =
-                (0..p.len())
-                    .filter(|&i| i != c)
-                    .fold(None, |b: Option<usize>, i| match b {
-                        Some(j) if p[j] >= p[i] => Some(j),
-                        _ => Some(i),
-                    });
-            let runner_up = second
-                .filter(|&r| explain > 0 && p[c] - p[r] <= CLOSE_CALL)
+            // The second most probable label (the lower index among equals), on a close call.
+            let runner_up = (explain > 0 && p.len() > 1)
+                .then(|| {
+                    let mut rest = p.clone();
+                    rest[c] = f32::NEG_INFINITY;
+                    argmax(&rest)
+                })
+                .filter(|&r| p[c] - p[r] <= CLOSE_CALL)
                 .map(|r| RunnerUp {
                     label: head.labels[r].clone(),
                     probability: round4(p[r]),

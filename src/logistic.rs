@@ -166,7 +166,6 @@ struct Objective<'a> {
     /// Weight columns per feature: the number of classes, or 1 for the binary form (see
     /// [`LogisticRegression::fit_sparse`]), where `y` is 0 or 1 and the score is a sigmoid.
     k: usize,
-    binary: bool,
     alpha: f64,
     total_w: f64,
     cache: Mutex<Cache>,
@@ -210,6 +209,7 @@ impl Objective<'_> {
 
     fn compute(&self, p: &[f64]) -> (f64, Vec<f64>) {
         let (n, d, k) = (self.x.nrows(), self.x.ncols(), self.k);
+        let binary = k == 1;
         let (coef, bias) = p.split_at(d * k);
         let mut resid = vec![0f64; n * k];
         let mut row_loss = vec![0f64; n];
@@ -224,7 +224,7 @@ impl Objective<'_> {
                     let (cols, vals) = self.x.row(i);
                     let wi = self.w[i];
                     let ri = &mut r[o * k..o * k + k];
-                    if self.binary {
+                    if binary {
                         // -log sigmoid(+-z), written to stay finite for large |z|.
                         let zi = bias[0] + gather_dot(cols, vals, coef);
                         let yi = self.y[i] as f64;
@@ -259,7 +259,7 @@ impl Objective<'_> {
                 for (o, gj) in g.chunks_mut(k).enumerate() {
                     let j = chunk * COL_CHUNK + o;
                     let (rows, vals) = self.xt.row(j);
-                    if self.binary {
+                    if binary {
                         gj[0] = gather_dot(rows, vals, &resid) + self.alpha * coef[j];
                         continue;
                     }
@@ -467,7 +467,6 @@ impl LogisticRegression {
             y,
             w,
             k,
-            binary,
             alpha: if binary { 0.5 / self.c } else { 1.0 / self.c },
             total_w,
             cache: Mutex::new(Cache::default()),
@@ -517,24 +516,24 @@ impl LogisticRegression {
             ));
         }
         let converged = converged || grad_norm < self.tol;
+        // Back to n_classes columns per feature: the binary form's v as -v/2 and v/2.
         let nk = n_classes;
         let mut coef = vec![0f32; d * nk];
-        let mut intercept: Vec<f32> = param.iter().skip(da * k).map(|&v| v as f32).collect();
-        if binary {
-            for (a, &j) in active.iter().enumerate() {
-                let half = 0.5 * param[a];
-                coef[j * 2] = -half as f32;
-                coef[j * 2 + 1] = half as f32;
-            }
-            let half = 0.5 * param[da];
-            intercept = vec![-half as f32, half as f32];
-        } else {
-            for (a, &j) in active.iter().enumerate() {
+        for (a, &j) in active.iter().enumerate() {
+            if binary {
+                coef[j * 2] = (-0.5 * param[a]) as f32;
+                coef[j * 2 + 1] = (0.5 * param[a]) as f32;
+            } else {
                 for c in 0..k {
                     coef[j * k + c] = param[a * k + c] as f32;
                 }
             }
         }
+        let intercept = if binary {
+            vec![(-0.5 * param[da]) as f32, (0.5 * param[da]) as f32]
+        } else {
+            param.iter().skip(da * k).map(|&v| v as f32).collect()
+        };
         Ok(FittedLogistic {
             n_features: d,
             n_classes: nk,
@@ -820,7 +819,6 @@ mod tests {
             total_w: w.iter().sum(),
             w,
             k: if binary { 1 } else { n_classes },
-            binary,
             alpha,
             cache: Mutex::new(Cache::default()),
         }

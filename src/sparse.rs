@@ -270,5 +270,11 @@ mod tests {
         assert_eq!(m.row(0), (&[0u32, 1][..], &[3.0f32, 40.0][..]));
         assert_eq!(m.row_vec(1).get(0), 1.0);
         assert_eq!(m.row_vec(1).get(1), 0.0);
+        // Columns 1 and 2 of a three-column matrix, renumbered 0 and 1; column 0 dropped.
+        let d = array![[1.0, 0.0, 5.0], [0.0, 2.0, 0.0], [3.0, 4.0, 6.0]];
+        let c = CsrMatrix::from_dense(&d).select_columns(&[1, 2]);
+        assert_eq!((c.nrows(), c.ncols(), c.nnz()), (3, 2, 4));
+        assert_eq!(c.row(0), (&[1u32][..], &[5.0f32][..]));
+        assert_eq!(c.row(2), (&[0u32, 1][..], &[4.0f32, 6.0][..]));
     }
 }
