@@ -920,29 +920,35 @@ pub fn chunk_ranges(text: &str, words: u32) -> Vec<std::ops::Range<usize>> {
     out
 }
 
-/// `1 + ln(count)` for a count of at least 1, from a table for the small counts that make up
-/// nearly all of them (the logarithm was 2% of classify).
-fn sublinear(count: u32) -> f32 {
-    const N: usize = 256;
-    static TABLE: std::sync::LazyLock<[f32; N]> = std::sync::LazyLock::new(|| {
+/// `1 + ln(i)` for `i` in 1..256 (0 at 0): the sublinear term frequency of the small counts that
+/// make up nearly all of them, from a table (the logarithm was 2% of classify).
+fn sublinear_table() -> &'static [f32; 256] {
+    static TABLE: std::sync::LazyLock<[f32; 256]> = std::sync::LazyLock::new(|| {
         std::array::from_fn(|i| if i == 0 { 0.0 } else { 1.0 + (i as f32).ln() })
     });
-    match TABLE.get(count as usize) {
-        Some(&v) => v,
-        None => 1.0 + (count as f32).ln(),
+    &TABLE
+}
+
+/// Sort feature ids: LSD radix sort (three passes cover ids below 2^33 in 11-bit digits) for the
+/// thousands of distinct features of an article, where it costs about a third of a comparison
+/// sort; short lists use the comparison sort. Digits above the largest id are skipped. Lists of
+/// a few hundred (a tweet's) use 8-bit digits: a pass then clears and sums 256 counts instead of
+/// 2,048, which for 500 ids is most of the work.
+fn radix_sort(v: &mut [u32], tmp: &mut Vec<u32>) {
+    if v.len() < 256 {
+        v.sort_unstable();
+    } else if v.len() < 2048 {
+        radix_sort_digits::<8, 256>(v, tmp);
+    } else {
+        radix_sort_digits::<11, 2048>(v, tmp);
     }
 }
 
-/// Sort feature ids: LSD radix sort in 11-bit digits (three passes cover ids below 2^33) for the
-/// thousands of distinct features of an article, where it costs about a third of a comparison
-/// sort; short lists use the comparison sort. Digits above the largest id are skipped.
-fn radix_sort(v: &mut [u32], tmp: &mut Vec<u32>) {
-    const BITS: u32 = 11;
-    const RADIX: usize = 1 << BITS;
-    if v.len() < 256 {
-        v.sort_unstable();
-        return;
-    }
+/// One LSD radix sort in `BITS`-bit digits; `RADIX` is `1 << BITS` (an array length cannot be
+/// computed from a const parameter, and a larger array would be zeroed on every call).
+fn radix_sort_digits<const BITS: u32, const RADIX: usize>(v: &mut [u32], tmp: &mut Vec<u32>) {
+    debug_assert_eq!(RADIX, 1 << BITS);
+    let radix = RADIX;
     let max = v.iter().copied().max().unwrap_or(0);
     let n = v.len();
     // The buffer only grows: it is not cleared between documents (every slot is written
@@ -957,7 +963,7 @@ fn radix_sort(v: &mut [u32], tmp: &mut Vec<u32>) {
     while shift < 32 && (shift == 0 || max >> shift != 0) {
         counts.fill(0);
         for &x in src.iter() {
-            counts[((x >> shift) as usize) & (RADIX - 1)] += 1;
+            counts[((x >> shift) as usize) & (radix - 1)] += 1;
         }
         let mut sum = 0;
         for c in counts.iter_mut() {
@@ -966,7 +972,7 @@ fn radix_sort(v: &mut [u32], tmp: &mut Vec<u32>) {
             sum += k;
         }
         for &x in src.iter() {
-            let d = ((x >> shift) as usize) & (RADIX - 1);
+            let d = ((x >> shift) as usize) & (radix - 1);
             dst[counts[d] as usize] = x;
             counts[d] += 1;
         }
@@ -976,6 +982,21 @@ fn radix_sort(v: &mut [u32], tmp: &mut Vec<u32>) {
     }
     if in_tmp {
         v.copy_from_slice(&tmp[..n]);
+    }
+}
+
+/// A character n-gram as a range of the padded word: sliced only when a caller reads it (the
+/// vectoriser never does, and slicing a `str` checks both ends for character boundaries).
+#[derive(Clone, Copy)]
+struct Gram<'a> {
+    buf: &'a str,
+    start: usize,
+    end: usize,
+}
+
+impl<'a> Gram<'a> {
+    fn as_str(&self) -> &'a str {
+        &self.buf[self.start..self.end]
     }
 }
 
@@ -990,7 +1011,7 @@ fn char_ngrams(
     mask: u64,
     buf: &mut String,
     offs: &mut Vec<usize>,
-    mut f: impl FnMut(u32, &str),
+    mut f: impl FnMut(u32, Gram),
 ) {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -999,6 +1020,7 @@ fn char_ngrams(
     buf.push(' ');
     buf.push_str(word);
     buf.push(' ');
+    let buf = buf.as_str();
     let b = buf.as_bytes();
     if word.is_ascii() {
         let n = b.len();
@@ -1008,7 +1030,14 @@ fn char_ngrams(
                 h ^= b[e] as u64;
                 h = h.wrapping_mul(PRIME);
                 if e + 1 - s >= lo {
-                    f((h & mask) as u32, &buf[s..=e]);
+                    f(
+                        (h & mask) as u32,
+                        Gram {
+                            buf,
+                            start: s,
+                            end: e + 1,
+                        },
+                    );
                 }
             }
         }
@@ -1026,7 +1055,8 @@ fn char_ngrams(
                 h = h.wrapping_mul(PRIME);
             }
             if e + 1 - s >= lo {
-                f((h & mask) as u32, &buf[offs[s]..offs[e + 1]]);
+                let (start, end) = (offs[s], offs[e + 1]);
+                f((h & mask) as u32, Gram { buf, start, end });
             }
         }
     }
@@ -1045,7 +1075,7 @@ fn for_each_char_gram(
     mask: u64,
     buf: &mut String,
     offs: &mut Vec<usize>,
-    mut f: impl FnMut(usize, u32, &str),
+    mut f: impl FnMut(usize, u32, Gram),
 ) {
     if let Some((text, spans)) = chunks {
         for (i, &(s, e, _, _)) in spans.iter().enumerate() {
@@ -1462,34 +1492,65 @@ impl Featurizer {
         let overflow = &mut a.count_overflow;
         overflow.sort_unstable();
         radix_sort(touched, &mut a.radix_tmp);
-        let mut block_start = 0usize;
-        let mut current_block = u32::MAX;
-        for (i, &j) in touched.iter().enumerate() {
-            if let Some(&ahead) = touched.get(i + PREFETCH_AHEAD) {
-                prefetch(counts, ahead as usize);
-                self.prefetch_idf(ahead);
+        out.indices.reserve(n_touched + a.dense.len());
+        out.values.reserve(n_touched + a.dense.len());
+        let table = sublinear_table();
+        let tf_of = |count: u32| {
+            if !cfg.sublinear_tf {
+                count as f32
+            } else if let Some(&v) = table.get(count as usize) {
+                v
+            } else {
+                1.0 + (count as f32).ln()
             }
+        };
+        let take = |counts: &mut [u16], j: u32| {
             let mut count = std::mem::take(&mut counts[j as usize]) as u32;
             if !overflow.is_empty() {
                 let lo = overflow.partition_point(|&o| o < j);
                 let hi = overflow.partition_point(|&o| o <= j);
                 count += 65_535 * (hi - lo) as u32;
             }
+            count
+        };
+        // Character n-grams are the last block and most of the features: they get a loop of
+        // their own with a single idf table and no block test.
+        let split = lay
+            .chars
+            .map_or(touched.len(), |c| touched.partition_point(|&j| j < c));
+        let mut block_start = 0usize;
+        let mut current_block = u32::MAX;
+        for (i, &j) in touched[..split].iter().enumerate() {
+            if let Some(&ahead) = touched[..split].get(i + PREFETCH_AHEAD) {
+                prefetch(counts, ahead as usize);
+                self.prefetch_idf(ahead);
+            }
+            let count = take(counts, j);
             let (blk, idf) = self.term_block(j);
             if blk != current_block {
                 self.finish_block(current_block, &mut out.values[block_start..]);
                 block_start = out.values.len();
                 current_block = blk;
             }
-            let tf = if cfg.sublinear_tf {
-                sublinear(count)
-            } else {
-                count as f32
-            };
             out.indices.push(j);
-            out.values.push(tf * idf);
+            out.values.push(tf_of(count) * idf);
         }
         self.finish_block(current_block, &mut out.values[block_start..]);
+        if let Some(c) = lay.chars {
+            let chars = &touched[split..];
+            let idf = &self.spec.char_idf;
+            block_start = out.values.len();
+            for (i, &j) in chars.iter().enumerate() {
+                if let Some(&ahead) = chars.get(i + PREFETCH_AHEAD) {
+                    prefetch(counts, ahead as usize);
+                    prefetch(idf, (ahead - c) as usize);
+                }
+                let count = take(counts, j);
+                out.indices.push(j);
+                out.values.push(tf_of(count) * idf[(j - c) as usize]);
+            }
+            self.finish_block(c, &mut out.values[block_start..]);
+        }
         let (scales, maxima) = (&self.spec.dense_scale, &self.spec.dense_max);
         for (d, (&raw, (&scale, &max))) in a.dense.iter().zip(scales.iter().zip(maxima)).enumerate()
         {
@@ -1693,7 +1754,7 @@ impl Featurizer {
                     if b != j - c {
                         return;
                     }
-                    gram.get_or_insert_with(|| g.to_owned());
+                    gram.get_or_insert_with(|| g.as_str().to_owned());
                     let span = match chunks {
                         Some((_, ch)) => ch[i].2 as usize..ch[i].3 as usize,
                         None => a.tokens.as_slice()[i].span(),
@@ -2376,7 +2437,7 @@ mod tests {
     fn radix_sort_sorts() {
         let mut rng = crate::train::SplitMix(7);
         let mut tmp = Vec::new();
-        for n in [0usize, 1, 255, 256, 1000, 5000] {
+        for n in [0usize, 1, 255, 256, 1000, 2047, 2048, 5000] {
             for max in [1u64, 2047, 2048, 1 << 20, u32::MAX as u64 + 1] {
                 let mut v: Vec<u32> = (0..n).map(|_| (rng.next() % max) as u32).collect();
                 let mut want = v.clone();
@@ -2393,7 +2454,7 @@ mod tests {
             let mut grams = Vec::new();
             let (mut buf, mut offs) = (String::new(), Vec::new());
             char_ngrams(word, (2, 5), u64::MAX, &mut buf, &mut offs, |h, g| {
-                grams.push((h, g.to_owned()))
+                grams.push((h, g.as_str().to_owned()))
             });
             let padded: Vec<char> = format!(" {word} ").chars().collect();
             let mut expect = Vec::new();
