@@ -689,7 +689,29 @@ fn collect_chunks(text: &str, a: &mut Analysis) {
     let base = text.as_ptr() as usize;
     let mut next_tok = 0usize;
     let mut next_mention = 0usize;
-    for piece in text.split_whitespace() {
+    // ASCII text (most of it) is split on the bytes Unicode calls white space (tab to carriage
+    // return and the space: the same chunks as `split_whitespace`) without decoding characters.
+    let ascii = text.is_ascii();
+    let bytes = text.as_bytes();
+    let mut at = 0usize;
+    let ascii_pieces = std::iter::from_fn(|| {
+        let space = |b: u8| b == b' ' || (b'\t'..=b'\r').contains(&b);
+        while at < bytes.len() && space(bytes[at]) {
+            at += 1;
+        }
+        let start = at;
+        while at < bytes.len() && !space(bytes[at]) {
+            at += 1;
+        }
+        (at > start).then(|| &text[start..at])
+    });
+    let unicode_pieces = text.split_whitespace();
+    let pieces: &mut dyn Iterator<Item = &str> = if ascii {
+        &mut ascii_pieces.into_iter()
+    } else {
+        &mut unicode_pieces.into_iter()
+    };
+    for piece in pieces {
         let start = (piece.as_ptr() as usize - base) as u32;
         let end = start + piece.len() as u32;
         while next_tok < toks.len() && toks[next_tok].end <= start {
@@ -715,10 +737,11 @@ fn collect_chunks(text: &str, a: &mut Analysis) {
             continue;
         }
         let from = a.chunk_text.len() as u32;
-        if piece.is_ascii() {
-            // Most chunks: no trip through the Unicode case tables (same result).
-            a.chunk_text
-                .extend(piece.bytes().map(|b| b.to_ascii_lowercase() as char));
+        if ascii || piece.is_ascii() {
+            // Most chunks: copied, then lowercased in place without the Unicode case tables
+            // (same result).
+            a.chunk_text.push_str(piece);
+            a.chunk_text[from as usize..].make_ascii_lowercase();
         } else {
             a.chunk_text
                 .extend(piece.chars().flat_map(char::to_lowercase));
@@ -929,27 +952,42 @@ fn sublinear_table() -> &'static [f32; 256] {
     &TABLE
 }
 
-/// Sort feature ids: LSD radix sort (three passes cover ids below 2^33 in 11-bit digits) for the
-/// thousands of distinct features of an article, where it costs about a third of a comparison
-/// sort; short lists use the comparison sort. Digits above the largest id are skipped. Lists of
-/// a few hundred (a tweet's) use 8-bit digits: a pass then clears and sums 256 counts instead of
-/// 2,048, which for 500 ids is most of the work.
+/// Sort feature ids: LSD radix sort of each id's offset from the smallest, in as few passes of
+/// at most 11-bit digits as the range needs, each digit as narrow as those passes allow (ids
+/// within 2^18 of each other, a block of character n-grams: two passes of 9 bits, whose counts
+/// are cleared and summed 512 at a time instead of 2,048). About a third of a comparison sort for
+/// the thousands of distinct features of an article; short lists use the comparison sort.
 fn radix_sort(v: &mut [u32], tmp: &mut Vec<u32>) {
     if v.len() < 256 {
         v.sort_unstable();
-    } else if v.len() < 2048 {
-        radix_sort_digits::<8, 256>(v, tmp);
-    } else {
-        radix_sort_digits::<11, 2048>(v, tmp);
+        return;
+    }
+    let (min, max) = v
+        .iter()
+        .fold((u32::MAX, 0), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let bits = 32 - (max - min).leading_zeros();
+    if bits == 0 {
+        return;
+    }
+    let passes = bits.div_ceil(11);
+    match bits.div_ceil(passes) {
+        0..=8 => radix_passes::<8, 256>(v, tmp, min, passes),
+        9 => radix_passes::<9, 512>(v, tmp, min, passes),
+        10 => radix_passes::<10, 1024>(v, tmp, min, passes),
+        _ => radix_passes::<11, 2048>(v, tmp, min, passes),
     }
 }
 
-/// One LSD radix sort in `BITS`-bit digits; `RADIX` is `1 << BITS` (an array length cannot be
-/// computed from a const parameter, and a larger array would be zeroed on every call).
-fn radix_sort_digits<const BITS: u32, const RADIX: usize>(v: &mut [u32], tmp: &mut Vec<u32>) {
+/// `passes` LSD passes over `BITS`-bit digits of `x - min`; `RADIX` is `1 << BITS` (an array
+/// length cannot be computed from a const parameter, and a larger array would be zeroed on every
+/// call).
+fn radix_passes<const BITS: u32, const RADIX: usize>(
+    v: &mut [u32],
+    tmp: &mut Vec<u32>,
+    min: u32,
+    passes: u32,
+) {
     debug_assert_eq!(RADIX, 1 << BITS);
-    let radix = RADIX;
-    let max = v.iter().copied().max().unwrap_or(0);
     let n = v.len();
     // The buffer only grows: it is not cleared between documents (every slot is written
     // before it is read).
@@ -958,12 +996,12 @@ fn radix_sort_digits<const BITS: u32, const RADIX: usize>(v: &mut [u32], tmp: &m
     }
     let mut counts = [0u32; RADIX];
     let (mut src, mut dst): (&mut [u32], &mut [u32]) = (&mut *v, &mut tmp[..n]);
-    let mut in_tmp = false;
-    let mut shift = 0;
-    while shift < 32 && (shift == 0 || max >> shift != 0) {
+    let digit = |x: u32, shift: u32| (((x - min) >> shift) as usize) & (RADIX - 1);
+    for pass in 0..passes {
+        let shift = pass * BITS;
         counts.fill(0);
         for &x in src.iter() {
-            counts[((x >> shift) as usize) & (radix - 1)] += 1;
+            counts[digit(x, shift)] += 1;
         }
         let mut sum = 0;
         for c in counts.iter_mut() {
@@ -972,15 +1010,13 @@ fn radix_sort_digits<const BITS: u32, const RADIX: usize>(v: &mut [u32], tmp: &m
             sum += k;
         }
         for &x in src.iter() {
-            let d = ((x >> shift) as usize) & (radix - 1);
+            let d = digit(x, shift);
             dst[counts[d] as usize] = x;
             counts[d] += 1;
         }
         std::mem::swap(&mut src, &mut dst);
-        in_tmp = !in_tmp;
-        shift += BITS;
     }
-    if in_tmp {
+    if passes % 2 == 1 {
         v.copy_from_slice(&tmp[..n]);
     }
 }
@@ -1491,7 +1527,14 @@ impl Featurizer {
         let (counts, touched) = (&mut a.counts, &mut a.touched[..n_touched]);
         let overflow = &mut a.count_overflow;
         overflow.sort_unstable();
-        radix_sort(touched, &mut a.radix_tmp);
+        // Every other feature was counted before the first character n-gram, so `touched` holds
+        // them first; each part is sorted alone (the character ids span only the buckets).
+        let split = lay
+            .chars
+            .map_or(touched.len(), |c| touched.partition_point(|&j| j < c));
+        let (words, chars) = touched.split_at_mut(split);
+        radix_sort(words, &mut a.radix_tmp);
+        radix_sort(chars, &mut a.radix_tmp);
         out.indices.reserve(n_touched + a.dense.len());
         out.values.reserve(n_touched + a.dense.len());
         let table = sublinear_table();
@@ -1515,9 +1558,6 @@ impl Featurizer {
         };
         // Character n-grams are the last block and most of the features: they get a loop of
         // their own with a single idf table and no block test.
-        let split = lay
-            .chars
-            .map_or(touched.len(), |c| touched.partition_point(|&j| j < c));
         let mut block_start = 0usize;
         let mut current_block = u32::MAX;
         for (i, &j) in touched[..split].iter().enumerate() {
@@ -2388,6 +2428,37 @@ mod tests {
     }
 
     #[test]
+    fn ascii_text_is_chunked_as_split_whitespace_would() {
+        let f = featurizer(FeatureConfig {
+            min_df: 1,
+            char_ngrams: Some((3, 3)),
+            char_buckets_log2: 16,
+            char_chunks: true,
+            ..Default::default()
+        });
+        // Every ASCII byte Unicode calls white space, including the vertical tab and form feed
+        // that `u8::is_ascii_whitespace` leaves out; then the same text with one non-ASCII
+        // character, which takes the `split_whitespace` path.
+        let ascii = "  Kazemi\tSAID:\x0bthe\x0cMilitias\r\n  LOST\u{1}again  ";
+        let chunks = |text: &str| {
+            let mut a = Analysis::default();
+            f.analyze(text, &mut a);
+            a.chunks
+                .iter()
+                .map(|&(s, e, _, _)| a.chunk_text[s as usize..e as usize].to_owned())
+                .collect::<Vec<_>>()
+        };
+        let got = chunks(ascii);
+        assert_eq!(
+            got,
+            ["said:", "the", "militias", "lost\u{1}again"],
+            "the mention chunk is skipped"
+        );
+        let unicode = format!("{ascii} \u{e9}");
+        assert_eq!(chunks(&unicode)[..got.len()], got[..]);
+    }
+
+    #[test]
     fn character_ngrams_from_raw_chunks_keep_punctuation_and_skip_mentions() {
         let cfg = FeatureConfig {
             min_df: 1,
@@ -2438,12 +2509,16 @@ mod tests {
         let mut rng = crate::train::SplitMix(7);
         let mut tmp = Vec::new();
         for n in [0usize, 1, 255, 256, 1000, 2047, 2048, 5000] {
-            for max in [1u64, 2047, 2048, 1 << 20, u32::MAX as u64 + 1] {
-                let mut v: Vec<u32> = (0..n).map(|_| (rng.next() % max) as u32).collect();
-                let mut want = v.clone();
-                want.sort_unstable();
-                radix_sort(&mut v, &mut tmp);
-                assert_eq!(v, want, "n={n} max={max}");
+            for span in [1u64, 256, 2047, 2048, 1 << 18, 1 << 20, u32::MAX as u64 + 1] {
+                for base in [0u32, 1 << 20, (u32::MAX as u64 + 1 - span) as u32] {
+                    let mut v: Vec<u32> = (0..n)
+                        .map(|_| base.wrapping_add((rng.next() % span) as u32))
+                        .collect();
+                    let mut want = v.clone();
+                    want.sort_unstable();
+                    radix_sort(&mut v, &mut tmp);
+                    assert_eq!(v, want, "n={n} span={span} base={base}");
+                }
             }
         }
     }
