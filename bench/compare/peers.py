@@ -158,6 +158,7 @@ def main():
     ap.add_argument("--favg", help="POS,NEG: also report F_avg; the search maximises it")
     ap.add_argument("--source-col", help="outlet column: also report outlet-level agreement")
     ap.add_argument("--grid", help="JSON list of settings overriding the tool's grid")
+    ap.add_argument("--speed", help="also time prediction (vectorise + predict) of this file's texts")
     a = ap.parse_args()
     favg = a.favg.split(",") if a.favg else None
     cls = TOOLS[a.tool]
@@ -183,7 +184,15 @@ def main():
     pred_s = time.perf_counter() - t0
     out = {"tool": a.tool, "settings": chosen, "search": search, "train_rows": len(Xtr),
            "test_rows": len(Xte), "train_seconds": train_s, "predict_seconds": pred_s,
+           "test_docs_per_second": len(Xte) / pred_s if pred_s > 0 else None,
            "docs_per_second": len(Xte) / pred_s if pred_s > 0 else None}
+    if a.speed:
+        Xs, _, _ = read(a.speed, a.text_col, a.label_col)
+        t0 = time.perf_counter()
+        model.predict(Xs)
+        speed_s = time.perf_counter() - t0
+        out.update({"speed_rows": len(Xs), "speed_seconds": speed_s,
+                    "docs_per_second": len(Xs) / speed_s if speed_s > 0 else None})
     out.update(scores(yte, pred, favg))
     if a.source_col:
         out["outlets"] = outlet_agreement([e[a.source_col] for e in extra], yte, pred)

@@ -99,6 +99,19 @@ def slant_flags(opts):
     return flags
 
 
+def speed_file(a, task, test):
+    """The test file repeated until it holds at least --speed-docs rows: the documents every tool's
+    prediction throughput is timed on (a P-Stance test file of 600 to 800 tweets takes a tool
+    15 to 100 ms, which start-up work and timer noise swamp)."""
+    fields, rs = rows(test)
+    if not rs:
+        return test
+    reps = max(1, -(-a.speed_docs // len(rs)))
+    out = Path(a.work) / f"speed-{task}.csv"
+    write(out, fields, rs * reps)
+    return out
+
+
 def run_slant(a, task, tr, va, te, text, label, favg, grid, source=None, threads=(2, 1)):
     common = ["--text-col", text, "--label", f"y={label}", "--no-target", "--no-lexicon",
               "--no-residue", "-q"]
@@ -130,10 +143,14 @@ def run_slant(a, task, tr, va, te, text, label, favg, grid, source=None, threads
         so, _, pred_wall, pred_rss = timed(ev)
         r = json.loads(so)
         rep = r["heads"][0]["report"]
+        speed = speed_file(a, task, te[1])
+        sp = json.loads(timed([speed if x == str(te[1]) else x for x in map(str, ev)])[0])
         res = {"tool": f"slant ({th} thread{'s' if th > 1 else ''})", "settings": " ".join(flags),
                "train_seconds": train_s, "train_wall": train_wall, "train_rss_mb": train_rss,
                "predict_seconds": r["seconds"], "predict_wall": pred_wall, "predict_rss_mb": pred_rss,
-               "docs_per_second": r["rows"] / r["seconds"] if r["seconds"] else None,
+               "test_docs_per_second": r["rows"] / r["seconds"] if r["seconds"] else None,
+               "speed_rows": sp["rows"], "speed_seconds": sp["seconds"],
+               "docs_per_second": sp["rows"] / sp["seconds"] if sp["seconds"] else None,
                "accuracy": rep["accuracy"], "macro_f1": rep["macro_f1"], "search_seconds": search_s,
                "test_rows": r["rows"]}
         if favg and rep.get("f_avg"):
@@ -164,7 +181,7 @@ def slant_outlets(a, model, path, text, source, th):
     return {"outlets": len(by), "matched": hit, "share": hit / len(by) if by else 0.0}
 
 
-def run_peer(a, tool, tr, va, te, text, label, favg, grid=None, source=None):
+def run_peer(a, task, tool, tr, va, te, text, label, favg, grid=None, source=None):
     base = [sys.executable, str(HERE / "peers.py"), "--tool", tool, "--text-col", text, "--label-col", label]
     if favg:
         base += ["--favg", favg]
@@ -178,6 +195,7 @@ def run_peer(a, tool, tr, va, te, text, label, favg, grid=None, source=None):
     final = base + ["--train", str(te[0]), "--test", str(te[1]), "--grid", json.dumps([chosen])]
     if source:
         final += ["--source-col", source]
+    final += ["--speed", str(speed_file(a, task, te[1]))]
     so, _, wall, rss = timed(final)
     r = json.loads(so)
     r.update({"tool": tool, "settings": json.dumps(chosen), "rss_mb": rss, "process_wall": wall,
@@ -195,7 +213,11 @@ def main():
     ap.add_argument("--work", default=None)
     ap.add_argument("--svm-on-articles", action="store_true", help="also run the word+char SVM on Article-Bias")
     ap.add_argument("--out", default=str(REPO / "target" / "compare" / "results.json"))
+    ap.add_argument("--speed-docs", type=int, default=None,
+                    help="prediction throughput is timed on the scored file repeated to at least this"
+                         " many documents (default 20000; 2000 with --quick)")
     a = ap.parse_args()
+    a.speed_docs = a.speed_docs or (2000 if a.quick else 20000)
     a.work = a.work or tempfile.mkdtemp(prefix="slant-compare-")
     work = Path(a.work)
     ds = Path(a.datasets)
@@ -255,7 +277,7 @@ def main():
                 save()
             for t in PEERS:
                 if t in tools:
-                    r = run_peer(a, t, *args, grid=peer_grid.get(t))
+                    r = run_peer(a, task, t, *args, grid=peer_grid.get(t))
                     results.append({"task": task, **r})
                     log(f"  {t}: F_avg {r.get('f_avg'):.4f}")
                     save()
@@ -291,7 +313,7 @@ def main():
                     " tens of minutes per fit here; --svm-on-articles runs it)")
                 continue
             if t in tools:
-                r = run_peer(a, t, *args, grid=ab_peer_grid.get(t), source="source")
+                r = run_peer(a, task, t, *args, grid=ab_peer_grid.get(t), source="source")
                 results.append({"task": task, **r})
                 log(f"  {t}: macro-F1 {r['macro_f1']:.4f}")
                 save()
