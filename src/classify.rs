@@ -343,10 +343,14 @@ impl Model {
                 if let Some(g) = gram {
                     name = format!("chars:'{}'", g.trim());
                 }
+                let text = match f.describe_target_stat(a, j) {
+                    Some(d) => vec![d],
+                    None => spans.into_iter().map(|r| quote(&text[r], 60)).collect(),
+                };
                 Evidence {
                     feature: name,
                     contribution: round4(x),
-                    text: spans.into_iter().map(|r| quote(&text[r], 60)).collect(),
+                    text,
                 }
             })
             .collect()

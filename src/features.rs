@@ -1732,6 +1732,33 @@ impl Featurizer {
 
     /// Where in the analysed document feature `j` comes from: byte spans of up to `max`
     /// occurrences in the original text, and for a character n-gram the n-gram itself.
+    /// What a target statistic measures in this document, in words (`None` for any other
+    /// feature): its evidence is a number, not a place in the text.
+    pub fn describe_target_stat(&self, a: &Analysis, j: u32) -> Option<String> {
+        let lay = &self.layout;
+        let name = self.dense_names.get(j.checked_sub(lay.dense)? as usize)?;
+        let stat = name.strip_prefix("target:")?;
+        let words = a.units.len().max(1) as f32;
+        let n = a.mentions.len();
+        Some(match stat {
+            "per_1k" => format!(
+                "{n} mention{} in {} words ({:.1} per 1,000)",
+                if n == 1 { "" } else { "s" },
+                a.units.len(),
+                n as f32 * 1000.0 / words
+            ),
+            "window_share" => {
+                let near = a.unit_flags.iter().filter(|&&f| f & IN_WINDOW != 0).count();
+                format!(
+                    "{:.0}% of the words within reach of a mention",
+                    near as f32 * 100.0 / words
+                )
+            }
+            "absent" => "no mention".to_owned(),
+            _ => return None,
+        })
+    }
+
     pub fn provenance(
         &self,
         a: &Analysis,
@@ -1748,7 +1775,13 @@ impl Featurizer {
                 let Some(ci) = self.categories.iter().position(|c| c == cat) else {
                     return (spans, None);
                 };
-                for m in a.lex_matches.iter().filter(|m| m.category as usize == ci) {
+                // A match of weight 0 (a party name holding a praise word) counted for nothing:
+                // it is not shown as where the feature comes from.
+                for m in a
+                    .lex_matches
+                    .iter()
+                    .filter(|m| m.category as usize == ci && m.weight != 0.0)
+                {
                     let f = a.unit_flags[m.start];
                     let keep = (!self.spec.config.negation || f & NEGATED == 0)
                         && match scope {
@@ -2601,6 +2634,55 @@ mod tests {
             a.dense[names.iter().position(|x| x == "target:absent").unwrap()],
             1.0
         );
+    }
+
+    #[test]
+    fn evidence_text_skips_weight_zero_matches_and_describes_target_stats() {
+        let cfg = FeatureConfig {
+            min_df: 1,
+            window: 2,
+            ..Default::default()
+        };
+        let analyzer = Analyzer::new(Residue::default(), Some(&target()), &cfg).unwrap();
+        let counts = VocabCounts::count(&analyzer, &cfg, &DOCS);
+        let lex = Lexicon::parse(
+            "praise\twise\t1\npraise\twisdom\t1\npraise\twisdom movement\t0\n",
+            Path::new("p.tsv"),
+        )
+        .unwrap();
+        let spec = build_spec(cfg, String::new(), Some(target()), lex, &counts).unwrap();
+        let f = Featurizer::from_spec(spec).unwrap();
+        let text = "The Wisdom Movement backed Kazemi, a wise man of some wisdom.";
+        let mut a = Analysis::default();
+        f.analyze(text, &mut a);
+        let col = |name: &str| {
+            f.layout().dense + f.dense_names().iter().position(|n| n == name).unwrap() as u32
+        };
+        let praise = col("lex:praise");
+        let (spans, _) = f.provenance(&a, praise, 5);
+        let quoted: Vec<&str> = spans.into_iter().map(|r| &text[r]).collect();
+        assert_eq!(
+            quoted,
+            ["wise", "wisdom"],
+            "the party name counted for nothing"
+        );
+        assert_eq!(f.describe_target_stat(&a, praise), None);
+        let words = a.units.len();
+        assert_eq!(
+            f.describe_target_stat(&a, col("target:per_1k")).unwrap(),
+            format!(
+                "1 mention in {words} words ({:.1} per 1,000)",
+                1000.0 / words as f32
+            )
+        );
+        let share = f
+            .describe_target_stat(&a, col("target:window_share"))
+            .unwrap();
+        assert!(
+            share.ends_with("% of the words within reach of a mention"),
+            "{share}"
+        );
+        assert_eq!(f.describe_target_stat(&a, 0), None);
     }
 
     #[test]
