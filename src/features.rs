@@ -324,8 +324,12 @@ pub struct Analysis {
     /// With [`FeatureConfig::char_chunks`]: the lowercased chunks, and per chunk its range in
     /// `chunk_text` and its byte span in the original text.
     chunk_text: String,
-    chunks: Vec<(u32, u32, u32, u32)>,
+    chunks: Vec<ChunkSpan>,
 }
+
+/// A character chunk: its range in [`Analysis::chunk_text`] and its byte span in the original
+/// text.
+type ChunkSpan = (u32, u32, u32, u32);
 
 /// Words a per-thread word -> unit cache holds before it is cleared (bounds its memory).
 const WORD_UNITS_CAPACITY: usize = 1 << 18;
@@ -910,7 +914,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 pub fn chunk_ranges(text: &str, words: u32) -> Vec<std::ops::Range<usize>> {
     let words = words as usize;
     if words == 0 || text.split_whitespace().count() <= 2 * words {
-        return vec![0..text.len()];
+        return std::iter::once(0..text.len()).collect();
     }
     // Cut points: after every newline, and after ". " / "? " / "! " inside lines.
     let bytes = text.as_bytes();
@@ -1062,6 +1066,8 @@ fn char_ngrams(
         let n = b.len();
         for s in 0..n {
             let mut h = OFFSET;
+            // An index loop: the iterator form costs 0.7% more instructions here.
+            #[allow(clippy::needless_range_loop)]
             for e in s..n.min(s + hi) {
                 h ^= b[e] as u64;
                 h = h.wrapping_mul(PRIME);
@@ -1106,7 +1112,7 @@ fn char_ngrams(
 fn for_each_char_gram(
     tokens: &Tokens,
     mentions: &[Mention],
-    chunks: Option<(&str, &[(u32, u32, u32, u32)])>,
+    chunks: Option<(&str, &[ChunkSpan])>,
     range: (u8, u8),
     mask: u64,
     buf: &mut String,

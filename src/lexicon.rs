@@ -168,10 +168,13 @@ pub struct LexMatch {
     pub weight: f32,
 }
 
+/// A lexicon phrase after its first unit: the remaining unit ids, its category and its weight.
+type Phrase = (Box<[u32]>, u16, f32);
+
 /// Phrase matcher over a document's unit ids (see [`crate::features`]).
 #[derive(Clone, Debug, Default)]
 pub struct LexiconMatcher {
-    by_first: FxHashMap<u32, Vec<(Box<[u32]>, u16, f32)>>,
+    by_first: FxHashMap<u32, Vec<Phrase>>,
 }
 
 impl LexiconMatcher {
@@ -184,7 +187,7 @@ impl LexiconMatcher {
         stem: bool,
         mut unit_id: impl FnMut(&PhraseUnit) -> u32,
     ) -> Self {
-        let mut by_first: FxHashMap<u32, Vec<(Box<[u32]>, u16, f32)>> = FxHashMap::default();
+        let mut by_first: FxHashMap<u32, Vec<Phrase>> = FxHashMap::default();
         for e in &lexicon.entries {
             let ids: Vec<u32> = e.units_as(stem).iter().map(&mut unit_id).collect();
             let Some(cat) = categories.iter().position(|c| *c == e.category) else {

@@ -522,8 +522,8 @@ pub(crate) mod tests {
             for &j in &v.indices {
                 let w = &head.classifier.coef[j as usize * k..(j as usize + 1) * k];
                 let mean = w.iter().sum::<f32>() / k as f32;
-                for c in 0..k {
-                    assert!((s.weight(j, cols.start + c) - (w[c] - mean)).abs() < 1e-6);
+                for (c, &wc) in w.iter().enumerate() {
+                    assert!((s.weight(j, cols.start + c) - (wc - mean)).abs() < 1e-6);
                 }
             }
         }

@@ -26,7 +26,7 @@ pub struct RecordWriter<W: Write> {
 enum Sink<W: Write> {
     Table(W),
     Jsonl(W),
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
 }
 
 impl<W: Write> RecordWriter<W> {
@@ -59,7 +59,7 @@ impl<W: Write> RecordWriter<W> {
                 }
                 header.push("warnings".into());
                 w.write_record(&header).map_err(csv_io)?;
-                Sink::Csv(w)
+                Sink::Csv(Box::new(w))
             }
         };
         Ok(RecordWriter { sink, heads })

@@ -75,11 +75,14 @@ pub struct Mention {
     pub end: usize,
 }
 
+/// An alias's words after the first.
+type AliasWords = Box<[Box<str>]>;
+
 /// Finds a target's mentions in tokenised text.
 #[derive(Clone, Debug)]
 pub struct TargetMatcher {
     /// First alias token -> the aliases starting with it (as their remaining tokens), longest first.
-    by_first: FxHashMap<Box<str>, Vec<Box<[Box<str>]>>>,
+    by_first: FxHashMap<Box<str>, Vec<AliasWords>>,
 }
 
 /// The form a token is compared in: without a possessive ending, and without the joined
@@ -102,7 +105,7 @@ fn match_key(norm: &str) -> &str {
 impl TargetMatcher {
     /// Build the matcher for `spec`.
     pub fn new(spec: &TargetSpec) -> Result<Self> {
-        let mut by_first: FxHashMap<Box<str>, Vec<Box<[Box<str>]>>> = FxHashMap::default();
+        let mut by_first: FxHashMap<Box<str>, Vec<AliasWords>> = FxHashMap::default();
         for alias in spec.alias_tokens() {
             let rest: Box<[Box<str>]> = alias[1..].iter().map(|s| s.as_str().into()).collect();
             by_first

@@ -552,9 +552,7 @@ impl Residue {
         let line = line.trim();
         // Fold only what a pattern can match: all of a short line (contains patterns), else
         // the head that prefix and exact patterns need.
-        let needed = if line.len() <= RESIDUE_CONTAINS_MAX {
-            line.len()
-        } else if line.len() <= self.exact_scan {
+        let needed = if line.len() <= RESIDUE_CONTAINS_MAX || line.len() <= self.exact_scan {
             line.len()
         } else {
             self.prefix_scan

@@ -194,6 +194,7 @@ fn head_metric(r: &Report, metric: Metric) -> f64 {
 
 /// Score every point of `grid` (settings not in the grid come from `base`). Trials come back
 /// in grid order; `progress` is called after each.
+#[allow(clippy::too_many_arguments)]
 pub fn tune(
     corpus: &Corpus,
     validation: Validation<'_>,
@@ -290,16 +291,16 @@ pub fn tune(
                     (featurizer.transform_matrix(&t).0, l)
                 }
             };
-            for h in 0..nh {
-                truth[h].extend_from_slice(&test_labels[h]);
+            for (t, l) in truth.iter_mut().zip(&test_labels) {
+                t.extend_from_slice(l);
             }
             for (li, learner) in learners.iter().enumerate() {
-                for h in 0..nh {
+                for (h, out) in proba[li].iter_mut().enumerate() {
                     let k = corpus.classes[h].len();
                     let clf = learner.fit_grouped(&x, &sub.labels[h], k, sub.groups.as_deref())?;
                     converged[li] &= clf.convergence.converged;
                     let p = clf.predict_proba(&xt);
-                    proba[li][h].extend(p.rows().into_iter().map(|r| r.to_vec()));
+                    out.extend(p.rows().into_iter().map(|r| r.to_vec()));
                 }
             }
         }

@@ -82,6 +82,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process: the size of the largest variant's arguments does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Classify articles: stance and framing with probabilities, mentions and evidence.
