@@ -341,7 +341,9 @@ impl Model {
                 let (spans, gram) = f.provenance(a, j, 2);
                 let mut name = f.feature_name(j);
                 if let Some(g) = gram {
-                    name = format!("chars:'{}'", g.trim());
+                    // The padding spaces stay: ' said' (a word start) and 'said ' (a word end)
+                    // are different features and must not read as one shown twice.
+                    name = format!("chars:'{g}'");
                 }
                 let text = match f.describe_target_stat(a, j) {
                     Some(d) => vec![d],

@@ -581,6 +581,44 @@ fn samples_demo_runs() {
     assert!(t.contains("target not mentioned"), "{t}");
 }
 
+/// Every evidence item is a different feature, and reads as one: no two items of a list share a
+/// name (character n-grams keep their padding, so `' said'` and `'said '` stay apart).
+#[test]
+fn evidence_names_are_distinct() {
+    let o = slant()
+        .args([
+            "classify",
+            "--format",
+            "jsonl",
+            "--explain",
+            "40",
+            "--model",
+            "models/stance.bin",
+            "data/samples",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut chars = 0;
+    for line in stdout(&o).lines() {
+        let rec: Value = serde_json::from_str(line).unwrap();
+        for h in rec["heads"].as_array().unwrap() {
+            let names: Vec<&str> = h["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["feature"].as_str().unwrap())
+                .collect();
+            chars += names.iter().filter(|n| n.starts_with("chars:")).count();
+            let mut seen = std::collections::HashSet::new();
+            for n in &names {
+                assert!(seen.insert(*n), "{n} shown twice in {names:?}");
+            }
+        }
+    }
+    assert!(chars > 0, "the samples show character n-grams as evidence");
+}
+
 /// The held-aside figures the model card states, from its machine-readable line
 /// `<!-- held-aside-macro-f1 stance=0.xxx framing=0.xxx -->`.
 fn model_card_figures() -> Vec<(String, f64)> {
