@@ -27,6 +27,10 @@ pub struct Evidence {
     /// Where it occurs in the text (up to two quotes).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub text: Vec<String>,
+    /// For a target statistic, what was measured ("13 mentions in 539 words (24.1 per
+    /// 1,000)"): a number, not a place in the text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured: Option<String>,
 }
 
 /// A close second label and what argues for it.
@@ -345,14 +349,16 @@ impl Model {
                     // are different features and must not read as one shown twice.
                     name = format!("chars:'{g}'");
                 }
-                let text = match f.describe_target_stat(a, j) {
-                    Some(d) => vec![d],
+                let measured = f.describe_target_stat(a, j);
+                let text = match measured {
+                    Some(_) => Vec::new(),
                     None => spans.into_iter().map(|r| quote(&text[r], 60)).collect(),
                 };
                 Evidence {
                     feature: name,
                     contribution: round4(x),
                     text,
+                    measured,
                 }
             })
             .collect()

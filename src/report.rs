@@ -122,11 +122,12 @@ fn csv_io(e: csv::Error) -> io::Error {
 
 fn write_evidence<W: Write>(w: &mut W, evidence: &[Evidence]) -> io::Result<()> {
     for e in evidence {
-        let quotes: Vec<String> = e
+        let mut quotes: Vec<String> = e
             .text
             .iter()
             .map(|q| format!("\u{201C}{q}\u{201D}"))
             .collect();
+        quotes.extend(e.measured.clone());
         writeln!(
             w,
             "        {:+.3}  {:<28} {}",

@@ -582,9 +582,10 @@ fn samples_demo_runs() {
 }
 
 /// Every evidence item is a different feature, and reads as one: no two items of a list share a
-/// name (character n-grams keep their padding, so `' said'` and `'said '` stay apart).
+/// name (character n-grams keep their padding, so `' said'` and `'said '` stay apart), and a
+/// target statistic says what was measured rather than quoting the text.
 #[test]
-fn evidence_names_are_distinct() {
+fn evidence_items_are_distinct_and_say_what_they_are() {
     let o = slant()
         .args([
             "classify",
@@ -599,7 +600,7 @@ fn evidence_names_are_distinct() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    let mut chars = 0;
+    let (mut chars, mut measured) = (0, 0);
     for line in stdout(&o).lines() {
         let rec: Value = serde_json::from_str(line).unwrap();
         for h in rec["heads"].as_array().unwrap() {
@@ -610,6 +611,15 @@ fn evidence_names_are_distinct() {
                 .map(|e| e["feature"].as_str().unwrap())
                 .collect();
             chars += names.iter().filter(|n| n.starts_with("chars:")).count();
+            // A target statistic says what was measured instead of quoting the text.
+            for e in h["evidence"].as_array().unwrap() {
+                let stat = e["feature"].as_str().unwrap().starts_with("target:");
+                assert_eq!(e["measured"].is_string(), stat, "{e}");
+                if stat {
+                    measured += 1;
+                    assert!(e.get("text").is_none(), "{e}");
+                }
+            }
             let mut seen = std::collections::HashSet::new();
             for n in &names {
                 assert!(seen.insert(*n), "{n} shown twice in {names:?}");
@@ -617,6 +627,7 @@ fn evidence_names_are_distinct() {
         }
     }
     assert!(chars > 0, "the samples show character n-grams as evidence");
+    assert!(measured > 0, "and target statistics");
 }
 
 /// The held-aside figures the model card states, from its machine-readable line
