@@ -213,6 +213,10 @@ impl Model {
         }
         let mentions = s.analysis.mention_count();
         let mut heads = Vec::with_capacity(self.heads().len());
+        // Per scored head: its place in `heads`, its top contributions, and on a close call
+        // those for and against the runner-up; resolved into evidence items after the loop.
+        #[allow(clippy::type_complexity)]
+        let mut raw: Vec<(usize, Vec<(f32, u32)>, [Vec<(f32, u32)>; 2])> = Vec::new();
         for (h, head) in self.heads().iter().enumerate() {
             if head.target_dependent && mentions == 0 {
                 heads.push(HeadResult {
@@ -239,39 +243,31 @@ impl Model {
                 .polarity
                 .map(|(pos, neg)| round4(p[pos as usize] - p[neg as usize]));
             let first_col = self.scorer().columns(h, head.labels.len()).start;
-            let evidence = if explain > 0 {
-                self.evidence(first_col + c, None, &s.vec, &s.analysis, &doc.text, explain)
-            } else {
-                Vec::new()
-            };
+            let top = self.top_contributions(first_col + c, None, &s.vec, explain);
             // The second most probable label (the lower index among equals), on a close call.
-            let runner_up = (explain > 0 && p.len() > 1)
+            let runner = (explain > 0 && p.len() > 1)
                 .then(|| {
                     let mut rest = p.clone();
                     rest[c] = f32::NEG_INFINITY;
                     argmax(&rest)
                 })
-                .filter(|&r| p[c] - p[r] <= CLOSE_CALL)
-                .map(|r| RunnerUp {
-                    label: head.labels[r].clone(),
-                    probability: round4(p[r]),
-                    evidence: self.evidence(
-                        first_col + r,
-                        Some(first_col + c),
-                        &s.vec,
-                        &s.analysis,
-                        &doc.text,
-                        explain,
-                    ),
-                    counter_evidence: self.evidence(
-                        first_col + c,
-                        Some(first_col + r),
-                        &s.vec,
-                        &s.analysis,
-                        &doc.text,
-                        explain,
-                    ),
-                });
+                .filter(|&r| p[c] - p[r] <= CLOSE_CALL);
+            let (runner_up, pulls) = match runner {
+                Some(r) => (
+                    Some(RunnerUp {
+                        label: head.labels[r].clone(),
+                        probability: round4(p[r]),
+                        evidence: Vec::new(),
+                        counter_evidence: Vec::new(),
+                    }),
+                    [
+                        self.top_contributions(first_col + r, Some(first_col + c), &s.vec, explain),
+                        self.top_contributions(first_col + c, Some(first_col + r), &s.vec, explain),
+                    ],
+                ),
+                None => (None, Default::default()),
+            };
+            raw.push((heads.len(), top, pulls));
             heads.push(HeadResult {
                 head: head.name.clone(),
                 label: Some(head.labels[c].clone()),
@@ -284,10 +280,29 @@ impl Model {
                         .collect(),
                 ),
                 score,
-                evidence,
+                evidence: Vec::new(),
                 runner_up,
                 note: None,
             });
+        }
+        // Every head's evidence, found in the text in one pass.
+        if explain > 0 {
+            let lists: Vec<&[(f32, u32)]> = raw
+                .iter()
+                .flat_map(|(_, top, [pull, counter])| [&top[..], &pull[..], &counter[..]])
+                .collect();
+            let mut items = self
+                .evidence_items(&lists, &s.analysis, &doc.text)
+                .into_iter();
+            for (h, _, _) in &raw {
+                let head = &mut heads[*h];
+                head.evidence = items.next().unwrap_or_default();
+                let (pull, counter) = (items.next(), items.next());
+                if let Some(ru) = head.runner_up.as_mut() {
+                    ru.evidence = pull.unwrap_or_default();
+                    ru.counter_evidence = counter.unwrap_or_default();
+                }
+            }
         }
         Record {
             id: doc.id.clone(),
@@ -299,17 +314,16 @@ impl Model {
         }
     }
 
-    /// The `k` features that push column `col` up the most: against the mean over labels, or,
-    /// with `against`, against that column (value times the difference of the two weights).
-    fn evidence(
+    /// The `k` features that push column `col` up the most, as (contribution, feature), largest
+    /// first: against the mean over labels, or, with `against`, against that column (value
+    /// times the difference of the two weights).
+    fn top_contributions(
         &self,
         col: usize,
         against: Option<usize>,
         v: &SparseVec,
-        a: &Analysis,
-        text: &str,
         k: usize,
-    ) -> Vec<Evidence> {
+    ) -> Vec<(f32, u32)> {
         let scorer = self.scorer();
         // The k largest positive contributions, kept sorted while streaming over the features
         // (larger first; among equals the lower feature id, which comes first): no list of
@@ -338,28 +352,49 @@ impl Model {
                 bar = contrib[k - 1].0;
             }
         }
-        let f = self.featurizer();
         contrib
-            .into_iter()
-            .map(|(x, j)| {
-                let (spans, gram) = f.provenance(a, j, 2);
-                let mut name = f.feature_name(j);
-                if let Some(g) = gram {
-                    // The padding spaces stay: ' said' (a word start) and 'said ' (a word end)
-                    // are different features and must not read as one shown twice.
-                    name = format!("chars:'{g}'");
-                }
-                let measured = f.describe_target_stat(a, j);
-                let text = match measured {
-                    Some(_) => Vec::new(),
-                    None => spans.into_iter().map(|r| quote(&text[r], 60)).collect(),
-                };
-                Evidence {
-                    feature: name,
-                    contribution: round4(x),
-                    text,
-                    measured,
-                }
+    }
+
+    /// Evidence items for lists of (contribution, feature): names, and where each occurs in
+    /// the text, found for all the lists' features in one pass over the text.
+    fn evidence_items(
+        &self,
+        lists: &[&[(f32, u32)]],
+        a: &Analysis,
+        text: &str,
+    ) -> Vec<Vec<Evidence>> {
+        let f = self.featurizer();
+        let ids: Vec<u32> = lists
+            .iter()
+            .flat_map(|l| l.iter().map(|&(_, j)| j))
+            .collect();
+        let mut found = f.provenance_many(a, &ids, 2).into_iter();
+        lists
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .map(|&(x, j)| {
+                        let (spans, gram) = found.next().unwrap_or_default();
+                        let mut name = f.feature_name(j);
+                        if let Some(g) = gram {
+                            // The padding spaces stay: ' said' (a word start) and 'said ' (a
+                            // word end) are different features and must not read as one shown
+                            // twice.
+                            name = format!("chars:'{g}'");
+                        }
+                        let measured = f.describe_target_stat(a, j);
+                        let text = match measured {
+                            Some(_) => Vec::new(),
+                            None => spans.into_iter().map(|r| quote(&text[r], 60)).collect(),
+                        };
+                        Evidence {
+                            feature: name,
+                            contribution: round4(x),
+                            text,
+                            measured,
+                        }
+                    })
+                    .collect()
             })
             .collect()
     }

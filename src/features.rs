@@ -1765,6 +1765,115 @@ impl Featurizer {
         })
     }
 
+    /// [`Self::provenance`] of many features at once, the same spans and n-gram for each (a
+    /// feature may be asked for twice): one pass over the text's character n-grams and one
+    /// over its units, instead of one of each per feature (evidence asks for up to a dozen
+    /// features per document; each pass over a long article re-hashes all its n-grams).
+    #[allow(clippy::type_complexity)]
+    pub fn provenance_many(
+        &self,
+        a: &Analysis,
+        ids: &[u32],
+        max: usize,
+    ) -> Vec<(Vec<Range<usize>>, Option<String>)> {
+        let lay = &self.layout;
+        let cfg = &self.spec.config;
+        let mut out: Vec<(Vec<Range<usize>>, Option<String>)> = vec![(Vec::new(), None); ids.len()];
+        // Character buckets and word terms asked for -> the places in `ids` that asked.
+        let mut buckets: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+        let mut terms: FxHashMap<(u32, u32, u32), Vec<(usize, u32)>> = FxHashMap::default();
+        for (i, &j) in ids.iter().enumerate() {
+            if j >= lay.dense {
+                out[i] = self.provenance(a, j, max);
+            } else if let (Some(c), Some(_)) = (lay.chars, cfg.char_ngrams)
+                && j >= c
+            {
+                buckets.entry(j - c).or_default().push(i);
+            } else {
+                let (blk, _) = self.term_block(j);
+                let key = self.spec.terms[(j - blk) as usize];
+                terms.entry(key).or_default().push((i, blk));
+            }
+        }
+        if let (false, Some(range)) = (buckets.is_empty(), cfg.char_ngrams) {
+            let chunks = cfg
+                .char_chunks
+                .then_some((a.chunk_text.as_str(), a.chunks.as_slice()));
+            let (mut buf, mut offs) = (String::new(), Vec::new());
+            for_each_char_gram(
+                &a.tokens,
+                &a.mentions,
+                chunks,
+                range,
+                (lay.n_buckets - 1) as u64,
+                &mut buf,
+                &mut offs,
+                |u, b, g| {
+                    let Some(asked) = buckets.get(&b) else {
+                        return;
+                    };
+                    let span = match chunks {
+                        Some((_, ch)) => ch[u].2 as usize..ch[u].3 as usize,
+                        None => a.tokens.as_slice()[u].span(),
+                    };
+                    for &i in asked {
+                        let (spans, gram) = &mut out[i];
+                        gram.get_or_insert_with(|| g.as_str().to_owned());
+                        // A unit can hold the same gram twice: one span each.
+                        if spans.len() < max && spans.last() != Some(&span) {
+                            spans.push(span.clone());
+                        }
+                    }
+                },
+            );
+        }
+        if !terms.is_empty() {
+            let across = cfg.ngrams_across_breaks;
+            let joined = |k: usize| across || a.unit_flags[k] & BREAK == 0;
+            let units = &a.units;
+            for k in 0..units.len() {
+                let f = a.unit_flags[k];
+                let quoted = cfg.quote_block && f & QUOTED != 0;
+                // The unigram, bigram and trigram ending here; a unit without an id ends none
+                // (its key would read as a shorter n-gram's).
+                let mut grams = [(k, (units[k], NO_UNIT, NO_UNIT)); 3];
+                let mut n = 1;
+                if k > 0 && joined(k) && units[k] != NO_UNIT && units[k - 1] != NO_UNIT {
+                    grams[n] = (k - 1, (units[k - 1], units[k], NO_UNIT));
+                    n += 1;
+                    if k > 1 && joined(k - 1) {
+                        grams[n] = (k - 2, (units[k - 2], units[k - 1], units[k]));
+                        n += 1;
+                    }
+                }
+                for &(start, key) in &grams[..n] {
+                    let Some(asked) = terms.get(&key) else {
+                        continue;
+                    };
+                    for &(i, blk) in asked {
+                        let spans = &mut out[i].0;
+                        if spans.len() >= max {
+                            continue;
+                        }
+                        let in_block = if blk == lay.word {
+                            !quoted
+                        } else if blk == lay.window {
+                            !quoted
+                                && a.unit_flags[start..=k].iter().fold(0, |x, &g| x | g) & IN_WINDOW
+                                    != 0
+                        } else {
+                            quoted
+                        };
+                        if in_block {
+                            spans.push(a.unit_span[start].0 as usize..a.unit_span[k].1 as usize);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     pub fn provenance(
         &self,
         a: &Analysis,
@@ -2689,6 +2798,54 @@ mod tests {
             "{share}"
         );
         assert_eq!(f.describe_target_stat(&a, 0), None);
+    }
+
+    #[test]
+    fn provenance_of_many_features_matches_one_at_a_time() {
+        let base = FeatureConfig {
+            min_df: 1,
+            window: 2,
+            ngram_max: 3,
+            char_ngrams: Some((2, 4)),
+            char_buckets_log2: 12,
+            ..Default::default()
+        };
+        let configs = [
+            base.clone(),
+            FeatureConfig {
+                quote_block: true,
+                char_chunks: true,
+                ..base.clone()
+            },
+            FeatureConfig {
+                ngrams_across_breaks: true,
+                ..base
+            },
+        ];
+        let mut checked = 0;
+        for cfg in configs {
+            let f = featurizer(cfg);
+            for text in DOCS.iter().chain([
+                "Al -Kazemi condemned the outlaw militias. \u{201C}The militias failed,\u{201D} Kazemi said; the martyrs.",
+                // Words outside the vocabulary (units without an id) between known ones.
+                "The factions zorblax condemned the militias quux Kazemi frobbed the martyrs.",
+            ]
+            .iter())
+            {
+                let mut a = Analysis::default();
+                let mut v = SparseVec::default();
+                f.analyze(text, &mut a);
+                f.vectorize(&mut a, &mut v);
+                // Every feature of the text, and the first few asked for twice.
+                let ids: Vec<u32> = v.indices.iter().chain(v.indices.iter().take(3)).copied().collect();
+                let many = f.provenance_many(&a, &ids, 2);
+                for (&j, got) in ids.iter().zip(&many) {
+                    assert_eq!(*got, f.provenance(&a, j, 2), "{text}: {}", f.feature_name(j));
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 300, "{checked}");
     }
 
     #[test]
