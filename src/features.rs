@@ -698,7 +698,7 @@ fn collect_chunks(text: &str, a: &mut Analysis) {
     let ascii = text.is_ascii();
     let bytes = text.as_bytes();
     let mut at = 0usize;
-    let ascii_pieces = std::iter::from_fn(|| {
+    let mut ascii_pieces = std::iter::from_fn(|| {
         let space = |b: u8| b == b' ' || (b'\t'..=b'\r').contains(&b);
         while at < bytes.len() && space(bytes[at]) {
             at += 1;
@@ -709,11 +709,11 @@ fn collect_chunks(text: &str, a: &mut Analysis) {
         }
         (at > start).then(|| &text[start..at])
     });
-    let unicode_pieces = text.split_whitespace();
+    let mut unicode_pieces = text.split_whitespace();
     let pieces: &mut dyn Iterator<Item = &str> = if ascii {
-        &mut ascii_pieces.into_iter()
+        &mut ascii_pieces
     } else {
-        &mut unicode_pieces.into_iter()
+        &mut unicode_pieces
     };
     for piece in pieces {
         let start = (piece.as_ptr() as usize - base) as u32;
