@@ -45,6 +45,9 @@ pub struct RunnerUp {
     pub counter_evidence: Vec<Evidence>,
 }
 
+/// (contribution, feature) pairs, largest contribution first.
+type Contributions = Vec<(f32, u32)>;
+
 /// A runner-up label whose probability is within this of the chosen label's is a close call:
 /// its evidence is shown too, so a reader sees both readings.
 pub const CLOSE_CALL: f32 = 0.15;
@@ -215,8 +218,7 @@ impl Model {
         let mut heads = Vec::with_capacity(self.heads().len());
         // Per scored head: its place in `heads`, its top contributions, and on a close call
         // those for and against the runner-up; resolved into evidence items after the loop.
-        #[allow(clippy::type_complexity)]
-        let mut raw: Vec<(usize, Vec<(f32, u32)>, [Vec<(f32, u32)>; 2])> = Vec::new();
+        let mut raw: Vec<(usize, Contributions, [Contributions; 2])> = Vec::new();
         for (h, head) in self.heads().iter().enumerate() {
             if head.target_dependent && mentions == 0 {
                 heads.push(HeadResult {
@@ -323,7 +325,7 @@ impl Model {
         against: Option<usize>,
         v: &SparseVec,
         k: usize,
-    ) -> Vec<(f32, u32)> {
+    ) -> Contributions {
         let scorer = self.scorer();
         // The k largest positive contributions, kept sorted while streaming over the features
         // (larger first; among equals the lower feature id, which comes first): no list of
