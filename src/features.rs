@@ -331,6 +331,10 @@ pub struct Analysis {
 /// text.
 type ChunkSpan = (u32, u32, u32, u32);
 
+/// Where a feature occurs in a text (byte ranges, at most the number asked for) and, for a
+/// character n-gram, the first n-gram of the text that falls in its bucket.
+pub type Provenance = (Vec<Range<usize>>, Option<String>);
+
 /// Words a per-thread word -> unit cache holds before it is cleared (bounds its memory).
 const WORD_UNITS_CAPACITY: usize = 1 << 18;
 
@@ -1769,16 +1773,10 @@ impl Featurizer {
     /// feature may be asked for twice): one pass over the text's character n-grams and one
     /// over its units, instead of one of each per feature (evidence asks for up to a dozen
     /// features per document; each pass over a long article re-hashes all its n-grams).
-    #[allow(clippy::type_complexity)]
-    pub fn provenance_many(
-        &self,
-        a: &Analysis,
-        ids: &[u32],
-        max: usize,
-    ) -> Vec<(Vec<Range<usize>>, Option<String>)> {
+    pub fn provenance_many(&self, a: &Analysis, ids: &[u32], max: usize) -> Vec<Provenance> {
         let lay = &self.layout;
         let cfg = &self.spec.config;
-        let mut out: Vec<(Vec<Range<usize>>, Option<String>)> = vec![(Vec::new(), None); ids.len()];
+        let mut out: Vec<Provenance> = vec![(Vec::new(), None); ids.len()];
         // Character buckets and word terms asked for -> the places in `ids` that asked.
         let mut buckets: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
         let mut terms: FxHashMap<(u32, u32, u32), Vec<(usize, u32)>> = FxHashMap::default();
@@ -1874,12 +1872,7 @@ impl Featurizer {
         out
     }
 
-    pub fn provenance(
-        &self,
-        a: &Analysis,
-        j: u32,
-        max: usize,
-    ) -> (Vec<Range<usize>>, Option<String>) {
+    pub fn provenance(&self, a: &Analysis, j: u32, max: usize) -> Provenance {
         let lay = &self.layout;
         let mut spans = Vec::new();
         if j >= lay.dense {
