@@ -319,6 +319,10 @@ pub struct Analysis {
     count_overflow: Vec<u32>,
     touched: Vec<u32>,
     radix_tmp: Vec<u32>,
+    /// One bit per character bucket touched in this document, and one per non-zero word of it
+    /// (all zero between documents; see [`Featurizer::vectorize`]).
+    char_bits: Vec<u64>,
+    char_summary: Vec<u64>,
     chars: String,
     char_offsets: Vec<usize>,
     /// With [`FeatureConfig::char_chunks`]: the lowercased chunks, and per chunk its range in
@@ -1518,10 +1522,22 @@ impl Featurizer {
             prev = u;
             prev_flags = f;
         }
+        // Every other feature is counted before the first character n-gram. The character
+        // n-grams touched are noted in a bitmap of the buckets (and a bitmap of its non-zero
+        // words), read back in bucket order: sorted without a sort. The bitmaps are 1/16 and
+        // 1/1024 of the u16 counts and are left all zero.
+        let split = n_touched;
         if let (Some(range), Some(off)) = (cfg.char_ngrams, lay.chars) {
             let chunks = cfg
                 .char_chunks
                 .then_some((a.chunk_text.as_str(), a.chunks.as_slice()));
+            let words = (lay.n_buckets as usize).div_ceil(64);
+            if a.char_bits.len() != words {
+                a.char_bits = vec![0; words];
+                a.char_summary = vec![0; words.div_ceil(64)];
+            }
+            let (counts, overflow) = (&mut a.counts, &mut a.count_overflow);
+            let (bits, summary) = (&mut a.char_bits, &mut a.char_summary);
             for_each_char_gram(
                 &a.tokens,
                 &a.mentions,
@@ -1530,21 +1546,39 @@ impl Featurizer {
                 (lay.n_buckets - 1) as u64,
                 &mut a.chars,
                 &mut a.char_offsets,
-                |_, b, _| bump(off + b),
+                |_, b, _| {
+                    let j = off + b;
+                    let c = &mut counts[j as usize];
+                    if *c == u16::MAX {
+                        overflow.push(j);
+                        *c = 1;
+                    } else {
+                        *c += 1;
+                    }
+                    let w = (b >> 6) as usize;
+                    bits[w] |= 1 << (b & 63);
+                    summary[w >> 6] |= 1 << (w & 63);
+                },
             );
+            for (s, sw) in a.char_summary.iter_mut().enumerate() {
+                let mut sw = std::mem::take(sw);
+                while sw != 0 {
+                    let w = s * 64 + sw.trailing_zeros() as usize;
+                    sw &= sw - 1;
+                    let mut bw = std::mem::take(&mut a.char_bits[w]);
+                    while bw != 0 {
+                        a.touched[n_touched] = off + (w * 64) as u32 + bw.trailing_zeros();
+                        n_touched += 1;
+                        bw &= bw - 1;
+                    }
+                }
+            }
         }
         // Sort only the distinct features, then weight and normalise block by block.
         let (counts, touched) = (&mut a.counts, &mut a.touched[..n_touched]);
         let overflow = &mut a.count_overflow;
         overflow.sort_unstable();
-        // Every other feature was counted before the first character n-gram, so `touched` holds
-        // them first; each part is sorted alone (the character ids span only the buckets).
-        let split = lay
-            .chars
-            .map_or(touched.len(), |c| touched.partition_point(|&j| j < c));
-        let (words, chars) = touched.split_at_mut(split);
-        radix_sort(words, &mut a.radix_tmp);
-        radix_sort(chars, &mut a.radix_tmp);
+        radix_sort(&mut touched[..split], &mut a.radix_tmp);
         out.indices.reserve(n_touched + a.dense.len());
         out.values.reserve(n_touched + a.dense.len());
         let table = sublinear_table();
