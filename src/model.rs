@@ -133,7 +133,13 @@ impl Scorer {
             offsets.push(width);
             width += h.labels.len();
         }
-        let stride = width.div_ceil(4) * 4;
+        // Rows padded to 4 floats (one SIMD register) or 8, except a single two-label head
+        // (P-Stance's): rows of 2 halve a table whose rows are read at random.
+        let stride = if width <= 2 {
+            width
+        } else {
+            width.div_ceil(4) * 4
+        };
         let mut weights = vec![0f32; n_features * stride];
         let mut intercept = vec![0f32; stride];
         for (h, &off) in heads.iter().zip(&offsets) {
@@ -164,12 +170,13 @@ impl Scorer {
         out.clear();
         out.extend_from_slice(&self.intercept);
         let s = self.stride;
-        // Rows of 8 (two heads of up to four labels: the shipped model) and of 4 (one head: the
-        // usual retrained model) sum into a register-wide array instead of through `out` for
-        // every feature. Same operations in the same order, so the same bits.
+        // Rows of 8 (two heads of up to four labels: the shipped model), 4 (one head of three
+        // or four labels) and 2 (one two-label head) sum into a register-wide array instead of
+        // through `out` for every feature. Same operations in the same order, so the same bits.
         match s {
             8 => return self.logits_fixed::<8>(indices, values, out),
             4 => return self.logits_fixed::<4>(indices, values, out),
+            2 => return self.logits_fixed::<2>(indices, values, out),
             _ => {}
         }
         let n = self.weights.len() / s.max(1);
@@ -470,8 +477,9 @@ pub(crate) mod tests {
     #[test]
     fn scorer_gives_each_heads_probabilities_and_centred_weights() {
         // Heads of different widths (3, then 2 labels each): one table row serves them all.
-        // Rows of 4 (one head), 8 (two) and 12 floats (five) take the scorer's three paths.
-        for (extra, stride) in [(0usize, 4usize), (1, 8), (4, 12)] {
+        // Rows of 4 (one head), 8 (two) and 12 floats (five) take the scorer's general and
+        // fixed-width paths; a two-label head alone has rows of 2.
+        for (extra, stride) in [(0usize, 4usize), (1, 8), (4, 12), (0, 2)] {
             scorer_case(extra, stride);
         }
     }
@@ -499,6 +507,9 @@ pub(crate) mod tests {
             h.name = format!("two{e}");
             h.classifier.intercept = vec![0.5 - e as f32, -0.25];
             f.heads.push(h);
+        }
+        if stride == 2 {
+            f.heads = vec![second];
         }
         let m = Model::new(f).unwrap();
         let s = m.scorer();
