@@ -1774,8 +1774,6 @@ impl Featurizer {
         }
     }
 
-    /// Where in the analysed document feature `j` comes from: byte spans of up to `max`
-    /// occurrences in the original text, and for a character n-gram the n-gram itself.
     /// What a target statistic measures in this document, in words (`None` for any other
     /// feature): its evidence is a number, not a place in the text.
     pub fn describe_target_stat(&self, a: &Analysis, j: u32) -> Option<String> {
@@ -1803,10 +1801,16 @@ impl Featurizer {
         })
     }
 
-    /// [`Self::provenance`] of many features at once, the same spans and n-gram for each (a
-    /// feature may be asked for twice): one pass over the text's character n-grams and one
-    /// over its units, instead of one of each per feature (evidence asks for up to a dozen
-    /// features per document; each pass over a long article re-hashes all its n-grams).
+    /// Where in the analysed document feature `j` comes from: byte spans of up to `max`
+    /// occurrences in the original text, and for a character n-gram the n-gram itself.
+    pub fn provenance(&self, a: &Analysis, j: u32, max: usize) -> Provenance {
+        self.provenance_many(a, &[j], max).pop().unwrap_or_default()
+    }
+
+    /// [`Self::provenance`] of many features at once (a feature may be asked for twice): one
+    /// pass over the text's character n-grams and one over its units for all of them, not one
+    /// of each per feature (evidence asks for up to a dozen features per document, and each
+    /// pass over a long article re-hashes all its n-grams).
     pub fn provenance_many(&self, a: &Analysis, ids: &[u32], max: usize) -> Vec<Provenance> {
         let lay = &self.layout;
         let cfg = &self.spec.config;
@@ -1816,7 +1820,7 @@ impl Featurizer {
         let mut terms: FxHashMap<(u32, u32, u32), Vec<(usize, u32)>> = FxHashMap::default();
         for (i, &j) in ids.iter().enumerate() {
             if j >= lay.dense {
-                out[i] = self.provenance(a, j, max);
+                out[i] = (self.dense_provenance(a, j, max), None);
             } else if let (Some(c), Some(_)) = (lay.chars, cfg.char_ngrams)
                 && j >= c
             {
@@ -1906,123 +1910,47 @@ impl Featurizer {
         out
     }
 
-    pub fn provenance(&self, a: &Analysis, j: u32, max: usize) -> Provenance {
+    /// Where a lexicon rate or a target statistic (`j` at or past the dense block) comes from:
+    /// the lexicon matches that counted, or the mentions.
+    fn dense_provenance(&self, a: &Analysis, j: u32, max: usize) -> Vec<Range<usize>> {
         let lay = &self.layout;
         let mut spans = Vec::new();
-        if j >= lay.dense {
-            let d = (j - lay.dense) as usize;
-            let name = &self.dense_names[d];
-            if let Some(rest) = name.strip_prefix("lex") {
-                let (scope, cat) = rest.split_once(':').unwrap_or(("", rest));
-                let Some(ci) = self.categories.iter().position(|c| c == cat) else {
-                    return (spans, None);
-                };
-                // A match of weight 0 (a party name holding a praise word) counted for nothing:
-                // it is not shown as where the feature comes from.
-                for m in a
-                    .lex_matches
-                    .iter()
-                    .filter(|m| m.category as usize == ci && m.weight != 0.0)
-                {
-                    let f = a.unit_flags[m.start];
-                    let keep = (!self.spec.config.negation || f & NEGATED == 0)
-                        && match scope {
-                            "@target" => f & IN_WINDOW != 0 && f & QUOTED == 0,
-                            "@quote" => f & QUOTED != 0,
-                            _ => f & QUOTED == 0,
-                        };
-                    if keep && spans.len() < max {
-                        let (s, _) = a.unit_span[m.start];
-                        let (_, e) = a.unit_span[m.start + m.len - 1];
-                        spans.push(s as usize..e as usize);
-                    }
-                }
-            } else if name.starts_with("target:") {
-                for (k, &u) in a.units.iter().enumerate() {
-                    if u == TARGET_UNIT && spans.len() < max {
-                        let (s, e) = a.unit_span[k];
-                        spans.push(s as usize..e as usize);
-                    }
-                }
-            }
-            return (spans, None);
-        }
-        if let (Some(c), Some(range)) = (lay.chars, self.spec.config.char_ngrams)
-            && j >= c
-        {
-            let chunks = self
-                .spec
-                .config
-                .char_chunks
-                .then_some((a.chunk_text.as_str(), a.chunks.as_slice()));
-            let (mut buf, mut offs) = (String::new(), Vec::new());
-            let mut gram = None;
-            for_each_char_gram(
-                &a.tokens,
-                &a.mentions,
-                chunks,
-                range,
-                (lay.n_buckets - 1) as u64,
-                &mut buf,
-                &mut offs,
-                |i, b, g| {
-                    if b != j - c {
-                        return;
-                    }
-                    gram.get_or_insert_with(|| g.as_str().to_owned());
-                    let span = match chunks {
-                        Some((_, ch)) => ch[i].2 as usize..ch[i].3 as usize,
-                        None => a.tokens.as_slice()[i].span(),
+        let d = (j - lay.dense) as usize;
+        let name = &self.dense_names[d];
+        if let Some(rest) = name.strip_prefix("lex") {
+            let (scope, cat) = rest.split_once(':').unwrap_or(("", rest));
+            let Some(ci) = self.categories.iter().position(|c| c == cat) else {
+                return spans;
+            };
+            // A match of weight 0 (a party name holding a praise word) counted for nothing:
+            // it is not shown as where the feature comes from.
+            for m in a
+                .lex_matches
+                .iter()
+                .filter(|m| m.category as usize == ci && m.weight != 0.0)
+            {
+                let f = a.unit_flags[m.start];
+                let keep = (!self.spec.config.negation || f & NEGATED == 0)
+                    && match scope {
+                        "@target" => f & IN_WINDOW != 0 && f & QUOTED == 0,
+                        "@quote" => f & QUOTED != 0,
+                        _ => f & QUOTED == 0,
                     };
-                    // A unit can hold the same gram twice: one span each.
-                    if spans.len() < max && spans.last() != Some(&span) {
-                        spans.push(span);
-                    }
-                },
-            );
-            return (spans, gram);
-        }
-        let (blk, _) = self.term_block(j);
-        let t = j - blk;
-        let (ta, tb, tc) = self.spec.terms[t as usize];
-        let quote_block = self.spec.config.quote_block;
-        let across = self.spec.config.ngrams_across_breaks;
-        let joined = |k: usize| across || a.unit_flags[k] & BREAK == 0;
-        for k in 0..a.units.len() {
-            if spans.len() >= max {
-                break;
+                if keep && spans.len() < max {
+                    let (s, _) = a.unit_span[m.start];
+                    let (_, e) = a.unit_span[m.start + m.len - 1];
+                    spans.push(s as usize..e as usize);
+                }
             }
-            let f = a.unit_flags[k];
-            let quoted = quote_block && f & QUOTED != 0;
-            let (start, ok_pos) = if tb == NO_UNIT {
-                (k, a.units[k] == ta)
-            } else if tc == NO_UNIT {
-                let ok = k > 0 && a.units[k - 1] == ta && a.units[k] == tb && joined(k);
-                (k.saturating_sub(1), ok)
-            } else {
-                let ok = k > 1
-                    && a.units[k - 2] == ta
-                    && a.units[k - 1] == tb
-                    && a.units[k] == tc
-                    && joined(k)
-                    && joined(k - 1);
-                (k.saturating_sub(2), ok)
-            };
-            if !ok_pos {
-                continue;
-            }
-            let in_block = if blk == lay.word {
-                !quoted
-            } else if blk == lay.window {
-                !quoted && a.unit_flags[start..=k].iter().fold(0, |x, &g| x | g) & IN_WINDOW != 0
-            } else {
-                quoted
-            };
-            if in_block {
-                spans.push(a.unit_span[start].0 as usize..a.unit_span[k].1 as usize);
+        } else if name.starts_with("target:") {
+            for (k, &u) in a.units.iter().enumerate() {
+                if u == TARGET_UNIT && spans.len() < max {
+                    let (s, e) = a.unit_span[k];
+                    spans.push(s as usize..e as usize);
+                }
             }
         }
-        (spans, None)
+        spans
     }
 }
 

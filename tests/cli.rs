@@ -559,21 +559,22 @@ fn shipped_model_reads_the_seed_articles() {
     }
 }
 
-#[test]
-fn samples_demo_runs() {
+/// `slant classify` of the sample articles with the shipped model, in `format`, with `extra`
+/// options; its standard output (the run must succeed).
+fn classify_samples(format: &str, extra: &[&str]) -> String {
     let o = slant()
-        .args([
-            "classify",
-            "--format",
-            "table",
-            "--model",
-            "models/stance.bin",
-            "data/samples",
-        ])
+        .args(["classify", "--format", format])
+        .args(extra)
+        .args(["--model", "models/stance.bin", "data/samples"])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    let t = stdout(&o);
+    stdout(&o)
+}
+
+#[test]
+fn samples_demo_runs() {
+    let t = classify_samples("table", &[]);
     assert_eq!(
         t.matches("\u{2500}\u{2500} ").count(),
         std::fs::read_dir(repo("data/samples")).unwrap().count()
@@ -586,22 +587,9 @@ fn samples_demo_runs() {
 /// target statistic says what was measured rather than quoting the text.
 #[test]
 fn evidence_items_are_distinct_and_say_what_they_are() {
-    let o = slant()
-        .args([
-            "classify",
-            "--format",
-            "jsonl",
-            "--explain",
-            "40",
-            "--model",
-            "models/stance.bin",
-            "data/samples",
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    let out = classify_samples("jsonl", &["--explain", "40"]);
     let (mut chars, mut measured) = (0, 0);
-    for line in stdout(&o).lines() {
+    for line in out.lines() {
         let rec: Value = serde_json::from_str(line).unwrap();
         for h in rec["heads"].as_array().unwrap() {
             let names: Vec<&str> = h["evidence"]
