@@ -216,9 +216,10 @@ impl Model {
         }
         let mentions = s.analysis.mention_count();
         let mut heads = Vec::with_capacity(self.heads().len());
-        // Per scored head: its place in `heads`, its top contributions, and on a close call
-        // those for and against the runner-up; resolved into evidence items after the loop.
-        let mut raw: Vec<(usize, Contributions, [Contributions; 2])> = Vec::new();
+        // Per head (in `heads` order): its top contributions, and on a close call those for and
+        // against the runner-up (empty when not scored or not asked); resolved into evidence
+        // items after the loop.
+        let mut raw: Vec<(Contributions, [Contributions; 2])> = Vec::new();
         for (h, head) in self.heads().iter().enumerate() {
             if head.target_dependent && mentions == 0 {
                 heads.push(HeadResult {
@@ -231,6 +232,7 @@ impl Model {
                     runner_up: None,
                     note: Some("target not mentioned; not scored".into()),
                 });
+                raw.push(Default::default());
                 continue;
             }
             // A mention split across two chunks: read the head on the whole text.
@@ -269,7 +271,7 @@ impl Model {
                 ),
                 None => (None, Default::default()),
             };
-            raw.push((heads.len(), top, pulls));
+            raw.push((top, pulls));
             heads.push(HeadResult {
                 head: head.name.clone(),
                 label: Some(head.labels[c].clone()),
@@ -291,13 +293,12 @@ impl Model {
         if explain > 0 {
             let lists: Vec<&[(f32, u32)]> = raw
                 .iter()
-                .flat_map(|(_, top, [pull, counter])| [&top[..], &pull[..], &counter[..]])
+                .flat_map(|(top, [pull, counter])| [&top[..], &pull[..], &counter[..]])
                 .collect();
             let mut items = self
                 .evidence_items(&lists, &s.analysis, &doc.text)
                 .into_iter();
-            for (h, _, _) in &raw {
-                let head = &mut heads[*h];
+            for head in &mut heads {
                 head.evidence = items.next().unwrap_or_default();
                 let (pull, counter) = (items.next(), items.next());
                 if let Some(ru) = head.runner_up.as_mut() {

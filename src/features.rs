@@ -955,6 +955,23 @@ pub fn chunk_ranges(text: &str, words: u32) -> Vec<std::ops::Range<usize>> {
     out
 }
 
+/// Count one occurrence of feature `j` in the accumulator; true on its first occurrence in the
+/// document. Counts are u16, half the cache footprint of u32; a count that would pass
+/// `u16::MAX` goes back to 1 and the feature is noted in `overflow` (65,535 each time), so the
+/// total is exact and a count never returns to 0.
+#[inline(always)]
+fn count_one(counts: &mut [u16], overflow: &mut Vec<u32>, j: u32) -> bool {
+    let c = &mut counts[j as usize];
+    let first = *c == 0;
+    if *c == u16::MAX {
+        overflow.push(j);
+        *c = 1;
+    } else {
+        *c += 1;
+    }
+    first
+}
+
 /// `1 + ln(i)` for `i` in 1..256 (0 at 0): the sublinear term frequency of the small counts that
 /// make up nearly all of them, from a table (the logarithm was 2% of classify).
 fn sublinear_table() -> &'static [f32; 256] {
@@ -964,11 +981,12 @@ fn sublinear_table() -> &'static [f32; 256] {
     &TABLE
 }
 
-/// Sort feature ids: LSD radix sort of each id's offset from the smallest, in as few passes of
-/// at most 11-bit digits as the range needs, each digit as narrow as those passes allow (ids
-/// within 2^18 of each other, a block of character n-grams: two passes of 9 bits, whose counts
-/// are cleared and summed 512 at a time instead of 2,048). About a third of a comparison sort for
-/// the thousands of distinct features of an article; short lists use the comparison sort.
+/// Sort feature ids (a document's distinct word features; its character n-grams come out of a
+/// bitmap in order): LSD radix sort of each id's offset from the smallest, in as few passes of
+/// at most 11-bit digits as the range needs, each digit as narrow as those passes allow (a
+/// few hundred ids spanning 2^16: two passes of 8 bits, whose counts are cleared and summed 256
+/// at a time instead of 2,048). About a third of a comparison sort for the thousands of
+/// distinct features of an article; short lists use the comparison sort.
 fn radix_sort(v: &mut [u32], tmp: &mut Vec<u32>) {
     if v.len() < 256 {
         v.sort_unstable();
@@ -1446,21 +1464,12 @@ impl Featurizer {
             touched.resize(lay.dense as usize + 1, 0);
         }
         let mut n_touched = 0usize;
-        // Counts are u16, half the cache footprint of u32; a count that would pass u16::MAX
-        // goes back to 1 and the feature is noted in `count_overflow` (65,535 each time), so
-        // the total is exact and a count never returns to 0.
+        // Counts are u16 (see `count_one`).
         let overflow = &mut a.count_overflow;
         overflow.clear();
         let mut bump = |j: u32| {
-            let c = &mut counts[j as usize];
             touched[n_touched] = j;
-            n_touched += (*c == 0) as usize;
-            if *c == u16::MAX {
-                overflow.push(j);
-                *c = 1;
-            } else {
-                *c += 1;
-            }
+            n_touched += count_one(counts, overflow, j) as usize;
         };
         let mut prev = NO_UNIT;
         let mut prev_flags = 0u8;
@@ -1547,14 +1556,7 @@ impl Featurizer {
                 &mut a.chars,
                 &mut a.char_offsets,
                 |_, b, _| {
-                    let j = off + b;
-                    let c = &mut counts[j as usize];
-                    if *c == u16::MAX {
-                        overflow.push(j);
-                        *c = 1;
-                    } else {
-                        *c += 1;
-                    }
+                    count_one(counts, overflow, off + b);
                     let w = (b >> 6) as usize;
                     bits[w] |= 1 << (b & 63);
                     summary[w >> 6] |= 1 << (w & 63);
@@ -1646,30 +1648,25 @@ impl Featurizer {
         }
     }
 
-    /// The block (its start offset) of a term or character column, and where its idf is.
+    /// The block (its start offset) of a word-term column (the word, window or quote block;
+    /// character and dense columns have tables of their own), and the term's index in `idf`.
     #[inline(always)]
-    fn idf_slot(&self, j: u32) -> (u32, &[f32], usize) {
-        let lay = &self.layout;
-        if let Some(c) = lay.chars
-            && j >= c
-        {
-            return (c, &self.spec.char_idf, (j - c) as usize);
-        }
-        let start = j - j % lay.n_terms.max(1);
-        (start, &self.spec.idf, (j - start) as usize)
+    fn term_slot(&self, j: u32) -> (u32, usize) {
+        debug_assert!(self.layout.chars.is_none_or(|c| j < c) && j < self.layout.dense);
+        let start = j - j % self.layout.n_terms.max(1);
+        (start, (j - start) as usize)
     }
 
-    /// Start loading the idf of column `j` (see [`prefetch`]).
+    /// Start loading the idf of word-term column `j` (see [`prefetch`]).
     #[inline(always)]
     fn prefetch_idf(&self, j: u32) {
-        let (_, idf, i) = self.idf_slot(j);
-        prefetch(idf, i);
+        prefetch(&self.spec.idf, self.term_slot(j).1);
     }
 
-    /// The block (its start offset) and idf of a term or character column.
+    /// The block (its start offset) and idf of a word-term column.
     fn term_block(&self, j: u32) -> (u32, f32) {
-        let (block, idf, i) = self.idf_slot(j);
-        (block, idf[i])
+        let (block, i) = self.term_slot(j);
+        (block, self.spec.idf[i])
     }
 
     fn finish_block(&self, block: u32, vals: &mut [f32]) {
@@ -1777,25 +1774,18 @@ impl Featurizer {
     /// What a target statistic measures in this document, in words (`None` for any other
     /// feature): its evidence is a number, not a place in the text.
     pub fn describe_target_stat(&self, a: &Analysis, j: u32) -> Option<String> {
-        let lay = &self.layout;
-        let name = self.dense_names.get(j.checked_sub(lay.dense)? as usize)?;
-        let stat = name.strip_prefix("target:")?;
-        let words = a.units.len().max(1) as f32;
+        let d = j.checked_sub(self.layout.dense)? as usize;
+        let stat = self.dense_names.get(d)?.strip_prefix("target:")?;
+        // The raw statistic the analysis computed (what the model read), before scaling.
+        let raw = a.dense[d];
         let n = a.mentions.len();
         Some(match stat {
             "per_1k" => format!(
-                "{n} mention{} in {} words ({:.1} per 1,000)",
+                "{n} mention{} in {} words ({raw:.1} per 1,000)",
                 if n == 1 { "" } else { "s" },
                 a.units.len(),
-                n as f32 * 1000.0 / words
             ),
-            "window_share" => {
-                let near = a.unit_flags.iter().filter(|&&f| f & IN_WINDOW != 0).count();
-                format!(
-                    "{:.0}% of the words within reach of a mention",
-                    near as f32 * 100.0 / words
-                )
-            }
+            "window_share" => format!("{:.0}% of the words within reach of a mention", raw * 100.0),
             "absent" => "no mention".to_owned(),
             _ => return None,
         })

@@ -560,8 +560,8 @@ fn shipped_model_reads_the_seed_articles() {
 }
 
 /// `slant classify` of the sample articles with the shipped model, in `format`, with `extra`
-/// options; its standard output (the run must succeed).
-fn classify_samples(format: &str, extra: &[&str]) -> String {
+/// options (the run must succeed).
+fn classify_samples(format: &str, extra: &[&str]) -> std::process::Output {
     let o = slant()
         .args(["classify", "--format", format])
         .args(extra)
@@ -569,12 +569,12 @@ fn classify_samples(format: &str, extra: &[&str]) -> String {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    stdout(&o)
+    o
 }
 
 #[test]
 fn samples_demo_runs() {
-    let t = classify_samples("table", &[]);
+    let t = stdout(&classify_samples("table", &[]));
     assert_eq!(
         t.matches("\u{2500}\u{2500} ").count(),
         std::fs::read_dir(repo("data/samples")).unwrap().count()
@@ -587,10 +587,8 @@ fn samples_demo_runs() {
 /// target statistic says what was measured rather than quoting the text.
 #[test]
 fn evidence_items_are_distinct_and_say_what_they_are() {
-    let out = classify_samples("jsonl", &["--explain", "40"]);
     let (mut chars, mut measured) = (0, 0);
-    for line in out.lines() {
-        let rec: Value = serde_json::from_str(line).unwrap();
+    for rec in jsonl(&classify_samples("jsonl", &["--explain", "40"])) {
         for h in rec["heads"].as_array().unwrap() {
             let names: Vec<&str> = h["evidence"]
                 .as_array()
