@@ -3,7 +3,9 @@
 //! A head's evidence is the features that pushed its predicted label up the most: feature value
 //! times the label's weight minus the mean weight over labels (these contributions, plus the same
 //! for the intercept, add up to the label's logit minus the mean logit). Each item names the
-//! feature and quotes where it occurs in the original text. A head that is about the target is not
+//! feature and quotes where it occurs in the original text. A head with a polarity also lists its
+//! leanings: what pulls toward each pole against the other ([`Leaning`]), so a neutral reading
+//! shows whether the text is balanced or flat. A head that is about the target is not
 //! scored for a document that never mentions the target: the record says so instead.
 
 use std::collections::BTreeMap;
@@ -15,7 +17,7 @@ use crate::features::Analysis;
 use crate::input::Document;
 use crate::logistic::{argmax, softmax};
 use crate::model::Model;
-use crate::sparse::SparseVec;
+use crate::sparse::{PREFETCH_AHEAD, SparseVec};
 
 /// One piece of evidence.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -45,6 +47,63 @@ pub struct RunnerUp {
     pub counter_evidence: Vec<Evidence>,
 }
 
+/// For a head with a polarity (anti / pro), what in the text leans toward one pole against the
+/// other. The chosen label's evidence says why that label beat the average; a neutral reading's
+/// evidence is mostly the plain vocabulary of reporting, and a polar one's can lead with how much
+/// the text is about the target. The leanings show the direction: a balanced analysis reads as
+/// praise on one side and verdicts on the other, neither winning.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Leaning {
+    /// The pole leaned toward.
+    pub label: String,
+    /// The other pole.
+    pub against: String,
+    /// Feature value times (this pole's weight minus the other's), largest first; only
+    /// positive contributions.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Contribution lists to find, in one pass over a document's features.
+#[derive(Clone, Copy, Debug)]
+enum Request {
+    /// A label column against the mean over its head's labels: one list.
+    Top(usize),
+    /// Two label columns weighed against each other: two lists, toward the first against the
+    /// second and the reverse (the same differences, negated).
+    Pair(usize, usize),
+}
+
+/// The requests of one document, and the index of each list they will fill.
+#[derive(Default)]
+struct Requests {
+    requests: Vec<Request>,
+    lists: usize,
+    /// Nothing is asked for (no evidence wanted): every request answers `None`.
+    off: bool,
+}
+
+impl Requests {
+    /// The list of `col`'s top contributions.
+    fn top(&mut self, col: usize) -> Option<usize> {
+        self.ask(Request::Top(col), 1)
+    }
+
+    /// The lists toward `a` against `b`, and toward `b` against `a`.
+    fn pair(&mut self, a: usize, b: usize) -> [Option<usize>; 2] {
+        let first = self.ask(Request::Pair(a, b), 2);
+        [first, first.map(|i| i + 1)]
+    }
+
+    fn ask(&mut self, r: Request, lists: usize) -> Option<usize> {
+        if self.off {
+            return None;
+        }
+        self.requests.push(r);
+        self.lists += lists;
+        Some(self.lists - lists)
+    }
+}
+
 /// (contribution, feature) pairs, largest contribution first.
 type Contributions = Vec<(f32, u32)>;
 
@@ -67,6 +126,10 @@ pub struct HeadResult {
     /// The second label, when it is a close call (see [`CLOSE_CALL`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runner_up: Option<RunnerUp>,
+    /// For a head with a polarity, when evidence is asked for: what leans toward the positive
+    /// pole against the negative, then the reverse.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub leanings: Vec<Leaning>,
     /// Why the head was not scored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -216,10 +279,15 @@ impl Model {
         }
         let mentions = s.analysis.mention_count();
         let mut heads = Vec::with_capacity(self.heads().len());
-        // Per head (in `heads` order): its top contributions, and on a close call those for and
-        // against the runner-up (empty when not scored or not asked); resolved into evidence
-        // items after the loop.
-        let mut raw: Vec<(Contributions, [Contributions; 2])> = Vec::new();
+        // Per head (in `heads` order), the contribution lists its evidence needs, as (column,
+        // against) requests: its top contributions, on a close call those for and against the
+        // runner-up, and for a head with a polarity those leaning toward each pole (`None` when
+        // not scored or not asked). All are found in one pass over the features after the loop.
+        let mut ask = Requests {
+            off: explain == 0,
+            ..Default::default()
+        };
+        let mut slots: Vec<[Option<usize>; 5]> = Vec::new();
         for (h, head) in self.heads().iter().enumerate() {
             if head.target_dependent && mentions == 0 {
                 heads.push(HeadResult {
@@ -230,9 +298,10 @@ impl Model {
                     score: None,
                     evidence: Vec::new(),
                     runner_up: None,
+                    leanings: Vec::new(),
                     note: Some("target not mentioned; not scored".into()),
                 });
-                raw.push(Default::default());
+                slots.push(Default::default());
                 continue;
             }
             // A mention split across two chunks: read the head on the whole text.
@@ -247,7 +316,7 @@ impl Model {
                 .polarity
                 .map(|(pos, neg)| round4(p[pos as usize] - p[neg as usize]));
             let first_col = self.scorer().columns(h, head.labels.len()).start;
-            let top = self.top_contributions(first_col + c, None, &s.vec, explain);
+            let top = ask.top(first_col + c);
             // The second most probable label (the lower index among equals), on a close call.
             let runner = (explain > 0 && p.len() > 1)
                 .then(|| {
@@ -256,7 +325,7 @@ impl Model {
                     argmax(&rest)
                 })
                 .filter(|&r| p[c] - p[r] <= CLOSE_CALL);
-            let (runner_up, pulls) = match runner {
+            let (runner_up, [pull, counter]) = match runner {
                 Some(r) => (
                     Some(RunnerUp {
                         label: head.labels[r].clone(),
@@ -264,14 +333,26 @@ impl Model {
                         evidence: Vec::new(),
                         counter_evidence: Vec::new(),
                     }),
-                    [
-                        self.top_contributions(first_col + r, Some(first_col + c), &s.vec, explain),
-                        self.top_contributions(first_col + c, Some(first_col + r), &s.vec, explain),
-                    ],
+                    ask.pair(first_col + r, first_col + c),
                 ),
                 None => (None, Default::default()),
             };
-            raw.push((top, pulls));
+            let (leanings, [toward_pos, toward_neg]) = match head.polarity {
+                Some((pos, neg)) if explain > 0 => {
+                    let (pos, neg) = (pos as usize, neg as usize);
+                    let leaning = |to: usize, from: usize| Leaning {
+                        label: head.labels[to].clone(),
+                        against: head.labels[from].clone(),
+                        evidence: Vec::new(),
+                    };
+                    (
+                        vec![leaning(pos, neg), leaning(neg, pos)],
+                        ask.pair(first_col + pos, first_col + neg),
+                    )
+                }
+                _ => (Vec::new(), Default::default()),
+            };
+            slots.push([top, pull, counter, toward_pos, toward_neg]);
             heads.push(HeadResult {
                 head: head.name.clone(),
                 label: Some(head.labels[c].clone()),
@@ -286,14 +367,17 @@ impl Model {
                 score,
                 evidence: Vec::new(),
                 runner_up,
+                leanings,
                 note: None,
             });
         }
         // Every head's evidence, found in the text in one pass.
         if explain > 0 {
-            let lists: Vec<&[(f32, u32)]> = raw
+            let found = self.top_contributions(&ask, &s.vec, explain);
+            let lists: Vec<&[(f32, u32)]> = slots
                 .iter()
-                .flat_map(|(top, [pull, counter])| [&top[..], &pull[..], &counter[..]])
+                .flatten()
+                .map(|slot| slot.map_or(&[][..], |i| &found[i][..]))
                 .collect();
             let mut items = self
                 .evidence_items(&lists, &s.analysis, &doc.text)
@@ -304,6 +388,11 @@ impl Model {
                 if let Some(ru) = head.runner_up.as_mut() {
                     ru.evidence = pull.unwrap_or_default();
                     ru.counter_evidence = counter.unwrap_or_default();
+                }
+                let (toward_pos, toward_neg) = (items.next(), items.next());
+                if let [pos, neg] = &mut head.leanings[..] {
+                    pos.evidence = toward_pos.unwrap_or_default();
+                    neg.evidence = toward_neg.unwrap_or_default();
                 }
             }
         }
@@ -317,45 +406,58 @@ impl Model {
         }
     }
 
-    /// The `k` features that push column `col` up the most, as (contribution, feature), largest
-    /// first: against the mean over labels, or, with `against`, against that column (value
-    /// times the difference of the two weights).
-    fn top_contributions(
-        &self,
-        col: usize,
-        against: Option<usize>,
-        v: &SparseVec,
-        k: usize,
-    ) -> Contributions {
+    /// The lists the requests ask for: the `k` features that push a column up the most, as
+    /// (contribution, feature), largest first, against the mean over labels ([`Request::Top`])
+    /// or against another column (value times the difference of the two weights,
+    /// [`Request::Pair`]). One pass over the features serves every request: a feature's weight
+    /// row is read once, and a pair's difference is computed once for both of its lists.
+    fn top_contributions(&self, ask: &Requests, v: &SparseVec, k: usize) -> Vec<Contributions> {
         let scorer = self.scorer();
-        // The k largest positive contributions, kept sorted while streaming over the features
-        // (larger first; among equals the lower feature id, which comes first): no list of
-        // every feature is built (that, then sorting it, cost a quarter of classify).
+        let mut lists: Vec<Contributions> = vec![Vec::with_capacity(k + 1); ask.lists];
         if k == 0 {
-            return Vec::new();
+            return lists;
         }
-        let mut contrib: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
-        // The bar to enter: 0 while fewer than k are kept, then the k-th best. One comparison,
-        // nearly always false after the first features, so the branch predicts well (testing
-        // the sign first mispredicted on about half of the features).
-        let mut bar = 0.0f32;
-        for (j, x) in v.iter() {
-            let w = match against {
-                None => scorer.weight(j, col),
-                Some(b) => scorer.weight(j, col) - scorer.weight(j, b),
-            };
-            let x = x * w;
-            if x <= bar {
-                continue;
+        // The bar to enter a list: 0 while it holds fewer than k, then its k-th best. One
+        // comparison, nearly always false after the first features, so the branch predicts
+        // well (testing the sign first mispredicted on about half of the features).
+        let mut bars = vec![0.0f32; ask.lists];
+        // Kept sorted while streaming over the features (larger first; among equals the lower
+        // feature id, which comes first): no list of every feature is built (that, then
+        // sorting it, cost a quarter of classify).
+        let offer = |list: &mut Contributions, bar: &mut f32, x: f32, j: u32| {
+            if x <= *bar {
+                return;
             }
-            let at = contrib.partition_point(|&(y, _)| y >= x);
-            contrib.insert(at, (x, j));
-            contrib.truncate(k);
-            if contrib.len() == k {
-                bar = contrib[k - 1].0;
+            let at = list.partition_point(|&(y, _)| y >= x);
+            list.insert(at, (x, j));
+            list.truncate(k);
+            if list.len() == k {
+                *bar = list[k - 1].0;
+            }
+        };
+        for (i, (&j, &x)) in v.indices.iter().zip(&v.values).enumerate() {
+            // The rows are read at random: ask for one a few features ahead (as the scorer does).
+            if let Some(&ahead) = v.indices.get(i + PREFETCH_AHEAD) {
+                scorer.prefetch_row(ahead);
+            }
+            let row = scorer.row(j);
+            let mut l = 0;
+            for r in &ask.requests {
+                match *r {
+                    Request::Top(col) => {
+                        offer(&mut lists[l], &mut bars[l], x * row[col], j);
+                        l += 1;
+                    }
+                    Request::Pair(a, b) => {
+                        let d = x * (row[a] - row[b]);
+                        offer(&mut lists[l], &mut bars[l], d, j);
+                        offer(&mut lists[l + 1], &mut bars[l + 1], -d, j);
+                        l += 2;
+                    }
+                }
             }
         }
-        contrib
+        lists
     }
 
     /// Evidence items for lists of (contribution, feature): names, and where each occurs in
@@ -482,6 +584,68 @@ mod tests {
         let pro = m.classify(&doc("Kazemi bravely faced the outlaw militias."), 0, &mut s);
         assert_eq!(pro.heads[0].label.as_deref(), Some("pro"));
         assert!(pro.heads[0].evidence.is_empty());
+    }
+
+    #[test]
+    fn leanings_show_what_pulls_toward_each_pole() {
+        let m = tiny_model();
+        let mut s = Scratch::default();
+        // Praise and attack in one text: each side's cues lean its own way.
+        let text = "The brave Kazemi faced the outlaw militias. The resistance calls Kazemi a spy.";
+        let r = m.classify(&doc(text), 3, &mut s);
+        let h = &r.heads[0];
+        let poles: Vec<(&str, &str)> = h
+            .leanings
+            .iter()
+            .map(|l| (l.label.as_str(), l.against.as_str()))
+            .collect();
+        assert_eq!(poles, [("pro", "anti"), ("anti", "pro")]);
+        let quotes = |l: &Leaning| -> String {
+            l.evidence
+                .iter()
+                .flat_map(|e| e.text.iter())
+                .map(|q| q.to_lowercase())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        let (pro, anti) = (&h.leanings[0], &h.leanings[1]);
+        // The tiny model's cues: "brave" and "outlaw militias" for pro; "spy" and "resistance"
+        // for anti.
+        let has = |q: String, cues: &[&str]| cues.iter().any(|c| q.contains(c));
+        let (pro_cues, anti_cues) = (["brave", "outlaw", "milit"], ["spy", "resist"]);
+        assert!(has(quotes(pro), &pro_cues), "{pro:?}");
+        assert!(has(quotes(anti), &anti_cues), "{anti:?}");
+        assert!(!has(quotes(pro), &anti_cues), "{pro:?}");
+        assert!(!has(quotes(anti), &pro_cues), "{anti:?}");
+        for l in &h.leanings {
+            assert!(!l.evidence.is_empty() && l.evidence.len() <= 3);
+            assert!(l.evidence.iter().all(|e| e.contribution > 0.0), "{l:?}");
+            assert!(
+                l.evidence
+                    .windows(2)
+                    .all(|w| w[0].contribution >= w[1].contribution)
+            );
+        }
+        // A feature leans one way only.
+        assert!(
+            pro.evidence
+                .iter()
+                .all(|e| anti.evidence.iter().all(|a| a.feature != e.feature))
+        );
+        // No evidence asked for, or a head without a polarity: no leanings.
+        assert!(
+            m.classify(&doc(text), 0, &mut s).heads[0]
+                .leanings
+                .is_empty()
+        );
+        let mut f = m.file().clone();
+        f.heads[0].polarity = None;
+        let plain = Model::new(f).unwrap();
+        assert!(
+            plain.classify(&doc(text), 3, &mut s).heads[0]
+                .leanings
+                .is_empty()
+        );
     }
 
     #[test]

@@ -20,8 +20,11 @@ pub enum Format {
 /// Writes classification records in one format.
 pub struct RecordWriter<W: Write> {
     sink: Sink<W>,
-    heads: Vec<(String, Vec<String>, bool)>,
+    /// Per head: name, labels, and for a head with a polarity its (positive, negative) labels.
+    heads: Vec<HeadColumns>,
 }
+
+type HeadColumns = (String, Vec<String>, Option<(String, String)>);
 
 enum Sink<W: Write> {
     Table(W),
@@ -32,10 +35,14 @@ enum Sink<W: Write> {
 impl<W: Write> RecordWriter<W> {
     /// A writer for `model`'s heads. CSV output starts with a header row.
     pub fn new(out: W, format: Format, model: &Model) -> io::Result<Self> {
-        let heads: Vec<(String, Vec<String>, bool)> = model
+        let heads: Vec<HeadColumns> = model
             .heads()
             .iter()
-            .map(|h| (h.name.clone(), h.labels.clone(), h.polarity.is_some()))
+            .map(|h| {
+                let pole = |i: u32| h.labels[i as usize].clone();
+                let poles = h.polarity.map(|(pos, neg)| (pole(pos), pole(neg)));
+                (h.name.clone(), h.labels.clone(), poles)
+            })
             .collect();
         let sink = match format {
             Format::Table => Sink::Table(out),
@@ -52,10 +59,14 @@ impl<W: Write> RecordWriter<W> {
                     header.push(name.clone());
                     header.push(format!("{name}_confidence"));
                     header.extend(labels.iter().map(|l| format!("{name}_p_{l}")));
-                    if *polar {
+                    if polar.is_some() {
                         header.push(format!("{name}_score"));
                     }
                     header.push(format!("{name}_evidence"));
+                    if let Some((pos, neg)) = polar {
+                        header.push(format!("{name}_leans_{pos}"));
+                        header.push(format!("{name}_leans_{neg}"));
+                    }
                 }
                 header.push("warnings".into());
                 w.write_record(&header).map_err(csv_io)?;
@@ -87,15 +98,21 @@ impl<W: Write> RecordWriter<W> {
                         let p = h.probabilities.as_ref().and_then(|p| p.get(l));
                         row.push(p.map(|p| p.to_string()).unwrap_or_default());
                     }
-                    if *polar {
+                    if polar.is_some() {
                         row.push(h.score.map(|s| s.to_string()).unwrap_or_default());
                     }
-                    let ev: Vec<String> = h
-                        .evidence
-                        .iter()
-                        .map(|e| format!("{} {:+.3}", e.feature, e.contribution))
-                        .collect();
-                    row.push(ev.join("; "));
+                    row.push(evidence_cell(&h.evidence));
+                    if polar.is_some() {
+                        // Both columns, empty when the head was not scored or not explained.
+                        for i in 0..2 {
+                            row.push(
+                                h.leanings
+                                    .get(i)
+                                    .map(|l| evidence_cell(&l.evidence))
+                                    .unwrap_or_default(),
+                            );
+                        }
+                    }
                 }
                 row.push(r.warnings.join("; "));
                 w.write_record(&row).map_err(csv_io)
@@ -118,6 +135,15 @@ fn csv_io(e: csv::Error) -> io::Error {
         csv::ErrorKind::Io(e) => e,
         other => io::Error::other(format!("{other:?}")),
     }
+}
+
+/// Evidence in one CSV cell: `feature +0.123; feature -0.045`.
+fn evidence_cell(evidence: &[Evidence]) -> String {
+    let items: Vec<String> = evidence
+        .iter()
+        .map(|e| format!("{} {:+.3}", e.feature, e.contribution))
+        .collect();
+    items.join("; ")
 }
 
 fn write_evidence<W: Write>(w: &mut W, evidence: &[Evidence]) -> io::Result<()> {
@@ -160,6 +186,13 @@ fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
                 }
                 writeln!(w, "{line}")?;
                 write_evidence(w, &h.evidence)?;
+                for l in &h.leanings {
+                    writeln!(w, "        leans {}, against {}:", l.label, l.against)?;
+                    if l.evidence.is_empty() {
+                        writeln!(w, "        (nothing in the text)")?;
+                    }
+                    write_evidence(w, &l.evidence)?;
+                }
                 if let Some(ru) = &h.runner_up {
                     writeln!(
                         w,

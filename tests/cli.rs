@@ -53,7 +53,16 @@ fn train_classify_eval_round_trip() {
     let score = stance["score"].as_f64().unwrap();
     assert!((score - (p["pro"].as_f64().unwrap() - p["anti"].as_f64().unwrap())).abs() < 1e-3);
     assert!(!stance["evidence"].as_array().unwrap().is_empty());
+    // What leans toward each pole: a hostile text has something leaning anti.
+    let leanings = stance["leanings"].as_array().unwrap();
+    let poles: Vec<(&str, &str)> = leanings
+        .iter()
+        .map(|l| (l["label"].as_str().unwrap(), l["against"].as_str().unwrap()))
+        .collect();
+    assert_eq!(poles, [("pro", "anti"), ("anti", "pro")]);
+    assert!(!leanings[1]["evidence"].as_array().unwrap().is_empty());
     assert_eq!(head(r, "framing")["label"], "pro_iran");
+    assert!(head(r, "framing").get("leanings").is_none());
 
     // CSV: a header and one row per document.
     let o = slant()
@@ -73,18 +82,21 @@ fn train_classify_eval_round_trip() {
         "framing",
         "framing_p_pro_iran",
         "stance_evidence",
+        "stance_leans_pro",
+        "stance_leans_anti",
     ] {
         assert!(
             headers.iter().any(|h| h == col),
             "no column {col} in {headers:?}"
         );
     }
+    // Framing has no polarity, so no leanings.
+    assert!(!headers.iter().any(|h| h.starts_with("framing_leans")));
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 1);
-    assert_eq!(
-        &rows[0][headers.iter().position(|h| h == "stance").unwrap()],
-        "anti"
-    );
+    let cell = |name: &str| &rows[0][headers.iter().position(|h| h == name).unwrap()];
+    assert_eq!(cell("stance"), "anti");
+    assert!(!cell("stance_leans_anti").is_empty());
 
     // Table: readable, with evidence lines.
     let o = slant()
@@ -102,6 +114,7 @@ fn train_classify_eval_round_trip() {
         t.lines().any(|l| l.trim_start().starts_with('+')),
         "no evidence lines:\n{t}"
     );
+    assert!(t.contains("leans anti, against pro:"), "{t}");
 
     // Eval on the training data: text and JSON.
     let o = slant()
