@@ -31,7 +31,7 @@ use crate::lexicon::{LexMatch, Lexicon, LexiconMatcher, PhraseUnit};
 use crate::sparse::{CsrMatrix, PREFETCH_AHEAD, SparseVec, prefetch};
 use crate::stem::with_thread_cache;
 use crate::target::{Mention, TargetMatcher, TargetSpec};
-use crate::text::{BREAK, QUOTED, Residue, Tokens, tokenize_with};
+use crate::text::{BREAK, QUOTED, Residue, Tokens, is_quote_mark, tokenize_with};
 
 /// Unit id of a target mention.
 pub const TARGET_UNIT: u32 = u32::MAX - 1;
@@ -122,6 +122,39 @@ pub fn is_report_cue(w: &str) -> bool {
             | "demands"
     )
 }
+
+/// Whether a reporting cue word is, in context, the writer's own voice rather than somebody
+/// else's claim: "so-called" (a label the writer puts on something), "it can be said" (the
+/// writer's assertion), and a passive "is considered" or "considered to be" (a description:
+/// "considered to be a moderate figure"). A passive "was called" or "was described as" still reports a label
+/// somebody gave.
+/// `prev` and `prev2` are the normalised words before it, `next` the one after (empty across a
+/// sentence break).
+pub fn is_own_voice_cue(w: &str, prev: &str, prev2: &str, next: &str) -> bool {
+    match w {
+        "called" => prev == "so",
+        "considered" => {
+            next == "to"
+                || matches!(
+                    prev,
+                    "is" | "are" | "was" | "were" | "be" | "been" | "being"
+                )
+        }
+        "said" => {
+            prev == "be"
+                && matches!(
+                    prev2,
+                    "can" | "could" | "must" | "may" | "might" | "should" | "would"
+                )
+        }
+        _ => false,
+    }
+}
+
+/// A quotation of at most this many units, with no reporting cue before it in its sentence and
+/// none just after it, is the writer's own words in quotation marks (scare quotes, a name, a
+/// title: he supported the "Jokers"), not reported speech.
+const SCARE_QUOTE_UNITS: usize = 3;
 
 /// A reporting cue with at most this many units after it in its sentence attributes the whole
 /// sentence ("Kazemi betrayed the martyrs, the statement said on Monday.").
@@ -591,6 +624,23 @@ impl Analyzer {
                         for f in &mut flags[start..] {
                             *f |= QUOTED;
                         }
+                        return true;
+                    }
+                    false
+                };
+                // Scare quotes (see [`SCARE_QUOTE_UNITS`]): the quotation being read (its first
+                // unit, and whether a cue or reported speech came before it in its sentence),
+                // and a short one with no cue before it, waiting to see whether a cue follows
+                // within [`QUOTE_ATTRIBUTION_GAP`] units (its units' range).
+                let mut quote_run: Option<(usize, bool)> = None;
+                let mut scare: Option<(usize, usize)> = None;
+                // Whether a cue came earlier in the sentence, where only a full stop (or the
+                // like, or a new line) ends a sentence, not a quotation mark: `described his
+                // team as “spies”` attributes the quotation.
+                let mut cue_in_sentence = false;
+                let unquote = |flags: &mut [u8], (lo, hi): (usize, usize)| {
+                    for f in &mut flags[lo..hi] {
+                        *f &= !QUOTED;
                     }
                 };
                 while i < toks.len() {
@@ -598,16 +648,52 @@ impl Analyzer {
                         word_units.prefetch(a.tokens.norm(i + PREFETCH_AHEAD));
                     }
                     let t = &toks[i];
+                    let u = a.units.len();
                     if t.flags & BREAK != 0 {
-                        if self.reported_speech {
-                            attribute_back(&mut a.unit_flags, sentence_start, cue_at.take());
+                        if self.reported_speech
+                            && attribute_back(&mut a.unit_flags, sentence_start, cue_at.take())
+                            && scare.is_some_and(|(lo, _)| lo >= sentence_start)
+                        {
+                            scare = None;
                         }
                         neg_left = 0;
                         reported = false;
-                        sentence_start = a.units.len();
+                        sentence_start = u;
+                    }
+                    if self.reported_speech {
+                        let hard_break = t.flags & BREAK != 0
+                            && !(i > 0
+                                && text[toks[i - 1].end as usize..t.start as usize]
+                                    .chars()
+                                    .all(|c| {
+                                        matches!(c, ' ' | ',' | '\u{A0}') || is_quote_mark(c)
+                                    }));
+                        if hard_break {
+                            cue_in_sentence = false;
+                        }
+                        let in_quote = t.flags & QUOTED != 0;
+                        match quote_run {
+                            Some((lo, attributed)) if !in_quote => {
+                                quote_run = None;
+                                if !attributed
+                                    && u - lo <= SCARE_QUOTE_UNITS
+                                    && let Some(r) = scare.replace((lo, u))
+                                {
+                                    unquote(&mut a.unit_flags, r);
+                                }
+                            }
+                            None if in_quote => quote_run = Some((u, reported || cue_in_sentence)),
+                            _ => {}
+                        }
+                        if let Some(r) = scare
+                            && u - (r.1 - 1) > QUOTE_ATTRIBUTION_GAP
+                        {
+                            unquote(&mut a.unit_flags, r);
+                            scare = None;
+                        }
                     }
                     if t.flags & QUOTED != 0 {
-                        quote_at = Some(a.units.len());
+                        quote_at = Some(u);
                     }
                     let mut flags = t.flags & (QUOTED | BREAK);
                     if neg_left > 0 {
@@ -621,9 +707,29 @@ impl Analyzer {
                     if is_negator(w) {
                         neg_left = NEGATION_SCOPE;
                     }
-                    let cue = self.reported_speech
-                        && is_report_cue(w)
-                        && quote_at.is_none_or(|q| a.units.len() - q > QUOTE_ATTRIBUTION_GAP);
+                    let cue = self.reported_speech && is_report_cue(w) && {
+                        // The words before it in its sentence, for the own-voice exceptions.
+                        let before = |k: usize| {
+                            if i >= k && (i + 1 - k..=i).all(|m| toks[m].flags & BREAK == 0) {
+                                a.tokens.norm(i - k)
+                            } else {
+                                ""
+                            }
+                        };
+                        let next = if i + 1 < toks.len() && toks[i + 1].flags & BREAK == 0 {
+                            a.tokens.norm(i + 1)
+                        } else {
+                            ""
+                        };
+                        !is_own_voice_cue(w, before(1), before(2), next)
+                    };
+                    if cue {
+                        // A short quotation just before it is attributed to it.
+                        scare = None;
+                        cue_in_sentence = true;
+                    }
+                    let cue =
+                        cue && quote_at.is_none_or(|q| a.units.len() - q > QUOTE_ATTRIBUTION_GAP);
                     if cue {
                         cue_at = Some(a.units.len());
                     }
@@ -637,6 +743,7 @@ impl Analyzer {
                         {
                             // "According to X, ..." and "..., according to X": the whole sentence.
                             reported = true;
+                            cue_in_sentence = true;
                             flags |= QUOTED;
                             for f in &mut a.unit_flags[sentence_start..] {
                                 *f |= QUOTED;
@@ -669,6 +776,18 @@ impl Analyzer {
                     i += 1;
                 }
                 if self.reported_speech {
+                    let n = a.units.len();
+                    if let Some((lo, false)) = quote_run
+                        && n - lo <= SCARE_QUOTE_UNITS
+                    {
+                        // A short quotation that ends the text.
+                        if let Some(r) = scare.replace((lo, n)) {
+                            unquote(&mut a.unit_flags, r);
+                        }
+                    }
+                    if let Some(r) = scare {
+                        unquote(&mut a.unit_flags, r);
+                    }
                     attribute_back(&mut a.unit_flags, sentence_start, cue_at);
                 }
             });
@@ -2490,6 +2609,111 @@ mod tests {
         assert_eq!(get(&a, "lex:criticism"), 0.0);
         assert_eq!(get(&a, "lex:opposition_framing"), 0.0);
         assert!(get(&a, "lex@quote:opposition_framing") > 0.0);
+    }
+
+    /// Whether each listed word of `text` is read as quoted (somebody else's voice).
+    fn quoted_words(f: &Featurizer, text: &str, words: &[&str]) -> Vec<bool> {
+        let mut a = Analysis::default();
+        f.analyze(text, &mut a);
+        words
+            .iter()
+            .map(|w| {
+                let u = (0..a.units.len())
+                    .find(|&u| {
+                        let (s, e) = a.unit_span[u];
+                        text[s as usize..e as usize].eq_ignore_ascii_case(w)
+                    })
+                    .unwrap_or_else(|| panic!("no unit {w} in {text}"));
+                a.unit_flags[u] & QUOTED != 0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn scare_quotes_are_the_writers_own_words() {
+        let f = featurizer(FeatureConfig {
+            min_df: 1,
+            ..Default::default()
+        });
+        let q = |text: &str, words: &[&str]| quoted_words(&f, text, words);
+        // A word or two in quotation marks, nobody named as saying it: the writer's.
+        assert_eq!(
+            q(
+                "Kazemi backed the \u{201C}Jokers\u{201D} again.",
+                &["Jokers"]
+            ),
+            [false]
+        );
+        assert_eq!(
+            q("He met the \"civil society\" crowd.", &["civil", "society"]),
+            [false, false]
+        );
+        // At the very end of the text too.
+        assert_eq!(q("He armed the \"Jokers\"", &["Jokers"]), [false]);
+        // A cue before it in the sentence (the quotation mark is no sentence break) or right
+        // after it attributes it.
+        assert_eq!(
+            q(
+                "The commander attacked his team, which he described as \u{201C}spies\u{201D}, again.",
+                &["spies"]
+            ),
+            [true]
+        );
+        assert_eq!(
+            q("\"Traitor,\" the factions said of Kazemi.", &["Traitor"]),
+            [true]
+        );
+        // A cue in an earlier sentence does not.
+        assert_eq!(
+            q(
+                "The factions said so. He backed the \"Jokers\" again.",
+                &["Jokers"]
+            ),
+            [false]
+        );
+        // A longer quotation is reported speech even without a cue.
+        assert_eq!(
+            q(
+                "\"We will hold the elections on time\" was the message.",
+                &["elections"]
+            ),
+            [true]
+        );
+    }
+
+    #[test]
+    fn some_reporting_words_are_the_writers_voice() {
+        let f = featurizer(FeatureConfig {
+            min_df: 1,
+            ..Default::default()
+        });
+        let q = |text: &str, words: &[&str]| quoted_words(&f, text, words);
+        assert_eq!(
+            q("The so-called reformers failed the state.", &["failed"]),
+            [false]
+        );
+        assert_eq!(
+            q("It can be said that Kazemi failed the state.", &["failed"]),
+            [false]
+        );
+        assert_eq!(
+            q(
+                "Al-Asadi, considered to be a moderate figure, stayed.",
+                &["moderate"]
+            ),
+            [false]
+        );
+        assert_eq!(
+            q("He is considered a moderate figure.", &["moderate"]),
+            [false]
+        );
+        // The active verbs still report somebody's claim.
+        assert_eq!(
+            q("The factions considered him a traitor.", &["traitor"]),
+            [true]
+        );
+        assert_eq!(q("They called him a traitor.", &["traitor"]), [true]);
+        assert_eq!(q("It was said that Kazemi failed.", &["failed"]), [true]);
     }
 
     #[test]

@@ -180,6 +180,11 @@ fn is_dash(c: char) -> bool {
 }
 
 /// Characters that open (`Some(true)`), close (`Some(false)`) or toggle (`None`) a quotation.
+/// Whether `c` is a quotation mark the tokenizer reads as opening or closing a quotation.
+pub fn is_quote_mark(c: char) -> bool {
+    quote_kind(c).is_some()
+}
+
 fn quote_kind(c: char) -> Option<Option<bool>> {
     match c {
         '"' | '\u{FF02}' => Some(None),
