@@ -125,14 +125,15 @@ pub fn is_report_cue(w: &str) -> bool {
 
 /// Whether a reporting cue word is, in context, the writer's own voice rather than somebody
 /// else's claim: "so-called" (a label the writer puts on something), "it can be said" (the
-/// writer's assertion), and a passive "is considered" or "considered to be" (a description:
-/// "considered to be a moderate figure"). A passive "was called" or "was described as" still reports a label
-/// somebody gave.
-/// `prev` and `prev2` are the normalised words before it, `next` the one after (empty across a
+/// writer's assertion), a passive "is considered" or "considered to be" (a description:
+/// "considered to be a moderate figure"), and "an accused" (a noun). A passive "was called" or
+/// "was described as" still reports a label somebody gave. `prev` and `prev2` are the normalised words before it, `next` the one after (empty across a
 /// sentence break).
 pub fn is_own_voice_cue(w: &str, prev: &str, prev2: &str, next: &str) -> bool {
     match w {
         "called" => prev == "so",
+        // A noun: "as an accused in the case".
+        "accused" => matches!(prev, "an" | "the"),
         "considered" => {
             next == "to"
                 || matches!(
@@ -2705,6 +2706,13 @@ mod tests {
         );
         assert_eq!(
             q("He is considered a moderate figure.", &["moderate"]),
+            [false]
+        );
+        assert_eq!(
+            q(
+                "As an accused in the case he cannot return to politics.",
+                &["politics"]
+            ),
             [false]
         );
         // The active verbs still report somebody's claim.
