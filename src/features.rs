@@ -10,7 +10,7 @@
 //! | block | content |
 //! |---|---|
 //! | word | stem unigrams, bigrams and (with `ngram_max` 3) trigrams of the whole document, none across a sentence break (vocabulary built at training) |
-//! | window | the same terms, counted only inside target windows |
+//! | window | (with a target) the same terms, counted only inside target windows |
 //! | quote | (optional) terms inside quotations, kept apart from the writer's own words |
 //! | char | (optional) hashed character n-grams of the normalised tokens |
 //! | dense | lexicon category rates per 1,000 tokens (document, window, quote) and target statistics |
@@ -886,7 +886,8 @@ fn collect_chunks(text: &str, a: &mut Analysis) {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Layout {
     pub word: u32,
-    pub window: u32,
+    /// The target-window block; none without a target (no text has a window then).
+    pub window: Option<u32>,
     pub quote: Option<u32>,
     pub chars: Option<u32>,
     pub dense: u32,
@@ -1409,8 +1410,12 @@ impl Featurizer {
                 PhraseUnit::Stem(s) => stem_ids.get(s.as_str()).copied().unwrap_or(NO_UNIT),
             });
         let word = 0u32;
-        let window = n_terms;
-        let mut next = 2 * n_terms;
+        let mut next = n_terms;
+        let window = spec.target.is_some().then(|| {
+            let w = next;
+            next += n_terms;
+            w
+        });
         let quote = spec.config.quote_block.then(|| {
             let q = next;
             next += n_terms;
@@ -1615,8 +1620,12 @@ impl Featurizer {
                 && let Some(t) = self.uni_term(u)
             {
                 bump(block + t);
-                if !quoted && f & IN_WINDOW != 0 && u != TARGET_UNIT {
-                    bump(lay.window + t);
+                if let Some(w) = lay.window
+                    && !quoted
+                    && f & IN_WINDOW != 0
+                    && u != TARGET_UNIT
+                {
+                    bump(w + t);
                 }
             }
             let joined = cfg.ngrams_across_breaks || f & BREAK == 0;
@@ -1628,8 +1637,11 @@ impl Featurizer {
                 && let Some(t) = self.bi.get(pair_key(prev, u))
             {
                 bump(block + t);
-                if !quoted && (f | prev_flags) & IN_WINDOW != 0 {
-                    bump(lay.window + t);
+                if let Some(w) = lay.window
+                    && !quoted
+                    && (f | prev_flags) & IN_WINDOW != 0
+                {
+                    bump(w + t);
                 }
             }
             if cfg.ngram_max >= 3
@@ -1642,8 +1654,11 @@ impl Featurizer {
                 && let Some(t) = self.tri.get(triple_key(prev2, prev, u))
             {
                 bump(block + t);
-                if !quoted && (f | prev_flags | prev2_flags) & IN_WINDOW != 0 {
-                    bump(lay.window + t);
+                if let Some(w) = lay.window
+                    && !quoted
+                    && (f | prev_flags | prev2_flags) & IN_WINDOW != 0
+                {
+                    bump(w + t);
                 }
             }
             prev2 = prev;
@@ -1797,7 +1812,7 @@ impl Featurizer {
         let cfg = &self.spec.config;
         let weight = if block == lay.word {
             1.0
-        } else if block == lay.window {
+        } else if Some(block) == lay.window {
             cfg.window_weight
         } else if Some(block) == lay.quote {
             cfg.quote_weight
@@ -1884,7 +1899,7 @@ impl Featurizer {
         let name = self.term_name(j - blk);
         if blk == lay.word {
             name
-        } else if blk == lay.window {
+        } else if Some(blk) == lay.window {
             format!("near:{name}")
         } else {
             format!("quote:{name}")
@@ -2003,7 +2018,7 @@ impl Featurizer {
                         }
                         let in_block = if blk == lay.word {
                             !quoted
-                        } else if blk == lay.window {
+                        } else if Some(blk) == lay.window {
                             !quoted
                                 && a.unit_flags[start..=k].iter().fold(0, |x, &g| x | g) & IN_WINDOW
                                     != 0
@@ -2523,7 +2538,8 @@ mod tests {
         assert!((spec.idf[t] as f64 - expect).abs() < 1e-6);
         let v = f.transform(DOCS[2]);
         let lay = f.layout();
-        for (lo, hi) in [(lay.word, lay.window), (lay.window, lay.dense)] {
+        let window = lay.window.unwrap();
+        for (lo, hi) in [(lay.word, window), (window, lay.dense)] {
             let norm: f32 = v
                 .iter()
                 .filter(|(j, _)| *j >= lo && *j < hi)
@@ -3195,6 +3211,39 @@ mod tests {
             .unwrap()
         };
         assert_eq!(spec_for(1), spec_for(3));
+    }
+
+    #[test]
+    fn without_a_target_there_is_no_window_block() {
+        let cfg = FeatureConfig {
+            min_df: 1,
+            char_ngrams: Some((3, 4)),
+            char_buckets_log2: 10,
+            ..Default::default()
+        };
+        let with = featurizer(cfg.clone());
+        let analyzer = Analyzer::new(Residue::default(), None, &cfg).unwrap();
+        let counts = VocabCounts::count(&analyzer, &cfg, &DOCS);
+        let spec = build_spec(cfg, String::new(), None, lexicon(), &counts).unwrap();
+        let without = Featurizer::from_spec(spec).unwrap();
+        let (lw, lo) = (with.layout(), without.layout());
+        assert_eq!(lw.window, Some(lw.n_terms));
+        assert_eq!(lo.window, None);
+        // Words, then characters straight after: one block of terms fewer.
+        assert_eq!(lo.chars, Some(lo.n_terms));
+        assert_eq!(
+            lo.n_features,
+            lo.n_terms + lo.n_buckets + without.dense_names().len() as u32
+        );
+        // Every feature of a text falls in a block and has a name; none is "near:".
+        let v = without.transform(DOCS[2]);
+        assert!(!v.indices.is_empty());
+        assert!(v.indices.iter().all(|&j| j < lo.n_features));
+        assert!(
+            v.indices
+                .iter()
+                .all(|&j| !without.feature_name(j).starts_with("near:"))
+        );
     }
 
     #[test]

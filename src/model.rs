@@ -35,7 +35,8 @@ pub const MAGIC: [u8; 8] = *b"SLANTMDL";
 /// The format version this build writes and the newest it reads. 7: reported speech reads
 /// scare quotes and a few reporting words ("so-called", "it can be said", "considered to be")
 /// as the writer's own voice, so a model trained before reads texts differently from how it
-/// was trained.
+/// was trained; and a model without a target has no target-window block (its columns were
+/// never used), so its feature columns are numbered differently.
 pub const FORMAT_VERSION: u32 = 7;
 const HEADER_LEN: usize = 24;
 const TRAILER_LEN: usize = 4;
