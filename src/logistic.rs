@@ -44,6 +44,15 @@ pub enum ClassWeight {
     Balanced,
 }
 
+/// Weights held equal in a fit: for each of `features`, the two `classes` share one weight, so
+/// the feature can set those two classes apart from the others but never one from the other
+/// (how much a text is about its target may say whether it takes a side, not which side).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tie {
+    pub features: Vec<usize>,
+    pub classes: (usize, usize),
+}
+
 /// Parameters of the fit (a consuming builder; defaults in [`Default`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LogisticRegression {
@@ -169,6 +178,12 @@ struct Objective<'a> {
     alpha: f64,
     total_w: f64,
     cache: Mutex<Cache>,
+    /// Tied weights (see [`Tie`]): parameter offsets of the pairs, in the (active-column)
+    /// parameter vector; in the binary form of two tied classes, one offset each (its weight
+    /// stays 0). The gradient is projected onto the tie (each pair's two components replaced
+    /// by their mean): started at 0 and moved only along projected gradients, L-BFGS keeps
+    /// the pairs equal, and it minimises the loss over the weights that keep them so.
+    tied: Vec<(usize, Option<usize>)>,
 }
 
 #[derive(Default)]
@@ -280,6 +295,16 @@ impl Objective<'_> {
                 gb[c] += resid[i * k + c];
             }
         }
+        for &(a, b) in &self.tied {
+            match b {
+                Some(b) => {
+                    let m = 0.5 * (gw[a] + gw[b]);
+                    gw[a] = m;
+                    gw[b] = m;
+                }
+                None => gw[a] = 0.0,
+            }
+        }
         let reg: f64 = coef.iter().map(|v| v * v).sum::<f64>() * 0.5 * self.alpha;
         let inv = 1.0 / self.total_w;
         for g in grad.iter_mut() {
@@ -363,12 +388,14 @@ fn row_weights(y: &[usize], k: usize, sample: &[f32], mode: ClassWeight) -> Vec<
 impl LogisticRegression {
     /// [`LogisticRegression::fit_sparse`] with this learner's group balance: `groups` holds a
     /// group id per row and is needed when [`LogisticRegression::group_power`] is not 0.
+    /// With `tie`, the tied weights are held equal (see [`Tie`]).
     pub fn fit_grouped(
         &self,
         x: &CsrMatrix,
         y: &[usize],
         n_classes: usize,
         groups: Option<&[usize]>,
+        tie: Option<&Tie>,
     ) -> Result<FittedLogistic> {
         let w = match groups {
             _ if self.group_power == 0.0 => Vec::new(),
@@ -380,7 +407,7 @@ impl LogisticRegression {
                 ));
             }
         };
-        self.fit_sparse(x, y, n_classes, &w)
+        self.fit_impl(x, y, n_classes, &w, tie, true)
     }
 
     /// Fit on `x` with class indices `y` in `0..n_classes` and optional per-row `sample_weight`
@@ -400,7 +427,7 @@ impl LogisticRegression {
         n_classes: usize,
         sample_weight: &[f32],
     ) -> Result<FittedLogistic> {
-        self.fit_impl(x, y, n_classes, sample_weight, true)
+        self.fit_impl(x, y, n_classes, sample_weight, None, true)
     }
 
     fn fit_impl(
@@ -409,6 +436,7 @@ impl LogisticRegression {
         y: &[usize],
         n_classes: usize,
         sample_weight: &[f32],
+        tie: Option<&Tie>,
         binary_form: bool,
     ) -> Result<FittedLogistic> {
         self.validate()?;
@@ -459,6 +487,28 @@ impl LogisticRegression {
             }
         }
         let active: Vec<usize> = (0..d).filter(|&j| used[j]).collect();
+        let mut tied = Vec::new();
+        if let Some(t) = tie {
+            let (a, b) = t.classes;
+            if a >= n_classes || b >= n_classes || a == b {
+                return Err(Error::Invalid(format!(
+                    "tied classes {a} and {b} are not two of the {n_classes} classes"
+                )));
+            }
+            if let Some(&j) = t.features.iter().find(|&&j| j >= d) {
+                return Err(Error::Invalid(format!("tied feature {j} out of range")));
+            }
+            for &j in &t.features {
+                // Unused columns stay 0 anyway.
+                if let Ok(pos) = active.binary_search(&j) {
+                    tied.push(if binary {
+                        (pos, None)
+                    } else {
+                        (pos * k + a, Some(pos * k + b))
+                    });
+                }
+            }
+        }
         let xc = (active.len() < d).then(|| x.select_columns(&active));
         let xt = xc.as_ref().unwrap_or(x).transpose();
         let obj = Objective {
@@ -470,6 +520,7 @@ impl LogisticRegression {
             alpha: if binary { 0.5 / self.c } else { 1.0 / self.c },
             total_w,
             cache: Mutex::new(Cache::default()),
+            tied,
         };
         let da = active.len();
         let init = Array1::<f64>::zeros(da * k + k);
@@ -762,7 +813,7 @@ mod tests {
             .max_iter(2000)
             .class_weight(ClassWeight::Balanced);
         let bin = lr.fit_sparse(&csr, &y2, 2, &sw).unwrap();
-        let multi = lr.fit_impl(&csr, &y2, 2, &sw, false).unwrap();
+        let multi = lr.fit_impl(&csr, &y2, 2, &sw, None, false).unwrap();
         assert!(bin.convergence.converged && multi.convergence.converged);
         for (a, b) in bin.coef.iter().zip(&multi.coef) {
             assert!((a - b).abs() < 1e-4, "coef: binary {a} multinomial {b}");
@@ -821,6 +872,7 @@ mod tests {
             k: if binary { 1 } else { n_classes },
             alpha,
             cache: Mutex::new(Cache::default()),
+            tied: Vec::new(),
         }
     }
 
@@ -879,6 +931,74 @@ mod tests {
             argmax(&a.proba(c, v)) == 2
         });
         assert!(rare_recall_balanced.count() >= 5);
+    }
+
+    #[test]
+    fn tied_weights_stay_equal_and_cost_some_fit() {
+        // Three classes; feature 0 is high in classes 0 and 2 but higher in 2, feature 1 tells
+        // 0 from 2 apart, feature 2 is noise.
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..90usize {
+            let c = i % 3;
+            let f0 = match c {
+                0 => 1.0,
+                1 => 0.1,
+                _ => 2.0,
+            } + (i % 7) as f32 * 0.05;
+            let f1 = if c == 0 { 1.0 } else { 0.0 } + (i % 5) as f32 * 0.1;
+            rows.push(crate::sparse::SparseVec {
+                indices: vec![0, 1, 2],
+                values: vec![f0, f1, (i % 4) as f32 * 0.3],
+            });
+            y.push(c);
+        }
+        let x = CsrMatrix::from_rows(4, &rows);
+        let lr = LogisticRegression::default().c(5.0);
+        let tie = Tie {
+            features: vec![0, 3],
+            classes: (0, 2),
+        };
+        let free = lr.fit_grouped(&x, &y, 3, None, None).unwrap();
+        let tied = lr.fit_grouped(&x, &y, 3, None, Some(&tie)).unwrap();
+        assert!(free.convergence.converged && tied.convergence.converged);
+        // Held exactly equal, where the free fit sets them apart.
+        assert_eq!(tied.weight(0, 0), tied.weight(0, 2));
+        assert!(
+            (free.weight(0, 0) - free.weight(0, 2)).abs() > 0.1,
+            "{:?}",
+            free.coef
+        );
+        // Feature 0 still tells class 1 from the other two.
+        assert!(
+            tied.weight(0, 0) - tied.weight(0, 1) > 0.1,
+            "{:?}",
+            tied.coef
+        );
+        // A constrained optimum fits no better than the free one; an unused column stays 0.
+        assert!(tied.convergence.loss >= free.convergence.loss - 1e-9);
+        assert_eq!(tied.weight(3, 0), 0.0);
+        // Two classes in the binary form: a tied feature gets no weight.
+        let y2: Vec<usize> = y.iter().map(|&c| (c == 2) as usize).collect();
+        let t2 = Tie {
+            features: vec![0],
+            classes: (0, 1),
+        };
+        let b = lr.fit_grouped(&x, &y2, 2, None, Some(&t2)).unwrap();
+        assert_eq!(b.weight(0, 0), 0.0);
+        assert_eq!(b.weight(0, 1), 0.0);
+        assert!(b.weight(1, 1) != 0.0);
+        // Bad ties are refused.
+        let bad = Tie {
+            features: vec![9],
+            classes: (0, 2),
+        };
+        assert!(lr.fit_grouped(&x, &y, 3, None, Some(&bad)).is_err());
+        let bad = Tie {
+            features: vec![0],
+            classes: (1, 1),
+        };
+        assert!(lr.fit_grouped(&x, &y, 3, None, Some(&bad)).is_err());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::features::{Analyzer, FeatureConfig, Featurizer, VocabCounts, build_spec};
 use crate::lexicon::Lexicon;
-use crate::logistic::{FittedLogistic, LogisticRegression};
+use crate::logistic::{FittedLogistic, LogisticRegression, Tie};
 use crate::metrics::{self, Report};
 use crate::model::{Head, Model, ModelFile, TrainingMeta};
 use crate::sparse::CsrMatrix;
@@ -31,10 +31,56 @@ pub struct HeadSpec {
 }
 
 /// All training options (saved as JSON in the model's metadata).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainOptions {
     pub features: FeatureConfig,
     pub logistic: LogisticRegression,
+    /// On a head about the target whose labels have a polarity (pro / anti), hold the two
+    /// poles' weights of the target statistics (mention rate, share of words near a mention,
+    /// no mention) equal: how much a text is about the target may say whether it takes a side,
+    /// never which ([`Tie`]). Default true.
+    #[serde(default = "yes")]
+    pub tie_target_stats: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            features: FeatureConfig::default(),
+            logistic: LogisticRegression::default(),
+            tie_target_stats: true,
+        }
+    }
+}
+
+/// The weights a head's fit holds equal (see [`TrainOptions::tie_target_stats`]): for a head
+/// about the target with a polarity, its two poles' weights of the target statistics.
+pub fn head_tie(
+    featurizer: &Featurizer,
+    head: &HeadSpec,
+    classes: &[String],
+    opts: &TrainOptions,
+) -> Option<Tie> {
+    if !(opts.tie_target_stats && head.target_dependent && featurizer.has_target()) {
+        return None;
+    }
+    let (pos, neg) = metrics::default_polarity(classes)?;
+    let dense = featurizer.layout().dense as usize;
+    let features: Vec<usize> = featurizer
+        .dense_names()
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.starts_with("target:"))
+        .map(|(d, _)| dense + d)
+        .collect();
+    (!features.is_empty()).then_some(Tie {
+        features,
+        classes: (pos, neg),
+    })
 }
 
 impl TrainOptions {
@@ -217,9 +263,14 @@ pub fn train(
     for (h, spec) in corpus.heads.iter().enumerate() {
         let t = Instant::now();
         let k = corpus.classes[h].len();
-        let clf = opts
-            .logistic
-            .fit_grouped(&x, &corpus.labels[h], k, corpus.groups.as_deref())?;
+        let tie = head_tie(&featurizer, spec, &corpus.classes[h], opts);
+        let clf = opts.logistic.fit_grouped(
+            &x,
+            &corpus.labels[h],
+            k,
+            corpus.groups.as_deref(),
+            tie.as_ref(),
+        )?;
         fit_time.push(t.elapsed());
         let mut counts = vec![0u64; k];
         for &c in &corpus.labels[h] {
@@ -369,9 +420,14 @@ pub fn cross_validate(
         let (xt, _) = featurizer.transform_matrix(&test_texts);
         for h in 0..nh {
             let kc = corpus.classes[h].len();
-            let clf: FittedLogistic =
-                opts.logistic
-                    .fit_grouped(&x, &sub.labels[h], kc, sub.groups.as_deref())?;
+            let tie = head_tie(&featurizer, &corpus.heads[h], &corpus.classes[h], opts);
+            let clf: FittedLogistic = opts.logistic.fit_grouped(
+                &x,
+                &sub.labels[h],
+                kc,
+                sub.groups.as_deref(),
+                tie.as_ref(),
+            )?;
             let p = clf.predict_proba(&xt);
             for (r, &i) in test_rows.iter().enumerate() {
                 let row = p.row(r).to_vec();

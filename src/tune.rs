@@ -16,7 +16,9 @@ use crate::error::{Error, Result};
 use crate::features::FeatureConfig;
 use crate::logistic::{ClassWeight, LogisticRegression};
 use crate::metrics::{self, Report};
-use crate::train::{Corpus, Resources, TrainOptions, fit_features, group_folds, stratified_folds};
+use crate::train::{
+    Corpus, Resources, TrainOptions, fit_features, group_folds, head_tie, stratified_folds,
+};
 
 /// The settings to try. Each list holds the values of one setting; the grid is their product.
 #[derive(Clone, Debug, Serialize)]
@@ -297,7 +299,14 @@ pub fn tune(
             for (li, learner) in learners.iter().enumerate() {
                 for (h, out) in proba[li].iter_mut().enumerate() {
                     let k = corpus.classes[h].len();
-                    let clf = learner.fit_grouped(&x, &sub.labels[h], k, sub.groups.as_deref())?;
+                    let tie = head_tie(&featurizer, &corpus.heads[h], &corpus.classes[h], base);
+                    let clf = learner.fit_grouped(
+                        &x,
+                        &sub.labels[h],
+                        k,
+                        sub.groups.as_deref(),
+                        tie.as_ref(),
+                    )?;
                     converged[li] &= clf.convergence.converged;
                     let p = clf.predict_proba(&xt);
                     out.extend(p.rows().into_iter().map(|r| r.to_vec()));
@@ -316,6 +325,7 @@ pub fn tune(
                 options: TrainOptions {
                     features: fc.clone(),
                     logistic: learner.clone(),
+                    tie_target_stats: base.tie_target_stats,
                 },
                 score: per_head.iter().sum::<f64>() / nh as f64,
                 per_head,

@@ -474,6 +474,11 @@ pub struct ModelArgs {
     /// 1: every group the same total weight; 0.5 in between).
     #[arg(long, value_name = "P", default_value_t = LogisticRegression::default().group_power)]
     group_power: f32,
+    /// Let the target statistics (mention rate, share of words near a mention) favour one pole
+    /// of a head with a polarity over the other. By default their pro and anti weights are held
+    /// equal: how much a text is about the target may say whether it takes a side, not which.
+    #[arg(long)]
+    untie_target_stats: bool,
 }
 
 pub fn parse_range(s: &str) -> std::result::Result<(u8, u8), String> {
@@ -528,6 +533,7 @@ impl ModelArgs {
                 group_power: self.group_power,
                 ..LogisticRegression::default()
             },
+            tie_target_stats: !self.untie_target_stats,
         }
     }
 }
