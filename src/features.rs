@@ -662,12 +662,15 @@ impl Analyzer {
                         sentence_start = u;
                     }
                     if self.reported_speech {
+                        // (`get`: a gap that is not a valid range counts as a real break.)
                         let hard_break = t.flags & BREAK != 0
                             && !(i > 0
-                                && text[toks[i - 1].end as usize..t.start as usize]
-                                    .chars()
-                                    .all(|c| {
-                                        matches!(c, ' ' | ',' | '\u{A0}') || is_quote_mark(c)
+                                && text
+                                    .get(toks[i - 1].end as usize..t.start as usize)
+                                    .is_some_and(|gap| {
+                                        gap.chars().all(|c| {
+                                            matches!(c, ' ' | ',' | '\u{A0}') || is_quote_mark(c)
+                                        })
                                     }));
                         if hard_break {
                             cue_in_sentence = false;
