@@ -41,6 +41,11 @@ pub struct TrainOptions {
     /// never which ([`Tie`]). Default true.
     #[serde(default = "yes")]
     pub tie_target_stats: bool,
+    /// The same for the lexicon rates inside quotations and reported speech (`lex@quote:`):
+    /// what others are quoted as saying may mark a text that takes sides, but by the labelling
+    /// guide it never sets which side the writer takes. Default true.
+    #[serde(default = "yes")]
+    pub tie_quoted_lexicon: bool,
 }
 
 fn yes() -> bool {
@@ -53,19 +58,24 @@ impl Default for TrainOptions {
             features: FeatureConfig::default(),
             logistic: LogisticRegression::default(),
             tie_target_stats: true,
+            tie_quoted_lexicon: true,
         }
     }
 }
 
-/// The weights a head's fit holds equal (see [`TrainOptions::tie_target_stats`]): for a head
-/// about the target with a polarity, its two poles' weights of the target statistics.
+/// The weights a head's fit holds equal (see [`TrainOptions::tie_target_stats`] and
+/// [`TrainOptions::tie_quoted_lexicon`]): for a head about the target with a polarity, its two
+/// poles' weights of the target statistics and of the quoted lexicon rates.
 pub fn head_tie(
     featurizer: &Featurizer,
     head: &HeadSpec,
     classes: &[String],
     opts: &TrainOptions,
 ) -> Option<Tie> {
-    if !(opts.tie_target_stats && head.target_dependent && featurizer.has_target()) {
+    if !((opts.tie_target_stats || opts.tie_quoted_lexicon)
+        && head.target_dependent
+        && featurizer.has_target())
+    {
         return None;
     }
     let (pos, neg) = metrics::default_polarity(classes)?;
@@ -74,7 +84,10 @@ pub fn head_tie(
         .dense_names()
         .iter()
         .enumerate()
-        .filter(|(_, n)| n.starts_with("target:"))
+        .filter(|(_, n)| {
+            opts.tie_target_stats && n.starts_with("target:")
+                || opts.tie_quoted_lexicon && n.starts_with("lex@quote:")
+        })
         .map(|(d, _)| dense + d)
         .collect();
     (!features.is_empty()).then_some(Tie {
@@ -525,6 +538,71 @@ mod tests {
         assert_eq!(col(&f.transform(&long)), train_max);
         // Training rows and a fresh transform agree bit for bit.
         assert_eq!(f.transform(&texts[3]), x.row_vec(3));
+    }
+
+    #[test]
+    fn ties_cover_the_target_statistics_and_quoted_lexicon_of_a_polar_target_head() {
+        let texts: Vec<String> = (0..6)
+            .map(|i| format!("Kazemi failed, the factions said {i} times."))
+            .collect();
+        let res = Resources {
+            residue: String::new(),
+            target: Some(TargetSpec {
+                name: "Kazemi".into(),
+                aliases: vec![],
+                notes: None,
+            }),
+            lexicon: Lexicon::parse("criticism\tfailed\t1\n", std::path::Path::new("l.tsv"))
+                .unwrap(),
+        };
+        let cfg = FeatureConfig {
+            min_df: 1,
+            ..FeatureConfig::default()
+        };
+        let (f, _) = fit_features(&texts, &res, &cfg).unwrap();
+        let head = |target_dependent| HeadSpec {
+            name: "stance".into(),
+            column: "stance".into(),
+            target_dependent,
+        };
+        let stance: Vec<String> = ["anti", "neutral", "pro"].map(String::from).to_vec();
+        let names = |t: &Tie| -> Vec<String> {
+            t.features
+                .iter()
+                .map(|&j| f.feature_name(j as u32))
+                .collect()
+        };
+        let on = TrainOptions::default();
+        let t = head_tie(&f, &head(true), &stance, &on).unwrap();
+        // Pro (2) and anti (0) share each weight.
+        assert_eq!(t.classes, (2, 0));
+        assert_eq!(
+            names(&t),
+            [
+                "lex@quote:criticism",
+                "target:per_1k",
+                "target:window_share",
+                "target:absent"
+            ]
+        );
+        let only_stats = TrainOptions {
+            tie_quoted_lexicon: false,
+            ..TrainOptions::default()
+        };
+        let t = head_tie(&f, &head(true), &stance, &only_stats).unwrap();
+        assert!(names(&t).iter().all(|n| n.starts_with("target:")));
+        let off = TrainOptions {
+            tie_target_stats: false,
+            tie_quoted_lexicon: false,
+            ..TrainOptions::default()
+        };
+        assert!(head_tie(&f, &head(true), &stance, &off).is_none());
+        // Not a head about the target, or labels without a polarity: nothing tied.
+        assert!(head_tie(&f, &head(false), &stance, &on).is_none());
+        let framing: Vec<String> = ["neutral", "opposition", "pro_iran"]
+            .map(String::from)
+            .to_vec();
+        assert!(head_tie(&f, &head(true), &framing, &on).is_none());
     }
 
     #[test]

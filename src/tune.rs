@@ -326,6 +326,7 @@ pub fn tune(
                     features: fc.clone(),
                     logistic: learner.clone(),
                     tie_target_stats: base.tie_target_stats,
+                    tie_quoted_lexicon: base.tie_quoted_lexicon,
                 },
                 score: per_head.iter().sum::<f64>() / nh as f64,
                 per_head,

@@ -479,6 +479,11 @@ pub struct ModelArgs {
     /// equal: how much a text is about the target may say whether it takes a side, not which.
     #[arg(long)]
     untie_target_stats: bool,
+    /// Let the lexicon rates inside quotations and reported speech favour one pole of a head
+    /// with a polarity over the other. By default their pro and anti weights are held equal:
+    /// what others are quoted as saying does not set which side the writer takes.
+    #[arg(long)]
+    untie_quoted_lexicon: bool,
 }
 
 pub fn parse_range(s: &str) -> std::result::Result<(u8, u8), String> {
@@ -534,6 +539,7 @@ impl ModelArgs {
                 ..LogisticRegression::default()
             },
             tie_target_stats: !self.untie_target_stats,
+            tie_quoted_lexicon: !self.untie_quoted_lexicon,
         }
     }
 }
