@@ -146,7 +146,34 @@ fn evidence_cell(evidence: &[Evidence]) -> String {
     items.join("; ")
 }
 
+/// In the table, evidence items that move a logit by less than this are named on one line
+/// instead of one line each: a list of stems at +0.02 reads as reasons, and they are not (the
+/// label then comes from many small weights, which the line says). JSON and CSV keep them all.
+pub const MINOR_CONTRIBUTION: f32 = 0.05;
+
 fn write_evidence<W: Write>(w: &mut W, evidence: &[Evidence]) -> io::Result<()> {
+    let split = evidence
+        .iter()
+        .position(|e| e.contribution < MINOR_CONTRIBUTION)
+        .unwrap_or(evidence.len());
+    let (major, minor) = evidence.split_at(split);
+    if !minor.is_empty() {
+        let names: Vec<&str> = minor.iter().map(|e| e.feature.as_str()).collect();
+        let line = if major.is_empty() {
+            format!(
+                "no single item moves it by {MINOR_CONTRIBUTION} or more; the largest: {}",
+                names.join(", ")
+            )
+        } else {
+            format!("and below {MINOR_CONTRIBUTION}: {}", names.join(", "))
+        };
+        // Written after the major items (below).
+        return write_items(w, major).and_then(|()| writeln!(w, "        {line}"));
+    }
+    write_items(w, major)
+}
+
+fn write_items<W: Write>(w: &mut W, evidence: &[Evidence]) -> io::Result<()> {
     for e in evidence {
         let mut quotes: Vec<String> = e
             .text
@@ -258,4 +285,75 @@ pub fn write_eval<W: Write>(w: &mut W, head: &str, r: &Report) -> io::Result<()>
         writeln!(w, "{line}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::{HeadResult, Leaning};
+
+    fn item(feature: &str, contribution: f32) -> Evidence {
+        Evidence {
+            feature: feature.into(),
+            contribution,
+            text: vec![feature.into()],
+            measured: None,
+        }
+    }
+
+    fn table(evidence: Vec<Evidence>, leaning: Vec<Evidence>) -> String {
+        let r = Record {
+            id: "d".into(),
+            source: None,
+            mentions: 1,
+            tokens: 10,
+            heads: vec![HeadResult {
+                head: "stance".into(),
+                label: Some("neutral".into()),
+                confidence: Some(0.6),
+                probabilities: Some(
+                    [("anti", 0.1), ("neutral", 0.6), ("pro", 0.3)]
+                        .map(|(l, p)| (l.to_owned(), p))
+                        .into(),
+                ),
+                score: Some(0.2),
+                evidence,
+                runner_up: None,
+                leanings: vec![Leaning {
+                    label: "pro".into(),
+                    against: "anti".into(),
+                    evidence: leaning,
+                }],
+                note: None,
+            }],
+            warnings: vec![],
+        };
+        let mut out = Vec::new();
+        write_table(&mut out, &r).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn minor_items_are_named_on_one_line() {
+        let t = table(
+            vec![item("movement", 0.026), item("on", 0.02)],
+            vec![
+                item("lex:praise", 0.43),
+                item("parti", 0.056),
+                item("person", 0.045),
+            ],
+        );
+        let lines: Vec<&str> = t.lines().map(str::trim).collect();
+        // Nothing of weight: one line says so and names them.
+        assert!(
+            lines.contains(&"no single item moves it by 0.05 or more; the largest: movement, on"),
+            "{t}"
+        );
+        assert!(!lines.iter().any(|l| l.starts_with("+0.026")), "{t}");
+        // Items of weight one per line, the rest after them.
+        let at = |p: &str| lines.iter().position(|l| l.starts_with(p)).unwrap();
+        assert!(at("+0.430  lex:praise") < at("+0.056  parti"));
+        assert!(at("+0.056  parti") < at("and below 0.05: person"));
+        assert!(at("leans pro, against anti:") < at("+0.430"));
+    }
 }
