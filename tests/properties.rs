@@ -31,6 +31,12 @@ fn messy_text() -> impl Strategy<Value = String> {
         Just("\u{0000}".to_string()),
         Just("🙂 ".to_string()),
         Just("militias never condemned. ".to_string()),
+        Just("so-called ".to_string()),
+        Just("it can be said ".to_string()),
+        Just("which he described as ".to_string()),
+        Just("as an accused ".to_string()),
+        Just("#StopTheWar ".to_string()),
+        Just(", the statement said. ".to_string()),
         "[a-zA-Z]{1,12} ",
         "\\PC{0,8}",
     ];
@@ -134,6 +140,38 @@ proptest! {
             prop_assert_eq!(&x.values, &y.values);
             prop_assert_eq!(&y.indices, &z.indices);
             prop_assert!(x.values.iter().all(|v| v.is_finite()));
+        }
+    }
+
+    /// Classifying with evidence never panics, and the record holds together: probabilities
+    /// sum to 1, every evidence item pushes its way (a positive contribution), and the two
+    /// leanings of the stance head never name the same feature.
+    #[test]
+    fn classify_with_evidence_holds_together(text in messy_text(), k in 0usize..8) {
+        let m = model();
+        let doc = slant::input::Document {
+            id: "d".into(),
+            source: None,
+            text,
+            warnings: vec![],
+            label: None,
+        };
+        let r = slant::classify::with_thread_scratch(|s| m.classify(&doc, k, s));
+        for h in &r.heads {
+            if let Some(p) = &h.probabilities {
+                let total: f32 = p.values().sum();
+                prop_assert!((total - 1.0).abs() < 1e-3);
+            }
+            prop_assert!(h.evidence.len() <= k);
+            prop_assert!(h.evidence.iter().all(|e| e.contribution > 0.0));
+            match (&h.label, k) {
+                (Some(_), 1..) => prop_assert_eq!(h.leanings.len(), 2),
+                _ => prop_assert!(h.leanings.is_empty()),
+            }
+            if let [a, b] = &h.leanings[..] {
+                prop_assert!(a.evidence.iter().all(|e| e.contribution > 0.0));
+                prop_assert!(a.evidence.iter().all(|e| b.evidence.iter().all(|f| f.feature != e.feature)));
+            }
         }
     }
 
