@@ -2052,23 +2052,38 @@ impl Featurizer {
             };
             // A match of weight 0 (a party name holding a praise word) counted for nothing:
             // it is not shown as where the feature comes from.
-            for m in a
+            let mut kept: Vec<&LexMatch> = a
                 .lex_matches
                 .iter()
                 .filter(|m| m.category as usize == ci && m.weight != 0.0)
-            {
-                let f = a.unit_flags[m.start];
-                let keep = (!self.spec.config.negation || f & NEGATED == 0)
-                    && match scope {
-                        "@target" => f & IN_WINDOW != 0 && f & QUOTED == 0,
-                        "@quote" => f & QUOTED != 0,
-                        _ => f & QUOTED == 0,
-                    };
-                if keep && spans.len() < max {
-                    let (s, _) = a.unit_span[m.start];
-                    let (_, e) = a.unit_span[m.start + m.len - 1];
-                    spans.push(s as usize..e as usize);
+                .filter(|m| {
+                    let f = a.unit_flags[m.start];
+                    (!self.spec.config.negation || f & NEGATED == 0)
+                        && match scope {
+                            "@target" => f & IN_WINDOW != 0 && f & QUOTED == 0,
+                            "@quote" => f & QUOTED != 0,
+                            _ => f & QUOTED == 0,
+                        }
+                })
+                .collect();
+            // A category's rate sums many phrases: quote up to twice `max` distinct ones (by
+            // their units, so "militias" and "militia's" are one), heaviest first and then in
+            // text order, so that the item shows its breadth ("militias", "loyal to Iran",
+            // "uncontrolled weapons") rather than one phrase twice.
+            kept.sort_by(|x, y| y.weight.total_cmp(&x.weight));
+            let mut seen: Vec<&[u32]> = Vec::new();
+            for m in kept {
+                let units = &a.units[m.start..m.start + m.len];
+                if seen.contains(&units) {
+                    continue;
                 }
+                if spans.len() >= 2 * max {
+                    break;
+                }
+                seen.push(units);
+                let (s, _) = a.unit_span[m.start];
+                let (_, e) = a.unit_span[m.start + m.len - 1];
+                spans.push(s as usize..e as usize);
             }
         } else if name.starts_with("target:") {
             for (k, &u) in a.units.iter().enumerate() {
@@ -2994,6 +3009,47 @@ mod tests {
             "{share}"
         );
         assert_eq!(f.describe_target_stat(&a, 0), None);
+    }
+
+    #[test]
+    fn a_lexicon_item_quotes_distinct_phrases_heaviest_first() {
+        let f = featurizer(FeatureConfig {
+            min_df: 1,
+            ..Default::default()
+        });
+        let text = "The failed plan failed. Kazemi condemned the outlaw militias. It failed again, \
+                    and the outlaw militias condemned him.";
+        let mut a = Analysis::default();
+        f.analyze(text, &mut a);
+        let j = f.layout().dense
+            + f.dense_names()
+                .iter()
+                .position(|n| n == "lex:criticism")
+                .unwrap() as u32;
+        let quotes = |max: usize| -> Vec<&str> {
+            f.provenance(&a, j, max)
+                .0
+                .into_iter()
+                .map(|r| &text[r])
+                .collect()
+        };
+        // "failed" three times and "condemned" twice: each once, in text order at equal weight.
+        assert_eq!(quotes(2), ["failed", "condemned"]);
+        // Up to twice `max`.
+        assert_eq!(quotes(1), ["failed", "condemned"]);
+        let j = f.layout().dense
+            + f.dense_names()
+                .iter()
+                .position(|n| n == "lex:opposition_framing")
+                .unwrap() as u32;
+        assert_eq!(
+            f.provenance(&a, j, 2)
+                .0
+                .into_iter()
+                .map(|r| &text[r])
+                .collect::<Vec<_>>(),
+            ["outlaw militias"]
+        );
     }
 
     #[test]
