@@ -120,6 +120,36 @@ pub fn is_report_cue(w: &str) -> bool {
             | "threatened"
             | "demanded"
             | "demands"
+            // The verbs of wire copy and translated news: "Al-Kazemi confirmed that ...",
+            // "he added", "he expressed his hope that ...".
+            | "added"
+            | "adds"
+            | "noted"
+            | "notes"
+            | "stressed"
+            | "stresses"
+            | "confirmed"
+            | "confirms"
+            | "indicated"
+            | "indicates"
+            | "explained"
+            | "explains"
+            | "expressed"
+            | "expresses"
+            | "affirmed"
+            | "affirms"
+            | "emphasised"
+            | "emphasized"
+            | "emphasises"
+            | "emphasizes"
+            | "acknowledged"
+            | "admitted"
+            | "denied"
+            | "denies"
+            | "hoped"
+            | "hopes"
+            | "revealed"
+            | "announced"
     )
 }
 
@@ -2756,6 +2786,21 @@ mod tests {
         );
         assert_eq!(q("They called him a traitor.", &["traitor"]), [true]);
         assert_eq!(q("It was said that Kazemi failed.", &["failed"]), [true]);
+        // The verbs of wire copy report too.
+        assert_eq!(
+            q(
+                "Kazemi confirmed that the militias failed the state.",
+                &["failed"]
+            ),
+            [true]
+        );
+        assert_eq!(
+            q(
+                "He expressed the hope that elections would restore trust.",
+                &["restore"]
+            ),
+            [true]
+        );
     }
 
     #[test]
