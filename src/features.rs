@@ -1287,7 +1287,10 @@ fn char_ngrams(
 /// Call `f(unit, bucket, gram)` for every character n-gram of a document's character units:
 /// its normalised tokens outside target mentions, or, when `chunks` is given (the chunk text and
 /// spans [`collect_chunks`] made), its whitespace chunks; `unit` indexes the tokens or the
-/// chunks. The one loop behind vectorising, document frequencies and evidence.
+/// chunks. The one loop behind vectorising, document frequencies and evidence. `f` returns
+/// whether it has seen enough: the loop then stops after the current unit (evidence stops
+/// once every feature asked for has its quotes; the other callers never stop, and the test
+/// compiles away).
 #[allow(clippy::too_many_arguments)]
 fn for_each_char_gram(
     tokens: &Tokens,
@@ -1297,8 +1300,9 @@ fn for_each_char_gram(
     mask: u64,
     buf: &mut String,
     offs: &mut Vec<usize>,
-    mut f: impl FnMut(usize, u32, Gram),
+    mut f: impl FnMut(usize, u32, Gram) -> bool,
 ) {
+    let mut enough = false;
     if let Some((text, spans)) = chunks {
         for (i, &(s, e, _, _)) in spans.iter().enumerate() {
             char_ngrams(
@@ -1307,8 +1311,11 @@ fn for_each_char_gram(
                 mask,
                 buf,
                 offs,
-                |b, g| f(i, b, g),
+                |b, g| enough |= f(i, b, g),
             );
+            if enough {
+                return;
+            }
         }
         return;
     }
@@ -1320,7 +1327,12 @@ fn for_each_char_gram(
         if mentions.peek().is_some_and(|m| m.first <= i) || tokens.as_slice()[i].subword() {
             continue;
         }
-        char_ngrams(tokens.norm(i), range, mask, buf, offs, |b, g| f(i, b, g));
+        char_ngrams(tokens.norm(i), range, mask, buf, offs, |b, g| {
+            enough |= f(i, b, g)
+        });
+        if enough {
+            return;
+        }
     }
 }
 
@@ -1728,6 +1740,7 @@ impl Featurizer {
                     let w = (b >> 6) as usize;
                     bits[w] |= 1 << (b & 63);
                     summary[w >> 6] |= 1 << (w & 63);
+                    false
                 },
             );
             for (s, sw) in a.char_summary.iter_mut().enumerate() {
@@ -1994,6 +2007,8 @@ impl Featurizer {
                 .char_chunks
                 .then_some((a.chunk_text.as_str(), a.chunks.as_slice()));
             let (mut buf, mut offs) = (String::new(), Vec::new());
+            // Places still short of `max` quotes: the pass stops when none is.
+            let mut short: usize = buckets.values().map(Vec::len).sum();
             for_each_char_gram(
                 &a.tokens,
                 &a.mentions,
@@ -2004,7 +2019,7 @@ impl Featurizer {
                 &mut offs,
                 |u, b, g| {
                     let Some(asked) = buckets.get(&b) else {
-                        return;
+                        return false;
                     };
                     let span = match chunks {
                         Some((_, ch)) => ch[u].2 as usize..ch[u].3 as usize,
@@ -2016,8 +2031,12 @@ impl Featurizer {
                         // A unit can hold the same gram twice: one span each.
                         if spans.len() < max && spans.last() != Some(&span) {
                             spans.push(span.clone());
+                            if spans.len() == max {
+                                short -= 1;
+                            }
                         }
                     }
+                    short == 0
                 },
             );
         }
@@ -2025,7 +2044,12 @@ impl Featurizer {
             let across = cfg.ngrams_across_breaks;
             let joined = |k: usize| across || a.unit_flags[k] & BREAK == 0;
             let units = &a.units;
+            // Places still short of `max` quotes: the pass stops when none is.
+            let mut short: usize = terms.values().map(Vec::len).sum();
             for k in 0..units.len() {
+                if short == 0 {
+                    break;
+                }
                 let f = a.unit_flags[k];
                 let quoted = cfg.quote_block && f & QUOTED != 0;
                 // The unigram, bigram and trigram ending here; a unit without an id ends none
@@ -2060,6 +2084,9 @@ impl Featurizer {
                         };
                         if in_block {
                             spans.push(a.unit_span[start].0 as usize..a.unit_span[k].1 as usize);
+                            if spans.len() == max {
+                                short -= 1;
+                            }
                         }
                     }
                 }
@@ -2232,7 +2259,10 @@ impl VocabCounts {
                 (n - 1) as u64,
                 &mut a.chars,
                 &mut a.char_offsets,
-                |_, b, _| keys.push(b as u64),
+                |_, b, _| {
+                    keys.push(b as u64);
+                    false
+                },
             );
             keys.sort_unstable();
             keys.dedup();
