@@ -494,7 +494,19 @@ impl Model {
                         let measured = f.describe_target_stat(a, j);
                         let text = match measured {
                             Some(_) => Vec::new(),
-                            None => spans.into_iter().map(|r| quote(&text[r], 60)).collect(),
+                            // The same words twice ("said" "said") tell the reader
+                            // nothing more: a quote is kept only if it reads differently.
+                            None => {
+                                let mut quotes: Vec<String> = Vec::new();
+                                for r in spans {
+                                    let q = quote(&text[r], 60);
+                                    if !quotes.iter().any(|p| p.to_lowercase() == q.to_lowercase())
+                                    {
+                                        quotes.push(q);
+                                    }
+                                }
+                                quotes
+                            }
                         };
                         Evidence {
                             feature: name,

@@ -600,7 +600,7 @@ fn samples_demo_runs() {
 /// target statistic says what was measured rather than quoting the text.
 #[test]
 fn evidence_items_are_distinct_and_say_what_they_are() {
-    let (mut chars, mut measured) = (0, 0);
+    let (mut chars, mut measured, mut repeated_words) = (0, 0, 0);
     for rec in jsonl(&classify_samples("jsonl", &["--explain", "40"])) {
         for h in rec["heads"].as_array().unwrap() {
             let names: Vec<&str> = h["evidence"]
@@ -618,6 +618,16 @@ fn evidence_items_are_distinct_and_say_what_they_are() {
                     measured += 1;
                     assert!(e.get("text").is_none(), "{e}");
                 }
+                // No item quotes the same words twice.
+                if let Some(quotes) = e.get("text").and_then(|t| t.as_array()) {
+                    let lower: Vec<String> = quotes
+                        .iter()
+                        .map(|q| q.as_str().unwrap().to_lowercase())
+                        .collect();
+                    let distinct: std::collections::HashSet<&String> = lower.iter().collect();
+                    assert_eq!(distinct.len(), lower.len(), "{e}");
+                    repeated_words += (lower.len() > 1) as usize;
+                }
             }
             let mut seen = std::collections::HashSet::new();
             for n in &names {
@@ -627,6 +637,10 @@ fn evidence_items_are_distinct_and_say_what_they_are() {
     }
     assert!(chars > 0, "the samples show character n-grams as evidence");
     assert!(measured > 0, "and target statistics");
+    assert!(
+        repeated_words > 0,
+        "and items quoted in two different forms"
+    );
 }
 
 /// The held-aside figures the model card states, from its machine-readable line
