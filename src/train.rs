@@ -497,6 +497,19 @@ mod tests {
         assert_ne!(f, stratified_folds(&labels, 2, 5, 43));
     }
 
+    /// Resources with the target "Kazemi", no residue list, and `lexicon`.
+    fn kazemi_resources(lexicon: Lexicon) -> Resources {
+        Resources {
+            residue: String::new(),
+            target: Some(TargetSpec {
+                name: "Kazemi".into(),
+                aliases: vec![],
+                notes: None,
+            }),
+            lexicon,
+        }
+    }
+
     #[test]
     fn dense_features_are_scaled_and_clamped_to_the_training_range() {
         let texts: Vec<String> = (0..12)
@@ -508,15 +521,7 @@ mod tests {
             })
             .chain((0..12).map(|i| format!("Officials met {i} times; Kazemi and Kazemi agreed.")))
             .collect();
-        let res = Resources {
-            residue: String::new(),
-            target: Some(TargetSpec {
-                name: "Kazemi".into(),
-                aliases: vec![],
-                notes: None,
-            }),
-            lexicon: Lexicon::default(),
-        };
+        let res = kazemi_resources(Lexicon::default());
         let (f, x) = fit_features(&texts, &res, &FeatureConfig::default()).unwrap();
         let lay = f.layout().clone();
         let names = f.dense_names();
@@ -545,16 +550,9 @@ mod tests {
         let texts: Vec<String> = (0..6)
             .map(|i| format!("Kazemi failed, the factions said {i} times."))
             .collect();
-        let res = Resources {
-            residue: String::new(),
-            target: Some(TargetSpec {
-                name: "Kazemi".into(),
-                aliases: vec![],
-                notes: None,
-            }),
-            lexicon: Lexicon::parse("criticism\tfailed\t1\n", std::path::Path::new("l.tsv"))
-                .unwrap(),
-        };
+        let res = kazemi_resources(
+            Lexicon::parse("criticism\tfailed\t1\n", std::path::Path::new("l.tsv")).unwrap(),
+        );
         let cfg = FeatureConfig {
             min_df: 1,
             ..FeatureConfig::default()
