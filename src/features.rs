@@ -31,7 +31,7 @@ use crate::lexicon::{LexMatch, Lexicon, LexiconMatcher, PhraseUnit};
 use crate::sparse::{CsrMatrix, PREFETCH_AHEAD, SparseVec, prefetch};
 use crate::stem::with_thread_cache;
 use crate::target::{Mention, TargetMatcher, TargetSpec};
-use crate::text::{BREAK, QUOTED, Residue, Tokens, is_quote_mark, tokenize_with};
+use crate::text::{BREAK, QUOTE_BREAK, QUOTED, Residue, Tokens, tokenize_with};
 
 /// Unit id of a target mention.
 pub const TARGET_UNIT: u32 = u32::MAX - 1;
@@ -692,17 +692,7 @@ impl Analyzer {
                         sentence_start = u;
                     }
                     if self.reported_speech {
-                        // (`get`: a gap that is not a valid range counts as a real break.)
-                        let hard_break = t.flags & BREAK != 0
-                            && !(i > 0
-                                && text
-                                    .get(toks[i - 1].end as usize..t.start as usize)
-                                    .is_some_and(|gap| {
-                                        gap.chars().all(|c| {
-                                            matches!(c, ' ' | ',' | '\u{A0}') || is_quote_mark(c)
-                                        })
-                                    }));
-                        if hard_break {
+                        if t.flags & (BREAK | QUOTE_BREAK) == BREAK {
                             cue_in_sentence = false;
                         }
                         let in_quote = t.flags & QUOTED != 0;

@@ -34,6 +34,9 @@ pub const BREAK: u8 = 2;
 /// Token flag: one word of a hashtag split at its case changes (`#StopTheWar` gives the token
 /// `stopthewar`, then `stop`, `the`, `war` with this flag); see [`tokenize_with`].
 pub const SUBWORD: u8 = 4;
+/// Token flag, with [`BREAK`]: the break comes only from quotation marks (`described him as
+/// “spies”`), not from a full stop, a colon, a bracket or a line start, so the sentence goes on.
+pub const QUOTE_BREAK: u8 = 8;
 
 /// One token: where it is in the original text and where its normalised form is in
 /// [`Tokens::norm_text`].
@@ -180,11 +183,6 @@ fn is_dash(c: char) -> bool {
 }
 
 /// Characters that open (`Some(true)`), close (`Some(false)`) or toggle (`None`) a quotation.
-/// Whether `c` is a quotation mark the tokenizer reads as opening or closing a quotation.
-pub fn is_quote_mark(c: char) -> bool {
-    quote_kind(c).is_some()
-}
-
 fn quote_kind(c: char) -> Option<Option<bool>> {
     match c {
         '"' | '\u{FF02}' => Some(None),
@@ -256,6 +254,8 @@ fn scan_line(line: &str, base: usize, split_hashtags: bool, dots: bool, out: &mu
     let mut parts: Vec<(usize, usize)> = Vec::new();
     let mut quoted = false;
     let mut brk = true;
+    // Whether the pending break is more than quotation marks (the line start counts).
+    let mut hard = true;
     // Index of an "al" / "el" token that may join the next word, while only spaces and hyphens
     // have been seen since it.
     let mut pending_article: Option<usize> = None;
@@ -310,6 +310,7 @@ fn scan_line(line: &str, base: usize, split_hashtags: bool, dots: bool, out: &mu
                 t.end = (base + end) as u32;
                 t.norm_end = out.norm.len() as u32;
                 brk = false;
+                hard = false;
                 continue;
             }
             let is_article = matches!(&out.norm[norm_start..], "al" | "el");
@@ -318,7 +319,7 @@ fn scan_line(line: &str, base: usize, split_hashtags: bool, dots: bool, out: &mu
                 flags |= QUOTED;
             }
             if brk {
-                flags |= BREAK;
+                flags |= if hard { BREAK } else { BREAK | QUOTE_BREAK };
             }
             out.tokens.push(Token {
                 start: (base + start) as u32,
@@ -328,6 +329,7 @@ fn scan_line(line: &str, base: usize, split_hashtags: bool, dots: bool, out: &mu
                 flags,
             });
             brk = false;
+            hard = false;
             if is_article {
                 pending_article = Some(out.tokens.len() - 1);
             }
@@ -362,6 +364,7 @@ fn scan_line(line: &str, base: usize, split_hashtags: bool, dots: bool, out: &mu
                 brk = true;
             } else if is_break(c) {
                 brk = true;
+                hard = true;
             }
         }
     }
@@ -582,6 +585,21 @@ mod tests {
 
     fn norms(text: &str) -> Vec<String> {
         tokenize_str(text).norms().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn breaks_made_only_by_quotation_marks_are_marked() {
+        let t = tokenize_str("He called them \u{201C}spies\u{201D}, again. \"Fine\" - then");
+        let flags = |w: &str| {
+            let i = t.norms().position(|n| n == w).unwrap();
+            t.as_slice()[i].flags & (BREAK | QUOTE_BREAK)
+        };
+        assert_eq!(flags("he"), BREAK); // the line start
+        assert_eq!(flags("called"), 0);
+        assert_eq!(flags("spies"), BREAK | QUOTE_BREAK);
+        assert_eq!(flags("again"), BREAK | QUOTE_BREAK);
+        assert_eq!(flags("fine"), BREAK); // a full stop, then a quotation mark
+        assert_eq!(flags("then"), BREAK | QUOTE_BREAK);
     }
 
     #[test]
