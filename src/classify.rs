@@ -63,7 +63,7 @@ pub struct Leaning {
     pub evidence: Vec<Evidence>,
 }
 
-/// Contribution lists to find, in one pass over a document's features.
+/// A contribution list (or pair of lists) a document's evidence needs.
 #[derive(Clone, Copy, Debug)]
 enum Request {
     /// A label column against the mean over its head's labels: one list.
@@ -279,10 +279,10 @@ impl Model {
         }
         let mentions = s.analysis.mention_count();
         let mut heads = Vec::with_capacity(self.heads().len());
-        // Per head (in `heads` order), the contribution lists its evidence needs, as (column,
-        // against) requests: its top contributions, on a close call those for and against the
-        // runner-up, and for a head with a polarity those leaning toward each pole (`None` when
-        // not scored or not asked). All are found in one pass over the features after the loop.
+        // Per head (in `heads` order), the contribution lists its evidence needs, as requests:
+        // its top contributions, on a close call those for and against the runner-up, and for a
+        // head with a polarity those leaning toward each pole (`None` when not scored or not
+        // asked). All are found after the loop, and all their quotes in one pass over the text.
         let mut ask = Requests {
             off: explain == 0,
             ..Default::default()

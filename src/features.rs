@@ -800,14 +800,13 @@ impl Analyzer {
                     i += 1;
                 }
                 if self.reported_speech {
+                    // No cue can follow now: the waiting short quotation and one that ends the
+                    // text are the writer's.
                     let n = a.units.len();
                     if let Some((lo, false)) = quote_run
                         && n - lo <= SCARE_QUOTE_UNITS
                     {
-                        // A short quotation that ends the text.
-                        if let Some(r) = scare.replace((lo, n)) {
-                            unquote(&mut a.unit_flags, r);
-                        }
+                        unquote(&mut a.unit_flags, (lo, n));
                     }
                     if let Some(r) = scare {
                         unquote(&mut a.unit_flags, r);

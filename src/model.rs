@@ -230,19 +230,6 @@ impl Scorer {
     pub fn weight(&self, j: u32, col: usize) -> f32 {
         self.weights[j as usize * self.stride + col]
     }
-
-    /// Feature `j`'s row of centred weights, every head's columns (see [`Scorer::columns`]).
-    #[inline]
-    pub fn row(&self, j: u32) -> &[f32] {
-        let at = j as usize * self.stride;
-        &self.weights[at..at + self.stride]
-    }
-
-    /// Ask the cache for feature `j`'s row ahead of its use.
-    #[inline]
-    pub fn prefetch_row(&self, j: u32) {
-        prefetch(&self.weights, j as usize * self.stride);
-    }
 }
 
 impl Model {

@@ -157,24 +157,7 @@ fn write_evidence<W: Write>(w: &mut W, evidence: &[Evidence]) -> io::Result<()> 
         .position(|e| e.contribution < MINOR_CONTRIBUTION)
         .unwrap_or(evidence.len());
     let (major, minor) = evidence.split_at(split);
-    if !minor.is_empty() {
-        let names: Vec<&str> = minor.iter().map(|e| e.feature.as_str()).collect();
-        let line = if major.is_empty() {
-            format!(
-                "no single item moves it by {MINOR_CONTRIBUTION} or more; the largest: {}",
-                names.join(", ")
-            )
-        } else {
-            format!("and below {MINOR_CONTRIBUTION}: {}", names.join(", "))
-        };
-        // Written after the major items (below).
-        return write_items(w, major).and_then(|()| writeln!(w, "        {line}"));
-    }
-    write_items(w, major)
-}
-
-fn write_items<W: Write>(w: &mut W, evidence: &[Evidence]) -> io::Result<()> {
-    for e in evidence {
+    for e in major {
         let mut quotes: Vec<String> = e
             .text
             .iter()
@@ -188,6 +171,18 @@ fn write_items<W: Write>(w: &mut W, evidence: &[Evidence]) -> io::Result<()> {
             e.feature,
             quotes.join(" ")
         )?;
+    }
+    if !minor.is_empty() {
+        let names: Vec<&str> = minor.iter().map(|e| e.feature.as_str()).collect();
+        let names = names.join(", ");
+        if major.is_empty() {
+            writeln!(
+                w,
+                "        no single item moves it by {MINOR_CONTRIBUTION} or more; the largest: {names}"
+            )?;
+        } else {
+            writeln!(w, "        and below {MINOR_CONTRIBUTION}: {names}")?;
+        }
     }
     Ok(())
 }
