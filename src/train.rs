@@ -72,10 +72,7 @@ pub fn head_tie(
     classes: &[String],
     opts: &TrainOptions,
 ) -> Option<Tie> {
-    if !((opts.tie_target_stats || opts.tie_quoted_lexicon)
-        && head.target_dependent
-        && featurizer.has_target())
-    {
+    if !(head.target_dependent && featurizer.has_target()) {
         return None;
     }
     let (pos, neg) = metrics::default_polarity(classes)?;
