@@ -111,6 +111,30 @@ type Contributions = Vec<(f32, u32)>;
 /// its evidence is shown too, so a reader sees both readings.
 pub const CLOSE_CALL: f32 = 0.15;
 
+/// A sentence that moves a head's reading: read without it, the text gives the label it
+/// pushes toward lower odds. Found by reading the text once per sentence with that sentence
+/// left out (occlusion), so it measures what the sentence does in this text, after the
+/// normalisation and every other word, not what its words weigh on their own.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KeySentence {
+    /// The label it pushes toward.
+    pub toward: String,
+    /// How much leaving it out lowers the log-odds of `toward` (natural log; 0.69 halves the
+    /// odds).
+    pub effect: f32,
+    /// Its byte range in the text.
+    pub start: usize,
+    pub end: usize,
+    /// The sentence, shortened to [`SENTENCE_CHARS`] characters.
+    pub text: String,
+}
+
+/// Sentences whose effect is smaller than this (in log-odds) are not listed.
+pub const MIN_SENTENCE_EFFECT: f32 = 0.05;
+
+/// Longest sentence quote, in characters.
+pub const SENTENCE_CHARS: usize = 240;
+
 /// The result of one head.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HeadResult {
@@ -130,6 +154,13 @@ pub struct HeadResult {
     /// pole against the negative, then the reverse.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub leanings: Vec<Leaning>,
+    /// When asked for: the sentences that most support the chosen label (see
+    /// [`Model::key_sentences`]), strongest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sentences: Vec<KeySentence>,
+    /// And those that most push away from it, each toward the label it favours.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sentences_against: Vec<KeySentence>,
     /// Why the head was not scored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -299,6 +330,8 @@ impl Model {
                     evidence: Vec::new(),
                     runner_up: None,
                     leanings: Vec::new(),
+                    sentences: Vec::new(),
+                    sentences_against: Vec::new(),
                     note: Some("target not mentioned; not scored".into()),
                 });
                 slots.push(Default::default());
@@ -368,6 +401,8 @@ impl Model {
                 evidence: Vec::new(),
                 runner_up,
                 leanings,
+                sentences: Vec::new(),
+                sentences_against: Vec::new(),
                 note: None,
             });
         }
@@ -520,33 +555,109 @@ impl Model {
             .collect()
     }
 
+    /// Every head's probabilities for `text`, each head scored whether or not the target is
+    /// mentioned, and the number of mentions.
+    fn all_proba(&self, text: &str, s: &mut Scratch) -> (Vec<Vec<f32>>, usize) {
+        let f = self.featurizer();
+        let (mentions, chunked) = self.text_proba(text, s);
+        if chunked && s.scored.contains(&false) {
+            // A head no chunk scored: read it on the whole text.
+            f.analyze(text, &mut s.analysis);
+            f.vectorize(&mut s.analysis, &mut s.vec);
+        }
+        if s.scored.contains(&false) {
+            self.scorer()
+                .logits(&s.vec.indices, &s.vec.values, &mut s.logits);
+            for h in 0..self.heads().len() {
+                if !s.scored[h] {
+                    self.head_proba(h, &s.logits, &mut s.probs[h]);
+                }
+            }
+        }
+        (s.probs.clone(), mentions)
+    }
+
+    /// Fill in each scored head's key sentences of `r` (the record [`Model::classify`] made
+    /// of `text`): the `k` sentences whose removal lowers the log-odds of the chosen label the
+    /// most, and the `k` whose removal raises it the most, each of these toward the other
+    /// label it favours most (the one whose log-probability falls most without it). Each
+    /// sentence costs one more reading of the text. Sentences come from
+    /// [`crate::text::sentence_spans`]; a text of one sentence has none to show.
+    pub fn key_sentences(&self, text: &str, r: &mut Record, k: usize, s: &mut Scratch) {
+        let spans = crate::text::sentence_spans(text);
+        if k == 0 || spans.len() < 2 {
+            return;
+        }
+        let (base, _) = self.all_proba(text, s);
+        let heads = self.heads();
+        let chosen: Vec<Option<usize>> = r
+            .heads
+            .iter()
+            .zip(heads)
+            .map(|(hr, head)| {
+                let l = hr.label.as_ref()?;
+                head.labels.iter().position(|x| x == l)
+            })
+            .collect();
+        let ln = |p: f32| (p.clamp(1e-7, 1.0 - 1e-7) as f64).ln();
+        let log_odds = |p: f32| ln(p) - ln(1.0 - p.clamp(1e-7, 1.0 - 1e-7));
+        // Per head: (effect on the chosen label's log-odds, label pushed toward, span).
+        let mut found: Vec<Vec<(f64, usize, usize)>> = vec![Vec::new(); heads.len()];
+        let mut without = String::with_capacity(text.len());
+        for (i, span) in spans.iter().enumerate() {
+            without.clear();
+            without.push_str(&text[..span.start]);
+            without.push_str(&text[span.end..]);
+            let (probs, _) = self.all_proba(&without, s);
+            for (h, c) in chosen.iter().enumerate() {
+                let Some(c) = *c else { continue };
+                let (p, q) = (&base[h], &probs[h]);
+                let effect = log_odds(p[c]) - log_odds(q[c]);
+                let toward = if effect >= 0.0 {
+                    c
+                } else {
+                    (0..p.len())
+                        .filter(|&l| l != c)
+                        .max_by(|&a, &b| (ln(p[a]) - ln(q[a])).total_cmp(&(ln(p[b]) - ln(q[b]))))
+                        .unwrap_or(c)
+                };
+                found[h].push((effect, toward, i));
+            }
+        }
+        for (h, (hr, mut list)) in r.heads.iter_mut().zip(found).enumerate() {
+            let labels = &heads[h].labels;
+            let make = |&(e, toward, i): &(f64, usize, usize)| KeySentence {
+                toward: labels[toward].clone(),
+                effect: round4(e.abs() as f32),
+                start: spans[i].start,
+                end: spans[i].end,
+                text: quote(&text[spans[i].clone()], SENTENCE_CHARS),
+            };
+            // Strongest first; among equals, the earlier sentence.
+            list.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)));
+            let min = MIN_SENTENCE_EFFECT as f64;
+            hr.sentences = list
+                .iter()
+                .filter(|x| x.0 >= min)
+                .take(k)
+                .map(make)
+                .collect();
+            list.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
+            hr.sentences_against = list
+                .iter()
+                .filter(|x| -x.0 >= min)
+                .take(k)
+                .map(make)
+                .collect();
+        }
+    }
+
     /// Probabilities per head for many texts (for evaluation): `out[h][i]`.
     /// Every head is scored, mentioned or not; the second value counts texts without a mention.
     pub fn predict_texts<S: AsRef<str> + Sync>(&self, texts: &[S]) -> (Vec<Vec<Vec<f32>>>, usize) {
         let per_doc: Vec<(Vec<Vec<f32>>, usize)> = texts
             .par_iter()
-            .map(|t| {
-                with_thread_scratch(|s| {
-                    let f = self.featurizer();
-                    let (mentions, chunked) = self.text_proba(t.as_ref(), s);
-                    if chunked && s.scored.contains(&false) {
-                        // A head no chunk scored: read it on the whole text.
-                        f.analyze(t.as_ref(), &mut s.analysis);
-                        f.vectorize(&mut s.analysis, &mut s.vec);
-                    }
-                    if s.scored.contains(&false) {
-                        // Every head is scored here, mentioned or not.
-                        self.scorer()
-                            .logits(&s.vec.indices, &s.vec.values, &mut s.logits);
-                        for h in 0..self.heads().len() {
-                            if !s.scored[h] {
-                                self.head_proba(h, &s.logits, &mut s.probs[h]);
-                            }
-                        }
-                    }
-                    (s.probs.clone(), mentions)
-                })
-            })
+            .map(|t| with_thread_scratch(|s| self.all_proba(t.as_ref(), s)))
             .collect();
         let unmentioned = per_doc.iter().filter(|(_, m)| *m == 0).count();
         let mut out = vec![Vec::with_capacity(texts.len()); self.heads().len()];

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::classify::{Evidence, Record};
+use crate::classify::{Evidence, KeySentence, Record};
 use crate::metrics::Report;
 use crate::model::Model;
 
@@ -67,6 +67,8 @@ impl<W: Write> RecordWriter<W> {
                         header.push(format!("{name}_leans_{pos}"));
                         header.push(format!("{name}_leans_{neg}"));
                     }
+                    header.push(format!("{name}_sentences"));
+                    header.push(format!("{name}_sentences_against"));
                 }
                 header.push("warnings".into());
                 w.write_record(&header).map_err(csv_io)?;
@@ -113,6 +115,8 @@ impl<W: Write> RecordWriter<W> {
                             );
                         }
                     }
+                    row.push(sentences_cell(&h.sentences));
+                    row.push(sentences_cell(&h.sentences_against));
                 }
                 row.push(r.warnings.join("; "));
                 w.write_record(&row).map_err(csv_io)
@@ -144,6 +148,40 @@ fn evidence_cell(evidence: &[Evidence]) -> String {
         .map(|e| format!("{} {:+.3}", e.feature, e.contribution))
         .collect();
     items.join("; ")
+}
+
+/// Key sentences in one CSV cell: `0.412 toward pro: “...” | 0.120 toward pro: “...”`.
+fn sentences_cell(sentences: &[KeySentence]) -> String {
+    let items: Vec<String> = sentences
+        .iter()
+        .map(|k| {
+            format!(
+                "{:.3} toward {}: \u{201C}{}\u{201D}",
+                k.effect, k.toward, k.text
+            )
+        })
+        .collect();
+    items.join(" | ")
+}
+
+fn write_sentences<W: Write>(
+    w: &mut W,
+    sentences: &[KeySentence],
+    against: bool,
+) -> io::Result<()> {
+    for k in sentences {
+        let toward = if against {
+            format!("toward {}: ", k.toward)
+        } else {
+            String::new()
+        };
+        writeln!(
+            w,
+            "        {:.2}  {toward}\u{201C}{}\u{201D}",
+            k.effect, k.text
+        )?;
+    }
+    Ok(())
 }
 
 /// In the table, evidence items that move a logit by less than this are named on one line
@@ -224,6 +262,17 @@ fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
                     write_evidence(w, &ru.evidence)?;
                     writeln!(w, "        for {label}, against {}:", ru.label)?;
                     write_evidence(w, &ru.counter_evidence)?;
+                }
+                if !h.sentences.is_empty() {
+                    writeln!(
+                        w,
+                        "        sentences that make it {label} (log-odds lost without them):"
+                    )?;
+                    write_sentences(w, &h.sentences, false)?;
+                }
+                if !h.sentences_against.is_empty() {
+                    writeln!(w, "        sentences that pull away from {label}:")?;
+                    write_sentences(w, &h.sentences_against, true)?;
                 }
             }
             _ => writeln!(
@@ -319,6 +368,8 @@ mod tests {
                     against: "anti".into(),
                     evidence: leaning,
                 }],
+                sentences: vec![],
+                sentences_against: vec![],
                 note: None,
             }],
             warnings: vec![],

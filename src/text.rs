@@ -579,6 +579,108 @@ impl Residue {
     }
 }
 
+/// Words before a full stop that do not end a sentence ("Gen. Ahmed", "Mr. al-Sudani").
+const ABBREVIATIONS: [&str; 24] = [
+    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "sgt", "adm", "gov", "sen",
+    "rep", "st", "no", "vs", "etc", "jan", "feb", "aug", "sept", "oct",
+];
+
+/// The sentences of `text` as byte ranges, in order, each trimmed of surrounding white space:
+/// a sentence ends at a line end, or at `.`, `!` or `?` (with any closing quotation marks and
+/// brackets after it) followed by white space and then something that can start a sentence
+/// (not a lowercase letter). A full stop after a single letter ("U.S.", "A. Smith"), inside a
+/// dotted abbreviation or after a common abbreviation ("Gen.") does not end one; nor does one
+/// inside a number ("3.5"). Pieces with no letter or digit are left out.
+pub fn sentence_spans(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut push = |lo: usize, hi: usize| {
+        let piece = &text[lo..hi];
+        let start = lo + (piece.len() - piece.trim_start().len());
+        let end = lo + piece.trim_end().len();
+        if start < end && text[start..end].chars().any(char::is_alphanumeric) {
+            out.push(start..end);
+        }
+    };
+    let closers = |c: char| {
+        matches!(
+            c,
+            '"' | '\'' | '\u{201D}' | '\u{2019}' | '\u{00BB}' | ')' | ']' | '\u{300D}'
+        )
+    };
+    let mut start = 0usize;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '\n' {
+            // A blank line ends a sentence; a single line end only where the line does not
+            // run on (hard-wrapped text breaks lines mid-sentence: "calm and\ncomposed").
+            let line = text[start..i].trim_end();
+            let runs_on = line.chars().next_back().is_some_and(|p| {
+                p.is_alphanumeric() || matches!(p, ',' | ';' | '-' | '\u{2013}' | '\u{2014}' | '(')
+            });
+            let blank_next = text[i + 1..]
+                .split('\n')
+                .next()
+                .is_some_and(|l| l.trim().is_empty());
+            if !runs_on || blank_next {
+                push(start, i);
+                start = i + 1;
+            }
+            continue;
+        }
+        if !matches!(c, '.' | '!' | '?') {
+            continue;
+        }
+        // The sentence runs on through closing quotation marks and brackets.
+        let mut end = i + c.len_utf8();
+        while let Some(&(j, d)) = chars.peek() {
+            if closers(d) || matches!(d, '.' | '!' | '?') {
+                end = j + d.len_utf8();
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        // White space, then a character that can start a sentence; or, with no space (a
+        // slip common in translated copy: "his record?Why has he"), a capitalised word
+        // right after a lowercase letter.
+        let rest = &text[end..];
+        let after = rest.trim_start_matches([' ', '\t', '\u{00A0}']);
+        if after.len() == rest.len() && !rest.is_empty() && !rest.starts_with(['\n', '\r']) {
+            let before_lower = text[..i]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_lowercase);
+            let mut next = rest.chars();
+            let capitalised = next.next().is_some_and(char::is_uppercase)
+                && next.next().is_some_and(char::is_lowercase);
+            if !(before_lower && capitalised) {
+                continue;
+            }
+        }
+        if after.chars().next().is_some_and(|n| n.is_lowercase()) {
+            continue;
+        }
+        if c == '.' {
+            // The word before the full stop.
+            let word = text[start..i]
+                .rsplit(|ch: char| ch.is_whitespace() || ch == '(')
+                .next()
+                .unwrap_or("");
+            let letters = word.trim_start_matches(|ch: char| !ch.is_alphanumeric());
+            if letters.chars().count() == 1 && letters.chars().all(char::is_alphabetic)
+                || letters.contains('.')
+                || ABBREVIATIONS.contains(&letters.to_lowercase().as_str())
+            {
+                continue;
+            }
+        }
+        push(start, end);
+        start = end;
+    }
+    push(start, text.len());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -790,5 +892,27 @@ mod tests {
     fn residue_rejects_unknown_kinds() {
         let err = Residue::parse("starts foo\n", Path::new("r.txt")).unwrap_err();
         assert!(err.to_string().contains("r.txt:1"), "{err}");
+    }
+
+    #[test]
+    fn sentences_end_at_stops_and_lines_but_not_abbreviations() {
+        let text = "Orders to withdraw his guard\n\nGen. Ahmed said the U.S. forces left. \u{201C}We will stay,\u{201D} he said. Is it over? Yes!\nThe rate was 3.5 percent. it goes on\nWhy Tehran?When he came.Then U.S.A. Al-Monitor.com reports\non it, hard\nwrapped.\nA list:\n- one";
+        let got: Vec<&str> = sentence_spans(text).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(
+            got,
+            vec![
+                "Orders to withdraw his guard",
+                "Gen. Ahmed said the U.S. forces left.",
+                "\u{201C}We will stay,\u{201D} he said.",
+                "Is it over?",
+                "Yes!",
+                "The rate was 3.5 percent. it goes on\nWhy Tehran?",
+                "When he came.",
+                "Then U.S.A. Al-Monitor.com reports\non it, hard\nwrapped.",
+                "A list:",
+                "- one",
+            ]
+        );
+        assert!(sentence_spans(" \n ... \n").is_empty());
     }
 }

@@ -832,3 +832,90 @@ fn completions_man_pages_verbose_and_helpful_errors() {
         stderr(&o)
     );
 }
+
+/// Key sentences are found by reading the text without each sentence: the hostile sentence of
+/// an otherwise flat report is the one that makes it `anti`, its effect is the log-odds the
+/// label loses when the text is read without it, and its range points at it in the input.
+/// The table shows them by default; JSON only when asked.
+#[test]
+fn key_sentences_are_the_ones_whose_removal_moves_the_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = "Al-Kazemi is a spineless American agent whose incompetence betrayed the blood of the martyrs.";
+    let text = format!(
+        "Iraq's prime minister Mustafa Al-Kazemi met the visiting French foreign minister in \
+         Baghdad on Tuesday. The two sides discussed trade, electricity and the security \
+         situation, according to a statement from his office. {hostile} The minister is \
+         expected to travel to Erbil on Wednesday.\n"
+    );
+    let article = dir.path().join("a.txt");
+    std::fs::write(&article, &text).unwrap();
+    let without = dir.path().join("b.txt");
+    std::fs::write(&without, text.replace(&format!("{hostile} "), "")).unwrap();
+    let classify = |extra: &[&str], path: &Path| {
+        let o = slant()
+            .args([
+                "classify",
+                "--format",
+                "jsonl",
+                "--model",
+                "models/stance.bin",
+            ])
+            .args(extra)
+            .arg(path)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        jsonl(&o).remove(0)
+    };
+    let r = classify(&["--sentences", "2"], &article);
+    let stance = head(&r, "stance");
+    assert_eq!(stance["label"], "anti");
+    let top = &stance["sentences"][0];
+    assert_eq!(top["text"], hostile);
+    assert_eq!(top["toward"], "anti");
+    let (s, e) = (
+        top["start"].as_u64().unwrap() as usize,
+        top["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(&text[s..e], hostile);
+    // The effect is what reading the text without it costs the label.
+    let p_anti = |r: &Value| head(r, "stance")["probabilities"]["anti"].as_f64().unwrap();
+    let log_odds = |p: f64| (p / (1.0 - p)).ln();
+    let lost = log_odds(p_anti(&r)) - log_odds(p_anti(&classify(&[], &without)));
+    assert!(
+        (lost - top["effect"].as_f64().unwrap()).abs() < 0.05,
+        "effect {} against {lost}",
+        top["effect"]
+    );
+    // The flat sentences pull away from `anti`, toward another label.
+    let against = stance["sentences_against"].as_array().unwrap();
+    assert!(!against.is_empty());
+    assert!(
+        against
+            .iter()
+            .all(|k| k["toward"] != "anti" && k["text"] != hostile)
+    );
+    assert!(stance["sentences"].as_array().unwrap().len() <= 2);
+    // JSON Lines has none unless asked; the table shows two a head by default.
+    assert!(
+        head(&classify(&[], &article), "stance")
+            .get("sentences")
+            .is_none()
+    );
+    let o = slant()
+        .args([
+            "classify",
+            "--format",
+            "table",
+            "--model",
+            "models/stance.bin",
+        ])
+        .arg(&article)
+        .output()
+        .unwrap();
+    let t = stdout(&o);
+    assert!(
+        t.contains("sentences that make it anti") && t.contains(hostile),
+        "{t}"
+    );
+}

@@ -101,6 +101,21 @@ fn model() -> &'static Model {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
 
+    /// Sentences are trimmed, ordered, disjoint pieces of the text on character boundaries,
+    /// each with a letter or digit.
+    #[test]
+    fn sentences_are_ordered_trimmed_pieces(text in messy_text()) {
+        let mut last = 0usize;
+        for r in slant::text::sentence_spans(&text) {
+            prop_assert!(r.start >= last && r.start < r.end);
+            prop_assert!(text.is_char_boundary(r.start) && text.is_char_boundary(r.end));
+            let s = &text[r.clone()];
+            prop_assert_eq!(s, s.trim());
+            prop_assert!(s.chars().any(char::is_alphanumeric));
+            last = r.end;
+        }
+    }
+
     /// Every token's byte offsets fall on UTF-8 boundaries of the original text, in order,
     /// and never cover a newline.
     #[test]
@@ -156,8 +171,26 @@ proptest! {
             warnings: vec![],
             label: None,
         };
-        let r = slant::classify::with_thread_scratch(|s| m.classify(&doc, k, s));
+        let r = slant::classify::with_thread_scratch(|s| {
+            let mut r = m.classify(&doc, k, s);
+            m.key_sentences(&doc.text, &mut r, k, s);
+            r
+        });
+        let spans = slant::text::sentence_spans(&doc.text);
         for h in &r.heads {
+            // Key sentences: at most k each way, sentences of the text, the effect past the
+            // floor, "for" toward the label and "against" toward another one.
+            prop_assert!(h.sentences.len() <= k && h.sentences_against.len() <= k);
+            for (list, toward_label) in [(&h.sentences, true), (&h.sentences_against, false)] {
+                for ks in list.iter() {
+                    prop_assert!(spans.iter().any(|r| r.start == ks.start && r.end == ks.end));
+                    prop_assert!(ks.effect >= slant::classify::MIN_SENTENCE_EFFECT);
+                    prop_assert_eq!(Some(&ks.toward) == h.label.as_ref(), toward_label);
+                }
+            }
+            if h.label.is_none() {
+                prop_assert!(h.sentences.is_empty() && h.sentences_against.is_empty());
+            }
             if let Some(p) = &h.probabilities {
                 let total: f32 = p.values().sum();
                 prop_assert!((total - 1.0).abs() < 1e-3);

@@ -211,6 +211,7 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
             args.truth_col.as_deref(),
             &model,
             0,
+            0,
             ui,
             |records, docs| {
                 for (r, d) in records.iter().zip(docs) {

@@ -72,7 +72,7 @@ pub fn run(args: SuggestArgs, ui: &Ui) -> Result<Status> {
     // Enough spare candidates that skipping near-duplicates still fills the list.
     let mut top = TopK::new(n.saturating_mul(10).max(100));
     let mut order = 0u64;
-    let counts = stream(&args.input, None, &model, 0, ui, |records, docs| {
+    let counts = stream(&args.input, None, &model, 0, 0, ui, |records, docs| {
         for (r, d) in records.iter().zip(docs) {
             let mut u: Option<f64> = None;
             let mut preds = Vec::with_capacity(names.len());
