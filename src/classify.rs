@@ -125,15 +125,18 @@ pub struct KeySentence {
     /// Its byte range in the text.
     pub start: usize,
     pub end: usize,
-    /// The sentence, shortened to [`SENTENCE_CHARS`] characters.
+    /// The sentence, on one line (shortened past [`SENTENCE_CHARS`] characters).
     pub text: String,
+    /// Most of its words are inside quotation marks or reported speech: the model reads them
+    /// apart from the writer's own words, but they still move it.
+    pub quoted: bool,
 }
 
 /// Sentences whose effect is smaller than this (in log-odds) are not listed.
 pub const MIN_SENTENCE_EFFECT: f32 = 0.05;
 
 /// Longest sentence quote, in characters.
-pub const SENTENCE_CHARS: usize = 240;
+pub const SENTENCE_CHARS: usize = 600;
 
 /// The result of one head.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -589,6 +592,23 @@ impl Model {
             return;
         }
         let (base, _) = self.all_proba(text, s);
+        // Per sentence, whether most of its units are quoted (on the whole text's analysis).
+        let f = self.featurizer();
+        f.analyze(text, &mut s.analysis);
+        let a = &s.analysis;
+        let quoted: Vec<bool> = spans
+            .iter()
+            .map(|r| {
+                let (mut n, mut q) = (0usize, 0usize);
+                for (&(start, _), &flags) in a.unit_span.iter().zip(&a.unit_flags) {
+                    if (r.start..r.end).contains(&(start as usize)) {
+                        n += 1;
+                        q += (flags & crate::text::QUOTED != 0) as usize;
+                    }
+                }
+                2 * q > n
+            })
+            .collect();
         let heads = self.heads();
         let chosen: Vec<Option<usize>> = r
             .heads
@@ -632,6 +652,7 @@ impl Model {
                 start: spans[i].start,
                 end: spans[i].end,
                 text: quote(&text[spans[i].clone()], SENTENCE_CHARS),
+                quoted: quoted[i],
             };
             // Strongest first; among equals, the earlier sentence.
             list.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)));

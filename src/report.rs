@@ -155,8 +155,9 @@ fn sentences_cell(sentences: &[KeySentence]) -> String {
     let items: Vec<String> = sentences
         .iter()
         .map(|k| {
+            let quoted = if k.quoted { "(quoted) " } else { "" };
             format!(
-                "{:.3} toward {}: \u{201C}{}\u{201D}",
+                "{:.3} toward {}: {quoted}\u{201C}{}\u{201D}",
                 k.effect, k.toward, k.text
             )
         })
@@ -175,9 +176,10 @@ fn write_sentences<W: Write>(
         } else {
             String::new()
         };
+        let quoted = if k.quoted { "(quoted) " } else { "" };
         writeln!(
             w,
-            "        {:.2}  {toward}\u{201C}{}\u{201D}",
+            "        {:.2}  {toward}{quoted}\u{201C}{}\u{201D}",
             k.effect, k.text
         )?;
     }

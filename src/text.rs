@@ -657,7 +657,13 @@ pub fn sentence_spans(text: &str) -> Vec<Range<usize>> {
                 continue;
             }
         }
-        if after.chars().next().is_some_and(|n| n.is_lowercase()) {
+        // Not before a lowercase letter, nor before punctuation that continues the sentence
+        // (`.” , to remove the carpet`).
+        if after
+            .chars()
+            .next()
+            .is_some_and(|n| n.is_lowercase() || matches!(n, ',' | ';' | ':' | ')' | ']'))
+        {
             continue;
         }
         if c == '.' {
@@ -896,7 +902,7 @@ mod tests {
 
     #[test]
     fn sentences_end_at_stops_and_lines_but_not_abbreviations() {
-        let text = "Orders to withdraw his guard\n\nGen. Ahmed said the U.S. forces left. \u{201C}We will stay,\u{201D} he said. Is it over? Yes!\nThe rate was 3.5 percent. it goes on\nWhy Tehran?When he came.Then U.S.A. Al-Monitor.com reports\non it, hard\nwrapped.\nA list:\n- one";
+        let text = "Orders to withdraw his guard\n\nGen. Ahmed said the U.S. forces left. \u{201C}We will stay,\u{201D} he said. Is it over? Yes!\nThe rate was 3.5 percent. it goes on\nWhy Tehran?When he came.Then U.S.A. Al-Monitor.com reports\non it, hard\nwrapped.\nA list:\n- one. \u{201C}Quoted.\u{201D} , he added.";
         let got: Vec<&str> = sentence_spans(text).into_iter().map(|r| &text[r]).collect();
         assert_eq!(
             got,
@@ -910,7 +916,8 @@ mod tests {
                 "When he came.",
                 "Then U.S.A. Al-Monitor.com reports\non it, hard\nwrapped.",
                 "A list:",
-                "- one",
+                "- one.",
+                "\u{201C}Quoted.\u{201D} , he added.",
             ]
         );
         assert!(sentence_spans(" \n ... \n").is_empty());

@@ -844,7 +844,8 @@ fn key_sentences_are_the_ones_whose_removal_moves_the_reading() {
     let text = format!(
         "Iraq's prime minister Mustafa Al-Kazemi met the visiting French foreign minister in \
          Baghdad on Tuesday. The two sides discussed trade, electricity and the security \
-         situation, according to a statement from his office. {hostile} The minister is \
+         situation, according to a statement from his office. {hostile} A faction spokesman \
+         said: \"The prime minister is a spy who serves the occupation.\" The minister is \
          expected to travel to Erbil on Wednesday.\n"
     );
     let article = dir.path().join("a.txt");
@@ -878,6 +879,7 @@ fn key_sentences_are_the_ones_whose_removal_moves_the_reading() {
         top["end"].as_u64().unwrap() as usize,
     );
     assert_eq!(&text[s..e], hostile);
+    assert_eq!(top["quoted"], false);
     // The effect is what reading the text without it costs the label.
     let p_anti = |r: &Value| head(r, "stance")["probabilities"]["anti"].as_f64().unwrap();
     let log_odds = |p: f64| (p / (1.0 - p)).ln();
@@ -896,6 +898,22 @@ fn key_sentences_are_the_ones_whose_removal_moves_the_reading() {
             .all(|k| k["toward"] != "anti" && k["text"] != hostile)
     );
     assert!(stance["sentences"].as_array().unwrap().len() <= 2);
+    // A sentence of reported speech says so.
+    let all = classify(&["--sentences", "10"], &article);
+    let listed: Vec<&Value> = ["sentences", "sentences_against"]
+        .iter()
+        .flat_map(|l| head(&all, "stance")[*l].as_array().unwrap())
+        .collect();
+    let spokesman = listed
+        .iter()
+        .find(|k| {
+            k["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("A faction spokesman")
+        })
+        .expect("the quoted accusation moves the reading");
+    assert_eq!(spokesman["quoted"], true);
     // JSON Lines has none unless asked; the table shows two a head by default.
     assert!(
         head(&classify(&[], &article), "stance")
