@@ -615,7 +615,8 @@ pub fn sentence_spans(text: &str) -> Vec<Range<usize>> {
             // run on (hard-wrapped text breaks lines mid-sentence: "calm and\ncomposed").
             let line = text[start..i].trim_end();
             let runs_on = line.chars().next_back().is_some_and(|p| {
-                p.is_alphanumeric() || matches!(p, ',' | ';' | '-' | '\u{2013}' | '\u{2014}' | '(')
+                p.is_alphanumeric()
+                    || matches!(p, ',' | ';' | ':' | '-' | '\u{2013}' | '\u{2014}' | '(')
             });
             let blank_next = text[i + 1..]
                 .split('\n')
@@ -915,8 +916,7 @@ mod tests {
                 "The rate was 3.5 percent. it goes on\nWhy Tehran?",
                 "When he came.",
                 "Then U.S.A. Al-Monitor.com reports\non it, hard\nwrapped.",
-                "A list:",
-                "- one.",
+                "A list:\n- one.",
                 "\u{201C}Quoted.\u{201D} , he added.",
             ]
         );
