@@ -680,7 +680,20 @@ impl Analyzer {
                     }
                     let t = &toks[i];
                     let u = a.units.len();
-                    if t.flags & BREAK != 0 {
+                    // A break made only by the closing mark of a short quotation (a name, a
+                    // title: `told the Kurdish “Shafaq News” website that ...`) does not end
+                    // reported speech. (Where a quotation opens, or a longer one closes, the
+                    // sentence is read as ended, as before: not ending it there was measured
+                    // and cost topic-grouped cross-validation 0.002.)
+                    let quote_edge = self.reported_speech
+                        && t.flags & (BREAK | QUOTE_BREAK) == BREAK | QUOTE_BREAK
+                        && t.flags & QUOTED == 0
+                        && quote_run.is_some_and(|(lo, _)| u - lo <= SCARE_QUOTE_UNITS);
+                    // Reported speech runs on into a quotation (`told the “Shafaq News” ...`).
+                    let reported_before = reported;
+                    if quote_edge {
+                        neg_left = 0;
+                    } else if t.flags & BREAK != 0 {
                         if self.reported_speech
                             && attribute_back(&mut a.unit_flags, sentence_start, cue_at.take())
                             && scare.is_some_and(|(lo, _)| lo >= sentence_start)
@@ -688,7 +701,11 @@ impl Analyzer {
                             scare = None;
                         }
                         neg_left = 0;
-                        reported = false;
+                        // Where a quotation opens, reported speech runs on into it (it is
+                        // quoted anyway) and on past its end if it is short.
+                        reported = reported_before
+                            && t.flags & (BREAK | QUOTE_BREAK | QUOTED)
+                                == BREAK | QUOTE_BREAK | QUOTED;
                         sentence_start = u;
                     }
                     if self.reported_speech {
@@ -718,6 +735,15 @@ impl Analyzer {
                     }
                     if t.flags & QUOTED != 0 {
                         quote_at = Some(u);
+                    } else if t.flags & (BREAK | QUOTE_BREAK) == BREAK
+                        && text[t.start as usize..]
+                            .chars()
+                            .next()
+                            .is_some_and(char::is_uppercase)
+                    {
+                        // A new sentence after a quotation (`... of Al-Kazemi.” He claimed
+                        // that ...`): its cue opens reported speech of its own.
+                        quote_at = None;
                     }
                     let mut flags = t.flags & (QUOTED | BREAK);
                     if neg_left > 0 {
@@ -2685,6 +2711,45 @@ mod tests {
             &mut a,
         );
         assert!(get(&a, "lex:criticism") > 0.0);
+        // A new sentence after a quotation has a cue of its own: "He claimed that ..." reports.
+        let q = |text: &str, words: &[&str]| quoted_words(&on, text, words);
+        assert_eq!(
+            q(
+                "The source added: \u{201C}They back him.\u{201D} He claimed that Maliki plotted.",
+                &["plotted"]
+            ),
+            [true]
+        );
+        assert_eq!(
+            q(
+                "\u{201C}Maliki leads them.\u{201D} Abdul Latif added that the campaign began.",
+                &["campaign"]
+            ),
+            [true]
+        );
+        // A name in quotation marks does not end reported speech; a long quotation does.
+        assert_eq!(
+            q(
+                "A source told the \u{201C}Shafaq News\u{201D} website that the force stayed.",
+                &["force", "stayed"]
+            ),
+            [true, true]
+        );
+        assert_eq!(
+            q(
+                "He said \u{201C}we will hold the vote on time\u{201D} and the force stayed.",
+                &["force"]
+            ),
+            [false]
+        );
+        // A lower-case cue after the full stop still attributes the quotation only.
+        assert_eq!(
+            q(
+                "\u{201C}He lied.\u{201D} they said of Kazemi, who condemned the raid.",
+                &["condemned"]
+            ),
+            [false]
+        );
         // "according to" takes the whole sentence, before and after it.
         on.analyze(
             "Kazemi condemned the outlaw militias, according to a source.",
