@@ -606,8 +606,11 @@ impl Model {
     /// consecutive sentences are left out together and listed as one). Sentences come from
     /// [`crate::text::sentence_spans`]; a text of one sentence has none to show.
     pub fn key_sentences(&self, text: &str, r: &mut Record, k: usize, s: &mut Scratch) {
+        if k == 0 {
+            return;
+        }
         let spans = occlusion_units(crate::text::sentence_spans(text));
-        if k == 0 || spans.len() < 2 {
+        if spans.len() < 2 {
             return;
         }
         let (base, _) = self.all_proba(text, s);
