@@ -33,6 +33,11 @@ pub struct Evidence {
     /// 1,000)"): a number, not a place in the text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measured: Option<String>,
+    /// For a head with a polarity: the feature weighs the same for both poles (the trainer ties
+    /// the target statistics and the quoted lexicon so), so it says the text takes a side, or
+    /// does not, but never which side.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub either_side: bool,
 }
 
 /// A close second label and what argues for it.
@@ -340,6 +345,8 @@ impl Model {
             ..Default::default()
         };
         let mut slots: Vec<[Option<usize>; 5]> = Vec::new();
+        // Per head: the weight columns of its two poles, for a head with a polarity.
+        let mut poles: Vec<Option<(usize, usize)>> = Vec::new();
         for (h, head) in self.heads().iter().enumerate() {
             if head.target_dependent && mentions == 0 {
                 heads.push(HeadResult {
@@ -356,6 +363,7 @@ impl Model {
                     note: Some("target not mentioned; not scored".into()),
                 });
                 slots.push(Default::default());
+                poles.push(None);
                 continue;
             }
             // A mention split across two chunks: read the head on the whole text.
@@ -407,6 +415,10 @@ impl Model {
                 _ => (Vec::new(), Default::default()),
             };
             slots.push([top, pull, counter, toward_pos, toward_neg]);
+            poles.push(
+                head.polarity
+                    .map(|(pos, neg)| (first_col + pos as usize, first_col + neg as usize)),
+            );
             heads.push(HeadResult {
                 head: head.name.clone(),
                 label: Some(head.labels[c].clone()),
@@ -435,9 +447,20 @@ impl Model {
                 .flatten()
                 .map(|slot| slot.map_or(&[][..], |i| &found[i][..]))
                 .collect();
-            let mut items = self
-                .evidence_items(&lists, &s.analysis, &doc.text)
-                .into_iter();
+            let mut items = self.evidence_items(&lists, &s.analysis, &doc.text);
+            // Mark the items of a head with a polarity that weigh the same for both poles.
+            let scorer = self.scorer();
+            for ((list, items), pole) in lists
+                .iter()
+                .zip(items.iter_mut())
+                .zip(poles.iter().flat_map(|&p| [p; 5]))
+            {
+                let Some((pos, neg)) = pole else { continue };
+                for (&(_, j), e) in list.iter().zip(items.iter_mut()) {
+                    e.either_side = scorer.weight(j, pos) == scorer.weight(j, neg);
+                }
+            }
+            let mut items = items.into_iter();
             for head in &mut heads {
                 head.evidence = items.next().unwrap_or_default();
                 let (pull, counter) = (items.next(), items.next());
@@ -569,6 +592,7 @@ impl Model {
                             contribution: round4(x),
                             text,
                             measured,
+                            either_side: false,
                         }
                     })
                     .collect()

@@ -191,7 +191,9 @@ fn write_sentences<W: Write>(
 /// label then comes from many small weights, which the line says). JSON and CSV keep them all.
 pub const MINOR_CONTRIBUTION: f32 = 0.05;
 
-fn write_evidence<W: Write>(w: &mut W, evidence: &[Evidence]) -> io::Result<()> {
+/// `poles`: for a head with a polarity, the mark put after an item that weighs the same for
+/// both poles (see [`Evidence::either_side`]), "[same for pro and anti]".
+fn write_evidence<W: Write>(w: &mut W, evidence: &[Evidence], poles: &str) -> io::Result<()> {
     let split = evidence
         .iter()
         .position(|e| e.contribution < MINOR_CONTRIBUTION)
@@ -204,6 +206,9 @@ fn write_evidence<W: Write>(w: &mut W, evidence: &[Evidence]) -> io::Result<()> 
             .map(|q| format!("\u{201C}{q}\u{201D}"))
             .collect();
         quotes.extend(e.measured.clone());
+        if e.either_side {
+            quotes.push(poles.into());
+        }
         writeln!(
             w,
             "        {:+.3}  {:<28} {}",
@@ -247,13 +252,17 @@ fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
                     line.push_str(&format!("   score {s:+.2}"));
                 }
                 writeln!(w, "{line}")?;
-                write_evidence(w, &h.evidence)?;
+                let poles = match &h.leanings[..] {
+                    [l, ..] => format!("[same for {} and {}]", l.label, l.against),
+                    [] => String::new(),
+                };
+                write_evidence(w, &h.evidence, &poles)?;
                 for l in &h.leanings {
                     writeln!(w, "        leans {}, against {}:", l.label, l.against)?;
                     if l.evidence.is_empty() {
                         writeln!(w, "        (nothing in the text)")?;
                     }
-                    write_evidence(w, &l.evidence)?;
+                    write_evidence(w, &l.evidence, &poles)?;
                 }
                 if let Some(ru) = &h.runner_up {
                     writeln!(
@@ -261,9 +270,9 @@ fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
                         "        close call: {} {:.2}; for it, against {label}:",
                         ru.label, ru.probability
                     )?;
-                    write_evidence(w, &ru.evidence)?;
+                    write_evidence(w, &ru.evidence, &poles)?;
                     writeln!(w, "        for {label}, against {}:", ru.label)?;
-                    write_evidence(w, &ru.counter_evidence)?;
+                    write_evidence(w, &ru.counter_evidence, &poles)?;
                 }
                 if !h.sentences.is_empty() {
                     writeln!(
@@ -344,6 +353,7 @@ mod tests {
             contribution,
             text: vec![feature.into()],
             measured: None,
+            either_side: false,
         }
     }
 
@@ -403,5 +413,20 @@ mod tests {
         assert!(at("+0.430  lex:praise") < at("+0.056  parti"));
         assert!(at("+0.056  parti") < at("and below 0.05: person"));
         assert!(at("leans pro, against anti:") < at("+0.430"));
+    }
+
+    #[test]
+    fn items_that_weigh_the_same_for_both_poles_say_so() {
+        let tied = Evidence {
+            either_side: true,
+            ..item("target:per_1k", 0.6)
+        };
+        let t = table(vec![tied, item("him", 0.3)], vec![]);
+        let line = |p: &str| t.lines().find(|l| l.contains(p)).unwrap();
+        assert!(
+            line("target:per_1k").ends_with("[same for pro and anti]"),
+            "{t}"
+        );
+        assert!(!line("him").contains("same for"), "{t}");
     }
 }

@@ -603,7 +603,7 @@ fn samples_demo_runs() {
 /// target statistic says what was measured rather than quoting the text.
 #[test]
 fn evidence_items_are_distinct_and_say_what_they_are() {
-    let (mut chars, mut measured, mut repeated_words) = (0, 0, 0);
+    let (mut chars, mut measured, mut repeated_words, mut either_side) = (0, 0, 0, 0);
     for rec in jsonl(&classify_samples("jsonl", &["--explain", "40"])) {
         for h in rec["heads"].as_array().unwrap() {
             let names: Vec<&str> = h["evidence"]
@@ -616,6 +616,13 @@ fn evidence_items_are_distinct_and_say_what_they_are() {
             // A target statistic says what was measured instead of quoting the text.
             for e in h["evidence"].as_array().unwrap() {
                 let stat = e["feature"].as_str().unwrap().starts_with("target:");
+                // The stance head's tied features (target statistics, the quoted lexicon)
+                // weigh the same for anti and pro, and say so; nothing else does.
+                let name = e["feature"].as_str().unwrap();
+                let tied = h["head"] == "stance"
+                    && (name.starts_with("target:") || name.starts_with("lex@quote:"));
+                assert_eq!(e.get("either_side").is_some(), tied, "{e}");
+                either_side += tied as usize;
                 assert_eq!(e["measured"].is_string(), stat, "{e}");
                 if stat {
                     measured += 1;
@@ -640,6 +647,10 @@ fn evidence_items_are_distinct_and_say_what_they_are() {
     }
     assert!(chars > 0, "the samples show character n-grams as evidence");
     assert!(measured > 0, "and target statistics");
+    assert!(
+        either_side > 0,
+        "and items that weigh the same for both poles"
+    );
     assert!(
         repeated_words > 0,
         "and items quoted in two different forms"
