@@ -156,14 +156,23 @@ pub fn is_report_cue(w: &str) -> bool {
 /// Whether a reporting cue word is, in context, the writer's own voice rather than somebody
 /// else's claim: "so-called" (a label the writer puts on something), "it can be said" (the
 /// writer's assertion), a passive "is considered" or "considered to be" (a description:
-/// "considered to be a moderate figure"), and "an accused" (a noun). A passive "was called" or
+/// "considered to be a moderate figure"), "an accused" (a noun), and an accusation in the
+/// passive with no accuser named ("he is accused of ...", "being accused of ...": the writer
+/// presents it; "was accused by the factions of" still reports). A passive "was called" or
 /// "was described as" still reports a label somebody gave. `prev` and `prev2` are the normalised words before it, `next` the one after (empty across a
 /// sentence break).
 pub fn is_own_voice_cue(w: &str, prev: &str, prev2: &str, next: &str) -> bool {
     match w {
         "called" => prev == "so",
         // A noun: "as an accused in the case".
-        "accused" => matches!(prev, "an" | "the"),
+        "accused" => {
+            matches!(prev, "an" | "the")
+                || (next == "of"
+                    && matches!(
+                        prev,
+                        "is" | "are" | "was" | "were" | "be" | "been" | "being"
+                    ))
+        }
         "considered" => {
             next == "to"
                 || matches!(
@@ -2862,6 +2871,26 @@ mod tests {
                 &["politics"]
             ),
             [false]
+        );
+        // An accusation in the passive with nobody named as making it is the writer's
+        // presentation; with an agent it is reported.
+        assert_eq!(
+            q(
+                "Being accused of intervening in the assassinations of martyrs, he was shunned.",
+                &["martyrs"]
+            ),
+            [false]
+        );
+        assert_eq!(
+            q("He is accused of betraying the martyrs.", &["martyrs"]),
+            [false]
+        );
+        assert_eq!(
+            q(
+                "He was accused by the factions of betraying the martyrs.",
+                &["martyrs"]
+            ),
+            [true]
         );
         // The active verbs still report somebody's claim.
         assert_eq!(
