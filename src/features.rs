@@ -270,6 +270,13 @@ pub struct FeatureConfig {
     /// `us` (and `a.m.` from `am`), which carries an outlet's house style. Off (the default)
     /// makes `U.S.` and `US` one word, which lexicon phrases such as "us occupation" rely on.
     pub abbrev_dots: bool,
+    /// Keep words that follow a negator (within [`NEGATION_SCOPE`] tokens of the same
+    /// sentence, see [`NEGATED`]) in a block of their own, named `not:`: "neither a key
+    /// defender" then does not count as "defender". Default false.
+    pub negated_block: bool,
+    /// Weight of the negated block. Default 0.25 (chosen on cross-validation, see the model
+    /// card).
+    pub negated_weight: f32,
 }
 
 impl Default for FeatureConfig {
@@ -296,6 +303,8 @@ impl Default for FeatureConfig {
             split_hashtags: true,
             ngrams_across_breaks: false,
             abbrev_dots: false,
+            negated_block: false,
+            negated_weight: 0.25,
         }
     }
 }
@@ -332,6 +341,7 @@ impl FeatureConfig {
         for (name, w) in [
             ("window_weight", self.window_weight),
             ("quote_weight", self.quote_weight),
+            ("negated_weight", self.negated_weight),
             ("char_weight", self.char_weight),
             ("dense_weight", self.dense_weight),
         ] {
@@ -946,11 +956,33 @@ pub struct Layout {
     /// The target-window block; none without a target (no text has a window then).
     pub window: Option<u32>,
     pub quote: Option<u32>,
+    /// The block of words after a negator ([`FeatureConfig::negated_block`]).
+    pub negated: Option<u32>,
     pub chars: Option<u32>,
     pub dense: u32,
     pub n_features: u32,
     pub n_terms: u32,
     pub n_buckets: u32,
+}
+
+impl Layout {
+    /// The block a word unit with these flags counts in, and whether it is kept out of the
+    /// target-window block: a quoted word in the quote block, a negated one in the negated
+    /// block (when the model has them), else the word block.
+    #[inline(always)]
+    fn block_of(&self, flags: u8) -> (u32, bool) {
+        if flags & QUOTED != 0
+            && let Some(q) = self.quote
+        {
+            (q, true)
+        } else if flags & NEGATED != 0
+            && let Some(n) = self.negated
+        {
+            (n, true)
+        } else {
+            (self.word, false)
+        }
+    }
 }
 
 /// The kinds of dense target statistics, in column order. Raw mention counts and the position
@@ -1490,6 +1522,11 @@ impl Featurizer {
             next += n_terms;
             q
         });
+        let negated = spec.config.negated_block.then(|| {
+            let q = next;
+            next += n_terms;
+            q
+        });
         let chars = spec.config.char_ngrams.map(|_| {
             let c = next;
             next += n_buckets;
@@ -1506,6 +1543,7 @@ impl Featurizer {
                 word,
                 window,
                 quote,
+                negated,
                 chars,
                 dense,
                 n_features,
@@ -1679,12 +1717,7 @@ impl Featurizer {
                 prefetch(&self.bi.slots, slot);
             }
             let f = a.unit_flags[k];
-            let quoted = cfg.quote_block && f & QUOTED != 0;
-            let block = if quoted {
-                lay.quote.unwrap_or(lay.word)
-            } else {
-                lay.word
-            };
+            let (block, quoted) = lay.block_of(f);
             if u != NO_UNIT
                 && let Some(t) = self.uni_term(u)
             {
@@ -1886,6 +1919,8 @@ impl Featurizer {
             cfg.window_weight
         } else if Some(block) == lay.quote {
             cfg.quote_weight
+        } else if Some(block) == lay.negated {
+            cfg.negated_weight
         } else {
             cfg.char_weight
         };
@@ -1971,6 +2006,8 @@ impl Featurizer {
             name
         } else if Some(blk) == lay.window {
             format!("near:{name}")
+        } else if Some(blk) == lay.negated {
+            format!("not:{name}")
         } else {
             format!("quote:{name}")
         }
@@ -2074,8 +2111,7 @@ impl Featurizer {
                 if short == 0 {
                     break;
                 }
-                let f = a.unit_flags[k];
-                let quoted = cfg.quote_block && f & QUOTED != 0;
+                let (own_block, set_apart) = lay.block_of(a.unit_flags[k]);
                 // The unigram, bigram and trigram ending here; a unit without an id ends none
                 // (its key would read as a shorter n-gram's).
                 let mut grams = [(k, (units[k], NO_UNIT, NO_UNIT)); 3];
@@ -2097,14 +2133,12 @@ impl Featurizer {
                         if spans.len() >= max {
                             continue;
                         }
-                        let in_block = if blk == lay.word {
-                            !quoted
-                        } else if Some(blk) == lay.window {
-                            !quoted
+                        let in_block = if Some(blk) == lay.window {
+                            !set_apart
                                 && a.unit_flags[start..=k].iter().fold(0, |x, &g| x | g) & IN_WINDOW
                                     != 0
                         } else {
-                            quoted
+                            blk == own_block
                         };
                         if in_block {
                             spans.push(a.unit_span[start].0 as usize..a.unit_span[k].1 as usize);
@@ -3269,6 +3303,47 @@ mod tests {
         assert!(n.contains(&"quote:fail".to_owned()), "{n:?}");
         assert!(!n.contains(&"fail".to_owned()), "{n:?}");
         assert!(n.contains(&"condemn".to_owned()), "{n:?}");
+    }
+
+    #[test]
+    fn negated_block_keeps_negated_words_apart() {
+        let cfg = FeatureConfig {
+            min_df: 1,
+            negated_block: true,
+            ..Default::default()
+        };
+        let f = featurizer(cfg.clone());
+        let text = "The factions never condemned the militias. They praised the martyrs.";
+        let mut a = Analysis::default();
+        let mut v = SparseVec::default();
+        f.analyze(text, &mut a);
+        f.vectorize(&mut a, &mut v);
+        let n = names(&f, &v);
+        assert!(n.contains(&"not:condemn".to_owned()), "{n:?}");
+        assert!(!n.contains(&"condemn".to_owned()), "{n:?}");
+        // The negator's reach ends with its sentence.
+        assert!(n.contains(&"prais".to_owned()), "{n:?}");
+        assert!(!n.contains(&"not:prais".to_owned()), "{n:?}");
+        // Its evidence points at the negated word.
+        let j = v
+            .indices
+            .iter()
+            .copied()
+            .find(|&j| f.feature_name(j) == "not:condemn")
+            .unwrap();
+        let (spans, _) = f.provenance(&a, j, 3);
+        assert_eq!(
+            spans.iter().map(|r| &text[r.clone()]).collect::<Vec<_>>(),
+            ["condemned"]
+        );
+        // Without the block the word counts as itself.
+        let plain = featurizer(FeatureConfig {
+            negated_block: false,
+            ..cfg
+        });
+        let n = names(&plain, &plain.transform(text));
+        assert!(n.contains(&"condemn".to_owned()), "{n:?}");
+        assert!(!n.iter().any(|x| x.starts_with("not:")), "{n:?}");
     }
 
     #[test]

@@ -36,8 +36,11 @@ pub const MAGIC: [u8; 8] = *b"SLANTMDL";
 /// scare quotes and a few reporting words ("so-called", "it can be said", "considered to be")
 /// as the writer's own voice, so a model trained before reads texts differently from how it
 /// was trained; and a model without a target has no target-window block (its columns were
-/// never used), so its feature columns are numbered differently.
-pub const FORMAT_VERSION: u32 = 7;
+/// never used), so its feature columns are numbered differently. 8: the feature settings
+/// hold the negated block ([`crate::features::FeatureConfig::negated_block`]), and reported
+/// speech runs through a short quotation and reads an accusation in the passive with no
+/// accuser named as the writer's.
+pub const FORMAT_VERSION: u32 = 8;
 const HEADER_LEN: usize = 24;
 const TRAILER_LEN: usize = 4;
 /// Model files larger than this are refused before reading.

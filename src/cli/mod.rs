@@ -413,6 +413,13 @@ pub struct ModelArgs {
     /// Weight of the quotation block.
     #[arg(long, value_name = "W", default_value_t = FeatureConfig::default().quote_weight)]
     quote_weight: f32,
+    /// Keep words just after a negator ("not", "never", "neither", ...) in a block of their own
+    /// (`not:` features), so "neither a key defender" does not count as "defender".
+    #[arg(long)]
+    negated_block: bool,
+    /// Weight of the negated block.
+    #[arg(long, value_name = "W", default_value_t = FeatureConfig::default().negated_weight)]
+    negated_weight: f32,
     /// Hashed character n-grams of these lengths, e.g. 2-5 (off by default).
     #[arg(long, value_name = "LO-HI", value_parser = parse_range)]
     char_ngrams: Option<(u8, u8)>,
@@ -525,6 +532,8 @@ impl ModelArgs {
                 split_hashtags: !self.no_split_hashtags,
                 ngrams_across_breaks: self.ngrams_across_breaks,
                 abbrev_dots: self.abbreviation_dots,
+                negated_block: self.negated_block,
+                negated_weight: self.negated_weight,
             },
             logistic: LogisticRegression {
                 c: self.c,

@@ -688,7 +688,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
     let top = best(&trials).expect("a non-empty grid").clone();
     let describe = |o: &TrainOptions| {
         format!(
-            "C={} ngram={} min_df={} max_df={} max_features={} char={} class_weight={} group_power={} dense_weight={} window_weight={} negation={} stem={} char_chunks={} hashtags={} across_breaks={} abbreviation_dots={}",
+            "C={} ngram={} min_df={} max_df={} max_features={} char={} class_weight={} group_power={} dense_weight={} window_weight={} negation={} stem={} char_chunks={} hashtags={} across_breaks={} abbreviation_dots={} negated_block={}",
             o.logistic.c,
             o.features.ngram_max,
             o.features.min_df,
@@ -710,7 +710,12 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
             on_off(o.features.char_chunks),
             on_off(o.features.split_hashtags),
             on_off(o.features.ngrams_across_breaks),
-            on_off(o.features.abbrev_dots)
+            on_off(o.features.abbrev_dots),
+            if o.features.negated_block {
+                o.features.negated_weight.to_string()
+            } else {
+                "off".to_owned()
+            }
         )
     };
     let metric_name = if metric == Metric::FAvg {
