@@ -40,6 +40,9 @@ pub struct Grid {
     pub split_hashtags: Vec<bool>,
     pub ngrams_across_breaks: Vec<bool>,
     pub abbrev_dots: Vec<bool>,
+    /// The negated block's weight, or `None` for no negated block
+    /// ([`FeatureConfig::negated_block`]).
+    pub negated: Vec<Option<f32>>,
 }
 
 impl Grid {
@@ -62,6 +65,11 @@ impl Grid {
             split_hashtags: vec![base.features.split_hashtags],
             ngrams_across_breaks: vec![base.features.ngrams_across_breaks],
             abbrev_dots: vec![base.features.abbrev_dots],
+            negated: vec![
+                base.features
+                    .negated_block
+                    .then_some(base.features.negated_weight),
+            ],
         }
     }
 
@@ -83,6 +91,7 @@ impl Grid {
             * self.split_hashtags.len()
             * self.ngrams_across_breaks.len()
             * self.abbrev_dots.len()
+            * self.negated.len()
     }
 
     /// Whether the grid is empty.
@@ -124,6 +133,12 @@ impl Grid {
             c.ngrams_across_breaks = v
         });
         out = expand(out, &self.abbrev_dots, |c, v| c.abbrev_dots = v);
+        out = expand(out, &self.negated, |c, v| {
+            c.negated_block = v.is_some();
+            if let Some(w) = v {
+                c.negated_weight = w;
+            }
+        });
         out
     }
 
@@ -395,6 +410,7 @@ mod tests {
             stem: vec![true, false],
             ngrams_across_breaks: vec![false, true],
             abbrev_dots: vec![true, false],
+            negated: vec![None, Some(0.25)],
             min_df: vec![1, 2],
             balanced: vec![false, true],
             ..grid.clone()
@@ -408,6 +424,12 @@ mod tests {
             fc.len() / 2
         );
         assert_eq!(fc.iter().filter(|c| c.abbrev_dots).count(), fc.len() / 2);
+        assert_eq!(
+            fc.iter()
+                .filter(|c| c.negated_block && c.negated_weight == 0.25)
+                .count(),
+            fc.len() / 2
+        );
         assert_eq!(fc.iter().filter(|c| c.max_df == 0.5).count(), fc.len() / 2);
         assert_eq!(
             fc.iter().filter(|c| c.max_features == 1000).count(),

@@ -96,6 +96,8 @@ def slant_flags(opts):
         flags += ["--ngrams-across-breaks"]
     if f.get("abbrev_dots"):
         flags += ["--abbreviation-dots"]
+    if f.get("negated_block"):
+        flags += ["--negated-block", "--negated-weight", str(f["negated_weight"])]
     return flags
 
 

@@ -512,6 +512,9 @@ pub struct TuneArgs {
     /// Abbreviation dots to try: on, off (see --abbreviation-dots).
     #[arg(long, value_name = "on|off,...", value_delimiter = ',', value_parser = ["on", "off"])]
     grid_abbreviation_dots: Vec<String>,
+    /// Negated blocks to try: `off` or a weight, e.g. off,0.25,0.5 (see --negated-block).
+    #[arg(long, value_name = "off|W,...", value_delimiter = ',', value_parser = parse_negated_setting)]
+    grid_negated: Vec<NegatedSetting>,
     /// What to maximise: the mean over heads of F_avg (heads with a FAVOR/AGAINST or pro/anti
     /// pair, or --favg) or of macro-F1.
     #[arg(long, value_parser = ["f-avg", "macro-f1"], default_value = "macro-f1")]
@@ -526,6 +529,20 @@ pub struct TuneArgs {
     /// Print the trials as JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// A `--grid-negated` value: no negated block, or one of this weight.
+#[derive(Clone, Copy, Debug)]
+pub struct NegatedSetting(Option<f32>);
+
+fn parse_negated_setting(s: &str) -> std::result::Result<NegatedSetting, String> {
+    if s.trim().eq_ignore_ascii_case("off") {
+        return Ok(NegatedSetting(None));
+    }
+    match s.trim().parse::<f32>() {
+        Ok(w) if w.is_finite() && w >= 0.0 => Ok(NegatedSetting(Some(w))),
+        _ => Err(format!("`{s}` is neither `off` nor a weight >= 0")),
+    }
 }
 
 /// A `--grid-char` value.
@@ -603,6 +620,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
             &single.ngrams_across_breaks,
         ),
         abbrev_dots: or_on_off(&args.grid_abbreviation_dots, &single.abbrev_dots),
+        negated: or_map(&args.grid_negated, &single.negated, |n| n.0),
     };
     let metric = if args.metric == "f-avg" {
         Metric::FAvg
