@@ -141,11 +141,15 @@ fn csv_io(e: csv::Error) -> io::Error {
     }
 }
 
-/// Evidence in one CSV cell: `feature +0.123; feature -0.045`.
+/// Evidence in one CSV cell: `feature +0.123; feature -0.045`, and `(either side)` after an
+/// item that weighs the same for both poles ([`Evidence::either_side`]).
 fn evidence_cell(evidence: &[Evidence]) -> String {
     let items: Vec<String> = evidence
         .iter()
-        .map(|e| format!("{} {:+.3}", e.feature, e.contribution))
+        .map(|e| {
+            let side = if e.either_side { " (either side)" } else { "" };
+            format!("{} {:+.3}{side}", e.feature, e.contribution)
+        })
         .collect();
     items.join("; ")
 }
@@ -413,6 +417,18 @@ mod tests {
         assert!(at("+0.430  lex:praise") < at("+0.056  parti"));
         assert!(at("+0.056  parti") < at("and below 0.05: person"));
         assert!(at("leans pro, against anti:") < at("+0.430"));
+    }
+
+    #[test]
+    fn csv_evidence_cells_mark_items_that_take_no_side() {
+        let tied = Evidence {
+            either_side: true,
+            ..item("target:per_1k", 0.6)
+        };
+        assert_eq!(
+            evidence_cell(&[tied, item("him", 0.3)]),
+            "target:per_1k +0.600 (either side); him +0.300"
+        );
     }
 
     #[test]
