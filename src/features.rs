@@ -708,8 +708,6 @@ impl Analyzer {
                         && t.flags & (BREAK | QUOTE_BREAK) == BREAK | QUOTE_BREAK
                         && t.flags & QUOTED == 0
                         && quote_run.is_some_and(|(lo, _)| u - lo <= SCARE_QUOTE_UNITS);
-                    // Reported speech runs on into a quotation (`told the “Shafaq News” ...`).
-                    let reported_before = reported;
                     if quote_edge {
                         neg_left = 0;
                     } else if t.flags & BREAK != 0 {
@@ -722,7 +720,7 @@ impl Analyzer {
                         neg_left = 0;
                         // Where a quotation opens, reported speech runs on into it (it is
                         // quoted anyway) and on past its end if it is short.
-                        reported = reported_before
+                        reported = reported
                             && t.flags & (BREAK | QUOTE_BREAK | QUOTED)
                                 == BREAK | QUOTE_BREAK | QUOTED;
                         sentence_start = u;
@@ -754,7 +752,8 @@ impl Analyzer {
                     }
                     if t.flags & QUOTED != 0 {
                         quote_at = Some(u);
-                    } else if t.flags & (BREAK | QUOTE_BREAK) == BREAK
+                    } else if quote_at.is_some()
+                        && t.flags & (BREAK | QUOTE_BREAK) == BREAK
                         && text[t.start as usize..]
                             .chars()
                             .next()
