@@ -1510,27 +1510,18 @@ impl Featurizer {
                 PhraseUnit::Stem(s) => stem_ids.get(s.as_str()).copied().unwrap_or(NO_UNIT),
             });
         let word = 0u32;
+        // Each block present starts where the one before it ends.
         let mut next = n_terms;
-        let window = spec.target.is_some().then(|| {
-            let w = next;
-            next += n_terms;
-            w
-        });
-        let quote = spec.config.quote_block.then(|| {
-            let q = next;
-            next += n_terms;
-            q
-        });
-        let negated = spec.config.negated_block.then(|| {
-            let q = next;
-            next += n_terms;
-            q
-        });
-        let chars = spec.config.char_ngrams.map(|_| {
-            let c = next;
-            next += n_buckets;
-            c
-        });
+        let mut block = |present: bool, width: u32| {
+            present.then(|| {
+                next += width;
+                next - width
+            })
+        };
+        let window = block(spec.target.is_some(), n_terms);
+        let quote = block(spec.config.quote_block, n_terms);
+        let negated = block(spec.config.negated_block, n_terms);
+        let chars = block(spec.config.char_ngrams.is_some(), n_buckets);
         let dense = next;
         let n_features = dense
             .checked_add(dense_names.len() as u32)
