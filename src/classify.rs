@@ -450,11 +450,12 @@ impl Model {
             let mut items = self.evidence_items(&lists, &s.analysis, &doc.text);
             // Mark the items of a head with a polarity that weigh the same for both poles.
             let scorer = self.scorer();
-            for ((list, items), pole) in lists
-                .iter()
-                .zip(items.iter_mut())
-                .zip(poles.iter().flat_map(|&p| [p; 5]))
-            {
+            for ((list, items), pole) in lists.iter().zip(items.iter_mut()).zip(
+                slots
+                    .iter()
+                    .zip(&poles)
+                    .flat_map(|(s, &p)| s.iter().map(move |_| p)),
+            ) {
                 let Some((pos, neg)) = pole else { continue };
                 for (&(_, j), e) in list.iter().zip(items.iter_mut()) {
                     e.either_side = scorer.weight(j, pos) == scorer.weight(j, neg);
