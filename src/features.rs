@@ -2565,6 +2565,15 @@ mod tests {
         v.indices.iter().map(|&j| f.feature_name(j)).collect()
     }
 
+    /// The id of the feature of `v` named `name` (it must be there).
+    fn feature_id(f: &Featurizer, v: &SparseVec, name: &str) -> u32 {
+        v.indices
+            .iter()
+            .copied()
+            .find(|&j| f.feature_name(j) == name)
+            .unwrap_or_else(|| panic!("no feature {name} in {:?}", names(f, v)))
+    }
+
     #[test]
     fn target_windows_separate_who_is_condemned() {
         let cfg = FeatureConfig {
@@ -3315,12 +3324,7 @@ mod tests {
         assert!(n.contains(&"prais".to_owned()), "{n:?}");
         assert!(!n.contains(&"not:prais".to_owned()), "{n:?}");
         // Its evidence points at the negated word.
-        let j = v
-            .indices
-            .iter()
-            .copied()
-            .find(|&j| f.feature_name(j) == "not:condemn")
-            .unwrap();
+        let j = feature_id(&f, &v, "not:condemn");
         let (spans, _) = f.provenance(&a, j, 3);
         assert_eq!(
             spans.iter().map(|r| &text[r.clone()]).collect::<Vec<_>>(),
@@ -3360,12 +3364,7 @@ mod tests {
         let (spans, gram) = f.provenance(&a, chars[0], 3);
         assert!(gram.is_some() && !spans.is_empty());
         // Word provenance points at the original spelling.
-        let j = v
-            .indices
-            .iter()
-            .copied()
-            .find(|&j| f.feature_name(j) == "condemn <target>")
-            .unwrap();
+        let j = feature_id(&f, &v, "condemn <target>");
         let (spans, _) = f.provenance(&a, j, 3);
         assert_eq!(&text[spans[0].clone()], "condemned Al-Kazemi");
     }
@@ -3399,12 +3398,7 @@ mod tests {
             !got.contains(&"near:prais the martyr".to_owned()),
             "{got:?}"
         );
-        let j = v
-            .indices
-            .iter()
-            .copied()
-            .find(|&j| f.feature_name(j) == "faction condemn <target>")
-            .unwrap();
+        let j = feature_id(&f, &v, "faction condemn <target>");
         let (spans, _) = f.provenance(&a, j, 3);
         assert_eq!(&text[spans[0].clone()], "factions condemned Al-Kazemi");
         // No trigram spans the semicolon of DOCS[4], in the vocabulary or in a vector.
@@ -3438,12 +3432,7 @@ mod tests {
         for n in ["budget the militia", "budget the", "the budget the"] {
             assert!(got.contains(&n.to_owned()), "{n}: {got:?}");
         }
-        let j = v
-            .indices
-            .iter()
-            .copied()
-            .find(|&j| f3.feature_name(j) == "budget the militia")
-            .unwrap();
+        let j = feature_id(&f3, &v, "budget the militia");
         let (spans, _) = f3.provenance(&a, j, 3);
         assert_eq!(&text[spans[0].clone()], "budget; the militias");
     }
