@@ -362,6 +362,38 @@ pub fn stratified_folds(labels: &[usize], n_classes: usize, k: usize, seed: u64)
     fold
 }
 
+/// Stratified folds that keep groups together: `groups[i]` is row i's group id (a passage and
+/// its counterfactual edit, say). Each group takes the class of its first row; the groups of
+/// each class are shuffled (seeded) and dealt round-robin, as [`stratified_folds`] deals rows.
+/// With every row its own group this is [`stratified_folds`].
+pub fn stratified_group_folds(
+    labels: &[usize],
+    n_classes: usize,
+    groups: &[usize],
+    k: usize,
+    seed: u64,
+) -> Vec<usize> {
+    let n_groups = groups.iter().copied().max().map_or(0, |m| m + 1);
+    let mut class_of = vec![usize::MAX; n_groups];
+    for (&g, &c) in groups.iter().zip(labels) {
+        if class_of[g] == usize::MAX {
+            class_of[g] = c;
+        }
+    }
+    let mut rng = SplitMix(seed);
+    let mut fold_of = vec![0usize; n_groups];
+    let mut offset = 0;
+    for c in 0..n_classes {
+        let mut gs: Vec<usize> = (0..n_groups).filter(|&g| class_of[g] == c).collect();
+        rng.shuffle(&mut gs);
+        for (r, &g) in gs.iter().enumerate() {
+            fold_of[g] = (offset + r) % k;
+        }
+        offset += gs.len();
+    }
+    groups.iter().map(|&g| fold_of[g]).collect()
+}
+
 /// Fold of every row when whole groups (topics, outlets, ...) must stay together: `groups[i]`
 /// is row i's group id. Groups are shuffled (seeded), then dealt largest first to the fold with
 /// the fewest rows so far, so folds come out of similar size and no group spans two folds.
@@ -397,13 +429,16 @@ pub struct CvReport {
     pub oof: Vec<Vec<Vec<f32>>>,
 }
 
-/// Stratified k-fold cross-validation (on the first head's labels).
+/// Stratified k-fold cross-validation (on the first head's labels). With `groups` (row i's
+/// group id), rows of one group stay in one fold ([`stratified_group_folds`]).
+#[allow(clippy::too_many_arguments)]
 pub fn cross_validate(
     corpus: &Corpus,
     res: &Resources,
     opts: &TrainOptions,
     k: usize,
     seed: u64,
+    groups: Option<&[usize]>,
     favg: &[Option<(usize, usize)>],
     mut progress: impl FnMut(usize),
 ) -> Result<CvReport> {
@@ -413,7 +448,19 @@ pub fn cross_validate(
             "folds must be between 2 and the number of rows ({n}), not {k}"
         )));
     }
-    let fold = stratified_folds(&corpus.labels[0], corpus.classes[0].len(), k, seed);
+    let (labels, n_classes) = (&corpus.labels[0], corpus.classes[0].len());
+    let fold = match groups {
+        Some(g) => {
+            let distinct = g.iter().collect::<std::collections::HashSet<_>>().len();
+            if distinct < k {
+                return Err(Error::Invalid(format!(
+                    "{distinct} groups cannot fill {k} folds"
+                )));
+            }
+            stratified_group_folds(labels, n_classes, g, k, seed)
+        }
+        None => stratified_folds(labels, n_classes, k, seed),
+    };
     let nh = corpus.heads.len();
     let mut oof: Vec<Vec<Vec<f32>>> = (0..nh).map(|_| vec![Vec::new(); n]).collect();
     let mut fold_truth: Vec<Vec<Vec<usize>>> = vec![vec![Vec::new(); k]; nh];
@@ -609,6 +656,42 @@ mod tests {
         }];
         let e = Corpus::new(vec!["a".into()], heads, &[vec!["x".into()]]).unwrap_err();
         assert!(e.to_string().contains("at least 2 distinct labels"));
+    }
+
+    #[test]
+    fn stratified_group_folds_keep_groups_together_and_classes_spread() {
+        // 60 rows of 3 classes; rows 0..20 each paired with one of rows 40..60 (a passage and
+        // its edit, of another class), rows 20..40 alone.
+        let labels: Vec<usize> = (0..60).map(|i| i % 3).collect();
+        let groups: Vec<usize> = (0..60).map(|i| if i >= 40 { i - 40 } else { i }).collect();
+        let f = stratified_group_folds(&labels, 3, &groups, 4, 9);
+        for i in 40..60 {
+            assert_eq!(f[i], f[i - 40], "row {i} and its pair split");
+        }
+        for c in 0..3 {
+            let per_fold: Vec<usize> = (0..4)
+                .map(|k| (0..40).filter(|&i| labels[i] == c && f[i] == k).count())
+                .collect();
+            let (lo, hi) = (
+                per_fold.iter().min().unwrap(),
+                per_fold.iter().max().unwrap(),
+            );
+            assert!(
+                hi - lo <= 1,
+                "class {c} dealt unevenly over the folds: {per_fold:?}"
+            );
+        }
+        assert_eq!(
+            f,
+            stratified_group_folds(&labels, 3, &groups, 4, 9),
+            "deterministic"
+        );
+        // Every row its own group: the same folds as the row-stratified ones.
+        let own: Vec<usize> = (0..60).collect();
+        assert_eq!(
+            stratified_group_folds(&labels, 3, &own, 4, 9),
+            stratified_folds(&labels, 3, 4, 9)
+        );
     }
 
     #[test]

@@ -707,6 +707,51 @@ fn assert_retrained_model_keeps(data: &str, marker: &str, margin: f64) {
     }
 }
 
+/// `cv --group-col` keeps rows that share a group in one fold: with every row of a pair given
+/// the same group the run succeeds and says so; a column that is not there is an error naming it.
+#[test]
+fn cv_keeps_groups_in_one_fold_and_names_a_missing_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("paired.csv");
+    let mut w = csv::Writer::from_path(&data).unwrap();
+    let mut r = csv::Reader::from_path(repo("tests/fixtures/tiny.csv")).unwrap();
+    w.write_record(["id", "text", "stance", "framing", "pair"])
+        .unwrap();
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.unwrap();
+        let pair = format!("g{}", i / 2);
+        w.write_record([&rec[0], &rec[1], &rec[2], &rec[3], pair.as_str()])
+            .unwrap();
+    }
+    w.flush().unwrap();
+    let o = slant()
+        .args([
+            "cv",
+            "--no-lexicon",
+            "--folds",
+            "3",
+            "--group-col",
+            "pair",
+            "--json",
+        ])
+        .args(["--label", "stance=stance", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["group_col"], "pair");
+    assert_eq!(v["rows"], 24);
+    let o = slant()
+        .args(["cv", "--no-lexicon", "--folds", "3", "--group-col", "nope"])
+        .args(["--label", "stance=stance", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("nope"), "{}", stderr(&o));
+}
+
 #[test]
 fn tune_scores_a_grid_and_records_the_search_in_the_model() {
     let dir = tempfile::tempdir().unwrap();

@@ -82,6 +82,11 @@ pub struct CvArgs {
     /// Seed of the fold assignment.
     #[arg(long, value_name = "N", default_value_t = 42)]
     seed: u64,
+    /// Column naming each row's group: rows sharing a value stay in one fold (a passage and its
+    /// counterfactual edit, say, so that neither is scored by a model trained on the other).
+    /// Folds stay stratified, by each group's first row.
+    #[arg(long, value_name = "COL")]
+    group_col: Option<String>,
     /// F_avg classes as POSITIVE,NEGATIVE (default: FAVOR,AGAINST or pro,anti when present).
     #[arg(long, value_name = "POS,NEG", value_parser = parse_pair)]
     favg: Option<(String, String)>,
@@ -307,11 +312,22 @@ pub fn run_cv(args: CvArgs, ui: &Ui) -> Result<Status> {
         .iter()
         .map(|l| favg_for(l, args.favg.as_ref()))
         .collect();
+    let groups = match &args.group_col {
+        Some(col) => Some(read_groups(d, col, &set)?),
+        None => None,
+    };
     let pb = ui.spinner("folds done");
     let t0 = Instant::now();
-    let report = cross_validate(&corpus, &res, &opts, args.folds, args.seed, &favg, |f| {
-        pb.set_position(f as u64)
-    })?;
+    let report = cross_validate(
+        &corpus,
+        &res,
+        &opts,
+        args.folds,
+        args.seed,
+        groups.as_deref(),
+        &favg,
+        |f| pb.set_position(f as u64),
+    )?;
     pb.finish_and_clear();
     if args.json {
         let v = serde_json::json!({
@@ -320,6 +336,7 @@ pub fn run_cv(args: CvArgs, ui: &Ui) -> Result<Status> {
             "skipped_rows": set.errors.len(),
             "folds": report.folds,
             "seed": args.seed,
+            "group_col": args.group_col,
             "options": opts,
             "heads": report.pooled.iter().zip(&report.fold_macro_f1).map(|((name, r), (_, f))| {
                 serde_json::json!({"head": name, "pooled": r, "fold_macro_f1": f})
@@ -331,8 +348,12 @@ pub fn run_cv(args: CvArgs, ui: &Ui) -> Result<Status> {
         use std::io::Write;
         writeln!(
             out,
-            "{}-fold cross-validation on {} rows of {} ({:.1} s)",
+            "{}-fold cross-validation{} on {} rows of {} ({:.1} s)",
             report.folds,
+            args.group_col
+                .as_ref()
+                .map(|c| format!(" grouped by {c}"))
+                .unwrap_or_default(),
             set.rows.len(),
             d.data.display(),
             t0.elapsed().as_secs_f64()
