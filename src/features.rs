@@ -191,6 +191,80 @@ pub fn is_own_voice_cue(w: &str, prev: &str, prev2: &str, next: &str) -> bool {
     }
 }
 
+/// Whether "according to" attributes its sentence, from the normalised words after "to" in the
+/// same sentence: it does when a source follows ("according to a statement", "according to his
+/// office", "according to informed sources", "according to Reuters"), not when a rule, a plan
+/// or an interest does ("according to the law", "according to the program that he set",
+/// "according to their personal interests": the writer's own words). Attribution stays the
+/// default; only those nouns, after at most three determiners, possessives and the like, undo it.
+pub fn according_to_attributes(after: &[&str]) -> bool {
+    let first = after.iter().take(4).find(|w| {
+        !matches!(
+            **w,
+            "the"
+                | "a"
+                | "an"
+                | "his"
+                | "her"
+                | "their"
+                | "its"
+                | "our"
+                | "my"
+                | "your"
+                | "own"
+                | "personal"
+                | "same"
+                | "new"
+                | "this"
+                | "that"
+        )
+    });
+    !first.is_some_and(|w| {
+        matches!(
+            *w,
+            "law"
+                | "laws"
+                | "constitution"
+                | "rules"
+                | "rule"
+                | "program"
+                | "programme"
+                | "plan"
+                | "plans"
+                | "schedule"
+                | "timetable"
+                | "agreement"
+                | "deal"
+                | "terms"
+                | "instructions"
+                | "directives"
+                | "orders"
+                | "procedures"
+                | "mechanism"
+                | "formula"
+                | "quota"
+                | "quotas"
+                | "criteria"
+                | "standards"
+                | "principle"
+                | "principles"
+                | "priorities"
+                | "interest"
+                | "interests"
+                | "wishes"
+                | "needs"
+                | "whims"
+                | "logic"
+                | "vision"
+                | "agenda"
+                | "custom"
+                | "tradition"
+                | "circumstances"
+                | "conditions"
+        )
+    })
+}
+
 /// A quotation of at most this many units, with no reporting cue before it in its sentence and
 /// none just after it, is the writer's own words in quotation marks (scare quotes, a name, a
 /// title: he supported the "Jokers"), not reported speech.
@@ -808,6 +882,12 @@ impl Analyzer {
                             && i + 1 < toks.len()
                             && a.tokens.norm(i + 1) == "to"
                             && toks[i + 1].flags & BREAK == 0
+                            && according_to_attributes(
+                                &(i + 2..toks.len().min(i + 6))
+                                    .take_while(|&m| toks[m].flags & BREAK == 0)
+                                    .map(|m| a.tokens.norm(m))
+                                    .collect::<Vec<_>>(),
+                            )
                         {
                             // "According to X, ..." and "..., according to X": the whole sentence.
                             reported = true;
@@ -2800,6 +2880,21 @@ mod tests {
         assert_eq!(get(&a, "lex:criticism"), 0.0);
         assert_eq!(get(&a, "lex:opposition_framing"), 0.0);
         assert!(get(&a, "lex@quote:opposition_framing") > 0.0);
+        // Not when a rule or an interest follows it: that is the writer's sentence.
+        for text in [
+            "Kazemi condemned the outlaw militias, according to the law.",
+            "Kazemi condemned the outlaw militias according to their personal interests.",
+        ] {
+            on.analyze(text, &mut a);
+            assert!(get(&a, "lex:opposition_framing") > 0.0, "{text}");
+            assert_eq!(get(&a, "lex@quote:opposition_framing"), 0.0, "{text}");
+        }
+        // A source after a possessive or a modifier still attributes.
+        on.analyze(
+            "Kazemi condemned the outlaw militias, according to his office.",
+            &mut a,
+        );
+        assert_eq!(get(&a, "lex:opposition_framing"), 0.0);
     }
 
     /// Whether each listed word of `text` is read as quoted (somebody else's voice).
