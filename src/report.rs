@@ -197,13 +197,18 @@ pub const MINOR_CONTRIBUTION: f32 = 0.05;
 
 /// `poles`: for a head with a polarity, the mark put after an item that weighs the same for
 /// both poles (see [`Evidence::either_side`]), "[same for pro and anti]".
+/// The items that can pick a side come first; those that weigh the same for both poles follow
+/// under a line of their own, so that a list led by "how much the text is about him" does not
+/// read as the reason for one side (every evidence reader took them for that).
 fn write_evidence<W: Write>(w: &mut W, evidence: &[Evidence], poles: &str) -> io::Result<()> {
     let split = evidence
         .iter()
         .position(|e| e.contribution < MINOR_CONTRIBUTION)
         .unwrap_or(evidence.len());
     let (major, minor) = evidence.split_at(split);
-    for e in major {
+    let (sided, tied): (Vec<&Evidence>, Vec<&Evidence>) =
+        major.iter().partition(|e| !e.either_side);
+    let line = |w: &mut W, e: &Evidence| {
         let mut quotes: Vec<String> = e
             .text
             .iter()
@@ -219,7 +224,16 @@ fn write_evidence<W: Write>(w: &mut W, evidence: &[Evidence], poles: &str) -> io
             e.contribution,
             e.feature,
             quotes.join(" ")
-        )?;
+        )
+    };
+    for e in &sided {
+        line(w, e)?;
+    }
+    if !tied.is_empty() && !sided.is_empty() {
+        writeln!(w, "        and, for taking a side at all (not which one):")?;
+    }
+    for e in &tied {
+        line(w, e)?;
     }
     if !minor.is_empty() {
         let names: Vec<&str> = minor.iter().map(|e| e.feature.as_str()).collect();
@@ -444,5 +458,10 @@ mod tests {
             "{t}"
         );
         assert!(!line("him").contains("same for"), "{t}");
+        // The item that can pick a side is listed first, the tied one after a line saying so,
+        // though it weighs more.
+        let at = |p: &str| t.find(p).unwrap();
+        assert!(at("him") < at("for taking a side at all"), "{t}");
+        assert!(at("for taking a side at all") < at("target:per_1k"), "{t}");
     }
 }
