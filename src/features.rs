@@ -197,10 +197,10 @@ pub fn is_own_voice_cue(w: &str, prev: &str, prev2: &str, next: &str) -> bool {
 /// or an interest does ("according to the law", "according to the program that he set",
 /// "according to their personal interests": the writer's own words). Attribution stays the
 /// default; only those nouns, after at most three determiners, possessives and the like, undo it.
-pub fn according_to_attributes(after: &[&str]) -> bool {
-    let first = after.iter().take(4).find(|w| {
+pub fn according_to_attributes<'a>(after: impl IntoIterator<Item = &'a str>) -> bool {
+    let first = after.into_iter().take(4).find(|w| {
         !matches!(
-            **w,
+            *w,
             "the"
                 | "a"
                 | "an"
@@ -221,7 +221,7 @@ pub fn according_to_attributes(after: &[&str]) -> bool {
     });
     !first.is_some_and(|w| {
         matches!(
-            *w,
+            w,
             "law"
                 | "laws"
                 | "constitution"
@@ -883,10 +883,9 @@ impl Analyzer {
                             && a.tokens.norm(i + 1) == "to"
                             && toks[i + 1].flags & BREAK == 0
                             && according_to_attributes(
-                                &(i + 2..toks.len().min(i + 6))
+                                (i + 2..toks.len())
                                     .take_while(|&m| toks[m].flags & BREAK == 0)
-                                    .map(|m| a.tokens.norm(m))
-                                    .collect::<Vec<_>>(),
+                                    .map(|m| a.tokens.norm(m)),
                             )
                         {
                             // "According to X, ..." and "..., according to X": the whole sentence.
