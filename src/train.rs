@@ -346,20 +346,35 @@ impl SplitMix {
     }
 }
 
-/// Stratified fold of every row: rows of each class are shuffled (seeded) and dealt round-robin.
+/// Stratified fold of every row: rows of each class are shuffled (seeded) and dealt round-robin
+/// ([`stratified_group_folds`] with every row its own group).
 pub fn stratified_folds(labels: &[usize], n_classes: usize, k: usize, seed: u64) -> Vec<usize> {
-    let mut rng = SplitMix(seed);
-    let mut fold = vec![0usize; labels.len()];
-    let mut offset = 0;
-    for c in 0..n_classes {
-        let mut rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
-        rng.shuffle(&mut rows);
-        for (r, &i) in rows.iter().enumerate() {
-            fold[i] = (offset + r) % k;
-        }
-        offset += rows.len();
+    let own: Vec<usize> = (0..labels.len()).collect();
+    stratified_group_folds(labels, n_classes, &own, k, seed)
+}
+
+/// Check that `n` rows (in `groups`, when given: row i's group id) can fill `k` folds.
+pub fn check_folds(n: usize, k: usize, groups: Option<&[usize]>) -> Result<()> {
+    if k < 2 || k > n {
+        return Err(Error::Invalid(format!(
+            "folds must be between 2 and the number of rows ({n}), not {k}"
+        )));
     }
-    fold
+    if let Some(g) = groups {
+        if g.len() != n {
+            return Err(Error::Invalid("one group per row is needed".into()));
+        }
+        let mut d = g.to_vec();
+        d.sort_unstable();
+        d.dedup();
+        if d.len() < k {
+            return Err(Error::Invalid(format!(
+                "{} groups cannot fill {k} folds",
+                d.len()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Stratified folds that keep groups together: `groups[i]` is row i's group id (a passage and
@@ -443,22 +458,10 @@ pub fn cross_validate(
     mut progress: impl FnMut(usize),
 ) -> Result<CvReport> {
     let n = corpus.texts.len();
-    if k < 2 || k > n {
-        return Err(Error::Invalid(format!(
-            "folds must be between 2 and the number of rows ({n}), not {k}"
-        )));
-    }
+    check_folds(n, k, groups)?;
     let (labels, n_classes) = (&corpus.labels[0], corpus.classes[0].len());
     let fold = match groups {
-        Some(g) => {
-            let distinct = g.iter().collect::<std::collections::HashSet<_>>().len();
-            if distinct < k {
-                return Err(Error::Invalid(format!(
-                    "{distinct} groups cannot fill {k} folds"
-                )));
-            }
-            stratified_group_folds(labels, n_classes, g, k, seed)
-        }
+        Some(g) => stratified_group_folds(labels, n_classes, g, k, seed),
         None => stratified_folds(labels, n_classes, k, seed),
     };
     let nh = corpus.heads.len();

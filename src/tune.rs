@@ -17,7 +17,8 @@ use crate::features::FeatureConfig;
 use crate::logistic::{ClassWeight, LogisticRegression};
 use crate::metrics::{self, Report};
 use crate::train::{
-    Corpus, Resources, TrainOptions, fit_features, group_folds, head_tie, stratified_folds,
+    Corpus, Resources, TrainOptions, check_folds, fit_features, group_folds, head_tie,
+    stratified_folds,
 };
 
 /// The settings to try. Each list holds the values of one setting; the grid is their product.
@@ -248,29 +249,9 @@ pub fn tune(
             vec![((0..n).collect(), Vec::new())]
         }
         Validation::Folds { k, seed, groups } => {
-            if *k < 2 || *k > n {
-                return Err(Error::Invalid(format!(
-                    "folds must be between 2 and the number of rows ({n}), not {k}"
-                )));
-            }
+            check_folds(n, *k, *groups)?;
             let fold = match groups {
-                Some(g) => {
-                    if g.len() != n {
-                        return Err(Error::Invalid("one group per row is needed".into()));
-                    }
-                    let distinct = {
-                        let mut d = g.to_vec();
-                        d.sort_unstable();
-                        d.dedup();
-                        d.len()
-                    };
-                    if distinct < *k {
-                        return Err(Error::Invalid(format!(
-                            "{distinct} groups cannot fill {k} folds"
-                        )));
-                    }
-                    group_folds(g, *k, *seed)
-                }
+                Some(g) => group_folds(g, *k, *seed),
                 None => stratified_folds(&corpus.labels[0], corpus.classes[0].len(), *k, *seed),
             };
             (0..*k)
