@@ -116,6 +116,10 @@ type Contributions = Vec<(f32, u32)>;
 /// its evidence is shown too, so a reader sees both readings.
 pub const CLOSE_CALL: f32 = 0.15;
 
+/// Evidence lists asked for per head: its top contributions, for and against the runner-up on
+/// a close call, and toward each pole of a head with a polarity.
+const SLOTS: usize = 5;
+
 /// A sentence that moves a head's reading: read without it, the text gives the label it
 /// pushes toward lower odds. Found by reading the text once per sentence with that sentence
 /// left out (occlusion), so it measures what the sentence does in this text, after the
@@ -344,9 +348,7 @@ impl Model {
             off: explain == 0,
             ..Default::default()
         };
-        let mut slots: Vec<[Option<usize>; 5]> = Vec::new();
-        // Per head: the weight columns of its two poles, for a head with a polarity.
-        let mut poles: Vec<Option<(usize, usize)>> = Vec::new();
+        let mut slots: Vec<[Option<usize>; SLOTS]> = Vec::new();
         for (h, head) in self.heads().iter().enumerate() {
             if head.target_dependent && mentions == 0 {
                 heads.push(HeadResult {
@@ -363,7 +365,6 @@ impl Model {
                     note: Some("target not mentioned; not scored".into()),
                 });
                 slots.push(Default::default());
-                poles.push(None);
                 continue;
             }
             // A mention split across two chunks: read the head on the whole text.
@@ -415,10 +416,6 @@ impl Model {
                 _ => (Vec::new(), Default::default()),
             };
             slots.push([top, pull, counter, toward_pos, toward_neg]);
-            poles.push(
-                head.polarity
-                    .map(|(pos, neg)| (first_col + pos as usize, first_col + neg as usize)),
-            );
             heads.push(HeadResult {
                 head: head.name.clone(),
                 label: Some(head.labels[c].clone()),
@@ -450,15 +447,17 @@ impl Model {
             let mut items = self.evidence_items(&lists, &s.analysis, &doc.text);
             // Mark the items of a head with a polarity that weigh the same for both poles.
             let scorer = self.scorer();
-            for ((list, items), pole) in lists.iter().zip(items.iter_mut()).zip(
-                slots
-                    .iter()
-                    .zip(&poles)
-                    .flat_map(|(s, &p)| s.iter().map(move |_| p)),
-            ) {
-                let Some((pos, neg)) = pole else { continue };
-                for (&(_, j), e) in list.iter().zip(items.iter_mut()) {
-                    e.either_side = scorer.weight(j, pos) == scorer.weight(j, neg);
+            let per_head = lists.chunks(SLOTS).zip(items.chunks_mut(SLOTS));
+            for (h, (head, (lists, items))) in self.heads().iter().zip(per_head).enumerate() {
+                let Some((pos, neg)) = head.polarity else {
+                    continue;
+                };
+                let first = scorer.columns(h, head.labels.len()).start;
+                let (pos, neg) = (first + pos as usize, first + neg as usize);
+                for (list, items) in lists.iter().zip(items) {
+                    for (&(_, j), e) in list.iter().zip(items.iter_mut()) {
+                        e.either_side = scorer.weight(j, pos) == scorer.weight(j, neg);
+                    }
                 }
             }
             let mut items = items.into_iter();
