@@ -66,12 +66,6 @@ pub struct Leaning {
     /// Feature value times (this pole's weight minus the other's), largest first; only
     /// positive contributions.
     pub evidence: Vec<Evidence>,
-    /// When key sentences are asked for: the sentences whose removal lowers the log-odds of
-    /// this pole against the other the most (`toward` is this pole), strongest first. What
-    /// weighs the same for both poles (how much the text is about the target, quoted lexicon
-    /// rates) cancels out here, so these are the sentences that pick the side.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub sentences: Vec<KeySentence>,
 }
 
 /// A contribution list (or pair of lists) a document's evidence needs.
@@ -413,7 +407,6 @@ impl Model {
                         label: head.labels[to].clone(),
                         against: head.labels[from].clone(),
                         evidence: Vec::new(),
-                        sentences: Vec::new(),
                     };
                     (
                         vec![leaning(pos, neg), leaning(neg, pos)],
@@ -676,9 +669,6 @@ impl Model {
         let log_odds = |p: f32| ln(p) - ln(1.0 - p.clamp(1e-7, 1.0 - 1e-7));
         // Per head: (effect on the chosen label's log-odds, label pushed toward, span).
         let mut found: Vec<Vec<(f64, usize, usize)>> = vec![Vec::new(); heads.len()];
-        // Per head with a polarity: (effect on the log-odds of its positive pole against its
-        // negative one, span).
-        let mut sided: Vec<Vec<(f64, usize)>> = vec![Vec::new(); heads.len()];
         let mut without = String::with_capacity(text.len());
         for (i, span) in spans.iter().enumerate() {
             without.clear();
@@ -698,15 +688,9 @@ impl Model {
                         .unwrap_or(c)
                 };
                 found[h].push((effect, toward, i));
-                if let Some((pos, neg)) = heads[h].polarity {
-                    let (pos, neg) = (pos as usize, neg as usize);
-                    let side = (ln(p[pos]) - ln(p[neg])) - (ln(q[pos]) - ln(q[neg]));
-                    sided[h].push((side, i));
-                }
             }
         }
-        for (h, ((hr, mut list), mut side)) in r.heads.iter_mut().zip(found).zip(sided).enumerate()
-        {
+        for (h, (hr, mut list)) in r.heads.iter_mut().zip(found).enumerate() {
             let labels = &heads[h].labels;
             let make = |&(e, toward, i): &(f64, usize, usize)| KeySentence {
                 toward: labels[toward].clone(),
@@ -732,20 +716,6 @@ impl Model {
                 .take(k)
                 .map(make)
                 .collect();
-            // The leanings' sentences: toward the positive pole (effects above zero), then
-            // toward the negative one.
-            if let (Some((pos, neg)), [to_pos, to_neg]) = (heads[h].polarity, &mut hr.leanings[..])
-            {
-                side.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-                let pick = |list: &mut dyn Iterator<Item = &(f64, usize)>, pole: u32| {
-                    list.filter(|x| x.0.abs() >= min)
-                        .take(k)
-                        .map(|&(e, i)| make(&(e, pole as usize, i)))
-                        .collect()
-                };
-                to_pos.sentences = pick(&mut side.iter().filter(|x| x.0 > 0.0), pos);
-                to_neg.sentences = pick(&mut side.iter().rev().filter(|x| x.0 < 0.0), neg);
-            }
         }
     }
 

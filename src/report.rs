@@ -69,10 +69,6 @@ impl<W: Write> RecordWriter<W> {
                     }
                     header.push(format!("{name}_sentences"));
                     header.push(format!("{name}_sentences_against"));
-                    if let Some((pos, neg)) = polar {
-                        header.push(format!("{name}_sentences_leaning_{pos}"));
-                        header.push(format!("{name}_sentences_leaning_{neg}"));
-                    }
                 }
                 header.push("warnings".into());
                 w.write_record(&header).map_err(csv_io)?;
@@ -121,16 +117,6 @@ impl<W: Write> RecordWriter<W> {
                     }
                     row.push(sentences_cell(&h.sentences));
                     row.push(sentences_cell(&h.sentences_against));
-                    if polar.is_some() {
-                        for i in 0..2 {
-                            row.push(
-                                h.leanings
-                                    .get(i)
-                                    .map(|l| sentences_cell(&l.sentences))
-                                    .unwrap_or_default(),
-                            );
-                        }
-                    }
                 }
                 row.push(r.warnings.join("; "));
                 w.write_record(&row).map_err(csv_io)
@@ -317,16 +303,6 @@ fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
                     writeln!(w, "        sentences that pull away from {label}:")?;
                     write_sentences(w, &h.sentences_against, true)?;
                 }
-                for l in &h.leanings {
-                    if !l.sentences.is_empty() {
-                        writeln!(
-                            w,
-                            "        sentences that lean {}, against {} (log-odds of {} over {} lost without them):",
-                            l.label, l.against, l.label, l.against
-                        )?;
-                        write_sentences(w, &l.sentences, false)?;
-                    }
-                }
             }
             _ => writeln!(
                 w,
@@ -421,7 +397,6 @@ mod tests {
                     label: "pro".into(),
                     against: "anti".into(),
                     evidence: leaning,
-                    sentences: vec![],
                 }],
                 sentences: vec![],
                 sentences_against: vec![],

@@ -86,8 +86,6 @@ fn train_classify_eval_round_trip() {
         "stance_leans_anti",
         "stance_sentences",
         "stance_sentences_against",
-        "stance_sentences_leaning_pro",
-        "stance_sentences_leaning_anti",
         "framing_sentences",
     ] {
         assert!(
@@ -97,11 +95,6 @@ fn train_classify_eval_round_trip() {
     }
     // Framing has no polarity, so no leanings.
     assert!(!headers.iter().any(|h| h.starts_with("framing_leans")));
-    assert!(
-        !headers
-            .iter()
-            .any(|h| h.starts_with("framing_sentences_leaning"))
-    );
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 1);
     let cell = |name: &str| &rows[0][headers.iter().position(|h| h == name).unwrap()];
@@ -981,40 +974,6 @@ fn key_sentences_are_the_ones_whose_removal_moves_the_reading() {
         "effect {} against {moved}",
         top["effect"]
     );
-    // Whatever the label, the hostile sentence is the one that most makes the text `anti`
-    // rather than `pro`: the leaning's effect is how far the log-odds of anti over pro move
-    // when the text is read without it (what weighs the same for both poles cancels out).
-    let leaning = |r: &Value, pole: &str| -> Value {
-        head(r, "stance")["leanings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["label"] == pole)
-            .unwrap()
-            .clone()
-    };
-    let to_anti = leaning(&r, "anti");
-    assert_eq!(to_anti["against"], "pro");
-    let side = &to_anti["sentences"][0];
-    assert_eq!(side["text"], hostile);
-    assert_eq!(side["toward"], "anti");
-    let anti_over_pro = |r: &Value| {
-        let p = &head(r, "stance")["probabilities"];
-        (p["anti"].as_f64().unwrap() / p["pro"].as_f64().unwrap()).ln()
-    };
-    let side_moved = anti_over_pro(&r) - anti_over_pro(&classify(&[], &without));
-    assert!(
-        side_moved > 0.0 && (side_moved - side["effect"].as_f64().unwrap()).abs() < 0.05,
-        "effect {} against {side_moved}",
-        side["effect"]
-    );
-    assert!(
-        leaning(&r, "pro")["sentences"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|k| k["toward"] == "pro" && k["text"] != hostile)
-    );
     // The flat sentences pull the other way, away from `anti`.
     let flat = stance[other].as_array().unwrap();
     assert!(!flat.is_empty());
@@ -1063,7 +1022,6 @@ fn key_sentences_are_the_ones_whose_removal_moves_the_reading() {
         format!("sentences that pull away from {label}")
     };
     assert!(t.contains(&heading) && t.contains(hostile), "{t}");
-    assert!(t.contains("sentences that lean anti, against pro"), "{t}");
 }
 
 /// The long held-aside articles (data/long.csv, 620 to 1,362 words, never trained on) keep the

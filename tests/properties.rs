@@ -191,19 +191,6 @@ proptest! {
             if h.label.is_none() {
                 prop_assert!(h.sentences.is_empty() && h.sentences_against.is_empty());
             }
-            // The leanings' sentences: at most k, sentences of the text, each toward its
-            // leaning's pole, and no sentence leaning both ways.
-            for l in &h.leanings {
-                prop_assert!(l.sentences.len() <= k);
-                for ks in &l.sentences {
-                    prop_assert!(spans.iter().any(|r| r.start == ks.start && r.end == ks.end));
-                    prop_assert!(ks.effect >= slant::classify::MIN_SENTENCE_EFFECT);
-                    prop_assert_eq!(&ks.toward, &l.label);
-                }
-            }
-            if let [a, b] = &h.leanings[..] {
-                prop_assert!(a.sentences.iter().all(|x| b.sentences.iter().all(|y| x.start != y.start)));
-            }
             if let Some(p) = &h.probabilities {
                 let total: f32 = p.values().sum();
                 prop_assert!((total - 1.0).abs() < 1e-3);
