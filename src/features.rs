@@ -143,13 +143,17 @@ pub fn is_report_cue(w: &str) -> bool {
             | "emphasises"
             | "emphasizes"
             | "acknowledged"
+            | "acknowledges"
             | "admitted"
+            | "admits"
             | "denied"
             | "denies"
             | "hoped"
             | "hopes"
             | "revealed"
+            | "reveals"
             | "announced"
+            | "announces"
     )
 }
 
@@ -3040,6 +3044,22 @@ mod tests {
                 &["restore"]
             ),
             [true]
+        );
+        // And in the present tense of a headline ("Al-Kazemi reveals that he was exposed to
+        // three assassination attempts", seed 004).
+        for verb in ["reveals", "announces", "acknowledges", "admits"] {
+            assert_eq!(
+                q(
+                    &format!("Kazemi {verb} that he survived three assassination attempts."),
+                    &["survived"]
+                ),
+                [true],
+                "{verb}"
+            );
+        }
+        assert_eq!(
+            q("Kazemi survived three assassination attempts.", &["survived"]),
+            [false]
         );
     }
 
