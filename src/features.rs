@@ -3058,7 +3058,10 @@ mod tests {
             );
         }
         assert_eq!(
-            q("Kazemi survived three assassination attempts.", &["survived"]),
+            q(
+                "Kazemi survived three assassination attempts.",
+                &["survived"]
+            ),
             [false]
         );
     }

@@ -199,8 +199,15 @@ pub const MINOR_CONTRIBUTION: f32 = 0.05;
 /// both poles (see [`Evidence::either_side`]), "[same for pro and anti]".
 /// The items that can pick a side come first; those that weigh the same for both poles follow
 /// under a line of their own, so that a list led by "how much the text is about him" does not
-/// read as the reason for one side (every evidence reader took them for that).
-fn write_evidence<W: Write>(w: &mut W, evidence: &[Evidence], poles: &str) -> io::Result<()> {
+/// read as the reason for one side (every evidence reader took them for that). `toward_pole`:
+/// whether the list pushes toward a pole (its tied items say the text takes a side) or toward
+/// the label between the poles (they say it does not).
+fn write_evidence<W: Write>(
+    w: &mut W,
+    evidence: &[Evidence],
+    poles: &str,
+    toward_pole: bool,
+) -> io::Result<()> {
     let split = evidence
         .iter()
         .position(|e| e.contribution < MINOR_CONTRIBUTION)
@@ -230,7 +237,14 @@ fn write_evidence<W: Write>(w: &mut W, evidence: &[Evidence], poles: &str) -> io
         line(w, e)?;
     }
     if !tied.is_empty() && !sided.is_empty() {
-        writeln!(w, "        and, for taking a side at all (not which one):")?;
+        if toward_pole {
+            writeln!(w, "        and, for taking a side at all (not which one):")?;
+        } else {
+            writeln!(
+                w,
+                "        and, for taking no side (they weigh the same for either):"
+            )?;
+        }
     }
     for e in &tied {
         line(w, e)?;
@@ -274,13 +288,15 @@ fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
                     [l, ..] => format!("[same for {} and {}]", l.label, l.against),
                     [] => String::new(),
                 };
-                write_evidence(w, &h.evidence, &poles)?;
+                // The poles of the head, if it has them.
+                let is_pole = |l: &str| h.leanings.iter().any(|x| x.label == l);
+                write_evidence(w, &h.evidence, &poles, is_pole(label))?;
                 for l in &h.leanings {
                     writeln!(w, "        leans {}, against {}:", l.label, l.against)?;
                     if l.evidence.is_empty() {
                         writeln!(w, "        (nothing in the text)")?;
                     }
-                    write_evidence(w, &l.evidence, &poles)?;
+                    write_evidence(w, &l.evidence, &poles, true)?;
                 }
                 if let Some(ru) = &h.runner_up {
                     writeln!(
@@ -288,9 +304,9 @@ fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
                         "        close call: {} {:.2}; for it, against {label}:",
                         ru.label, ru.probability
                     )?;
-                    write_evidence(w, &ru.evidence, &poles)?;
+                    write_evidence(w, &ru.evidence, &poles, is_pole(&ru.label))?;
                     writeln!(w, "        for {label}, against {}:", ru.label)?;
-                    write_evidence(w, &ru.counter_evidence, &poles)?;
+                    write_evidence(w, &ru.counter_evidence, &poles, is_pole(label))?;
                 }
                 if !h.sentences.is_empty() {
                     writeln!(
@@ -376,6 +392,10 @@ mod tests {
     }
 
     fn table(evidence: Vec<Evidence>, leaning: Vec<Evidence>) -> String {
+        table_for("neutral", evidence, leaning)
+    }
+
+    fn table_for(label: &str, evidence: Vec<Evidence>, leaning: Vec<Evidence>) -> String {
         let r = Record {
             id: "d".into(),
             source: None,
@@ -383,7 +403,7 @@ mod tests {
             tokens: 10,
             heads: vec![HeadResult {
                 head: "stance".into(),
-                label: Some("neutral".into()),
+                label: Some(label.into()),
                 confidence: Some(0.6),
                 probabilities: Some(
                     [("anti", 0.1), ("neutral", 0.6), ("pro", 0.3)]
@@ -451,7 +471,7 @@ mod tests {
             either_side: true,
             ..item("target:per_1k", 0.6)
         };
-        let t = table(vec![tied, item("him", 0.3)], vec![]);
+        let t = table_for("pro", vec![tied.clone(), item("him", 0.3)], vec![]);
         let line = |p: &str| t.lines().find(|l| l.contains(p)).unwrap();
         assert!(
             line("target:per_1k").ends_with("[same for pro and anti]"),
@@ -463,5 +483,11 @@ mod tests {
         let at = |p: &str| t.find(p).unwrap();
         assert!(at("him") < at("for taking a side at all"), "{t}");
         assert!(at("for taking a side at all") < at("target:per_1k"), "{t}");
+        // In the list of the label between the poles, the same items argue for taking none.
+        let t = table(vec![tied, item("him", 0.3)], vec![]);
+        let at = |p: &str| t.find(p).unwrap();
+        assert!(!t.contains("for taking a side at all"), "{t}");
+        assert!(at("him") < at("for taking no side"), "{t}");
+        assert!(at("for taking no side") < at("target:per_1k"), "{t}");
     }
 }
