@@ -2061,6 +2061,25 @@ impl Featurizer {
         }
     }
 
+    /// Whether feature `j` is a word term (of the word, window or quotation block, not the
+    /// negated one) every word of which passes `pred` (a stem, or the word itself without
+    /// stemming; a target mention never does). Allocates nothing.
+    pub fn term_words_all(&self, j: u32, pred: impl Fn(&str) -> bool) -> bool {
+        let lay = &self.layout;
+        if j >= lay.dense || lay.chars.is_some_and(|c| j >= c) {
+            return false;
+        }
+        let (blk, _) = self.term_block(j);
+        if Some(blk) == lay.negated {
+            return false;
+        }
+        let (a, b, c) = self.spec.terms[(j - blk) as usize];
+        [a, b, c]
+            .into_iter()
+            .take_while(|&u| u != NO_UNIT)
+            .all(|u| u != TARGET_UNIT && pred(self.unit_name(u)))
+    }
+
     /// A readable name for feature `j`: `condemn`, `near:condemn <target>`, `quote:spy`,
     /// `chars#1234`, `lex@target:criticism`, `target:mentions`.
     pub fn feature_name(&self, j: u32) -> String {

@@ -148,7 +148,12 @@ fn evidence_cell(evidence: &[Evidence]) -> String {
         .iter()
         .map(|e| {
             let side = if e.either_side { " (either side)" } else { "" };
-            format!("{} {:+.3}{side}", e.feature, e.contribution)
+            let function = if e.function_words {
+                " (function words)"
+            } else {
+                ""
+            };
+            format!("{} {:+.3}{side}{function}", e.feature, e.contribution)
         })
         .collect();
     items.join("; ")
@@ -202,6 +207,9 @@ pub const MINOR_CONTRIBUTION: f32 = 0.05;
 /// read as the reason for one side (every evidence reader took them for that). `toward_pole`:
 /// whether the list pushes toward a pole (its tied items say the text takes a side) or toward
 /// the label between the poles (they say it does not).
+/// At most this many items below [`MINOR_CONTRIBUTION`] are named.
+const MINOR_NAMES: usize = 5;
+
 fn write_evidence<W: Write>(
     w: &mut W,
     evidence: &[Evidence],
@@ -215,6 +223,9 @@ fn write_evidence<W: Write>(
     let (major, minor) = evidence.split_at(split);
     let (sided, tied): (Vec<&Evidence>, Vec<&Evidence>) =
         major.iter().partition(|e| !e.either_side);
+    // Function words ("him", "but he") on one line after the items that say something.
+    let (function, sided): (Vec<&Evidence>, Vec<&Evidence>) =
+        sided.into_iter().partition(|e| e.function_words);
     let line = |w: &mut W, e: &Evidence| {
         let mut quotes: Vec<String> = e
             .text
@@ -236,7 +247,19 @@ fn write_evidence<W: Write>(
     for e in &sided {
         line(w, e)?;
     }
-    if !tied.is_empty() && !sided.is_empty() {
+    if !function.is_empty() {
+        let items: Vec<String> = function
+            .iter()
+            .map(|e| format!("{} {:+.3}", e.feature, e.contribution))
+            .collect();
+        writeln!(
+            w,
+            "        and function words (how it is written more than what it says): {}",
+            items.join(", ")
+        )?;
+    }
+    let said_something = !(sided.is_empty() && function.is_empty());
+    if !tied.is_empty() && said_something {
         if toward_pole {
             writeln!(w, "        and, for taking a side at all (not which one):")?;
         } else {
@@ -250,7 +273,16 @@ fn write_evidence<W: Write>(
         line(w, e)?;
     }
     if !minor.is_empty() {
-        let names: Vec<&str> = minor.iter().map(|e| e.feature.as_str()).collect();
+        // The largest few, function words only when nothing else is there.
+        let mut names: Vec<&str> = minor
+            .iter()
+            .filter(|e| !e.function_words)
+            .map(|e| e.feature.as_str())
+            .collect();
+        if names.is_empty() {
+            names = minor.iter().map(|e| e.feature.as_str()).collect();
+        }
+        names.truncate(MINOR_NAMES);
         let names = names.join(", ");
         if major.is_empty() {
             writeln!(
@@ -388,6 +420,7 @@ mod tests {
             text: vec![feature.into()],
             measured: None,
             either_side: false,
+            function_words: false,
         }
     }
 
@@ -454,14 +487,48 @@ mod tests {
     }
 
     #[test]
+    fn function_words_share_one_line_after_the_other_items() {
+        let function = |f: &str, c: f32| Evidence {
+            function_words: true,
+            ..item(f, c)
+        };
+        let t = table(
+            vec![],
+            vec![
+                function("him", 0.09),
+                item("lex:praise", 0.08),
+                function("but he", 0.06),
+                function("as", 0.01),
+                item("tri", 0.02),
+            ],
+        );
+        let lines: Vec<&str> = t.lines().map(str::trim).collect();
+        let at = |p: &str| lines.iter().position(|l| l.starts_with(p)).unwrap();
+        assert!(at("+0.080  lex:praise") < at("and function words"), "{t}");
+        assert!(
+            lines.contains(
+                &"and function words (how it is written more than what it says): him +0.090, but he +0.060"
+            ),
+            "{t}"
+        );
+        assert!(!lines.iter().any(|l| l.starts_with("+0.090")), "{t}");
+        // Below 0.05, function words are not named when something else is.
+        assert!(lines.contains(&"and below 0.05: tri"), "{t}");
+    }
+
+    #[test]
     fn csv_evidence_cells_mark_items_that_take_no_side() {
         let tied = Evidence {
             either_side: true,
             ..item("target:per_1k", 0.6)
         };
+        let him = Evidence {
+            function_words: true,
+            ..item("him", 0.3)
+        };
         assert_eq!(
-            evidence_cell(&[tied, item("him", 0.3)]),
-            "target:per_1k +0.600 (either side); him +0.300"
+            evidence_cell(&[tied, him, item("tri", 0.2)]),
+            "target:per_1k +0.600 (either side); him +0.300 (function words); tri +0.200"
         );
     }
 

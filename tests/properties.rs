@@ -195,7 +195,16 @@ proptest! {
                 let total: f32 = p.values().sum();
                 prop_assert!((total - 1.0).abs() < 1e-3);
             }
-            prop_assert!(h.evidence.len() <= k);
+            // At most k items that are not function words, and the function words among
+            // them: k of each at most; a list past k ends on an item that is not one.
+            let lists = std::iter::once(&h.evidence).chain(h.leanings.iter().map(|l| &l.evidence));
+            for list in lists {
+                prop_assert!(list.iter().filter(|e| !e.function_words).count() <= k);
+                prop_assert!(list.len() <= 2 * k);
+                if list.len() > k && list.len() < 2 * k {
+                    prop_assert!(!list.last().unwrap().function_words);
+                }
+            }
             prop_assert!(h.evidence.iter().all(|e| e.contribution > 0.0));
             match (&h.label, k) {
                 (Some(_), 1..) => prop_assert_eq!(h.leanings.len(), 2),
