@@ -43,6 +43,11 @@ pub const IN_WINDOW: u8 = 4;
 /// [`NEGATION_SCOPE`] tokens of the same sentence. Lexicon matches starting on such a unit are
 /// not counted: "neither a key defender" is not praise, "without achieving" not an achievement.
 pub const NEGATED: u8 = 8;
+/// Unit flag: the unit follows "if" or "unless" in its sentence. Lexicon matches starting on
+/// such a unit are hypothetical and not counted (with [`FeatureConfig::negation`], as negated
+/// ones): in "if the Americans do not support him, he will fail to change" the writer blames
+/// the Americans, not him (seed 002).
+pub const HYPOTHETICAL: u8 = 16;
 /// Tokens after a negator that it covers.
 pub const NEGATION_SCOPE: u8 = 3;
 
@@ -321,7 +326,8 @@ pub struct FeatureConfig {
     /// of a few hundred words then reads a long article the way it was trained to read, not as
     /// one diluted bag of words. Default 0.
     pub chunk_words: u32,
-    /// Skip lexicon matches that follow a negator within the same sentence (see [`NEGATED`]).
+    /// Skip lexicon matches that follow a negator within the same sentence (see [`NEGATED`]),
+    /// or "if" / "unless" anywhere before them in it (see [`HYPOTHETICAL`]).
     /// Default true.
     pub negation: bool,
     /// Treat reported speech without quotation marks as quoted: the rest of a sentence after a
@@ -734,6 +740,7 @@ impl Analyzer {
             with_thread_cache(|cache| {
                 let mut i = 0;
                 let mut neg_left = 0u8;
+                let mut hypo = false;
                 // Reported speech: on from a reporting cue to the end of its sentence.
                 let mut reported = false;
                 let mut sentence_start = 0usize;
@@ -796,6 +803,7 @@ impl Analyzer {
                             scare = None;
                         }
                         neg_left = 0;
+                        hypo = false;
                         // Where a quotation opens, reported speech runs on into it (it is
                         // quoted anyway) and on past its end if it is short.
                         reported = reported
@@ -849,9 +857,15 @@ impl Analyzer {
                     if reported {
                         flags |= QUOTED;
                     }
+                    if hypo {
+                        flags |= HYPOTHETICAL;
+                    }
                     let w = a.tokens.norm(i);
                     if is_negator(w) {
                         neg_left = NEGATION_SCOPE;
+                    }
+                    if w == "if" || w == "unless" {
+                        hypo = true;
                     }
                     let cue = self.reported_speech && is_report_cue(w) && {
                         // The words before it in its sentence, for the own-voice exceptions.
@@ -1710,7 +1724,7 @@ impl Featurizer {
         for m in &a.lex_matches {
             let base = m.category as usize * per_cat;
             let f = a.unit_flags[m.start];
-            if negation && f & NEGATED != 0 {
+            if negation && f & (NEGATED | HYPOTHETICAL) != 0 {
                 continue;
             }
             if f & QUOTED != 0 {
@@ -2265,7 +2279,7 @@ impl Featurizer {
                 .filter(|m| m.category as usize == ci && m.weight != 0.0)
                 .filter(|m| {
                     let f = a.unit_flags[m.start];
-                    (!self.spec.config.negation || f & NEGATED == 0)
+                    (!self.spec.config.negation || f & (NEGATED | HYPOTHETICAL) == 0)
                         && match scope {
                             "@target" => f & IN_WINDOW != 0 && f & QUOTED == 0,
                             "@quote" => f & QUOTED != 0,
@@ -2810,6 +2824,23 @@ mod tests {
         // A sentence break ends the scope.
         f.analyze("Kazemi did not. Condemned again.", &mut a);
         assert!(get(&a, "lex:criticism") > 0.0);
+        // After "if" or "unless" in its sentence, a match is hypothetical (seed 002: "if the
+        // Americans do not take real steps to support Al-Kazemi, he will fail to change").
+        for text in [
+            "If Washington stays away, Kazemi failed the state.",
+            "Unless Washington helps him, Kazemi failed.",
+        ] {
+            f.analyze(text, &mut a);
+            assert_eq!(get(&a, "lex:criticism"), 0.0, "{text}");
+        }
+        // Before the "if", and in the next sentence, it counts.
+        for text in [
+            "Kazemi failed the state, if you ask the protesters.",
+            "If Washington stays away, he is alone. Kazemi failed.",
+        ] {
+            f.analyze(text, &mut a);
+            assert!(get(&a, "lex:criticism") > 0.0, "{text}");
+        }
     }
 
     #[test]

@@ -440,7 +440,8 @@ pub struct ModelArgs {
     /// on passages and applied to long articles.
     #[arg(long, value_name = "WORDS", default_value_t = FeatureConfig::default().chunk_words)]
     chunk_words: u32,
-    /// Count lexicon matches even right after a negator ("not", "never", "without", ...).
+    /// Count lexicon matches even right after a negator ("not", "never", "without", ...) or
+    /// after "if" / "unless" in their sentence.
     #[arg(long)]
     no_negation: bool,
     /// Count reported speech without quotation marks ("the factions accused him of treason",
