@@ -46,184 +46,6 @@ pub struct Evidence {
     pub function_words: bool,
 }
 
-/// Common English function words (articles, pronouns, prepositions, conjunctions, auxiliaries,
-/// quantifiers and the commonest adverbs). "never", "not" and "no" are left out: negation
-/// carries meaning (and has a block of its own).
-const FUNCTION_WORDS: &[&str] = &[
-    "a",
-    "an",
-    "the",
-    "this",
-    "that",
-    "these",
-    "those",
-    "there",
-    "here",
-    "it",
-    "its",
-    "itself",
-    "he",
-    "him",
-    "his",
-    "himself",
-    "she",
-    "her",
-    "they",
-    "them",
-    "their",
-    "themselves",
-    "we",
-    "us",
-    "our",
-    "you",
-    "your",
-    "i",
-    "me",
-    "my",
-    "who",
-    "whom",
-    "whose",
-    "which",
-    "what",
-    "when",
-    "where",
-    "why",
-    "how",
-    "whether",
-    "and",
-    "or",
-    "but",
-    "nor",
-    "so",
-    "yet",
-    "if",
-    "then",
-    "than",
-    "as",
-    "because",
-    "while",
-    "although",
-    "though",
-    "of",
-    "in",
-    "on",
-    "at",
-    "by",
-    "for",
-    "from",
-    "to",
-    "with",
-    "without",
-    "into",
-    "onto",
-    "upon",
-    "about",
-    "above",
-    "below",
-    "over",
-    "under",
-    "after",
-    "before",
-    "between",
-    "through",
-    "during",
-    "against",
-    "among",
-    "within",
-    "toward",
-    "towards",
-    "via",
-    "per",
-    "up",
-    "down",
-    "out",
-    "off",
-    "again",
-    "also",
-    "only",
-    "just",
-    "very",
-    "too",
-    "more",
-    "most",
-    "much",
-    "many",
-    "some",
-    "any",
-    "all",
-    "both",
-    "each",
-    "every",
-    "other",
-    "another",
-    "such",
-    "same",
-    "own",
-    "either",
-    "neither",
-    "is",
-    "are",
-    "was",
-    "were",
-    "be",
-    "been",
-    "being",
-    "am",
-    "has",
-    "have",
-    "had",
-    "having",
-    "do",
-    "does",
-    "did",
-    "doing",
-    "done",
-    "will",
-    "would",
-    "shall",
-    "should",
-    "can",
-    "could",
-    "may",
-    "might",
-    "must",
-    "now",
-    "still",
-    "even",
-    "already",
-    "rather",
-    "quite",
-    "once",
-];
-
-/// Whether a word (or its English stem) is one of [`FUNCTION_WORDS`].
-fn is_function_word(w: &str) -> bool {
-    static STEMS: std::sync::OnceLock<rustc_hash::FxHashSet<String>> = std::sync::OnceLock::new();
-    STEMS
-        .get_or_init(|| {
-            let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
-            FUNCTION_WORDS
-                .iter()
-                .flat_map(|w| [w.to_string(), stemmer.stem(w).into_owned()])
-                .collect()
-        })
-        .contains(w)
-}
-
-/// Whether every word of a feature's name (a stem, stem pair or triple, possibly `near:` or
-/// `quote:`) is a function word, in its word form or its English stem.
-#[cfg(test)]
-fn is_function_words(name: &str) -> bool {
-    let terms = name
-        .strip_prefix("near:")
-        .or_else(|| name.strip_prefix("quote:"))
-        .unwrap_or(name);
-    if terms.is_empty() || terms.contains(':') {
-        return false;
-    }
-    terms.split(' ').all(is_function_word)
-}
-
 /// A close second label and what argues for it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RunnerUp {
@@ -634,7 +456,7 @@ impl Model {
                         break;
                     }
                     keep += 1;
-                    if !f.term_words_all(j, is_function_word) {
+                    if !f.is_function_term(j) {
                         content += 1;
                     }
                 }
@@ -789,7 +611,7 @@ impl Model {
                             }
                         };
                         Evidence {
-                            function_words: f.term_words_all(j, is_function_word),
+                            function_words: f.is_function_term(j),
                             feature: name,
                             contribution: round4(x),
                             text,
@@ -1161,33 +983,6 @@ mod tests {
             m.predict_texts(&["Officials discussed the budget.", "Kazemi the spy"]);
         assert_eq!(unmentioned, 1);
         assert_eq!(p[0].len(), 2);
-    }
-
-    #[test]
-    fn function_word_features_are_told_from_the_others() {
-        for name in [
-            "him",
-            "but he",
-            "in this",
-            "near:as his",
-            "quote:that is",
-            "the onli",
-        ] {
-            assert!(is_function_words(name), "{name}");
-        }
-        for name in [
-            "tri",
-            "but fail",
-            "<target> said",
-            "not:not yet",
-            "never",
-            "lex:praise",
-            "target:per_1k",
-            "chars:'itic'",
-            "",
-        ] {
-            assert!(!is_function_words(name), "{name}");
-        }
     }
 
     #[test]

@@ -51,6 +51,172 @@ pub const HYPOTHETICAL: u8 = 16;
 /// Tokens after a negator that it covers.
 pub const NEGATION_SCOPE: u8 = 3;
 
+/// Common English function words (articles, pronouns, prepositions, conjunctions, auxiliaries,
+/// quantifiers and the commonest adverbs): an evidence item made only of them says how a text is
+/// written more than what it says (the model card's failure mode 7). "never", "not" and "no"
+/// are left out: negation carries meaning (and has a block of its own).
+const FUNCTION_WORDS: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "this",
+    "that",
+    "these",
+    "those",
+    "there",
+    "here",
+    "it",
+    "its",
+    "itself",
+    "he",
+    "him",
+    "his",
+    "himself",
+    "she",
+    "her",
+    "they",
+    "them",
+    "their",
+    "themselves",
+    "we",
+    "us",
+    "our",
+    "you",
+    "your",
+    "i",
+    "me",
+    "my",
+    "who",
+    "whom",
+    "whose",
+    "which",
+    "what",
+    "when",
+    "where",
+    "why",
+    "how",
+    "whether",
+    "and",
+    "or",
+    "but",
+    "nor",
+    "so",
+    "yet",
+    "if",
+    "then",
+    "than",
+    "as",
+    "because",
+    "while",
+    "although",
+    "though",
+    "of",
+    "in",
+    "on",
+    "at",
+    "by",
+    "for",
+    "from",
+    "to",
+    "with",
+    "without",
+    "into",
+    "onto",
+    "upon",
+    "about",
+    "above",
+    "below",
+    "over",
+    "under",
+    "after",
+    "before",
+    "between",
+    "through",
+    "during",
+    "against",
+    "among",
+    "within",
+    "toward",
+    "towards",
+    "via",
+    "per",
+    "up",
+    "down",
+    "out",
+    "off",
+    "again",
+    "also",
+    "only",
+    "just",
+    "very",
+    "too",
+    "more",
+    "most",
+    "much",
+    "many",
+    "some",
+    "any",
+    "all",
+    "both",
+    "each",
+    "every",
+    "other",
+    "another",
+    "such",
+    "same",
+    "own",
+    "either",
+    "neither",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "am",
+    "has",
+    "have",
+    "had",
+    "having",
+    "do",
+    "does",
+    "did",
+    "doing",
+    "done",
+    "will",
+    "would",
+    "shall",
+    "should",
+    "can",
+    "could",
+    "may",
+    "might",
+    "must",
+    "now",
+    "still",
+    "even",
+    "already",
+    "rather",
+    "quite",
+    "once",
+];
+
+/// Whether a word, or a unit (an English stem, or a word form without stemming), is one of
+/// [`FUNCTION_WORDS`].
+pub fn is_function_word(w: &str) -> bool {
+    static UNITS: std::sync::OnceLock<rustc_hash::FxHashSet<String>> = std::sync::OnceLock::new();
+    UNITS
+        .get_or_init(|| {
+            let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+            FUNCTION_WORDS
+                .iter()
+                .flat_map(|w| [w.to_string(), stemmer.stem(w).into_owned()])
+                .collect()
+        })
+        .contains(w)
+}
+
 fn is_negator(norm: &str) -> bool {
     matches!(
         norm,
@@ -2076,9 +2242,10 @@ impl Featurizer {
     }
 
     /// Whether feature `j` is a word term (of the word, window or quotation block, not the
-    /// negated one) every word of which passes `pred` (a stem, or the word itself without
-    /// stemming; a target mention never does). Allocates nothing.
-    pub fn term_words_all(&self, j: u32, pred: impl Fn(&str) -> bool) -> bool {
+    /// negated one) made only of function words ("him", "but he", "near:in this"; see
+    /// [`is_function_word`]; a target mention is not one). Read from its unit ids, without
+    /// building its name.
+    pub fn is_function_term(&self, j: u32) -> bool {
         let lay = &self.layout;
         if j >= lay.dense || lay.chars.is_some_and(|c| j >= c) {
             return false;
@@ -2091,7 +2258,7 @@ impl Featurizer {
         [a, b, c]
             .into_iter()
             .take_while(|&u| u != NO_UNIT)
-            .all(|u| u != TARGET_UNIT && pred(self.unit_name(u)))
+            .all(|u| u != TARGET_UNIT && is_function_word(self.unit_name(u)))
     }
 
     /// A readable name for feature `j`: `condemn`, `near:condemn <target>`, `quote:spy`,
@@ -2799,6 +2966,47 @@ mod tests {
             assert!((norm.sqrt() - 1.0).abs() < 1e-5, "block {lo}..{hi}: {norm}");
         }
         assert!(v.indices.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn function_terms_are_told_from_the_others() {
+        let f = featurizer(FeatureConfig {
+            min_df: 1,
+            negated_block: true,
+            char_ngrams: Some((3, 3)),
+            ..Default::default()
+        });
+        let v = f.transform(
+            "The factions condemned the militias, not Kadhimi. They said of him that it was over.",
+        );
+        let function: Vec<String> = v
+            .indices
+            .iter()
+            .filter(|&&j| f.is_function_term(j))
+            .map(|&j| f.feature_name(j))
+            .collect();
+        for name in ["the", "of", "near:the", "they"] {
+            assert!(function.contains(&name.to_owned()), "{name}: {function:?}");
+        }
+        for j in v.indices.iter().copied() {
+            let name = f.feature_name(j);
+            let words = name.strip_prefix("near:").unwrap_or(&name);
+            let expected = !name.starts_with("not:")
+                && !name.starts_with("chars#")
+                && !name.contains(':') | name.starts_with("near:")
+                && words.split(' ').all(is_function_word);
+            assert_eq!(f.is_function_term(j), expected, "{name}");
+        }
+        // Content words, the target and the dense features are not.
+        for name in [
+            "faction",
+            "condemn the",
+            "<target>",
+            "not:<target>",
+            "lex:criticism",
+        ] {
+            assert!(!function.contains(&name.to_owned()), "{name}");
+        }
     }
 
     #[test]
