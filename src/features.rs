@@ -325,6 +325,31 @@ pub fn is_report_cue(w: &str) -> bool {
             | "reveals"
             | "announced"
             | "announces"
+            // Their participles, as wire copy strings them after a quotation: `..., stressing
+            // his country's commitment ...`, `..., adding that ...` (seed 004).
+            | "stating"
+            | "adding"
+            | "noting"
+            | "stressing"
+            | "confirming"
+            | "indicating"
+            | "explaining"
+            | "expressing"
+            | "affirming"
+            | "emphasising"
+            | "emphasizing"
+            | "acknowledging"
+            | "admitting"
+            | "denying"
+            | "revealing"
+            | "announcing"
+            | "insisting"
+            | "arguing"
+            | "asserting"
+            // "pointed out (that)", "pointing out": only before "out" (see
+            // `is_own_voice_cue`).
+            | "pointed"
+            | "pointing"
     )
 }
 
@@ -362,6 +387,8 @@ pub fn is_own_voice_cue(w: &str, prev: &str, prev2: &str, next: &str) -> bool {
                     "can" | "could" | "must" | "may" | "might" | "should" | "would"
                 )
         }
+        // "pointed out that ..." reports; "pointed a gun", "pointed to the map" do not.
+        "pointed" | "pointing" => next != "out",
         _ => false,
     }
 }
@@ -3319,6 +3346,21 @@ mod tests {
             q(
                 "Kazemi survived three assassination attempts.",
                 &["survived"]
+            ),
+            [false]
+        );
+        // Participles after a clause, and "pointed out" (seed 004: `He also pointed out that
+        // “...”, stressing his country's commitment ...`).
+        for text in [
+            "He met the envoy, stressing that the militias failed the state.",
+            "He also pointed out that the militias failed the state.",
+        ] {
+            assert_eq!(q(text, &["failed"]), [true], "{text}");
+        }
+        assert_eq!(
+            q(
+                "He pointed to the map where the militias failed the state.",
+                &["failed"]
             ),
             [false]
         );
