@@ -23,7 +23,7 @@
 use std::ops::Range;
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -48,6 +48,9 @@ pub const NEGATED: u8 = 8;
 /// ones): in "if the Americans do not support him, he will fail to change" the writer blames
 /// the Americans, not him (seed 002).
 pub const HYPOTHETICAL: u8 = 16;
+/// The flags of a unit the writer does not assert: a lexicon match starting on it is not
+/// counted (with [`FeatureConfig::negation`]).
+const UNASSERTED: u8 = NEGATED | HYPOTHETICAL;
 /// Tokens after a negator that it covers.
 pub const NEGATION_SCOPE: u8 = 3;
 
@@ -205,13 +208,14 @@ const FUNCTION_WORDS: &[&str] = &[
 /// Whether a word, or a unit (an English stem, or a word form without stemming), is one of
 /// [`FUNCTION_WORDS`].
 pub fn is_function_word(w: &str) -> bool {
-    static UNITS: std::sync::OnceLock<rustc_hash::FxHashSet<String>> = std::sync::OnceLock::new();
+    static UNITS: std::sync::OnceLock<FxHashSet<String>> = std::sync::OnceLock::new();
     UNITS
         .get_or_init(|| {
-            let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+            let stems = crate::stem::stem_words(FUNCTION_WORDS.iter().copied());
             FUNCTION_WORDS
                 .iter()
-                .flat_map(|w| [w.to_string(), stemmer.stem(w).into_owned()])
+                .map(|w| w.to_string())
+                .chain(stems)
                 .collect()
         })
         .contains(w)
@@ -1917,7 +1921,7 @@ impl Featurizer {
         for m in &a.lex_matches {
             let base = m.category as usize * per_cat;
             let f = a.unit_flags[m.start];
-            if negation && f & (NEGATED | HYPOTHETICAL) != 0 {
+            if negation && f & UNASSERTED != 0 {
                 continue;
             }
             if f & QUOTED != 0 {
@@ -2473,7 +2477,7 @@ impl Featurizer {
                 .filter(|m| m.category as usize == ci && m.weight != 0.0)
                 .filter(|m| {
                     let f = a.unit_flags[m.start];
-                    (!self.spec.config.negation || f & (NEGATED | HYPOTHETICAL) == 0)
+                    (!self.spec.config.negation || f & UNASSERTED == 0)
                         && match scope {
                             "@target" => f & IN_WINDOW != 0 && f & QUOTED == 0,
                             "@quote" => f & QUOTED != 0,

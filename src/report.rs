@@ -200,16 +200,16 @@ fn write_sentences<W: Write>(
 /// label then comes from many small weights, which the line says). JSON and CSV keep them all.
 pub const MINOR_CONTRIBUTION: f32 = 0.05;
 
-/// `poles`: for a head with a polarity, the mark put after an item that weighs the same for
-/// both poles (see [`Evidence::either_side`]), "[same for pro and anti]".
-/// The items that can pick a side come first; those that weigh the same for both poles follow
-/// under a line of their own, so that a list led by "how much the text is about him" does not
-/// read as the reason for one side (every evidence reader took them for that). `toward_pole`:
-/// whether the list pushes toward a pole (its tied items say the text takes a side) or toward
-/// the label between the poles (they say it does not).
 /// At most this many items below [`MINOR_CONTRIBUTION`] are named.
 const MINOR_NAMES: usize = 5;
 
+/// One evidence list. The items that can pick a side come first; function words follow on one
+/// line; those that weigh the same for both poles follow under a line of their own, so that a
+/// list led by "how much the text is about him" does not read as the reason for one side (every
+/// evidence reader took them for that). `poles`: for a head with a polarity, the mark put after
+/// an item that weighs the same for both poles (see [`Evidence::either_side`]), "[same for pro
+/// and anti]". `toward_pole`: whether the list pushes toward a pole (its tied items say the
+/// text takes a side) or toward the label between the poles (they say it does not).
 fn write_evidence<W: Write>(
     w: &mut W,
     evidence: &[Evidence],
