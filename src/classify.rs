@@ -231,6 +231,14 @@ pub struct Scratch {
     /// Per head: weighted sums over chunks, and their weights.
     sum: Vec<Vec<f64>>,
     weight: Vec<f64>,
+    /// Character units' rows, for a model that scores its character block per unit.
+    chars: crate::model::CharCache,
+    /// Whether `vec` holds every block: false after a per-unit character score
+    /// ([`Model::score_analysis`]), whose `vec` lacks the character block.
+    vec_full: bool,
+    /// Score with every block in `vec` even where the character block could be scored per
+    /// unit: evidence will need each feature's contribution.
+    want_full: bool,
 }
 
 thread_local! {
@@ -286,10 +294,8 @@ impl Model {
         let Some(ranges) = ranges else {
             // One piece (the usual case): the probabilities are the text's own.
             f.analyze(text, &mut s.analysis);
-            f.vectorize(&mut s.analysis, &mut s.vec);
+            self.score_analysis(s);
             let m = s.analysis.mention_count();
-            self.scorer()
-                .logits(&s.vec.indices, &s.vec.values, &mut s.logits);
             for (h, head) in heads.iter().enumerate() {
                 s.scored[h] = !(head.target_dependent && m == 0 && f.has_target());
                 if s.scored[h] {
@@ -308,12 +314,10 @@ impl Model {
         let mut mentions = 0;
         for r in ranges {
             f.analyze(&text[r], &mut s.analysis);
-            f.vectorize(&mut s.analysis, &mut s.vec);
+            self.score_analysis(s);
             let m = s.analysis.mention_count();
             mentions += m;
             let w = s.analysis.tokens.len().max(1) as f64;
-            self.scorer()
-                .logits(&s.vec.indices, &s.vec.values, &mut s.logits);
             for (h, head) in heads.iter().enumerate() {
                 if head.target_dependent && m == 0 && f.has_target() {
                     continue;
@@ -334,15 +338,45 @@ impl Model {
         (mentions, true)
     }
 
+    /// Vectorise `s.analysis` into `s.vec` and score every head into `s.logits`. A model with
+    /// [`crate::features::FeatureConfig::char_linear`] scores its character block per unit
+    /// ([`crate::model::CharCache`]) and leaves it out of `s.vec` (`s.vec_full` false), unless
+    /// `s.want_full` asks for the whole vector (the same sums, added in another order).
+    fn score_analysis(&self, s: &mut Scratch) {
+        let f = self.featurizer();
+        let per_unit =
+            f.spec().config.char_linear && f.layout().chars.is_some() && !s.want_full;
+        if per_unit {
+            f.vectorize_words(&mut s.analysis, &mut s.vec);
+        } else {
+            f.vectorize(&mut s.analysis, &mut s.vec);
+        }
+        self.scorer()
+            .logits(&s.vec.indices, &s.vec.values, &mut s.logits);
+        if per_unit {
+            self.add_char_logits(&s.analysis, &mut s.chars, &mut s.logits);
+        }
+        s.vec_full = !per_unit;
+    }
+
     /// Classify one text: labels, probabilities and up to `explain` evidence items per head.
     /// Evidence comes from the whole text's features.
     pub fn classify(&self, doc: &Document, explain: usize, s: &mut Scratch) -> Record {
         let f = self.featurizer();
+        // Evidence reads every feature's contribution from the whole vector: scored from it
+        // at once rather than vectorised twice.
+        s.want_full = explain > 0;
         let (_, chunked) = self.text_proba(&doc.text, s);
+        s.want_full = false;
         if chunked {
             // Evidence, mentions and token counts come from the whole text.
             f.analyze(&doc.text, &mut s.analysis);
             f.vectorize(&mut s.analysis, &mut s.vec);
+            s.vec_full = true;
+        } else if !s.vec_full && (explain > 0 || s.scored.contains(&false)) {
+            // Evidence names each feature's contribution: the character block too.
+            f.vectorize(&mut s.analysis, &mut s.vec);
+            s.vec_full = true;
         }
         let mentions = s.analysis.mention_count();
         let mut heads = Vec::with_capacity(self.heads().len());
@@ -629,14 +663,13 @@ impl Model {
     fn all_proba(&self, text: &str, s: &mut Scratch) -> (Vec<Vec<f32>>, usize) {
         let f = self.featurizer();
         let (mentions, chunked) = self.text_proba(text, s);
-        if chunked && s.scored.contains(&false) {
-            // A head no chunk scored: read it on the whole text.
-            f.analyze(text, &mut s.analysis);
-            f.vectorize(&mut s.analysis, &mut s.vec);
-        }
         if s.scored.contains(&false) {
-            self.scorer()
-                .logits(&s.vec.indices, &s.vec.values, &mut s.logits);
+            if chunked {
+                // A head no chunk scored: read it on the whole text (unchunked, `s.logits`
+                // are already the whole text's).
+                f.analyze(text, &mut s.analysis);
+                self.score_analysis(s);
+            }
             for h in 0..self.heads().len() {
                 if !s.scored[h] {
                     self.head_proba(h, &s.logits, &mut s.probs[h]);
@@ -959,6 +992,73 @@ mod tests {
         assert!(
             close > 0,
             "no close call among the texts: the test needs one"
+        );
+    }
+
+    #[test]
+    fn per_word_character_scores_match_the_full_vector() {
+        use crate::features::{Analysis, FeatureConfig};
+        use crate::sparse::SparseVec;
+        let texts = [
+            "The martyrs of the resistance curse Kazemi the spy.",
+            "Kazemi stood up to the outlaw militias bravely, bravely, bravely.",
+            "Kazemi: l'état, the Ümlaut militias #Resistance @someone https://x.y/z 123",
+            "An unseen text: zygote quixotic Kazemi jazz, jazz and more jazz.",
+            "Kazemi",
+        ];
+        let cfg = |chunks| FeatureConfig {
+            min_df: 1,
+            char_ngrams: Some((2, 4)),
+            char_buckets_log2: 10,
+            char_weight: 0.7,
+            char_linear: true,
+            char_chunks: chunks,
+            ..Default::default()
+        };
+        let (words, chunks) = (
+            crate::model::tests::tiny_model_with(cfg(false)),
+            crate::model::tests::tiny_model_with(cfg(true)),
+        );
+        // One scratch for both models, each twice: the unit cache is per model and reused.
+        let mut s = Scratch::default();
+        for _ in 0..2 {
+            for m in [&words, &chunks] {
+                let f = m.featurizer();
+                let c = f.layout().chars.unwrap();
+                let chars = c..c + f.layout().n_buckets;
+                for t in texts {
+                    f.analyze(t, &mut s.analysis);
+                    m.score_analysis(&mut s);
+                    assert!(!s.vec_full);
+                    assert!(!s.vec.indices.iter().any(|j| chars.contains(j)));
+                    let (mut a, mut v, mut full) =
+                        (Analysis::default(), SparseVec::default(), Vec::new());
+                    f.analyze(t, &mut a);
+                    f.vectorize(&mut a, &mut v);
+                    assert!(v.indices.iter().any(|j| chars.contains(j)) || t == "Kazemi");
+                    m.scorer().logits(&v.indices, &v.values, &mut full);
+                    for (x, y) in s.logits.iter().zip(&full) {
+                        assert!((x - y).abs() < 1e-5, "{t}: {:?} vs {full:?}", s.logits);
+                    }
+                }
+            }
+        }
+        // classify: the same probabilities with and without evidence, and the evidence names
+        // the character n-grams (read from the full vector).
+        let doc = doc(texts[1]);
+        let quiet = words.classify(&doc, 0, &mut s);
+        let told = words.classify(&doc, 20, &mut s);
+        let (p, q) = (
+            quiet.heads[0].probabilities.as_ref().unwrap(),
+            told.heads[0].probabilities.as_ref().unwrap(),
+        );
+        assert!(p.values().zip(q.values()).all(|(a, b)| (a - b).abs() <= 1e-4));
+        assert!(
+            told.heads[0]
+                .evidence
+                .iter()
+                .chain(told.heads[0].leanings.iter().flat_map(|l| &l.evidence))
+                .any(|e| e.feature.starts_with("chars:"))
         );
     }
 

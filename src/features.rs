@@ -558,6 +558,13 @@ pub struct FeatureConfig {
     /// Weight of the negated block. Default 0.25 (chosen on cross-validation, see the model
     /// card).
     pub negated_weight: f32,
+    /// Score the character block per unit: raw n-gram counts times idf, divided by the root
+    /// of the sum of count x idf^2 over the block (its L2 norm if no n-gram repeated), instead
+    /// of 1 + ln(tf) under the exact L2 norm. Both sums then run over n-gram occurrences, so a
+    /// word (or chunk) adds the same to each wherever it occurs, and classify sums one cached
+    /// row per word instead of counting, sorting and weighing each of its n-grams (see
+    /// [`crate::model::CharCache`]). Default false.
+    pub char_linear: bool,
 }
 
 impl Default for FeatureConfig {
@@ -586,6 +593,7 @@ impl Default for FeatureConfig {
             abbrev_dots: false,
             negated_block: false,
             negated_weight: 0.25,
+            char_linear: false,
         }
     }
 }
@@ -1633,36 +1641,19 @@ fn char_ngrams(
     }
 }
 
-/// Call `f(unit, bucket, gram)` for every character n-gram of a document's character units:
-/// its normalised tokens outside target mentions, or, when `chunks` is given (the chunk text and
-/// spans [`collect_chunks`] made), its whitespace chunks; `unit` indexes the tokens or the
-/// chunks. The one loop behind vectorising, document frequencies and evidence. `f` returns
-/// whether it has seen enough: the loop then stops after the current unit (evidence stops
-/// once every feature asked for has its quotes; the other callers never stop, and the test
-/// compiles away).
-#[allow(clippy::too_many_arguments)]
-fn for_each_char_gram(
+/// Call `f(unit, text)` for each of a document's character units, in order: its normalised
+/// tokens outside target mentions, or, when `chunks` is given (the chunk text and spans
+/// [`collect_chunks`] made), its whitespace chunks; `unit` indexes the tokens or the chunks.
+/// `f` returns whether it has seen enough: the loop then stops.
+fn for_each_char_unit(
     tokens: &Tokens,
     mentions: &[Mention],
     chunks: Option<(&str, &[ChunkSpan])>,
-    range: (u8, u8),
-    mask: u64,
-    buf: &mut String,
-    offs: &mut Vec<usize>,
-    mut f: impl FnMut(usize, u32, Gram) -> bool,
+    mut f: impl FnMut(usize, &str) -> bool,
 ) {
-    let mut enough = false;
     if let Some((text, spans)) = chunks {
         for (i, &(s, e, _, _)) in spans.iter().enumerate() {
-            char_ngrams(
-                &text[s as usize..e as usize],
-                range,
-                mask,
-                buf,
-                offs,
-                |b, g| enough |= f(i, b, g),
-            );
-            if enough {
+            if f(i, &text[s as usize..e as usize]) {
                 return;
             }
         }
@@ -1676,13 +1667,33 @@ fn for_each_char_gram(
         if mentions.peek().is_some_and(|m| m.first <= i) || tokens.as_slice()[i].subword() {
             continue;
         }
-        char_ngrams(tokens.norm(i), range, mask, buf, offs, |b, g| {
-            enough |= f(i, b, g)
-        });
-        if enough {
+        if f(i, tokens.norm(i)) {
             return;
         }
     }
+}
+
+/// Call `f(unit, bucket, gram)` for every character n-gram of a document's character units
+/// (see [`for_each_char_unit`]). The one loop behind vectorising, document frequencies and
+/// evidence. `f` returns whether it has seen enough: the loop then stops after the current
+/// unit (evidence stops once every feature asked for has its quotes; the other callers never
+/// stop, and the test compiles away).
+#[allow(clippy::too_many_arguments)]
+fn for_each_char_gram(
+    tokens: &Tokens,
+    mentions: &[Mention],
+    chunks: Option<(&str, &[ChunkSpan])>,
+    range: (u8, u8),
+    mask: u64,
+    buf: &mut String,
+    offs: &mut Vec<usize>,
+    mut f: impl FnMut(usize, u32, Gram) -> bool,
+) {
+    for_each_char_unit(tokens, mentions, chunks, |i, unit| {
+        let mut enough = false;
+        char_ngrams(unit, range, mask, buf, offs, |b, g| enough |= f(i, b, g));
+        enough
+    });
 }
 
 impl Featurizer {
@@ -1963,6 +1974,61 @@ impl Featurizer {
 
     /// The feature vector of an analysed document, written into `out` (cleared first).
     pub fn vectorize(&self, a: &mut Analysis, out: &mut SparseVec) {
+        self.vectorize_blocks(a, out, true)
+    }
+
+    /// [`Featurizer::vectorize`] without the character block, for a model that scores it per
+    /// unit ([`FeatureConfig::char_linear`], [`crate::model::CharCache`]).
+    pub fn vectorize_words(&self, a: &mut Analysis, out: &mut SparseVec) {
+        self.vectorize_blocks(a, out, false)
+    }
+
+    /// With character n-grams: `f(unit)` for each character unit of the analysed text (a
+    /// normalised word outside target mentions, or a raw chunk), in order.
+    pub fn for_each_char_unit(&self, a: &Analysis, mut f: impl FnMut(&str)) {
+        if self.spec.config.char_ngrams.is_none() {
+            return;
+        }
+        let chunks = self
+            .spec
+            .config
+            .char_chunks
+            .then_some((a.chunk_text.as_str(), a.chunks.as_slice()));
+        for_each_char_unit(&a.tokens, &a.mentions, chunks, |_, unit| {
+            f(unit);
+            false
+        });
+    }
+
+    /// With character n-grams: `f(column, idf)` for each character n-gram of one character
+    /// unit (see [`Featurizer::for_each_char_unit`]); `buf` and `offs` are scratch space.
+    pub fn for_each_unit_char_gram(
+        &self,
+        unit: &str,
+        buf: &mut String,
+        offs: &mut Vec<usize>,
+        mut f: impl FnMut(u32, f32),
+    ) {
+        let (Some(range), Some(off)) = (self.spec.config.char_ngrams, self.layout.chars) else {
+            return;
+        };
+        let idf = &self.spec.char_idf;
+        char_ngrams(
+            unit,
+            range,
+            (self.layout.n_buckets - 1) as u64,
+            buf,
+            offs,
+            |b, _| f(off + b, idf[b as usize]),
+        );
+    }
+
+    /// Unique per featurizer built (see the field).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn vectorize_blocks(&self, a: &mut Analysis, out: &mut SparseVec, with_chars: bool) {
         out.clear();
         let cfg = &self.spec.config;
         let lay = &self.layout;
@@ -2057,7 +2123,7 @@ impl Featurizer {
         // words), read back in bucket order: sorted without a sort. The bitmaps are 1/16 and
         // 1/1024 of the u16 counts and are left all zero.
         let split = n_touched;
-        if let (Some(range), Some(off)) = (cfg.char_ngrams, lay.chars) {
+        if let (true, Some(range), Some(off)) = (with_chars, cfg.char_ngrams, lay.chars) {
             let chunks = cfg
                 .char_chunks
                 .then_some((a.chunk_text.as_str(), a.chunks.as_slice()));
@@ -2144,7 +2210,7 @@ impl Featurizer {
             out.values.push(tf_of(count) * idf);
         }
         self.finish_block(current_block, &mut out.values[block_start..]);
-        if let Some(c) = lay.chars {
+        if let (true, Some(c)) = (with_chars, lay.chars) {
             let chars = &touched[split..];
             let idf = &self.spec.char_idf;
             block_start = out.values.len();
@@ -2154,10 +2220,36 @@ impl Featurizer {
                     prefetch(idf, (ahead - c) as usize);
                 }
                 let count = take(counts, j);
+                let tf = if cfg.char_linear {
+                    count as f32
+                } else {
+                    tf_of(count)
+                };
                 out.indices.push(j);
-                out.values.push(tf_of(count) * idf[(j - c) as usize]);
+                out.values.push(tf * idf[(j - c) as usize]);
             }
-            self.finish_block(c, &mut out.values[block_start..]);
+            if cfg.char_linear {
+                // Raw counts over the root of the sum of count x idf^2 (the L2 norm the block
+                // would have if no n-gram repeated): both sums run over n-gram occurrences, so
+                // a unit adds the same to each wherever it occurs (see
+                // `FeatureConfig::char_linear`).
+                let vals = &mut out.values[block_start..];
+                let cols = &out.indices[block_start..];
+                let norm = vals
+                    .iter()
+                    .zip(cols)
+                    .map(|(v, &j)| v * idf[(j - c) as usize])
+                    .sum::<f32>()
+                    .sqrt();
+                if norm > 0.0 {
+                    let s = cfg.char_weight / norm;
+                    for v in vals {
+                        *v *= s;
+                    }
+                }
+            } else {
+                self.finish_block(c, &mut out.values[block_start..]);
+            }
         }
         let (scales, maxima) = (&self.spec.dense_scale, &self.spec.dense_max);
         for (d, (&raw, (&scale, &max))) in a.dense.iter().zip(scales.iter().zip(maxima)).enumerate()

@@ -26,7 +26,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::features::{FeatureSpec, Featurizer};
+use crate::features::{Analysis, FeatureSpec, Featurizer};
 use crate::logistic::FittedLogistic;
 use crate::sparse::{PREFETCH_AHEAD, prefetch};
 
@@ -39,8 +39,9 @@ pub const MAGIC: [u8; 8] = *b"SLANTMDL";
 /// never used), so its feature columns are numbered differently. 8: the feature settings
 /// hold the negated block ([`crate::features::FeatureConfig::negated_block`]), and reported
 /// speech runs through a short quotation and reads an accusation in the passive with no
-/// accuser named as the writer's.
-pub const FORMAT_VERSION: u32 = 8;
+/// accuser named as the writer's. 9: the feature settings hold
+/// [`crate::features::FeatureConfig::char_linear`].
+pub const FORMAT_VERSION: u32 = 9;
 const HEADER_LEN: usize = 24;
 const TRAILER_LEN: usize = 4;
 /// Model files larger than this are refused before reading.
@@ -232,6 +233,105 @@ impl Scorer {
     #[inline]
     pub fn weight(&self, j: u32, col: usize) -> f32 {
         self.weights[j as usize * self.stride + col]
+    }
+
+    /// Feature `j`'s row (every head's centred weights, padded), if the table has one.
+    #[inline]
+    pub fn row(&self, j: u32) -> Option<&[f32]> {
+        let s = self.stride;
+        self.weights.get(j as usize * s..j as usize * s + s)
+    }
+
+    /// Floats per row (the length of [`Scorer::logits`]' output).
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+}
+
+/// Character units a [`CharCache`] holds before it is cleared (bounds its memory: about 10 MB
+/// for rows of 8 floats).
+const CHAR_CACHE_UNITS: usize = 1 << 17;
+
+/// Per-thread scratch for scoring the character block of a model with
+/// [`crate::features::FeatureConfig::char_linear`]: for each character unit seen (a normalised
+/// word, or a raw chunk), the sum of idf^2 over its n-grams and the sum of their idf-weighted
+/// weight rows. A text's character logits are then the sum of its units' rows over the root of
+/// the sum of their idf^2 (times the block's weight): one lookup per word instead of counting,
+/// sorting and weighing each of its n-grams. Valid for one model (its featurizer's id).
+#[derive(Default)]
+pub struct CharCache {
+    owner: u64,
+    stride: usize,
+    index: rustc_hash::FxHashMap<Box<str>, u32>,
+    /// Per unit: the idf^2 sum, then the row sum.
+    entries: Vec<f32>,
+    acc: Vec<f32>,
+    buf: String,
+    offs: Vec<usize>,
+}
+
+impl Model {
+    /// Add the character block's contribution to `logits` (every head's, as
+    /// [`Scorer::logits`] writes them) for a model with
+    /// [`crate::features::FeatureConfig::char_linear`], from the units of the analysed text
+    /// `a`. The same sums as [`Featurizer::vectorize`]'s character block followed by
+    /// [`Scorer::logits`], added in another order.
+    pub fn add_char_logits(&self, a: &Analysis, cache: &mut CharCache, logits: &mut [f32]) {
+        let (f, sc) = (&self.featurizer, &self.scorer);
+        let stride = sc.stride;
+        if cache.owner != f.id() || cache.stride != stride {
+            cache.index.clear();
+            cache.entries.clear();
+            cache.owner = f.id();
+            cache.stride = stride;
+        }
+        let CharCache {
+            index,
+            entries,
+            acc,
+            buf,
+            offs,
+            ..
+        } = cache;
+        acc.clear();
+        acc.resize(stride, 0.0);
+        let mut q = 0f32;
+        let width = stride + 1;
+        f.for_each_char_unit(a, |unit| {
+            let k = match index.get(unit) {
+                Some(&k) => k as usize,
+                None => {
+                    if index.len() >= CHAR_CACHE_UNITS {
+                        index.clear();
+                        entries.clear();
+                    }
+                    let k = index.len();
+                    entries.resize((k + 1) * width, 0.0);
+                    let e = &mut entries[k * width..(k + 1) * width];
+                    f.for_each_unit_char_gram(unit, buf, offs, |j, idf| {
+                        e[0] += idf * idf;
+                        if let Some(row) = sc.row(j) {
+                            for (x, &w) in e[1..].iter_mut().zip(row) {
+                                *x += idf * w;
+                            }
+                        }
+                    });
+                    index.insert(unit.into(), k as u32);
+                    k
+                }
+            };
+            let e = &entries[k * width..(k + 1) * width];
+            q += e[0];
+            for (x, &v) in acc.iter_mut().zip(&e[1..]) {
+                *x += v;
+            }
+        });
+        if q > 0.0 {
+            let s = f.spec().config.char_weight / q.sqrt();
+            for (l, &x) in logits.iter_mut().zip(acc.iter()) {
+                *l += s * x;
+            }
+        }
     }
 }
 
@@ -428,6 +528,14 @@ pub(crate) mod tests {
 
     /// A small trained model for tests.
     pub(crate) fn tiny_model() -> Model {
+        tiny_model_with(FeatureConfig {
+            min_df: 1,
+            ..Default::default()
+        })
+    }
+
+    /// [`tiny_model`] with other feature settings.
+    pub(crate) fn tiny_model_with(cfg: FeatureConfig) -> Model {
         let docs = [
             "The martyrs of the resistance curse Kazemi the spy.",
             "Kazemi betrayed the martyrs, the resistance says.",
@@ -444,10 +552,6 @@ pub(crate) mod tests {
         };
         let lexicon =
             Lexicon::parse("criticism\tspy\t1\npraise\tbrave\t1\n", Path::new("l.tsv")).unwrap();
-        let cfg = FeatureConfig {
-            min_df: 1,
-            ..Default::default()
-        };
         let analyzer = Analyzer::new(Residue::default(), Some(&target), &cfg).unwrap();
         let counts = VocabCounts::count(&analyzer, &cfg, &docs);
         let spec =

@@ -44,6 +44,10 @@ pub struct Grid {
     /// The negated block's weight, or `None` for no negated block
     /// ([`FeatureConfig::negated_block`]).
     pub negated: Vec<Option<f32>>,
+    /// Character block weights ([`FeatureConfig::char_weight`]).
+    pub char_weight: Vec<f32>,
+    /// Per-unit character scoring ([`FeatureConfig::char_linear`]).
+    pub char_linear: Vec<bool>,
 }
 
 impl Grid {
@@ -71,6 +75,8 @@ impl Grid {
                     .negated_block
                     .then_some(base.features.negated_weight),
             ],
+            char_weight: vec![base.features.char_weight],
+            char_linear: vec![base.features.char_linear],
         }
     }
 
@@ -93,6 +99,8 @@ impl Grid {
             * self.ngrams_across_breaks.len()
             * self.abbrev_dots.len()
             * self.negated.len()
+            * self.char_weight.len()
+            * self.char_linear.len()
     }
 
     /// Whether the grid is empty.
@@ -124,6 +132,8 @@ impl Grid {
         out = expand(out, &self.max_df, |c, v| c.max_df = v);
         out = expand(out, &self.max_features, |c, v| c.max_features = v);
         out = expand(out, &self.char_ngrams, |c, v| c.char_ngrams = v);
+        out = expand(out, &self.char_weight, |c, v| c.char_weight = v);
+        out = expand(out, &self.char_linear, |c, v| c.char_linear = v);
         out = expand(out, &self.dense_weight, |c, v| c.dense_weight = v);
         out = expand(out, &self.window_weight, |c, v| c.window_weight = v);
         out = expand(out, &self.negation, |c, v| c.negation = v);

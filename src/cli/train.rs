@@ -536,6 +536,12 @@ pub struct TuneArgs {
     /// Negated blocks to try: `off` or a weight, e.g. off,0.25,0.5 (see --negated-block).
     #[arg(long, value_name = "off|W,...", value_delimiter = ',', value_parser = parse_negated_setting)]
     grid_negated: Vec<NegatedSetting>,
+    /// Character block weights to try, e.g. 0.5,1 (see --char-weight).
+    #[arg(long, value_name = "W,...", value_delimiter = ',')]
+    grid_char_weight: Vec<f32>,
+    /// Per-word character scoring to try: on, off (see --char-linear).
+    #[arg(long, value_name = "on|off,...", value_delimiter = ',', value_parser = ["on", "off"])]
+    grid_char_linear: Vec<String>,
     /// What to maximise: the mean over heads of F_avg (heads with a FAVOR/AGAINST or pro/anti
     /// pair, or --favg) or of macro-F1.
     #[arg(long, value_parser = ["f-avg", "macro-f1"], default_value = "macro-f1")]
@@ -642,6 +648,8 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
         ),
         abbrev_dots: or_on_off(&args.grid_abbreviation_dots, &single.abbrev_dots),
         negated: or_map(&args.grid_negated, &single.negated, |n| n.0),
+        char_weight: or(&args.grid_char_weight, &single.char_weight),
+        char_linear: or_on_off(&args.grid_char_linear, &single.char_linear),
     };
     let metric = if args.metric == "f-avg" {
         Metric::FAvg
@@ -727,7 +735,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
     let top = best(&trials).expect("a non-empty grid").clone();
     let describe = |o: &TrainOptions| {
         format!(
-            "C={} ngram={} min_df={} max_df={} max_features={} char={} class_weight={} group_power={} dense_weight={} window_weight={} negation={} stem={} char_chunks={} hashtags={} across_breaks={} abbreviation_dots={} negated_block={}",
+            "C={} ngram={} min_df={} max_df={} max_features={} char={} class_weight={} group_power={} dense_weight={} window_weight={} negation={} stem={} char_chunks={} hashtags={} across_breaks={} abbreviation_dots={} negated_block={} char_weight={} char_linear={}",
             o.logistic.c,
             o.features.ngram_max,
             o.features.min_df,
@@ -754,7 +762,9 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
                 o.features.negated_weight.to_string()
             } else {
                 "off".to_owned()
-            }
+            },
+            o.features.char_weight,
+            on_off(o.features.char_linear)
         )
     };
     let metric_name = if metric == Metric::FAvg {
