@@ -344,8 +344,7 @@ impl Model {
     /// `s.want_full` asks for the whole vector (the same sums, added in another order).
     fn score_analysis(&self, s: &mut Scratch) {
         let f = self.featurizer();
-        let per_unit =
-            f.spec().config.char_linear && f.layout().chars.is_some() && !s.want_full;
+        let per_unit = f.spec().config.char_linear && f.layout().chars.is_some() && !s.want_full;
         if per_unit {
             f.vectorize_words(&mut s.analysis, &mut s.vec);
         } else {
@@ -1052,7 +1051,11 @@ mod tests {
             quiet.heads[0].probabilities.as_ref().unwrap(),
             told.heads[0].probabilities.as_ref().unwrap(),
         );
-        assert!(p.values().zip(q.values()).all(|(a, b)| (a - b).abs() <= 1e-4));
+        assert!(
+            p.values()
+                .zip(q.values())
+                .all(|(a, b)| (a - b).abs() <= 1e-4)
+        );
         assert!(
             told.heads[0]
                 .evidence
