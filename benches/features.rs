@@ -5,7 +5,9 @@
 //! - `tokenize`: residue filter, tokenisation and normalisation;
 //! - `tokenize+stem`: the same plus stemming, with the per-thread cache and without it;
 //! - `featurize`: analysis and vectorisation with every feature of the shipped model, 1 and 2 threads;
-//! - `score`: featurise and score every head (no evidence), 1 and 2 threads.
+//! - `score`: featurise and score every head (no evidence), 1 and 2 threads;
+//! - `score, per-word characters`: the same with the character block scored per word
+//!   (`--char-linear`), 1 and 2 threads.
 
 use std::path::Path;
 
@@ -151,6 +153,29 @@ fn benches(c: &mut Criterion) {
                 p.install(|| {
                     docs.par_iter()
                         .map_init(Scratch::default, |s, d| model.classify(d, 0, s).mentions)
+                        .sum::<usize>()
+                })
+            })
+        });
+    }
+    g.finish();
+
+    // The shipped model's weights with its character block scored per word (`--char-linear`,
+    // which the shipped model does not use): what that scoring costs on these texts. The
+    // weights were fitted for the usual scoring, so the labels mean nothing; the work is the
+    // same.
+    let mut file = model.file().clone();
+    file.features.config.char_linear = true;
+    let per_word = Model::new(file).expect("the same model, scored per word");
+    let mut g = c.benchmark_group("score, per-word characters");
+    g.throughput(Throughput::Bytes(bytes));
+    for threads in [1, 2] {
+        let p = pool(threads);
+        g.bench_with_input(BenchmarkId::new("threads", threads), &threads, |b, _| {
+            b.iter(|| {
+                p.install(|| {
+                    docs.par_iter()
+                        .map_init(Scratch::default, |s, d| per_word.classify(d, 0, s).mentions)
                         .sum::<usize>()
                 })
             })
