@@ -2000,27 +2000,41 @@ impl Featurizer {
         });
     }
 
-    /// With character n-grams: `f(column, idf)` for each character n-gram of one character
-    /// unit (see [`Featurizer::for_each_char_unit`]); `buf` and `offs` are scratch space.
+    /// With character n-grams: `f(column)` for each character n-gram of one character unit
+    /// (see [`Featurizer::for_each_char_unit`]); `buf` and `offs` are scratch space.
     pub fn for_each_unit_char_gram(
         &self,
         unit: &str,
         buf: &mut String,
         offs: &mut Vec<usize>,
-        mut f: impl FnMut(u32, f32),
+        mut f: impl FnMut(u32),
     ) {
         let (Some(range), Some(off)) = (self.spec.config.char_ngrams, self.layout.chars) else {
             return;
         };
-        let idf = &self.spec.char_idf;
         char_ngrams(
             unit,
             range,
             (self.layout.n_buckets - 1) as u64,
             buf,
             offs,
-            |b, _| f(off + b, idf[b as usize]),
+            |b, _| f(off + b),
         );
+    }
+
+    /// The idf of character column `j` (one [`Featurizer::for_each_unit_char_gram`] gave).
+    #[inline]
+    pub fn char_idf(&self, j: u32) -> f32 {
+        let c = self.layout.chars.expect("a character column");
+        self.spec.char_idf[(j - c) as usize]
+    }
+
+    /// Start loading the idf of character column `j` (see [`prefetch`]).
+    #[inline]
+    pub fn prefetch_char_idf(&self, j: u32) {
+        if let Some(c) = self.layout.chars {
+            prefetch(&self.spec.char_idf, j.wrapping_sub(c) as usize);
+        }
     }
 
     /// Unique per featurizer built (see the field).

@@ -246,6 +246,12 @@ impl Scorer {
     pub fn stride(&self) -> usize {
         self.stride
     }
+
+    /// Start loading feature `j`'s row (see [`prefetch`]).
+    #[inline]
+    pub fn prefetch_row(&self, j: u32) {
+        prefetch(&self.weights, j as usize * self.stride);
+    }
 }
 
 /// Character units a [`CharCache`] holds before it is cleared (bounds its memory: about 10 MB
@@ -266,6 +272,8 @@ pub struct CharCache {
     /// Per unit: the idf^2 sum, then the row sum.
     entries: Vec<f32>,
     acc: Vec<f32>,
+    /// A unit's n-gram columns, while its entry is made.
+    cols: Vec<u32>,
     buf: String,
     offs: Vec<usize>,
 }
@@ -289,6 +297,7 @@ impl Model {
             index,
             entries,
             acc,
+            cols,
             buf,
             offs,
             ..
@@ -308,14 +317,23 @@ impl Model {
                     let k = index.len();
                     entries.resize((k + 1) * width, 0.0);
                     let e = &mut entries[k * width..(k + 1) * width];
-                    f.for_each_unit_char_gram(unit, buf, offs, |j, idf| {
+                    // The unit's columns first, their idf and rows asked for all at once (random
+                    // reads of two tables), then summed in n-gram order.
+                    cols.clear();
+                    f.for_each_unit_char_gram(unit, buf, offs, |j| cols.push(j));
+                    for &j in cols.iter() {
+                        f.prefetch_char_idf(j);
+                        sc.prefetch_row(j);
+                    }
+                    for &j in cols.iter() {
+                        let idf = f.char_idf(j);
                         e[0] += idf * idf;
                         if let Some(row) = sc.row(j) {
                             for (x, &w) in e[1..].iter_mut().zip(row) {
                                 *x += idf * w;
                             }
                         }
-                    });
+                    }
                     index.insert(unit.into(), k as u32);
                     k
                 }
