@@ -206,7 +206,9 @@ const FUNCTION_WORDS: &[&str] = &[
 ];
 
 /// Whether a word, or a unit (an English stem, or a word form without stemming), is one of
-/// [`FUNCTION_WORDS`].
+/// the common English function words (articles, pronouns, prepositions, conjunctions,
+/// auxiliaries, quantifiers, the commonest adverbs; not "never", "not" or "no"), whose evidence
+/// items are marked `function_words`.
 pub fn is_function_word(w: &str) -> bool {
     static UNITS: std::sync::OnceLock<FxHashSet<String>> = std::sync::OnceLock::new();
     UNITS

@@ -38,8 +38,8 @@ pub const SUBWORD: u8 = 4;
 /// “spies”`), not from a full stop, a colon, a bracket or a line start, so the sentence goes on.
 pub const QUOTE_BREAK: u8 = 8;
 
-/// One token: where it is in the original text and where its normalised form is in
-/// [`Tokens::norm_text`].
+/// One token: where it is in the original text and where its normalised form is in the
+/// normalised text of its [`Tokens`] (read it with [`Tokens::norm`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Token {
     /// Byte offset of the token's first byte in the original text.
