@@ -1643,40 +1643,68 @@ fn char_ngrams(
     }
 }
 
-/// Call `f(unit, text)` for each of a document's character units, in order: its normalised
-/// tokens outside target mentions, or, when `chunks` is given (the chunk text and spans
-/// [`collect_chunks`] made), its whitespace chunks; `unit` indexes the tokens or the chunks.
-/// `f` returns whether it has seen enough: the loop then stops.
-fn for_each_char_unit(
-    tokens: &Tokens,
-    mentions: &[Mention],
-    chunks: Option<(&str, &[ChunkSpan])>,
-    mut f: impl FnMut(usize, &str) -> bool,
-) {
-    if let Some((text, spans)) = chunks {
-        for (i, &(s, e, _, _)) in spans.iter().enumerate() {
-            if f(i, &text[s as usize..e as usize]) {
-                return;
-            }
-        }
-        return;
-    }
-    let mut mentions = mentions.iter().peekable();
-    for i in 0..tokens.len() {
-        while mentions.peek().is_some_and(|m| m.end <= i) {
-            mentions.next();
-        }
-        if mentions.peek().is_some_and(|m| m.first <= i) || tokens.as_slice()[i].subword() {
-            continue;
-        }
-        if f(i, tokens.norm(i)) {
-            return;
+/// A document's character units, in order, as (index, text): its normalised tokens outside
+/// target mentions, or, when `chunks` is given (the chunk text and spans [`collect_chunks`]
+/// made), its whitespace chunks; the index counts the tokens or the chunks. An iterator, so
+/// that a caller's per-unit work stays in the caller's own loop (through a closure, the
+/// n-gram callback of [`for_each_char_gram`] was no longer inlined: 2.6% more instructions).
+struct CharUnits<'a> {
+    tokens: &'a Tokens,
+    mentions: &'a [Mention],
+    chunks: Option<(&'a str, &'a [ChunkSpan])>,
+    /// The next token or chunk, and the first mention not yet passed.
+    next: usize,
+    mention: usize,
+}
+
+impl<'a> CharUnits<'a> {
+    fn new(
+        tokens: &'a Tokens,
+        mentions: &'a [Mention],
+        chunks: Option<(&'a str, &'a [ChunkSpan])>,
+    ) -> Self {
+        CharUnits {
+            tokens,
+            mentions,
+            chunks,
+            next: 0,
+            mention: 0,
         }
     }
 }
 
+impl<'a> Iterator for CharUnits<'a> {
+    type Item = (usize, &'a str);
+
+    #[inline]
+    fn next(&mut self) -> Option<(usize, &'a str)> {
+        if let Some((text, spans)) = self.chunks {
+            let &(s, e, _, _) = spans.get(self.next)?;
+            self.next += 1;
+            return Some((self.next - 1, &text[s as usize..e as usize]));
+        }
+        while self.next < self.tokens.len() {
+            let i = self.next;
+            self.next += 1;
+            while self.mentions.get(self.mention).is_some_and(|m| m.end <= i) {
+                self.mention += 1;
+            }
+            if self
+                .mentions
+                .get(self.mention)
+                .is_some_and(|m| m.first <= i)
+                || self.tokens.as_slice()[i].subword()
+            {
+                continue;
+            }
+            return Some((i, self.tokens.norm(i)));
+        }
+        None
+    }
+}
+
 /// Call `f(unit, bucket, gram)` for every character n-gram of a document's character units
-/// (see [`for_each_char_unit`]). The one loop behind vectorising, document frequencies and
+/// (see [`CharUnits`]). The one loop behind vectorising, document frequencies and
 /// evidence. `f` returns whether it has seen enough: the loop then stops after the current
 /// unit (evidence stops once every feature asked for has its quotes; the other callers never
 /// stop, and the test compiles away).
@@ -1691,11 +1719,13 @@ fn for_each_char_gram(
     offs: &mut Vec<usize>,
     mut f: impl FnMut(usize, u32, Gram) -> bool,
 ) {
-    for_each_char_unit(tokens, mentions, chunks, |i, unit| {
+    for (i, unit) in CharUnits::new(tokens, mentions, chunks) {
         let mut enough = false;
         char_ngrams(unit, range, mask, buf, offs, |b, g| enough |= f(i, b, g));
-        enough
-    });
+        if enough {
+            return;
+        }
+    }
 }
 
 impl Featurizer {
@@ -1996,10 +2026,9 @@ impl Featurizer {
             .config
             .char_chunks
             .then_some((a.chunk_text.as_str(), a.chunks.as_slice()));
-        for_each_char_unit(&a.tokens, &a.mentions, chunks, |_, unit| {
+        for (_, unit) in CharUnits::new(&a.tokens, &a.mentions, chunks) {
             f(unit);
-            false
-        });
+        }
     }
 
     /// With character n-grams: `f(column)` for each character n-gram of one character unit
