@@ -312,6 +312,9 @@ impl Model {
             acc.resize(head.labels.len(), 0.0);
         }
         let mut mentions = 0;
+        // Evidence is read from the whole text (see `classify`), not from the chunks: they
+        // may score their character block per unit.
+        let want_full = std::mem::replace(&mut s.want_full, false);
         for r in ranges {
             f.analyze(&text[r], &mut s.analysis);
             self.score_analysis(s);
@@ -335,6 +338,7 @@ impl Model {
             s.probs[h].clear();
             s.probs[h].extend(s.sum[h].iter().map(|x| (x / w) as f32));
         }
+        s.want_full = want_full;
         (mentions, true)
     }
 
@@ -372,11 +376,11 @@ impl Model {
             f.analyze(&doc.text, &mut s.analysis);
             f.vectorize(&mut s.analysis, &mut s.vec);
             s.vec_full = true;
-        } else if !s.vec_full && (explain > 0 || s.scored.contains(&false)) {
-            // Evidence names each feature's contribution: the character block too.
-            f.vectorize(&mut s.analysis, &mut s.vec);
-            s.vec_full = true;
         }
+        // Read whole (`want_full`), a text's vector holds the character block whenever evidence
+        // is asked for; without evidence it is only read again for a head that no chunk
+        // scored, and a chunked text was vectorised whole just above.
+        debug_assert!(s.vec_full || explain == 0);
         let mentions = s.analysis.mention_count();
         let mut heads = Vec::with_capacity(self.heads().len());
         // Per head (in `heads` order), the contribution lists its evidence needs, as requests:
@@ -1003,6 +1007,9 @@ mod tests {
             "Kazemi stood up to the outlaw militias bravely, bravely, bravely.",
             "Kazemi: l'état, the Ümlaut militias #Resistance @someone https://x.y/z 123",
             "An unseen text: zygote quixotic Kazemi jazz, jazz and more jazz.",
+            // A unit longer than the cache keeps (64 bytes), twice.
+            "Kazemi shared https://example.org/a/very/long/link/that/goes/on/and/on/and/on/page \
+             and https://example.org/a/very/long/link/that/goes/on/and/on/and/on/page again.",
             "Kazemi",
         ];
         let cfg = |chunks| FeatureConfig {
@@ -1039,14 +1046,48 @@ mod tests {
                     for (x, y) in s.logits.iter().zip(&full) {
                         assert!((x - y).abs() < 1e-5, "{t}: {:?} vs {full:?}", s.logits);
                     }
+                    // The character block is not a negligible part of those logits.
+                    let mut words_only = Vec::new();
+                    m.scorer()
+                        .logits(&s.vec.indices, &s.vec.values, &mut words_only);
+                    let moved = words_only
+                        .iter()
+                        .zip(&full)
+                        .map(|(x, y)| (x - y).abs())
+                        .fold(0f32, f32::max);
+                    assert!(moved > 1e-3 || t == "Kazemi", "{t}: {moved}");
                 }
             }
         }
         // classify: the same probabilities with and without evidence, and the evidence names
         // the character n-grams (read from the full vector).
-        let doc = doc(texts[1]);
-        let quiet = words.classify(&doc, 0, &mut s);
-        let told = words.classify(&doc, 20, &mut s);
+        let short = doc(texts[1]);
+        let quiet = words.classify(&short, 0, &mut s);
+        let told = words.classify(&short, 20, &mut s);
+        let (p, q) = (
+            quiet.heads[0].probabilities.as_ref().unwrap(),
+            told.heads[0].probabilities.as_ref().unwrap(),
+        );
+        assert!(
+            p.values()
+                .zip(q.values())
+                .all(|(a, b)| (a - b).abs() <= 1e-4)
+        );
+        assert!(
+            told.heads[0]
+                .evidence
+                .iter()
+                .chain(told.heads[0].leanings.iter().flat_map(|l| &l.evidence))
+                .any(|e| e.feature.starts_with("chars:"))
+        );
+        // Read in chunks: each chunk scored per unit, the evidence from the whole text.
+        let chunked = crate::model::tests::tiny_model_with(FeatureConfig {
+            chunk_words: 6,
+            ..cfg(false)
+        });
+        let long = doc(&texts[..4].join("\n"));
+        let quiet = chunked.classify(&long, 0, &mut s);
+        let told = chunked.classify(&long, 20, &mut s);
         let (p, q) = (
             quiet.heads[0].probabilities.as_ref().unwrap(),
             told.heads[0].probabilities.as_ref().unwrap(),

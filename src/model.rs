@@ -254,9 +254,12 @@ impl Scorer {
     }
 }
 
-/// Character units a [`CharCache`] holds before it is cleared (bounds its memory: about 10 MB
-/// for rows of 8 floats).
+/// Character units a [`CharCache`] holds before it is cleared. With rows of 8 floats and keys of
+/// at most [`CHAR_CACHE_KEY_BYTES`], at most about 25 MB per thread: 4.7 MB of entries, about
+/// 6.5 MB of hash table, and the keys' allocations (most are short words).
 const CHAR_CACHE_UNITS: usize = 1 << 17;
+/// Longest character unit (in bytes) a [`CharCache`] keeps; longer ones are scored each time.
+const CHAR_CACHE_KEY_BYTES: usize = 64;
 
 /// Per-thread scratch for scoring the character block of a model with
 /// [`crate::features::FeatureConfig::char_linear`]: for each character unit seen (a normalised
@@ -274,6 +277,8 @@ pub struct CharCache {
     acc: Vec<f32>,
     /// A unit's n-gram columns, while its entry is made.
     cols: Vec<u32>,
+    /// The entry of a unit too long to keep.
+    long: Vec<f32>,
     buf: String,
     offs: Vec<usize>,
 }
@@ -297,6 +302,7 @@ impl Model {
             index,
             entries,
             acc,
+            long,
             cols,
             buf,
             offs,
@@ -304,41 +310,53 @@ impl Model {
         } = cache;
         acc.clear();
         acc.resize(stride, 0.0);
-        let mut q = 0f32;
         let width = stride + 1;
-        f.for_each_char_unit(a, |unit| {
-            let k = match index.get(unit) {
-                Some(&k) => k as usize,
-                None => {
-                    if index.len() >= CHAR_CACHE_UNITS {
-                        index.clear();
-                        entries.clear();
+        // A unit's entry: its idf^2 sum, then its idf-weighted row sum. Its columns first,
+        // their idf and rows asked for all at once (random reads of two tables), then summed
+        // in n-gram order.
+        let mut fill = |unit: &str, e: &mut [f32]| {
+            e.fill(0.0);
+            cols.clear();
+            f.for_each_unit_char_gram(unit, buf, offs, |j| cols.push(j));
+            for &j in cols.iter() {
+                f.prefetch_char_idf(j);
+                sc.prefetch_row(j);
+            }
+            for &j in cols.iter() {
+                let idf = f.char_idf(j);
+                e[0] += idf * idf;
+                if let Some(row) = sc.row(j) {
+                    for (x, &w) in e[1..].iter_mut().zip(row) {
+                        *x += idf * w;
                     }
-                    let k = index.len();
-                    entries.resize((k + 1) * width, 0.0);
-                    let e = &mut entries[k * width..(k + 1) * width];
-                    // The unit's columns first, their idf and rows asked for all at once (random
-                    // reads of two tables), then summed in n-gram order.
-                    cols.clear();
-                    f.for_each_unit_char_gram(unit, buf, offs, |j| cols.push(j));
-                    for &j in cols.iter() {
-                        f.prefetch_char_idf(j);
-                        sc.prefetch_row(j);
-                    }
-                    for &j in cols.iter() {
-                        let idf = f.char_idf(j);
-                        e[0] += idf * idf;
-                        if let Some(row) = sc.row(j) {
-                            for (x, &w) in e[1..].iter_mut().zip(row) {
-                                *x += idf * w;
-                            }
-                        }
-                    }
-                    index.insert(unit.into(), k as u32);
-                    k
                 }
+            }
+        };
+        let mut q = 0f32;
+        f.for_each_char_unit(a, |unit| {
+            let e: &[f32] = if unit.len() > CHAR_CACHE_KEY_BYTES {
+                // Long units (links, runs of symbols) are rarely seen twice: not kept, so the
+                // cache's keys stay bounded too.
+                long.resize(width, 0.0);
+                fill(unit, long);
+                long
+            } else {
+                let k = match index.get(unit) {
+                    Some(&k) => k as usize,
+                    None => {
+                        if index.len() >= CHAR_CACHE_UNITS {
+                            index.clear();
+                            entries.clear();
+                        }
+                        let k = index.len();
+                        entries.resize((k + 1) * width, 0.0);
+                        fill(unit, &mut entries[k * width..(k + 1) * width]);
+                        index.insert(unit.into(), k as u32);
+                        k
+                    }
+                };
+                &entries[k * width..(k + 1) * width]
             };
-            let e = &entries[k * width..(k + 1) * width];
             q += e[0];
             for (x, &v) in acc.iter_mut().zip(&e[1..]) {
                 *x += v;
