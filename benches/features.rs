@@ -144,21 +144,7 @@ fn benches(c: &mut Criterion) {
             label: None,
         })
         .collect();
-    let mut g = c.benchmark_group("score");
-    g.throughput(Throughput::Bytes(bytes));
-    for threads in [1, 2] {
-        let p = pool(threads);
-        g.bench_with_input(BenchmarkId::new("threads", threads), &threads, |b, _| {
-            b.iter(|| {
-                p.install(|| {
-                    docs.par_iter()
-                        .map_init(Scratch::default, |s, d| model.classify(d, 0, s).mentions)
-                        .sum::<usize>()
-                })
-            })
-        });
-    }
-    g.finish();
+    score_group(c, "score", &model, &docs, bytes);
 
     // The shipped model's weights with its character block scored per word (`--char-linear`,
     // which the shipped model does not use): what that scoring costs on these texts. The
@@ -167,7 +153,12 @@ fn benches(c: &mut Criterion) {
     let mut file = model.file().clone();
     file.features.config.char_linear = true;
     let per_word = Model::new(file).expect("the same model, scored per word");
-    let mut g = c.benchmark_group("score, per-word characters");
+    score_group(c, "score, per-word characters", &per_word, &docs, bytes);
+}
+
+/// Classify every document with `model` (both heads, no evidence), on 1 and 2 threads.
+fn score_group(c: &mut Criterion, name: &str, model: &Model, docs: &[Document], bytes: u64) {
+    let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Bytes(bytes));
     for threads in [1, 2] {
         let p = pool(threads);
@@ -175,7 +166,7 @@ fn benches(c: &mut Criterion) {
             b.iter(|| {
                 p.install(|| {
                     docs.par_iter()
-                        .map_init(Scratch::default, |s, d| per_word.classify(d, 0, s).mentions)
+                        .map_init(Scratch::default, |s, d| model.classify(d, 0, s).mentions)
                         .sum::<usize>()
                 })
             })

@@ -1060,50 +1060,36 @@ mod tests {
             }
         }
         // classify: the same probabilities with and without evidence, and the evidence names
-        // the character n-grams (read from the full vector).
-        let short = doc(texts[1]);
-        let quiet = words.classify(&short, 0, &mut s);
-        let told = words.classify(&short, 20, &mut s);
-        let (p, q) = (
-            quiet.heads[0].probabilities.as_ref().unwrap(),
-            told.heads[0].probabilities.as_ref().unwrap(),
-        );
-        assert!(
-            p.values()
-                .zip(q.values())
-                .all(|(a, b)| (a - b).abs() <= 1e-4)
-        );
-        assert!(
-            told.heads[0]
-                .evidence
-                .iter()
-                .chain(told.heads[0].leanings.iter().flat_map(|l| &l.evidence))
-                .any(|e| e.feature.starts_with("chars:"))
-        );
-        // Read in chunks: each chunk scored per unit, the evidence from the whole text.
+        // the character n-grams (read from the full vector); read whole, and in chunks (each
+        // chunk scored per unit, the evidence from the whole text).
         let chunked = crate::model::tests::tiny_model_with(FeatureConfig {
             chunk_words: 6,
             ..cfg(false)
         });
-        let long = doc(&texts[..4].join("\n"));
-        let quiet = chunked.classify(&long, 0, &mut s);
-        let told = chunked.classify(&long, 20, &mut s);
-        let (p, q) = (
-            quiet.heads[0].probabilities.as_ref().unwrap(),
-            told.heads[0].probabilities.as_ref().unwrap(),
-        );
-        assert!(
-            p.values()
-                .zip(q.values())
-                .all(|(a, b)| (a - b).abs() <= 1e-4)
-        );
-        assert!(
-            told.heads[0]
-                .evidence
-                .iter()
-                .chain(told.heads[0].leanings.iter().flat_map(|l| &l.evidence))
-                .any(|e| e.feature.starts_with("chars:"))
-        );
+        for (m, text) in [
+            (&words, texts[1].to_owned()),
+            (&chunked, texts[..4].join("\n")),
+        ] {
+            let d = doc(&text);
+            let quiet = m.classify(&d, 0, &mut s);
+            let told = m.classify(&d, 20, &mut s);
+            let (p, q) = (
+                quiet.heads[0].probabilities.as_ref().unwrap(),
+                told.heads[0].probabilities.as_ref().unwrap(),
+            );
+            assert!(
+                p.values()
+                    .zip(q.values())
+                    .all(|(a, b)| (a - b).abs() <= 1e-4)
+            );
+            assert!(
+                told.heads[0]
+                    .evidence
+                    .iter()
+                    .chain(told.heads[0].leanings.iter().flat_map(|l| &l.evidence))
+                    .any(|e| e.feature.starts_with("chars:"))
+            );
+        }
     }
 
     #[test]
