@@ -99,8 +99,17 @@ impl Grid {
             * self.ngrams_across_breaks.len()
             * self.abbrev_dots.len()
             * self.negated.len()
-            * self.char_weight.len()
-            * self.char_linear.len()
+            / self.char_ngrams.len().max(1)
+            * self.char_ngrams_points()
+    }
+
+    /// Grid points per setting of everything but the character n-grams, the character block's
+    /// weight and its scoring: the weight and scoring count only where there are character
+    /// n-grams (see [`Grid::feature_configs`]).
+    fn char_ngrams_points(&self) -> usize {
+        let with = self.char_ngrams.iter().filter(|c| c.is_some()).count();
+        let without = self.char_ngrams.len() - with;
+        with * self.char_weight.len() * self.char_linear.len() + without
     }
 
     /// Whether the grid is empty.
@@ -132,8 +141,27 @@ impl Grid {
         out = expand(out, &self.max_df, |c, v| c.max_df = v);
         out = expand(out, &self.max_features, |c, v| c.max_features = v);
         out = expand(out, &self.char_ngrams, |c, v| c.char_ngrams = v);
-        out = expand(out, &self.char_weight, |c, v| c.char_weight = v);
-        out = expand(out, &self.char_linear, |c, v| c.char_linear = v);
+        // The character block's weight and scoring matter only where there is one: without
+        // character n-grams, the first value of each stands for all (no identical models).
+        let chars_only =
+            |out: Vec<FeatureConfig>, n: usize, set: &dyn Fn(&mut FeatureConfig, usize)| {
+                let mut next = Vec::with_capacity(out.len() * n);
+                for c in out {
+                    let k = if c.char_ngrams.is_some() { n } else { 1 };
+                    for i in 0..k {
+                        let mut c = c.clone();
+                        set(&mut c, i);
+                        next.push(c);
+                    }
+                }
+                next
+            };
+        out = chars_only(out, self.char_weight.len(), &|c, i| {
+            c.char_weight = self.char_weight[i]
+        });
+        out = chars_only(out, self.char_linear.len(), &|c, i| {
+            c.char_linear = self.char_linear[i]
+        });
         out = expand(out, &self.dense_weight, |c, v| c.dense_weight = v);
         out = expand(out, &self.window_weight, |c, v| c.window_weight = v);
         out = expand(out, &self.negation, |c, v| c.negation = v);
@@ -467,6 +495,26 @@ mod tests {
             b.options.features.ngram_max, 1,
             "ties go to the earlier point"
         );
+    }
+
+    #[test]
+    fn character_settings_multiply_only_points_with_character_ngrams() {
+        let base = TrainOptions::default();
+        let grid = Grid {
+            c: vec![1.0, 2.0],
+            char_ngrams: vec![None, Some((2, 4))],
+            char_weight: vec![0.5, 1.0],
+            char_linear: vec![false, true],
+            ..Grid::single(&base)
+        };
+        let fc = grid.feature_configs(&base.features);
+        // One point without character n-grams, 2 x 2 with them; each with two values of C.
+        assert_eq!(fc.len(), 5);
+        assert_eq!(grid.len(), 10);
+        for (i, a) in fc.iter().enumerate() {
+            assert!(fc[..i].iter().all(|b| b != a), "a repeated point: {a:?}");
+        }
+        assert_eq!(fc.iter().filter(|c| c.char_ngrams.is_none()).count(), 1);
     }
 
     #[test]
