@@ -233,12 +233,6 @@ pub struct Scratch {
     weight: Vec<f64>,
     /// Character units' rows, for a model that scores its character block per unit.
     chars: crate::model::CharCache,
-    /// Whether `vec` holds every block: false after a per-unit character score
-    /// ([`Model::score_analysis`]), whose `vec` lacks the character block.
-    vec_full: bool,
-    /// Score with every block in `vec` even where the character block could be scored per
-    /// unit: evidence will need each feature's contribution.
-    want_full: bool,
 }
 
 thread_local! {
@@ -281,8 +275,9 @@ impl Model {
     /// Probabilities of every head for `text`, read whole or in chunks (see
     /// [`crate::features::FeatureConfig::chunk_words`]), into `s.probs`; `s.scored[h]` is false
     /// for a head about the target that no chunk mentions. Returns the mention count and
-    /// whether the text was chunked. Leaves `s.analysis` and `s.vec` holding the last chunk.
-    fn text_proba(&self, text: &str, s: &mut Scratch) -> (usize, bool) {
+    /// whether the text was chunked. Leaves `s.analysis` and `s.vec` holding the last chunk;
+    /// `whole`: an unchunked text's `s.vec` holds every block (see [`Model::score_analysis`]).
+    fn text_proba(&self, text: &str, s: &mut Scratch, whole: bool) -> (usize, bool) {
         let f = self.featurizer();
         let heads = self.heads();
         s.probs.resize_with(heads.len(), Vec::new);
@@ -294,7 +289,7 @@ impl Model {
         let Some(ranges) = ranges else {
             // One piece (the usual case): the probabilities are the text's own.
             f.analyze(text, &mut s.analysis);
-            self.score_analysis(s);
+            self.score_analysis(s, whole);
             let m = s.analysis.mention_count();
             for (h, head) in heads.iter().enumerate() {
                 s.scored[h] = !(head.target_dependent && m == 0 && f.has_target());
@@ -312,12 +307,11 @@ impl Model {
             acc.resize(head.labels.len(), 0.0);
         }
         let mut mentions = 0;
-        // Evidence is read from the whole text (see `classify`), not from the chunks: they
-        // may score their character block per unit.
-        let want_full = std::mem::replace(&mut s.want_full, false);
         for r in ranges {
+            // Evidence is read from the whole text (see `classify`), not from the chunks: they
+            // may score their character block per unit.
             f.analyze(&text[r], &mut s.analysis);
-            self.score_analysis(s);
+            self.score_analysis(s, false);
             let m = s.analysis.mention_count();
             mentions += m;
             let w = s.analysis.tokens.len().max(1) as f64;
@@ -338,17 +332,16 @@ impl Model {
             s.probs[h].clear();
             s.probs[h].extend(s.sum[h].iter().map(|x| (x / w) as f32));
         }
-        s.want_full = want_full;
         (mentions, true)
     }
 
     /// Vectorise `s.analysis` into `s.vec` and score every head into `s.logits`. A model with
     /// [`crate::features::FeatureConfig::char_linear`] scores its character block per unit
-    /// ([`crate::model::CharCache`]) and leaves it out of `s.vec` (`s.vec_full` false), unless
-    /// `s.want_full` asks for the whole vector (the same sums, added in another order).
-    fn score_analysis(&self, s: &mut Scratch) {
+    /// ([`crate::model::CharCache`]) and leaves it out of `s.vec`, unless `whole` asks for the
+    /// whole vector (the same sums, added in another order), as evidence does.
+    fn score_analysis(&self, s: &mut Scratch, whole: bool) {
         let f = self.featurizer();
-        let per_unit = f.spec().config.char_linear && f.layout().chars.is_some() && !s.want_full;
+        let per_unit = f.spec().config.char_linear && f.layout().chars.is_some() && !whole;
         if per_unit {
             f.vectorize_words(&mut s.analysis, &mut s.vec);
         } else {
@@ -359,7 +352,6 @@ impl Model {
         if per_unit {
             self.add_char_logits(&s.analysis, &mut s.chars, &mut s.logits);
         }
-        s.vec_full = !per_unit;
     }
 
     /// Classify one text: labels, probabilities and up to `explain` evidence items per head.
@@ -367,20 +359,14 @@ impl Model {
     pub fn classify(&self, doc: &Document, explain: usize, s: &mut Scratch) -> Record {
         let f = self.featurizer();
         // Evidence reads every feature's contribution from the whole vector: scored from it
-        // at once rather than vectorised twice.
-        s.want_full = explain > 0;
-        let (_, chunked) = self.text_proba(&doc.text, s);
-        s.want_full = false;
+        // at once rather than vectorised twice. (Without evidence, `s.vec` is read again only
+        // for a head that no chunk scored, and a chunked text is vectorised whole below.)
+        let (_, chunked) = self.text_proba(&doc.text, s, explain > 0);
         if chunked {
             // Evidence, mentions and token counts come from the whole text.
             f.analyze(&doc.text, &mut s.analysis);
             f.vectorize(&mut s.analysis, &mut s.vec);
-            s.vec_full = true;
         }
-        // Read whole (`want_full`), a text's vector holds the character block whenever evidence
-        // is asked for; without evidence it is only read again for a head that no chunk
-        // scored, and a chunked text was vectorised whole just above.
-        debug_assert!(s.vec_full || explain == 0);
         let mentions = s.analysis.mention_count();
         let mut heads = Vec::with_capacity(self.heads().len());
         // Per head (in `heads` order), the contribution lists its evidence needs, as requests:
@@ -665,13 +651,13 @@ impl Model {
     /// mentioned, and the number of mentions.
     fn all_proba(&self, text: &str, s: &mut Scratch) -> (Vec<Vec<f32>>, usize) {
         let f = self.featurizer();
-        let (mentions, chunked) = self.text_proba(text, s);
+        let (mentions, chunked) = self.text_proba(text, s, false);
         if s.scored.contains(&false) {
             if chunked {
                 // A head no chunk scored: read it on the whole text (unchunked, `s.logits`
                 // are already the whole text's).
                 f.analyze(text, &mut s.analysis);
-                self.score_analysis(s);
+                self.score_analysis(s, false);
             }
             for h in 0..self.heads().len() {
                 if !s.scored[h] {
@@ -1034,8 +1020,8 @@ mod tests {
                 let chars = c..c + f.layout().n_buckets;
                 for t in texts {
                     f.analyze(t, &mut s.analysis);
-                    m.score_analysis(&mut s);
-                    assert!(!s.vec_full);
+                    m.score_analysis(&mut s, false);
+                    // Scored per unit: the vector lacks the character block.
                     assert!(!s.vec.indices.iter().any(|j| chars.contains(j)));
                     let (mut a, mut v, mut full) =
                         (Analysis::default(), SparseVec::default(), Vec::new());
