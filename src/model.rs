@@ -242,11 +242,6 @@ impl Scorer {
         self.weights.get(j as usize * s..j as usize * s + s)
     }
 
-    /// Floats per row (the length of [`Scorer::logits`]' output).
-    pub fn stride(&self) -> usize {
-        self.stride
-    }
-
     /// Start loading feature `j`'s row (see [`prefetch`]).
     #[inline]
     pub fn prefetch_row(&self, j: u32) {
@@ -270,7 +265,6 @@ const CHAR_CACHE_KEY_BYTES: usize = 64;
 #[derive(Default)]
 pub struct CharCache {
     owner: u64,
-    stride: usize,
     index: rustc_hash::FxHashMap<Box<str>, u32>,
     /// Per unit: the idf^2 sum, then the row sum.
     entries: Vec<f32>,
@@ -292,11 +286,11 @@ impl Model {
     pub fn add_char_logits(&self, a: &Analysis, cache: &mut CharCache, logits: &mut [f32]) {
         let (f, sc) = (&self.featurizer, &self.scorer);
         let stride = sc.stride;
-        if cache.owner != f.id() || cache.stride != stride {
+        // A featurizer belongs to one model: its id names the weights (and row width) too.
+        if cache.owner != f.id() {
             cache.index.clear();
             cache.entries.clear();
             cache.owner = f.id();
-            cache.stride = stride;
         }
         let CharCache {
             index,
