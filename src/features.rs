@@ -2259,41 +2259,32 @@ impl Featurizer {
             let chars = &touched[split..];
             let idf = &self.spec.char_idf;
             block_start = out.values.len();
+            // With `char_linear`: raw counts, over the root of the sum of count x idf^2 (the
+            // L2 norm the block would have if no n-gram repeated), summed here: both sums run
+            // over n-gram occurrences, so a unit adds the same to each wherever it occurs.
+            let mut occurrences_sq = 0f32;
             for (i, &j) in chars.iter().enumerate() {
                 if let Some(&ahead) = chars.get(i + PREFETCH_AHEAD) {
                     prefetch(counts, ahead as usize);
                     prefetch(idf, (ahead - c) as usize);
                 }
                 let count = take(counts, j);
-                let tf = if cfg.char_linear {
-                    count as f32
+                let idf = idf[(j - c) as usize];
+                let v = if cfg.char_linear {
+                    let v = count as f32 * idf;
+                    occurrences_sq += v * idf;
+                    v
                 } else {
-                    tf_of(count)
+                    tf_of(count) * idf
                 };
                 out.indices.push(j);
-                out.values.push(tf * idf[(j - c) as usize]);
+                out.values.push(v);
             }
+            let vals = &mut out.values[block_start..];
             if cfg.char_linear {
-                // Raw counts over the root of the sum of count x idf^2 (the L2 norm the block
-                // would have if no n-gram repeated): both sums run over n-gram occurrences, so
-                // a unit adds the same to each wherever it occurs (see
-                // `FeatureConfig::char_linear`).
-                let vals = &mut out.values[block_start..];
-                let cols = &out.indices[block_start..];
-                let norm = vals
-                    .iter()
-                    .zip(cols)
-                    .map(|(v, &j)| v * idf[(j - c) as usize])
-                    .sum::<f32>()
-                    .sqrt();
-                if norm > 0.0 {
-                    let s = cfg.char_weight / norm;
-                    for v in vals {
-                        *v *= s;
-                    }
-                }
+                self.scale_block(c, vals, occurrences_sq.sqrt());
             } else {
-                self.finish_block(c, &mut out.values[block_start..]);
+                self.finish_block(c, vals);
             }
         }
         let (scales, maxima) = (&self.spec.dense_scale, &self.spec.dense_max);
@@ -2328,10 +2319,17 @@ impl Featurizer {
         (block, self.spec.idf[i])
     }
 
+    /// Normalise a block's values to unit L2 norm, times the block's weight.
     fn finish_block(&self, block: u32, vals: &mut [f32]) {
         if vals.is_empty() {
             return;
         }
+        let norm = vals.iter().map(|v| v * v).sum::<f32>().sqrt();
+        self.scale_block(block, vals, norm);
+    }
+
+    /// Divide a block's values by `norm` (when positive) and multiply them by the block's weight.
+    fn scale_block(&self, block: u32, vals: &mut [f32], norm: f32) {
         let lay = &self.layout;
         let cfg = &self.spec.config;
         let weight = if block == lay.word {
@@ -2345,7 +2343,6 @@ impl Featurizer {
         } else {
             cfg.char_weight
         };
-        let norm = vals.iter().map(|v| v * v).sum::<f32>().sqrt();
         if norm > 0.0 {
             let s = weight / norm;
             for v in vals {
