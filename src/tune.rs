@@ -80,36 +80,10 @@ impl Grid {
         }
     }
 
-    /// Number of grid points.
+    /// Number of grid points: feature configurations times learner settings.
     pub fn len(&self) -> usize {
-        self.c.len()
-            * self.ngram_max.len()
-            * self.min_df.len()
-            * self.max_df.len()
-            * self.max_features.len()
-            * self.char_ngrams.len()
-            * self.balanced.len()
-            * self.group_power.len()
-            * self.dense_weight.len()
-            * self.window_weight.len()
-            * self.negation.len()
-            * self.stem.len()
-            * self.char_chunks.len()
-            * self.split_hashtags.len()
-            * self.ngrams_across_breaks.len()
-            * self.abbrev_dots.len()
-            * self.negated.len()
-            / self.char_ngrams.len().max(1)
-            * self.char_ngrams_points()
-    }
-
-    /// Grid points per setting of everything but the character n-grams, the character block's
-    /// weight and its scoring: the weight and scoring count only where there are character
-    /// n-grams (see [`Grid::feature_configs`]).
-    fn char_ngrams_points(&self) -> usize {
-        let with = self.char_ngrams.iter().filter(|c| c.is_some()).count();
-        let without = self.char_ngrams.len() - with;
-        with * self.char_weight.len() * self.char_linear.len() + without
+        self.feature_configs(&FeatureConfig::default()).len()
+            * self.learners(&LogisticRegression::default()).len()
     }
 
     /// Whether the grid is empty.
@@ -120,15 +94,18 @@ impl Grid {
     /// The feature configurations of the grid (on top of `base`), in a fixed order.
     fn feature_configs(&self, base: &FeatureConfig) -> Vec<FeatureConfig> {
         let mut out = vec![base.clone()];
-        // Expand one setting at a time; the first listed varies slowest.
-        fn expand<T: Copy>(
+        // Expand one setting at a time; the first listed varies slowest. Where `varies` says a
+        // setting makes no difference, its first value stands for all (no identical models).
+        fn expand_where<T: Copy>(
             out: Vec<FeatureConfig>,
             values: &[T],
+            varies: impl Fn(&FeatureConfig) -> bool,
             set: impl Fn(&mut FeatureConfig, T),
         ) -> Vec<FeatureConfig> {
             let mut next = Vec::with_capacity(out.len() * values.len());
             for c in out {
-                for &v in values {
+                let n = if varies(&c) { values.len() } else { 1 };
+                for &v in values.iter().take(n) {
                     let mut c = c.clone();
                     set(&mut c, v);
                     next.push(c);
@@ -136,32 +113,22 @@ impl Grid {
             }
             next
         }
+        fn expand<T: Copy>(
+            out: Vec<FeatureConfig>,
+            values: &[T],
+            set: impl Fn(&mut FeatureConfig, T),
+        ) -> Vec<FeatureConfig> {
+            expand_where(out, values, |_| true, set)
+        }
         out = expand(out, &self.ngram_max, |c, v| c.ngram_max = v);
         out = expand(out, &self.min_df, |c, v| c.min_df = v);
         out = expand(out, &self.max_df, |c, v| c.max_df = v);
         out = expand(out, &self.max_features, |c, v| c.max_features = v);
         out = expand(out, &self.char_ngrams, |c, v| c.char_ngrams = v);
-        // The character block's weight and scoring matter only where there is one: without
-        // character n-grams, the first value of each stands for all (no identical models).
-        let chars_only =
-            |out: Vec<FeatureConfig>, n: usize, set: &dyn Fn(&mut FeatureConfig, usize)| {
-                let mut next = Vec::with_capacity(out.len() * n);
-                for c in out {
-                    let k = if c.char_ngrams.is_some() { n } else { 1 };
-                    for i in 0..k {
-                        let mut c = c.clone();
-                        set(&mut c, i);
-                        next.push(c);
-                    }
-                }
-                next
-            };
-        out = chars_only(out, self.char_weight.len(), &|c, i| {
-            c.char_weight = self.char_weight[i]
-        });
-        out = chars_only(out, self.char_linear.len(), &|c, i| {
-            c.char_linear = self.char_linear[i]
-        });
+        // The character block's weight and scoring matter only where there is one.
+        let has_chars = |c: &FeatureConfig| c.char_ngrams.is_some();
+        out = expand_where(out, &self.char_weight, has_chars, |c, v| c.char_weight = v);
+        out = expand_where(out, &self.char_linear, has_chars, |c, v| c.char_linear = v);
         out = expand(out, &self.dense_weight, |c, v| c.dense_weight = v);
         out = expand(out, &self.window_weight, |c, v| c.window_weight = v);
         out = expand(out, &self.negation, |c, v| c.negation = v);
