@@ -112,13 +112,15 @@ def speed_file(a, task, test):
     tweet repeats: a tool that caches per word or per document (slant does) would otherwise be
     timed on the 777 tweets of a test file seen 26 times. Else (and with --quick) the test file
     repeated. Timing only: the predictions on it are not scored."""
-    made = a.speed_files.get(task)
-    if made:  # written once per task in this run, then shared by every tool
+    distinct = task.startswith("pstance") and not a.quick
+    key = "pstance" if distinct else task  # the three targets share the distinct tweets
+    made = a.speed_files.get(key)
+    if made:  # written once in this run, then shared by every tool
         return made
     fields, rs = rows(test)
     if not rs:
         return test
-    if task.startswith("pstance") and not a.quick:
+    if distinct:
         seen, rs = set(), []
         for part in ("train", "val", "test"):
             for tgt in ("trump", "biden", "bernie"):
@@ -127,9 +129,9 @@ def speed_file(a, task, test):
                         seen.add(r["Tweet"])
                         rs.append(r)
     reps = max(1, -(-a.speed_docs // len(rs)))
-    out = Path(a.work) / f"speed-{task}.csv"
+    out = Path(a.work) / f"speed-{key}.csv"
     write(out, fields, rs * reps)
-    a.speed_files[task] = out
+    a.speed_files[key] = out
     return out
 
 
