@@ -50,6 +50,7 @@ pub mod report;
 pub mod sources;
 pub mod sparse;
 pub mod stem;
+pub mod strmap;
 pub mod suggest;
 pub mod target;
 pub mod text;

@@ -113,6 +113,13 @@ pub struct Model {
     file: ModelFile,
     featurizer: Featurizer,
     scorer: Scorer,
+    /// Per-word character scoring only ([`CharCache`]): per character bucket, its idf^2 then
+    /// its idf times each column of its weight row, padded to a multiple of 4 floats. A new
+    /// unit's entry is then the plain sum of its n-grams' rows of this table: one read per
+    /// n-gram where the idf and the weights were two reads of two tables. Empty otherwise.
+    char_table: Vec<f32>,
+    /// Floats per row of `char_table`.
+    char_width: usize,
 }
 
 /// Every head's weights in one table for scoring: the row of feature j holds, head after head,
@@ -241,17 +248,11 @@ impl Scorer {
         let s = self.stride;
         self.weights.get(j as usize * s..j as usize * s + s)
     }
-
-    /// Start loading feature `j`'s row (see [`prefetch`]).
-    #[inline]
-    pub fn prefetch_row(&self, j: u32) {
-        prefetch(&self.weights, j as usize * self.stride);
-    }
 }
 
 /// Character units a [`CharCache`] holds before it is cleared. With rows of 8 floats and keys of
-/// at most [`CHAR_CACHE_KEY_BYTES`], at most about 25 MB per thread: 4.7 MB of entries, about
-/// 6.5 MB of hash table, and the keys' allocations (most are short words).
+/// at most [`CHAR_CACHE_KEY_BYTES`], at most about 20 MB per thread: 4.7 MB of entries, 6.3 MB
+/// of slots (keys up to 16 bytes are held in them), and the allocations of longer keys.
 const CHAR_CACHE_UNITS: usize = 1 << 17;
 /// Longest character unit (in bytes) a [`CharCache`] keeps; longer ones are scored each time.
 const CHAR_CACHE_KEY_BYTES: usize = 64;
@@ -265,7 +266,7 @@ const CHAR_CACHE_KEY_BYTES: usize = 64;
 #[derive(Default)]
 pub struct CharCache {
     owner: u64,
-    index: rustc_hash::FxHashMap<Box<str>, u32>,
+    index: crate::strmap::ShortStrMap,
     /// Per unit: the idf^2 sum, then the row sum.
     entries: Vec<f32>,
     acc: Vec<f32>,
@@ -305,24 +306,22 @@ impl Model {
         acc.clear();
         acc.resize(stride, 0.0);
         let width = stride + 1;
-        // A unit's entry: its idf^2 sum, then its idf-weighted row sum. Its columns first,
-        // their idf and rows asked for all at once (random reads of two tables), then summed
-        // in n-gram order.
+        let (table, tw) = (&self.char_table, self.char_width);
+        let first = f.layout().chars.unwrap_or(0);
+        // A unit's entry: its idf^2 sum, then its idf-weighted row sum: the sum of its
+        // n-grams' rows of the character table. Its columns first, their rows asked for all at
+        // once (random reads), then summed in n-gram order.
         let mut fill = |unit: &str, e: &mut [f32]| {
             e.fill(0.0);
             cols.clear();
-            f.for_each_unit_char_gram(unit, buf, offs, |j| cols.push(j));
-            for &j in cols.iter() {
-                f.prefetch_char_idf(j);
-                sc.prefetch_row(j);
+            f.for_each_unit_char_gram(unit, buf, offs, |j| cols.push(j - first));
+            for &b in cols.iter() {
+                prefetch(table, b as usize * tw);
             }
-            for &j in cols.iter() {
-                let idf = f.char_idf(j);
-                e[0] += idf * idf;
-                if let Some(row) = sc.row(j) {
-                    for (x, &w) in e[1..].iter_mut().zip(row) {
-                        *x += idf * w;
-                    }
+            for &b in cols.iter() {
+                let row = &table[b as usize * tw..][..width];
+                for (x, &v) in e.iter_mut().zip(row) {
+                    *x += v;
                 }
             }
         };
@@ -336,7 +335,7 @@ impl Model {
                 long
             } else {
                 let k = match index.get(unit) {
-                    Some(&k) => k as usize,
+                    Some(k) => k as usize,
                     None => {
                         if index.len() >= CHAR_CACHE_UNITS {
                             index.clear();
@@ -345,7 +344,7 @@ impl Model {
                         let k = index.len();
                         entries.resize((k + 1) * width, 0.0);
                         fill(unit, &mut entries[k * width..(k + 1) * width]);
-                        index.insert(unit.into(), k as u32);
+                        index.insert(unit, k as u32);
                         k
                     }
                 };
@@ -363,6 +362,29 @@ impl Model {
             }
         }
     }
+}
+
+/// The table of [`Model::char_table`] for a model with per-word character scoring (empty for
+/// any other), and its row width. Each row holds the same products the scorer forms per
+/// n-gram (idf x idf, idf x weight), so entries summed from it are the same bits.
+fn char_table(f: &Featurizer, sc: &Scorer) -> (Vec<f32>, usize) {
+    let lay = f.layout();
+    let Some(first) = lay.chars.filter(|_| f.spec().config.char_linear) else {
+        return (Vec::new(), 0);
+    };
+    let width = (sc.stride + 1).next_multiple_of(4);
+    let mut table = vec![0f32; lay.n_buckets as usize * width];
+    for (b, row) in table.chunks_exact_mut(width).enumerate() {
+        let j = first + b as u32;
+        let idf = f.char_idf(j);
+        row[0] = idf * idf;
+        if let Some(w) = sc.row(j) {
+            for (x, &w) in row[1..].iter_mut().zip(w) {
+                *x = idf * w;
+            }
+        }
+    }
+    (table, width)
 }
 
 impl Model {
@@ -411,10 +433,13 @@ impl Model {
             }
         }
         let scorer = Scorer::new(&file.heads, d);
+        let (char_table, char_width) = char_table(&featurizer, &scorer);
         Ok(Model {
             file,
             featurizer,
             scorer,
+            char_table,
+            char_width,
         })
     }
 
@@ -755,6 +780,8 @@ pub(crate) mod tests {
             file: f,
             featurizer: m.featurizer().clone(),
             scorer: m.scorer().clone(),
+            char_table: Vec::new(),
+            char_width: 0,
         }
         .to_bytes();
         assert!(load_err(&bad).contains("inconsistent"));
