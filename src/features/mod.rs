@@ -254,6 +254,15 @@ pub struct FeatureSpec {
     pub dense_max: Vec<f32>,
 }
 
+/// What [`Featurizer::vectorize_blocks`] does with the character block: write it into the
+/// vector, leave it out, or sum it against the model's character table (its rows' width, and
+/// the sums; see [`Featurizer::vectorize_summing_chars`]).
+enum CharBlock<'a> {
+    Vector,
+    Skip,
+    Sum(&'a [f32], usize, &'a mut [f32]),
+}
+
 /// Where each block starts in the feature vector.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Layout {
@@ -468,6 +477,67 @@ pub fn chunk_ranges(text: &str, words: u32) -> Vec<std::ops::Range<usize>> {
         }
     }
     out
+}
+
+/// The character block summed against the character table (see
+/// [`Featurizer::vectorize_summing_chars`]): `chars` are the block's columns in order (the
+/// first is column `first`), `count(j)` takes a column's count, `tf` weighs it. Accumulated
+/// in a fixed-width array for the row widths of one or two heads.
+#[allow(clippy::too_many_arguments)]
+fn sum_chars(
+    chars: &[u32],
+    first: u32,
+    table: &[f32],
+    width: usize,
+    sums: &mut [f32],
+    linear: bool,
+    count: &mut impl FnMut(u32) -> u32,
+    tf: &impl Fn(u32) -> f32,
+) {
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn fixed<const N: usize>(
+        chars: &[u32],
+        first: u32,
+        table: &[f32],
+        width: usize,
+        sums: &mut [f32],
+        linear: bool,
+        count: &mut impl FnMut(u32) -> u32,
+        tf: &impl Fn(u32) -> f32,
+    ) {
+        let (mut sq, mut acc) = (0f32, [0f32; N]);
+        for (i, &j) in chars.iter().enumerate() {
+            if let Some(&ahead) = chars.get(i + PREFETCH_AHEAD) {
+                prefetch(table, (ahead - first) as usize * width);
+            }
+            let t = tf(count(j));
+            let row = &table[(j - first) as usize * width..][..N + 1];
+            let v = t * row[0];
+            sq += v * if linear { row[0] } else { v };
+            for c in 0..N {
+                acc[c] += t * row[c + 1];
+            }
+        }
+        sums[0] = sq;
+        sums[1..].copy_from_slice(&acc);
+    }
+    match sums.len() - 1 {
+        8 => fixed::<8>(chars, first, table, width, sums, linear, count, tf),
+        4 => fixed::<4>(chars, first, table, width, sums, linear, count, tf),
+        2 => fixed::<2>(chars, first, table, width, sums, linear, count, tf),
+        n => {
+            for &j in chars {
+                let t = tf(count(j));
+                let row = &table[(j - first) as usize * width..][..n + 1];
+                let v = t * row[0];
+                sums[0] += v * if linear { row[0] } else { v };
+                for (x, &w) in sums[1..].iter_mut().zip(&row[1..]) {
+                    *x += t * w;
+                }
+            }
+        }
+    }
 }
 
 /// Count one occurrence of feature `j` in the accumulator; true on its first occurrence in the
@@ -844,13 +914,34 @@ impl Featurizer {
 
     /// The feature vector of an analysed document, written into `out` (cleared first).
     pub fn vectorize(&self, a: &mut Analysis, out: &mut SparseVec) {
-        self.vectorize_blocks(a, out, true)
+        self.vectorize_blocks(a, out, CharBlock::Vector)
+    }
+
+    /// [`Featurizer::vectorize`] without the character block, which is summed instead against
+    /// `table`, the model's character table: per bucket, in rows of `width` floats, its idf,
+    /// then its idf times each weight of its row. `sums` (of a row's weights plus one, zeroed
+    /// first) gets, over the text's character buckets, the sum of (tf x idf)^2 (count x idf^2,
+    /// with [`FeatureConfig::char_linear`]), then of tf x (idf x weight) for each weight. The
+    /// block's part of the logits is `char_weight / sqrt(sums[0])` times `sums[1..]`: the same
+    /// sums as vectorising and scoring it, in another order (equal to rounding), with one
+    /// read per bucket where the idf and the weight row were two reads of two tables. For
+    /// scoring without evidence, which never reads the block's values.
+    pub fn vectorize_summing_chars(
+        &self,
+        a: &mut Analysis,
+        out: &mut SparseVec,
+        table: &[f32],
+        width: usize,
+        sums: &mut [f32],
+    ) {
+        sums.fill(0.0);
+        self.vectorize_blocks(a, out, CharBlock::Sum(table, width, sums))
     }
 
     /// [`Featurizer::vectorize`] without the character block, for a model that scores it per
     /// unit ([`FeatureConfig::char_linear`], [`crate::model::CharCache`]).
     pub fn vectorize_words(&self, a: &mut Analysis, out: &mut SparseVec) {
-        self.vectorize_blocks(a, out, false)
+        self.vectorize_blocks(a, out, CharBlock::Skip)
     }
 
     /// With character n-grams: `f(unit)` for each character unit of the analysed text (a
@@ -903,8 +994,14 @@ impl Featurizer {
         self.id
     }
 
-    fn vectorize_blocks(&self, a: &mut Analysis, out: &mut SparseVec, with_chars: bool) {
+    fn vectorize_blocks(
+        &self,
+        a: &mut Analysis,
+        out: &mut SparseVec,
+        mut char_block: CharBlock<'_>,
+    ) {
         out.clear();
+        let with_chars = !matches!(char_block, CharBlock::Skip);
         let cfg = &self.spec.config;
         let lay = &self.layout;
         // Count occurrences straight into a dense accumulator (reset as it is read) and note
@@ -1085,7 +1182,28 @@ impl Featurizer {
             out.values.push(tf_of(count) * idf);
         }
         self.finish_block(current_block, &mut out.values[block_start..]);
-        if let (true, Some(c)) = (with_chars, lay.chars) {
+        if let (CharBlock::Sum(table, width, sums), Some(c)) = (&mut char_block, lay.chars) {
+            let chars = &touched[split..];
+            let sublinear = cfg.sublinear_tf && !cfg.char_linear;
+            let tf = |count: u32| {
+                if sublinear {
+                    tf_of(count)
+                } else {
+                    count as f32
+                }
+            };
+            let mut count_of = |j: u32| take(counts, j);
+            sum_chars(
+                chars,
+                c,
+                table,
+                *width,
+                sums,
+                cfg.char_linear,
+                &mut count_of,
+                &tf,
+            );
+        } else if let (true, Some(c)) = (with_chars, lay.chars) {
             let chars = &touched[split..];
             let idf = &self.spec.char_idf;
             block_start = out.values.len();

@@ -1110,3 +1110,58 @@ fn corrupt_specs_are_refused() {
     s.dense_scale[0] = f32::NAN;
     assert!(Featurizer::from_spec(s).is_err());
 }
+
+#[test]
+fn character_sums_agree_for_every_row_width() {
+    // `sum_chars` has a fixed-width loop for 2, 4 and 8 weights per row and a general one:
+    // each must give the sums written out plainly, for both tf forms.
+    let first = 100u32;
+    let buckets = 64usize;
+    for n in [1usize, 2, 3, 4, 8, 12] {
+        let width = (n + 1).next_multiple_of(4);
+        let table: Vec<f32> = (0..buckets * width)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 25.0)
+            .collect();
+        let chars: Vec<u32> = (0..buckets as u32).step_by(3).map(|b| first + b).collect();
+        let count = |j: u32| 1 + (j * 7) % 5;
+        for linear in [false, true] {
+            let tf = |c: u32| {
+                if linear {
+                    c as f32
+                } else {
+                    1.0 + (c as f32).ln()
+                }
+            };
+            let mut sums = vec![0f32; n + 1];
+            sum_chars(
+                &chars,
+                first,
+                &table,
+                width,
+                &mut sums,
+                linear,
+                &mut |j| count(j),
+                &tf,
+            );
+            let mut want = vec![0f32; n + 1];
+            for &j in &chars {
+                let row = &table[(j - first) as usize * width..];
+                let t = tf(count(j));
+                want[0] += if linear {
+                    t * row[0] * row[0]
+                } else {
+                    (t * row[0]).powi(2)
+                };
+                for c in 0..n {
+                    want[c + 1] += t * row[c + 1];
+                }
+            }
+            for (a, b) in sums.iter().zip(&want) {
+                assert!(
+                    (a - b).abs() <= 1e-4 * b.abs().max(1.0),
+                    "{n} {linear}: {sums:?} {want:?}"
+                );
+            }
+        }
+    }
+}
