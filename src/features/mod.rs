@@ -479,42 +479,55 @@ pub fn chunk_ranges(text: &str, words: u32) -> Vec<std::ops::Range<usize>> {
     out
 }
 
-/// The character block summed against the character table (see
-/// [`Featurizer::vectorize_summing_chars`]): `chars` are the block's columns in order (the
-/// first is column `first`), `count(j)` takes a column's count, `tf` weighs it. Accumulated
-/// in a fixed-width array for the row widths of one or two heads.
-#[allow(clippy::too_many_arguments)]
-fn sum_chars(
-    chars: &[u32],
+/// The character block of one text, to be summed against the character table (see
+/// [`Featurizer::vectorize_summing_chars`]): its columns in order, the block's first column,
+/// the table and its row width, and whether tf is the raw count ([`FeatureConfig::char_linear`]).
+struct CharSum<'a> {
+    chars: &'a [u32],
     first: u32,
-    table: &[f32],
+    table: &'a [f32],
     width: usize,
-    sums: &mut [f32],
     linear: bool,
-    count: &mut impl FnMut(u32) -> u32,
-    tf: &impl Fn(u32) -> f32,
-) {
+}
+
+impl CharSum<'_> {
+    /// The sums into `sums` (zeroed): `count(j)` takes a column's count, `tf` weighs it.
+    /// Accumulated in a fixed-width array for the row widths of one or two heads.
+    fn sum(&self, sums: &mut [f32], count: &mut impl FnMut(u32) -> u32, tf: &impl Fn(u32) -> f32) {
+        match sums.len() - 1 {
+            8 => self.fixed::<8>(sums, count, tf),
+            4 => self.fixed::<4>(sums, count, tf),
+            2 => self.fixed::<2>(sums, count, tf),
+            n => {
+                for &j in self.chars {
+                    let t = tf(count(j));
+                    let row = self.row(j, n);
+                    let v = t * row[0];
+                    sums[0] += v * if self.linear { row[0] } else { v };
+                    for (x, &w) in sums[1..].iter_mut().zip(&row[1..]) {
+                        *x += t * w;
+                    }
+                }
+            }
+        }
+    }
+
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
     fn fixed<const N: usize>(
-        chars: &[u32],
-        first: u32,
-        table: &[f32],
-        width: usize,
+        &self,
         sums: &mut [f32],
-        linear: bool,
         count: &mut impl FnMut(u32) -> u32,
         tf: &impl Fn(u32) -> f32,
     ) {
         let (mut sq, mut acc) = (0f32, [0f32; N]);
-        for (i, &j) in chars.iter().enumerate() {
-            if let Some(&ahead) = chars.get(i + PREFETCH_AHEAD) {
-                prefetch(table, (ahead - first) as usize * width);
+        for (i, &j) in self.chars.iter().enumerate() {
+            if let Some(&ahead) = self.chars.get(i + PREFETCH_AHEAD) {
+                prefetch(self.table, (ahead - self.first) as usize * self.width);
             }
             let t = tf(count(j));
-            let row = &table[(j - first) as usize * width..][..N + 1];
+            let row = self.row(j, N);
             let v = t * row[0];
-            sq += v * if linear { row[0] } else { v };
+            sq += v * if self.linear { row[0] } else { v };
             for c in 0..N {
                 acc[c] += t * row[c + 1];
             }
@@ -522,21 +535,11 @@ fn sum_chars(
         sums[0] = sq;
         sums[1..].copy_from_slice(&acc);
     }
-    match sums.len() - 1 {
-        8 => fixed::<8>(chars, first, table, width, sums, linear, count, tf),
-        4 => fixed::<4>(chars, first, table, width, sums, linear, count, tf),
-        2 => fixed::<2>(chars, first, table, width, sums, linear, count, tf),
-        n => {
-            for &j in chars {
-                let t = tf(count(j));
-                let row = &table[(j - first) as usize * width..][..n + 1];
-                let v = t * row[0];
-                sums[0] += v * if linear { row[0] } else { v };
-                for (x, &w) in sums[1..].iter_mut().zip(&row[1..]) {
-                    *x += t * w;
-                }
-            }
-        }
+
+    /// Column `j`'s row: its idf, then `n` products.
+    #[inline(always)]
+    fn row(&self, j: u32, n: usize) -> &[f32] {
+        &self.table[(j - self.first) as usize * self.width..][..n + 1]
     }
 }
 
@@ -1192,17 +1195,14 @@ impl Featurizer {
                     count as f32
                 }
             };
-            let mut count_of = |j: u32| take(counts, j);
-            sum_chars(
+            let block = CharSum {
                 chars,
-                c,
+                first: c,
                 table,
-                *width,
-                sums,
-                cfg.char_linear,
-                &mut count_of,
-                &tf,
-            );
+                width: *width,
+                linear: cfg.char_linear,
+            };
+            block.sum(sums, &mut |j| take(counts, j), &tf);
         } else if let (true, Some(c)) = (with_chars, lay.chars) {
             let chars = &touched[split..];
             let idf = &self.spec.char_idf;

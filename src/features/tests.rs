@@ -1113,7 +1113,7 @@ fn corrupt_specs_are_refused() {
 
 #[test]
 fn character_sums_agree_for_every_row_width() {
-    // `sum_chars` has a fixed-width loop for 2, 4 and 8 weights per row and a general one:
+    // `CharSum::sum` has a fixed-width loop for 2, 4 and 8 weights per row and a general one:
     // each must give the sums written out plainly, for both tf forms.
     let first = 100u32;
     let buckets = 64usize;
@@ -1133,16 +1133,14 @@ fn character_sums_agree_for_every_row_width() {
                 }
             };
             let mut sums = vec![0f32; n + 1];
-            sum_chars(
-                &chars,
+            let block = CharSum {
+                chars: &chars,
                 first,
-                &table,
+                table: &table,
                 width,
-                &mut sums,
                 linear,
-                &mut |j| count(j),
-                &tf,
-            );
+            };
+            block.sum(&mut sums, &mut |j| count(j), &tf);
             let mut want = vec![0f32; n + 1];
             for &j in &chars {
                 let row = &table[(j - first) as usize * width..];
