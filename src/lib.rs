@@ -50,7 +50,7 @@ pub mod report;
 pub mod sources;
 pub mod sparse;
 pub mod stem;
-pub mod strmap;
+mod strmap;
 pub mod suggest;
 pub mod target;
 pub mod text;

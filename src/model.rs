@@ -312,9 +312,9 @@ impl Model {
         let width = stride + 1;
         let (table, tw) = self.char_table();
         let first = f.layout().chars.unwrap_or(0);
-        // A unit's entry: its idf^2 sum, then its idf-weighted row sum: from its n-grams' rows
-        // of the character table (the idf, then the idf times each weight). Its columns first, their rows asked for all at
-        // once (random reads), then summed in n-gram order.
+        // A unit's entry: its idf^2 sum, then its idf-weighted row sum, from its n-grams' rows
+        // of the character table (the idf, then the idf times each weight). Its columns first,
+        // their rows asked for all at once (random reads), then summed in n-gram order.
         let mut fill = |unit: &str, e: &mut [f32]| {
             e.fill(0.0);
             cols.clear();
@@ -361,7 +361,7 @@ impl Model {
             }
         });
         if q > 0.0 {
-            let s = f.spec().config.char_weight / q.sqrt();
+            let s = f.char_block_weight() / q.sqrt();
             for (l, &x) in logits.iter_mut().zip(acc.iter()) {
                 *l += s * x;
             }
@@ -375,7 +375,7 @@ impl Model {
     /// against the model's character table ([`Featurizer::vectorize_summing_chars`]): for
     /// scoring without evidence, which never reads the block's values. The same sums as
     /// vectorising and scoring the whole vector, in another order (equal to rounding).
-    pub fn score_summing_chars(
+    pub(crate) fn score_summing_chars(
         &self,
         a: &mut Analysis,
         vec: &mut crate::sparse::SparseVec,
@@ -389,7 +389,7 @@ impl Model {
         f.vectorize_summing_chars(a, vec, table, width, sums);
         sc.logits(&vec.indices, &vec.values, logits);
         if sums[0] > 0.0 {
-            let s = f.spec().config.char_weight / sums[0].sqrt();
+            let s = f.char_block_weight() / sums[0].sqrt();
             for (l, &x) in logits.iter_mut().zip(&sums[1..]) {
                 *l += s * x;
             }
@@ -621,6 +621,7 @@ pub(crate) mod tests {
     use crate::lexicon::Lexicon;
     use crate::logistic::{LogisticRegression, softmax};
     use crate::sparse::CsrMatrix;
+    use crate::sparse::SparseVec;
     use crate::target::TargetSpec;
     use crate::text::Residue;
 
@@ -693,8 +694,9 @@ pub(crate) mod tests {
         }
     }
 
-    fn scorer_case(extra: usize, stride: usize) {
-        let m = tiny_model();
+    /// `m` with `extra` more two-label heads, or (`stride` 2) one two-label head alone: rows
+    /// of 4 (one head), 8 (two), 12 floats (five) or 2.
+    fn widened(m: &Model, extra: usize, stride: usize) -> Model {
         let mut f = m.file().clone();
         let mut second = f.heads[0].clone();
         second.name = "two".into();
@@ -720,7 +722,11 @@ pub(crate) mod tests {
         if stride == 2 {
             f.heads = vec![second];
         }
-        let m = Model::new(f).unwrap();
+        Model::new(f).unwrap()
+    }
+
+    fn scorer_case(extra: usize, stride: usize) {
+        let m = widened(&tiny_model(), extra, stride);
         let s = m.scorer();
         let v = m
             .featurizer()
@@ -744,6 +750,57 @@ pub(crate) mod tests {
                 let mean = w.iter().sum::<f32>() / k as f32;
                 for (c, &wc) in w.iter().enumerate() {
                     assert!((s.weight(j, cols.start + c) - (wc - mean)).abs() < 1e-6);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn summed_character_block_matches_the_vector() {
+        // Scoring without evidence sums the character block against the character table:
+        // the logits must be those of the whole vector, for every row width, with and
+        // without sublinear tf, with counts past u16 (and others beside them, so that the
+        // norm does not cancel a wrong count), and with no word terms at all (where the
+        // character block takes the word block's weight).
+        let long = format!("{}the brave militias cd cd", "ab ".repeat(70_000));
+        let texts = [
+            "Kazemi stood up to the outlaw militias bravely, bravely, bravely.",
+            "Kazemi: l'état #Resistance @someone https://x.y/z 123 ...",
+            "Kazemi",
+            long.as_str(),
+        ];
+        for (sublinear_tf, min_df) in [(true, 1), (false, 1), (true, 100)] {
+            let base = tiny_model_with(FeatureConfig {
+                min_df,
+                sublinear_tf,
+                char_ngrams: Some((2, 4)),
+                char_buckets_log2: 10,
+                char_weight: 0.7,
+                ..Default::default()
+            });
+            assert_eq!(base.featurizer().layout().n_terms == 0, min_df == 100);
+            for (extra, stride) in [(0usize, 4usize), (1, 8), (4, 12), (0, 2)] {
+                let m = widened(&base, extra, stride);
+                let f = m.featurizer();
+                let mut cache = CharCache::default();
+                for t in texts {
+                    let (mut a, mut v, mut want) =
+                        (Analysis::default(), SparseVec::default(), vec![]);
+                    f.analyze(t, &mut a);
+                    f.vectorize(&mut a, &mut v);
+                    m.scorer().logits(&v.indices, &v.values, &mut want);
+                    let (mut a, mut v, mut got) =
+                        (Analysis::default(), SparseVec::default(), vec![]);
+                    f.analyze(t, &mut a);
+                    m.score_summing_chars(&mut a, &mut v, &mut cache, &mut got);
+                    assert_eq!(got.len(), stride);
+                    for (x, y) in got.iter().zip(&want) {
+                        assert!(
+                            (x - y).abs() <= 1e-5 * y.abs().max(1.0),
+                            "{sublinear_tf} {min_df} {stride} {:.40}: {got:?} vs {want:?}",
+                            t
+                        );
+                    }
                 }
             }
         }

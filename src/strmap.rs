@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap;
 /// in a hash map. Its string-keyed predecessor, as the word -> unit cache, spent most of its
 /// 11% of classify comparing keys.
 #[derive(Default)]
-pub struct ShortStrMap {
+pub(crate) struct ShortStrMap {
     slots: Vec<Slot>,
     len: usize,
     long: FxHashMap<Box<str>, u32>,
@@ -57,11 +57,6 @@ impl ShortStrMap {
     /// Number of keys held.
     pub fn len(&self) -> usize {
         self.len + self.long.len()
-    }
-
-    /// Whether it holds no key.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Forget every key (the slots are kept).

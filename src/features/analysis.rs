@@ -112,7 +112,8 @@ impl Analyzer {
         self.target.is_some()
     }
 
-    /// Analyse `text` into `a`; `lookup` maps a stem to its unit id (or [`NO_UNIT`](super::NO_UNIT)).
+    /// Analyse `text` into `a`; `lookup` maps a stem to its unit id (or
+    /// [`NO_UNIT`](super::NO_UNIT)).
     pub fn analyze(&self, text: &str, a: &mut Analysis, lookup: impl FnMut(&str) -> u32) {
         self.analyze_with(text, a, None, lookup)
     }

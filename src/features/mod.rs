@@ -929,7 +929,7 @@ impl Featurizer {
     /// sums as vectorising and scoring it, in another order (equal to rounding), with one
     /// read per bucket where the idf and the weight row were two reads of two tables. For
     /// scoring without evidence, which never reads the block's values.
-    pub fn vectorize_summing_chars(
+    pub(crate) fn vectorize_summing_chars(
         &self,
         a: &mut Analysis,
         out: &mut SparseVec,
@@ -1187,12 +1187,11 @@ impl Featurizer {
         self.finish_block(current_block, &mut out.values[block_start..]);
         if let (CharBlock::Sum(table, width, sums), Some(c)) = (&mut char_block, lay.chars) {
             let chars = &touched[split..];
-            let sublinear = cfg.sublinear_tf && !cfg.char_linear;
             let tf = |count: u32| {
-                if sublinear {
-                    tf_of(count)
-                } else {
+                if cfg.char_linear {
                     count as f32
+                } else {
+                    tf_of(count)
                 }
             };
             let block = CharSum {
@@ -1267,6 +1266,32 @@ impl Featurizer {
         (block, self.spec.idf[i])
     }
 
+    /// The weight of the block starting at column `block`. Blocks are told apart by where
+    /// they start, so with no word terms at all (every word block empty, all starting where
+    /// the character block does) the character block gets the word block's weight, 1: models
+    /// were trained so, and every way of scoring them keeps it.
+    fn block_weight(&self, block: u32) -> f32 {
+        let lay = &self.layout;
+        let cfg = &self.spec.config;
+        if block == lay.word {
+            1.0
+        } else if Some(block) == lay.window {
+            cfg.window_weight
+        } else if Some(block) == lay.quote {
+            cfg.quote_weight
+        } else if Some(block) == lay.negated {
+            cfg.negated_weight
+        } else {
+            cfg.char_weight
+        }
+    }
+
+    /// The character block's weight (see [`Featurizer::block_weight`]): `char_weight`, but
+    /// 1 in a model with no word terms.
+    pub(crate) fn char_block_weight(&self) -> f32 {
+        self.layout.chars.map_or(0.0, |c| self.block_weight(c))
+    }
+
     /// Normalise a block's values to unit L2 norm, times the block's weight.
     fn finish_block(&self, block: u32, vals: &mut [f32]) {
         if vals.is_empty() {
@@ -1278,19 +1303,7 @@ impl Featurizer {
 
     /// Divide a block's values by `norm` (when positive) and multiply them by the block's weight.
     fn scale_block(&self, block: u32, vals: &mut [f32], norm: f32) {
-        let lay = &self.layout;
-        let cfg = &self.spec.config;
-        let weight = if block == lay.word {
-            1.0
-        } else if Some(block) == lay.window {
-            cfg.window_weight
-        } else if Some(block) == lay.quote {
-            cfg.quote_weight
-        } else if Some(block) == lay.negated {
-            cfg.negated_weight
-        } else {
-            cfg.char_weight
-        };
+        let weight = self.block_weight(block);
         if norm > 0.0 {
             let s = weight / norm;
             for v in vals {
