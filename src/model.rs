@@ -310,15 +310,28 @@ impl Model {
         acc.clear();
         acc.resize(stride, 0.0);
         let width = stride + 1;
-        let (table, tw) = self.char_table();
+        let table = self.char_table();
         let first = f.layout().chars.unwrap_or(0);
         // A unit's entry: its idf^2 sum, then its idf-weighted row sum, from its n-grams' rows
         // of the character table (the idf, then the idf times each weight). Its columns first,
-        // their rows asked for all at once (random reads), then summed in n-gram order.
+        // their rows asked for all at once (random reads), then summed in n-gram order. (With
+        // no table, the same products from the idf and weight tables.)
         let mut fill = |unit: &str, e: &mut [f32]| {
             e.fill(0.0);
             cols.clear();
             f.for_each_unit_char_gram(unit, buf, offs, |j| cols.push(j - first));
+            let Some((table, tw)) = table else {
+                for &b in cols.iter() {
+                    let idf = f.char_idf(first + b);
+                    e[0] += idf * idf;
+                    if let Some(row) = sc.row(first + b) {
+                        for (x, &w) in e[1..].iter_mut().zip(row) {
+                            *x += idf * w;
+                        }
+                    }
+                }
+                return;
+            };
             for &b in cols.iter() {
                 prefetch(table, b as usize * tw);
             }
@@ -385,7 +398,12 @@ impl Model {
         let (f, sc) = (&self.featurizer, &self.scorer);
         let sums = &mut cache.sums;
         sums.resize(sc.stride + 1, 0.0);
-        let (table, width) = self.char_table();
+        let Some((table, width)) = self.char_table() else {
+            // No table (too many buckets): the whole vector, as before.
+            f.vectorize(a, vec);
+            sc.logits(&vec.indices, &vec.values, logits);
+            return;
+        };
         f.vectorize_summing_chars(a, vec, table, width, sums);
         sc.logits(&vec.indices, &vec.values, logits);
         if sums[0] > 0.0 {
@@ -400,17 +418,23 @@ impl Model {
 impl Model {
     /// The character table and its row width (see the field), built the first time it is
     /// asked for: scoring with evidence never reads it, so loading a model does not pay for
-    /// it (about 10 M instructions and 3 MB for the shipped model).
-    fn char_table(&self) -> (&[f32], usize) {
+    /// it (about 10 M instructions and 3 MB for the shipped model). None without character
+    /// n-grams, or when it would pass [`CHAR_TABLE_MAX_FLOATS`]: the callers then read the idf
+    /// and weight tables as before.
+    fn char_table(&self) -> Option<(&[f32], usize)> {
         let (t, w) = self
             .char_table
             .get_or_init(|| char_table(&self.featurizer, &self.scorer));
-        (t, *w)
+        (!t.is_empty()).then_some((t.as_slice(), *w))
     }
 }
 
+/// Largest character table built (64 MiB: 2^20 buckets with rows of up to 16 floats); a model
+/// with more buckets scores as before, from the idf and weight tables.
+const CHAR_TABLE_MAX_FLOATS: usize = 1 << 24;
+
 /// The table of [`Model::char_table`] for a model with character n-grams (empty for any
-/// other), and its row width. Each row holds the idf and the products the scorer forms per
+/// other, or past [`CHAR_TABLE_MAX_FLOATS`]), and its row width. Each row holds the idf and the products the scorer forms per
 /// n-gram (idf x weight), so entries summed from it are the same bits.
 fn char_table(f: &Featurizer, sc: &Scorer) -> (Vec<f32>, usize) {
     let lay = f.layout();
@@ -418,6 +442,9 @@ fn char_table(f: &Featurizer, sc: &Scorer) -> (Vec<f32>, usize) {
         return (Vec::new(), 0);
     };
     let width = (sc.stride + 1).next_multiple_of(4);
+    if lay.n_buckets as usize * width > CHAR_TABLE_MAX_FLOATS {
+        return (Vec::new(), 0);
+    }
     let mut table = vec![0f32; lay.n_buckets as usize * width];
     for (b, row) in table.chunks_exact_mut(width).enumerate() {
         let j = first + b as u32;
@@ -802,6 +829,43 @@ pub(crate) mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn character_scoring_without_a_table_reads_the_weight_tables() {
+        // Past CHAR_TABLE_MAX_FLOATS no character table is built: the per-word and the
+        // summed paths must then give the whole vector's logits from the idf and weights.
+        let text = "Kazemi stood up to the outlaw militias bravely, bravely, bravely.";
+        for char_linear in [false, true] {
+            let m = tiny_model_with(FeatureConfig {
+                min_df: 1,
+                char_ngrams: Some((2, 4)),
+                char_buckets_log2: 22,
+                char_weight: 0.7,
+                char_linear,
+                ..Default::default()
+            });
+            assert!(m.char_table().is_none());
+            let f = m.featurizer();
+            let (mut a, mut v, mut want) = (Analysis::default(), SparseVec::default(), vec![]);
+            f.analyze(text, &mut a);
+            f.vectorize(&mut a, &mut v);
+            m.scorer().logits(&v.indices, &v.values, &mut want);
+            let (mut got, mut cache) = (vec![], CharCache::default());
+            if char_linear {
+                f.vectorize_words(&mut a, &mut v);
+                m.scorer().logits(&v.indices, &v.values, &mut got);
+                m.add_char_logits(&a, &mut cache, &mut got);
+            } else {
+                m.score_summing_chars(&mut a, &mut v, &mut cache, &mut got);
+            }
+            for (x, y) in got.iter().zip(&want) {
+                assert!(
+                    (x - y).abs() <= 1e-5 * y.abs().max(1.0),
+                    "{got:?} vs {want:?}"
+                );
             }
         }
     }
