@@ -95,9 +95,9 @@ the fitted model; peers: around `fit` in Python); "process s" is the wall time o
 training process (slant: `slant train` from start to the model written, reading the CSV
 included; peers: the Python process, which also imports the library, reads both files and
 predicts); "predict docs/s" is vectorise + predict inside the process (slant: `seconds` of
-`slant eval --json`; peers: around `predict`) of the scored file repeated to at least 20,000
-documents (`--speed-docs`), the same documents for every tool; peak RSS is the training
-process's.
+`slant eval --json`; peers: around `predict`) of at least 20,000 documents (`--speed-docs`:
+P-Stance's 21,571 distinct tweets, Article-Bias's scored file repeated), the same documents for
+every tool, the median of three timings (`--speed-runs`); peak RSS is the training process's.
 
 {table}
 """
