@@ -118,8 +118,9 @@ pub struct Model {
     /// instead of the idf and weight tables: a new unit's entry, with per-word scoring
     /// ([`CharCache`]), is the plain sum of its n-grams' rows, and otherwise the block is
     /// summed against it ([`Featurizer::vectorize_summing_chars`]): one read per n-gram where
-    /// the idf and the weights were two reads of two tables. Empty without them.
-    /// Built on first use (see [`Model::char_table`]), with its row width.
+    /// the idf and the weights were two reads of two tables. Built on first use (see
+    /// [`Model::char_table`]), with its row width; empty without character n-grams or past
+    /// [`CHAR_TABLE_MAX_FLOATS`].
     char_table: std::sync::OnceLock<(Vec<f32>, usize)>,
 }
 
@@ -380,9 +381,7 @@ impl Model {
             }
         }
     }
-}
 
-impl Model {
     /// Vectorise the analysed text `a` into `vec` without its character block and score every
     /// head into `logits` (as [`Scorer::logits`] writes them), the character block summed
     /// against the model's character table ([`Featurizer::vectorize_summing_chars`]): for
@@ -413,9 +412,7 @@ impl Model {
             }
         }
     }
-}
 
-impl Model {
     /// The character table and its row width (see the field), built the first time it is
     /// asked for: scoring with evidence never reads it, so loading a model does not pay for
     /// it (about 10 M instructions and 3 MB for the shipped model). None without character
@@ -434,8 +431,9 @@ impl Model {
 const CHAR_TABLE_MAX_FLOATS: usize = 1 << 24;
 
 /// The table of [`Model::char_table`] for a model with character n-grams (empty for any
-/// other, or past [`CHAR_TABLE_MAX_FLOATS`]), and its row width. Each row holds the idf and the products the scorer forms per
-/// n-gram (idf x weight), so entries summed from it are the same bits.
+/// other, or past [`CHAR_TABLE_MAX_FLOATS`]), and its row width. Each row holds the idf and
+/// the products the scorer forms per n-gram (idf x weight), so entries summed from it are the
+/// same bits.
 fn char_table(f: &Featurizer, sc: &Scorer) -> (Vec<f32>, usize) {
     let lay = f.layout();
     let Some(first) = lay.chars else {
@@ -647,8 +645,7 @@ pub(crate) mod tests {
     use crate::features::{Analyzer, FeatureConfig, VocabCounts, build_spec};
     use crate::lexicon::Lexicon;
     use crate::logistic::{LogisticRegression, softmax};
-    use crate::sparse::CsrMatrix;
-    use crate::sparse::SparseVec;
+    use crate::sparse::{CsrMatrix, SparseVec};
     use crate::target::TargetSpec;
     use crate::text::Residue;
 
