@@ -481,7 +481,8 @@ pub fn chunk_ranges(text: &str, words: u32) -> Vec<std::ops::Range<usize>> {
 
 /// The character block of one text, to be summed against the character table (see
 /// [`Featurizer::vectorize_summing_chars`]): its columns in order, the block's first column,
-/// the table and its row width, and whether tf is the raw count ([`FeatureConfig::char_linear`]).
+/// the table and its row width, and whether tf is the raw count
+/// ([`FeatureConfig::char_linear`]).
 struct CharSum<'a> {
     chars: &'a [u32],
     first: u32,
@@ -925,7 +926,8 @@ impl Featurizer {
     /// then its idf times each weight of its row. `sums` (of a row's weights plus one, zeroed
     /// first) gets, over the text's character buckets, the sum of (tf x idf)^2 (count x idf^2,
     /// with [`FeatureConfig::char_linear`]), then of tf x (idf x weight) for each weight. The
-    /// block's part of the logits is `char_weight / sqrt(sums[0])` times `sums[1..]`: the same
+    /// block's part of the logits is its weight ([`Featurizer::char_block_weight`]) over
+    /// `sqrt(sums[0])`, times `sums[1..]`: the same
     /// sums as vectorising and scoring it, in another order (equal to rounding), with one
     /// read per bucket where the idf and the weight row were two reads of two tables. For
     /// scoring without evidence, which never reads the block's values.
