@@ -84,7 +84,8 @@ pub struct ClassifyArgs {
     /// Output format (default: table on a terminal, jsonl otherwise).
     #[arg(long, value_enum)]
     format: Option<Format>,
-    /// Evidence items per head (0 for none).
+    /// Evidence items per head (0 for none: faster, and the probabilities can differ from
+    /// those with evidence in the last printed decimal, the same sums added in another order).
     #[arg(long, value_name = "K", default_value_t = 5)]
     explain: usize,
     /// Key sentences per head: the N sentences whose removal lowers the chosen label's odds
