@@ -271,12 +271,11 @@ pub struct CharCache {
     index: crate::strmap::ShortStrMap,
     /// Per unit: the idf^2 sum, then the row sum.
     entries: Vec<f32>,
-    acc: Vec<f32>,
     /// A unit's n-gram columns, while its entry is made.
     cols: Vec<u32>,
     /// The entry of a unit too long to keep.
     long: Vec<f32>,
-    /// The character block's sums of a model scored without per-word scoring (see
+    /// The text's character-block sums: of its units' entries, or of its buckets (see
     /// [`Model::score_summing_chars`]).
     sums: Vec<f32>,
     buf: String,
@@ -301,50 +300,35 @@ impl Model {
         let CharCache {
             index,
             entries,
-            acc,
+            sums,
             long,
             cols,
             buf,
             offs,
             ..
         } = cache;
-        acc.clear();
-        acc.resize(stride, 0.0);
         let width = stride + 1;
+        sums.clear();
+        sums.resize(width, 0.0);
         let table = self.char_table();
-        let first = f.layout().chars.unwrap_or(0);
         // A unit's entry: its idf^2 sum, then its idf-weighted row sum, from its n-grams' rows
-        // of the character table (the idf, then the idf times each weight). Its columns first,
-        // their rows asked for all at once (random reads), then summed in n-gram order. (With
-        // no table, the same products from the idf and weight tables.)
+        // of the character table ([`Featurizer::sum_unit_chars`]); with no table, the same
+        // products from the idf and weight tables.
         let mut fill = |unit: &str, e: &mut [f32]| {
+            if let Some((table, tw)) = table {
+                return f.sum_unit_chars(unit, table, tw, e, (&mut *cols, &mut *buf, &mut *offs));
+            }
             e.fill(0.0);
-            cols.clear();
-            f.for_each_unit_char_gram(unit, buf, offs, |j| cols.push(j - first));
-            let Some((table, tw)) = table else {
-                for &b in cols.iter() {
-                    let idf = f.char_idf(first + b);
-                    e[0] += idf * idf;
-                    if let Some(row) = sc.row(first + b) {
-                        for (x, &w) in e[1..].iter_mut().zip(row) {
-                            *x += idf * w;
-                        }
+            f.for_each_unit_char_gram(unit, buf, offs, |j| {
+                let idf = f.char_idf(j);
+                e[0] += idf * idf;
+                if let Some(row) = sc.row(j) {
+                    for (x, &w) in e[1..].iter_mut().zip(row) {
+                        *x += idf * w;
                     }
                 }
-                return;
-            };
-            for &b in cols.iter() {
-                prefetch(table, b as usize * tw);
-            }
-            for &b in cols.iter() {
-                let row = &table[b as usize * tw..][..width];
-                e[0] += row[0] * row[0];
-                for (x, &v) in e[1..].iter_mut().zip(&row[1..]) {
-                    *x += v;
-                }
-            }
+            });
         };
-        let mut q = 0f32;
         f.for_each_char_unit(a, |unit| {
             let e: &[f32] = if unit.len() > CHAR_CACHE_KEY_BYTES {
                 // Long units (links, runs of symbols) are rarely seen twice: not kept, so the
@@ -369,14 +353,20 @@ impl Model {
                 };
                 &entries[k * width..(k + 1) * width]
             };
-            q += e[0];
-            for (x, &v) in acc.iter_mut().zip(&e[1..]) {
+            for (x, &v) in sums.iter_mut().zip(e) {
                 *x += v;
             }
         });
-        if q > 0.0 {
-            let s = f.char_block_weight() / q.sqrt();
-            for (l, &x) in logits.iter_mut().zip(acc.iter()) {
+        self.add_char_sums(sums, logits);
+    }
+
+    /// Add a character block's part of the logits from its sums (see
+    /// [`Featurizer::vectorize_summing_chars`]): the block's weight over the root of the
+    /// first, times the others.
+    fn add_char_sums(&self, sums: &[f32], logits: &mut [f32]) {
+        if sums[0] > 0.0 {
+            let s = self.featurizer.char_block_weight() / sums[0].sqrt();
+            for (l, &x) in logits.iter_mut().zip(&sums[1..]) {
                 *l += s * x;
             }
         }
@@ -405,12 +395,7 @@ impl Model {
         };
         f.vectorize_summing_chars(a, vec, table, width, sums);
         sc.logits(&vec.indices, &vec.values, logits);
-        if sums[0] > 0.0 {
-            let s = f.char_block_weight() / sums[0].sqrt();
-            for (l, &x) in logits.iter_mut().zip(&sums[1..]) {
-                *l += s * x;
-            }
-        }
+        self.add_char_sums(sums, logits);
     }
 
     /// The character table and its row width (see the field), built the first time it is

@@ -987,6 +987,32 @@ impl Featurizer {
         );
     }
 
+    /// With character n-grams: one character unit's sums against the character table (see
+    /// [`Featurizer::vectorize_summing_chars`]), each n-gram occurrence counted once with tf
+    /// its count: `sums` (zeroed first) gets the sum of idf^2, then of idf x weight for each
+    /// weight. The entry [`crate::model::CharCache`] keeps for the unit. `cols`, `buf` and
+    /// `offs` are scratch space.
+    pub(crate) fn sum_unit_chars(
+        &self,
+        unit: &str,
+        table: &[f32],
+        width: usize,
+        sums: &mut [f32],
+        (cols, buf, offs): (&mut Vec<u32>, &mut String, &mut Vec<usize>),
+    ) {
+        sums.fill(0.0);
+        cols.clear();
+        self.for_each_unit_char_gram(unit, buf, offs, |j| cols.push(j));
+        let block = CharSum {
+            chars: cols,
+            first: self.layout.chars.unwrap_or(0),
+            table,
+            width,
+            linear: true,
+        };
+        block.sum(sums, &mut |_| 1, &|c| c as f32);
+    }
+
     /// The idf of character column `j` (one [`Featurizer::for_each_unit_char_gram`] gave).
     #[inline]
     pub fn char_idf(&self, j: u32) -> f32 {
