@@ -336,22 +336,14 @@ impl Model {
     }
 
     /// Vectorise `s.analysis` into `s.vec` and score every head into `s.logits`. The character
-    /// block is left out of `s.vec` unless `whole` asks for the whole vector, as evidence does:
-    /// a model with [`crate::features::FeatureConfig::char_linear`] then scores it per unit
-    /// ([`crate::model::CharCache`]), any other sums it against the model's character table
-    /// ([`Model::score_summing_chars`]); the same sums as scoring the whole vector, added in
-    /// another order (probabilities agree to about 1e-6).
+    /// block is left out of `s.vec` and scored without it
+    /// ([`Model::score_without_char_vector`]) unless `whole` asks for the whole vector, as
+    /// evidence does; the probabilities agree to rounding.
     fn score_analysis(&self, s: &mut Scratch, whole: bool) {
         let f = self.featurizer();
-        let chars = f.layout().chars.is_some() && !whole;
-        if chars && f.spec().config.char_linear {
-            f.vectorize_words(&mut s.analysis, &mut s.vec);
-            self.scorer()
-                .logits(&s.vec.indices, &s.vec.values, &mut s.logits);
-            self.add_char_logits(&s.analysis, &mut s.chars, &mut s.logits);
-        } else if chars {
+        if f.layout().chars.is_some() && !whole {
             let (a, v, l) = (&mut s.analysis, &mut s.vec, &mut s.logits);
-            self.score_summing_chars(a, v, &mut s.chars, l);
+            self.score_without_char_vector(a, v, &mut s.chars, l);
         } else {
             f.vectorize(&mut s.analysis, &mut s.vec);
             self.scorer()

@@ -276,7 +276,7 @@ pub struct CharCache {
     /// The entry of a unit too long to keep.
     long: Vec<f32>,
     /// The text's character-block sums: of its units' entries, or of its buckets (see
-    /// [`Model::score_summing_chars`]).
+    /// [`Model::score_without_char_vector`]).
     sums: Vec<f32>,
     buf: String,
     offs: Vec<usize>,
@@ -373,11 +373,14 @@ impl Model {
     }
 
     /// Vectorise the analysed text `a` into `vec` without its character block and score every
-    /// head into `logits` (as [`Scorer::logits`] writes them), the character block summed
-    /// against the model's character table ([`Featurizer::vectorize_summing_chars`]): for
-    /// scoring without evidence, which never reads the block's values. The same sums as
-    /// vectorising and scoring the whole vector, in another order (equal to rounding).
-    pub(crate) fn score_summing_chars(
+    /// head into `logits` (as [`Scorer::logits`] writes them), for scoring without evidence,
+    /// which never reads the block's values: per unit with
+    /// [`crate::features::FeatureConfig::char_linear`] ([`Model::add_char_logits`]), else
+    /// summed against the model's character table ([`Featurizer::vectorize_summing_chars`]).
+    /// The same sums as vectorising and scoring the whole vector, in another order (equal to
+    /// rounding). Without a table (too many buckets) and without per-unit scoring, `vec` is
+    /// the whole vector, scored as before.
+    pub(crate) fn score_without_char_vector(
         &self,
         a: &mut Analysis,
         vec: &mut crate::sparse::SparseVec,
@@ -385,6 +388,12 @@ impl Model {
         logits: &mut Vec<f32>,
     ) {
         let (f, sc) = (&self.featurizer, &self.scorer);
+        if f.spec().config.char_linear {
+            f.vectorize_words(a, vec);
+            sc.logits(&vec.indices, &vec.values, logits);
+            self.add_char_logits(a, cache, logits);
+            return;
+        }
         let sums = &mut cache.sums;
         sums.resize(sc.stride + 1, 0.0);
         let Some((table, width)) = self.char_table() else {
@@ -801,7 +810,7 @@ pub(crate) mod tests {
                     let (mut a, mut v, mut got) =
                         (Analysis::default(), SparseVec::default(), vec![]);
                     f.analyze(t, &mut a);
-                    m.score_summing_chars(&mut a, &mut v, &mut cache, &mut got);
+                    m.score_without_char_vector(&mut a, &mut v, &mut cache, &mut got);
                     assert_eq!(got.len(), stride);
                     for (x, y) in got.iter().zip(&want) {
                         assert!(
@@ -836,13 +845,7 @@ pub(crate) mod tests {
             f.vectorize(&mut a, &mut v);
             m.scorer().logits(&v.indices, &v.values, &mut want);
             let (mut got, mut cache) = (vec![], CharCache::default());
-            if char_linear {
-                f.vectorize_words(&mut a, &mut v);
-                m.scorer().logits(&v.indices, &v.values, &mut got);
-                m.add_char_logits(&a, &mut cache, &mut got);
-            } else {
-                m.score_summing_chars(&mut a, &mut v, &mut cache, &mut got);
-            }
+            m.score_without_char_vector(&mut a, &mut v, &mut cache, &mut got);
             for (x, y) in got.iter().zip(&want) {
                 assert!(
                     (x - y).abs() <= 1e-5 * y.abs().max(1.0),
