@@ -36,6 +36,11 @@ fn messy_text() -> impl Strategy<Value = String> {
         Just("which he described as ".to_string()),
         Just("as an accused ".to_string()),
         Just("#StopTheWar ".to_string()),
+        // Words past 16 bytes (the inline keys of the word caches) and past 64 (per-word
+        // character scoring keeps no cache entry for those).
+        Just("counterinsurgency's ".to_string()),
+        Just("والاستخباراتية ".to_string()),
+        "[a-z]{60,90} ",
         Just(", the statement said. ".to_string()),
         "[a-zA-Z]{1,12} ",
         "\\PC{0,8}",
@@ -95,6 +100,23 @@ fn model() -> &'static Model {
             options: "{}".into(),
         };
         train(&corpus, &resources(), &opts, meta).unwrap().0
+    })
+}
+
+/// The test model and two variants of it: its character block scored per word, and long
+/// texts read in chunks of about six words.
+fn variants() -> &'static [Model] {
+    static V: OnceLock<Vec<Model>> = OnceLock::new();
+    V.get_or_init(|| {
+        let mut per_word = model().file().clone();
+        per_word.features.config.char_linear = true;
+        let mut chunked = model().file().clone();
+        chunked.features.config.chunk_words = 6;
+        vec![
+            Model::new(model().file().clone()).unwrap(),
+            Model::new(per_word).unwrap(),
+            Model::new(chunked).unwrap(),
+        ]
     })
 }
 
@@ -213,6 +235,37 @@ proptest! {
             if let [a, b] = &h.leanings[..] {
                 prop_assert!(a.evidence.iter().all(|e| e.contribution > 0.0));
                 prop_assert!(a.evidence.iter().all(|e| b.evidence.iter().all(|f| f.feature != e.feature)));
+            }
+        }
+    }
+
+    /// Scoring without evidence (`--explain 0`, `eval`) sums the character block against the
+    /// model's table instead of building the vector; with evidence, the vector is built. Both
+    /// must give the same probabilities up to rounding, for the usual scoring, per-word
+    /// character scoring (`--char-linear`) and a model that reads long texts in chunks.
+    #[test]
+    fn scoring_with_and_without_evidence_agrees(text in messy_text()) {
+        for m in variants() {
+            let doc = slant::input::Document {
+                id: "d".into(),
+                source: None,
+                text: text.clone(),
+                warnings: vec![],
+                label: None,
+            };
+            let (with, without) = slant::classify::with_thread_scratch(|s| {
+                (m.classify(&doc, 5, s), m.classify(&doc, 0, s))
+            });
+            prop_assert_eq!(with.heads.len(), without.heads.len());
+            for (a, b) in with.heads.iter().zip(&without.heads) {
+                prop_assert_eq!(&a.label.is_some(), &b.label.is_some());
+                if let (Some(p), Some(q)) = (&a.probabilities, &b.probabilities) {
+                    prop_assert_eq!(p.len(), q.len());
+                    for (label, x) in p {
+                        let y = q[label];
+                        prop_assert!((x - y).abs() <= 2e-4, "{label}: {x} with evidence, {y} without");
+                    }
+                }
             }
         }
     }

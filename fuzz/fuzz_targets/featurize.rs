@@ -1,5 +1,7 @@
 //! Featurise and classify any text with the shipped model: features, probabilities and evidence
-//! must come out finite, without a panic.
+//! must come out finite, without a panic, and scoring without evidence (the character block
+//! summed against the model's table) must give the probabilities of scoring with it, up to
+//! rounding.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -30,10 +32,16 @@ fuzz_target!(|data: &[u8]| {
         warnings: Vec::new(),
         label: None,
     };
-    let rec = m.classify(&doc, 5, &mut Scratch::default());
-    for h in &rec.heads {
+    let mut scratch = Scratch::default();
+    let rec = m.classify(&doc, 5, &mut scratch);
+    let plain = m.classify(&doc, 0, &mut scratch);
+    for (h, g) in rec.heads.iter().zip(&plain.heads) {
         if let Some(p) = &h.probabilities {
             assert!(p.iter().all(|(_, x)| x.is_finite()));
+            let q = g.probabilities.as_ref().expect("the same heads are scored");
+            for (label, x) in p {
+                assert!((x - q[label]).abs() <= 2e-4, "{label}: {x} against {}", q[label]);
+            }
         }
     }
     let (rows, _) = m.featurizer().transform_batch(&[text]);
