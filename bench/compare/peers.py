@@ -16,6 +16,14 @@ import argparse, csv, json, os, statistics, sys, tempfile, time, subprocess
 csv.field_size_limit(1 << 30)
 
 
+def positive_int(s):
+    """argparse type: an integer of at least 1."""
+    n = int(s)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
+
+
 def read(path, text_col, label_col, extra_cols=()):
     texts, labels, extra = [], [], []
     with open(path, newline="", encoding="utf-8") as f:
@@ -159,7 +167,7 @@ def main():
     ap.add_argument("--source-col", help="outlet column: also report outlet-level agreement")
     ap.add_argument("--grid", help="JSON list of settings overriding the tool's grid")
     ap.add_argument("--speed", help="also time prediction (vectorise + predict) of this file's texts")
-    ap.add_argument("--speed-runs", type=int, default=3,
+    ap.add_argument("--speed-runs", type=positive_int, default=3,
                     help="time the --speed file this many times and report the median")
     a = ap.parse_args()
     favg = a.favg.split(",") if a.favg else None
@@ -193,7 +201,7 @@ def main():
         # moves by a third with whatever else the machine does.
         Xs, _, _ = read(a.speed, a.text_col, a.label_col)
         runs = []
-        for _ in range(max(1, a.speed_runs)):
+        for _ in range(a.speed_runs):
             t0 = time.perf_counter()
             model.predict(Xs)
             runs.append(time.perf_counter() - t0)

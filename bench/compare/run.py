@@ -12,6 +12,8 @@ Then the chosen settings are trained on the whole train file and scored.
 import argparse, csv, hashlib, json, os, platform, random, re, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
+from peers import positive_int  # the peers' runner, beside this file
+
 csv.field_size_limit(1 << 30)
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -168,7 +170,7 @@ def run_slant(a, task, tr, va, te, text, label, favg, grid, source=None, threads
         rep = r["heads"][0]["report"]
         # Timed --speed-runs times (a process each), the median reported, as the peers'.
         sps = [json.loads(timed(ev(speed_file(a, task, te[1])))[0])
-               for _ in range(max(1, a.speed_runs))]
+               for _ in range(a.speed_runs)]
         runs = [s["seconds"] for s in sps]
         sp = dict(sps[0], seconds=statistics.median(runs))
         res = {"tool": f"slant ({th} thread{'s' if th > 1 else ''})", "settings": " ".join(flags),
@@ -239,7 +241,7 @@ def main():
     ap.add_argument("--work", default=None)
     ap.add_argument("--svm-on-articles", action="store_true", help="also run the word+char SVM on Article-Bias")
     ap.add_argument("--out", default=str(REPO / "target" / "compare" / "results.json"))
-    ap.add_argument("--speed-runs", type=int, default=3,
+    ap.add_argument("--speed-runs", type=positive_int, default=3,
                     help="time prediction throughput this many times per tool and task; the median is reported")
     ap.add_argument("--speed-docs", type=int, default=None,
                     help="prediction throughput is timed on at least this many documents (P-Stance: its"
