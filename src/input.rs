@@ -356,22 +356,72 @@ fn csv_reader(r: Box<dyn Read + Send>) -> csv::Reader<Box<dyn Read + Send>> {
     csv::ReaderBuilder::new().flexible(false).from_reader(r)
 }
 
-/// Counts the `"` bytes read through it: a CSV file whose count is odd at the end has a quoted
-/// field that never closes (the csv crate reads such a field to the end of the file quietly).
-struct QuoteCount<R> {
+/// Follows the quoting of the CSV bytes read through it, as the csv crate's parser reads them
+/// (`,` between fields, `\r` or `\n` ending a record, `"` opening a field only at its start,
+/// `""` inside a quoted field), and notes whether the stream stopped inside a quoted field:
+/// that field never closed, and the csv crate reads it to the end of the file quietly. A `"`
+/// in the middle of an unquoted field (`a 12" screen`) is a plain character and changes
+/// nothing.
+struct QuoteTrack<R> {
     inner: R,
-    quotes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    state: CsvQuoting,
+    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
-impl<R: Read> Read for QuoteCount<R> {
+/// Where a CSV parser stands with respect to quoting (see [`QuoteTrack`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum CsvQuoting {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A `"` inside a quoted field: it closes the field, or starts a `""`.
+    QuoteInQuoted,
+}
+
+impl CsvQuoting {
+    fn after(mut self, bytes: &[u8]) -> CsvQuoting {
+        use CsvQuoting::*;
+        for &b in bytes {
+            self = match (self, b) {
+                (Quoted, b'"') => QuoteInQuoted,
+                (Quoted, _) => Quoted,
+                (QuoteInQuoted, b'"') => Quoted,
+                (_, b',' | b'\r' | b'\n') => FieldStart,
+                (FieldStart, b'"') => Quoted,
+                _ => Unquoted,
+            };
+        }
+        self
+    }
+}
+
+impl<R> QuoteTrack<R> {
+    fn new(inner: R) -> (Self, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let t = QuoteTrack {
+            inner,
+            state: CsvQuoting::FieldStart,
+            open: open.clone(),
+        };
+        (t, open)
+    }
+}
+
+impl<R: Read> Read for QuoteTrack<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let q = buf[..n].iter().filter(|&&b| b == b'"').count() as u64;
-        self.quotes
-            .fetch_add(q, std::sync::atomic::Ordering::Relaxed);
+        self.state = self.state.after(&buf[..n]);
+        self.open.store(
+            self.state == CsvQuoting::Quoted,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         Ok(n)
     }
 }
+
+/// The error for a record whose quoted field runs to the end of the file.
+const UNTERMINATED: &str =
+    "unterminated quoted field: it runs to the end of the file (a missing closing `\"`?)";
 
 /// Ids remembered per table for the duplicate check: later rows are checked against the first
 /// this many, so memory does not grow with the table (about 4 MB, reserved up front).
@@ -403,7 +453,8 @@ struct CsvDocs {
     path: PathBuf,
     rdr: csv::Reader<Box<dyn Read + Send>>,
     cols: (usize, Option<usize>, Option<usize>, Option<usize>),
-    quotes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Whether the bytes read so far end inside a quoted field (see [`QuoteTrack`]).
+    quote_open: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The record after the current one (read ahead to know which record is the last).
     ahead: Option<std::result::Result<csv::StringRecord, csv::Error>>,
     seen: SeenIds,
@@ -416,12 +467,8 @@ struct CsvDocs {
 impl CsvDocs {
     fn open(spec: TableSpec, opts: ReadOptions) -> std::result::Result<Self, ItemError> {
         let loc = spec.path.display().to_string();
-        let quotes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let counted = QuoteCount {
-            inner: open_reader(&spec.path)?,
-            quotes: quotes.clone(),
-        };
-        let mut rdr = csv_reader(Box::new(counted));
+        let (tracked, quote_open) = QuoteTrack::new(open_reader(&spec.path)?);
+        let mut rdr = csv_reader(Box::new(tracked));
         let headers = rdr
             .headers()
             .map_err(|e| ItemError::new(&loc, format!("cannot read the CSV header: {e}")))?
@@ -438,7 +485,7 @@ impl CsvDocs {
             path: spec.path,
             rdr,
             cols: (text, id, source, label),
-            quotes,
+            quote_open,
             ahead: None,
             seen: SeenIds::default(),
             spare: csv::StringRecord::new(),
@@ -494,17 +541,14 @@ impl Iterator for CsvDocs {
         };
         let line = record.position().map_or(0, |p| p.line());
         let loc = format!("{path}:{line}");
-        // An odd count of quotes at the end, and the last record holds a line break: its quoted
-        // field never closed and swallowed the lines after it.
+        // The file ends inside a quoted field of the last record, which holds a line break:
+        // the field never closed and swallowed the lines after it.
         if self.ahead.is_none()
             && self.done
-            && self.quotes.load(std::sync::atomic::Ordering::Relaxed) % 2 == 1
+            && self.quote_open.load(std::sync::atomic::Ordering::Relaxed)
             && record.iter().any(|f| f.contains('\n'))
         {
-            return Some(Err(ItemError::new(
-                loc,
-                "unterminated quoted field: it runs to the end of the file (a missing closing `\"`?)",
-            )));
+            return Some(Err(ItemError::new(loc, UNTERMINATED)));
         }
         let (t, i, s, l) = self.cols;
         let get = |k: usize| record.get(k).unwrap_or("").to_owned();
@@ -553,6 +597,7 @@ struct JsonlDocs {
     lines: std::io::Split<BufReader<Box<dyn Read + Send>>>,
     spec: TableSpec,
     line: u64,
+    seen: SeenIds,
     opts: ReadOptions,
 }
 
@@ -564,6 +609,7 @@ impl JsonlDocs {
             lines: BufReader::new(r).split(b'\n'),
             spec,
             line: 0,
+            seen: SeenIds::default(),
             opts,
         })
     }
@@ -599,6 +645,12 @@ impl Iterator for JsonlDocs {
                 Ok(v) => v,
                 Err(e) => return Some(Err(ItemError::new(loc, format!("malformed JSON: {e}")))),
             };
+            if !v.is_object() {
+                return Some(Err(ItemError::new(
+                    loc,
+                    "not a JSON object (each line must be one object with the text in a field)",
+                )));
+            }
             let field = |name: &str| -> Option<String> {
                 match v.get(name)? {
                     serde_json::Value::String(s) => Some(s.clone()),
@@ -621,9 +673,17 @@ impl Iterator for JsonlDocs {
                     format!("field `{}` {why}", self.spec.text),
                 )));
             };
-            let id = field(self.spec.id.as_deref().unwrap_or("id"))
-                .filter(|x| !x.is_empty())
-                .unwrap_or_else(|| loc.clone());
+            let mut warnings = Vec::new();
+            let id = match field(self.spec.id.as_deref().unwrap_or("id")).filter(|x| !x.is_empty())
+            {
+                Some(id) => {
+                    if let Some(first) = self.seen.check(&id, self.line) {
+                        warnings.push(format!("duplicate id (first at line {first})"));
+                    }
+                    id
+                }
+                None => loc.clone(),
+            };
             let source = self.spec.source.as_deref().and_then(field);
             return Some(
                 finish(
@@ -631,7 +691,7 @@ impl Iterator for JsonlDocs {
                         id,
                         source,
                         text,
-                        warnings: Vec::new(),
+                        warnings,
                         label: self.spec.label.as_deref().and_then(field),
                     },
                     self.opts.max_bytes,
@@ -675,7 +735,8 @@ impl LabelledSet {
         max_bytes: usize,
     ) -> Result<LabelledSet> {
         let r = open_reader(path).map_err(|e| Error::Invalid(e.to_string()))?;
-        let mut rdr = csv_reader(r);
+        let (tracked, quote_open) = QuoteTrack::new(r);
+        let mut rdr = csv_reader(Box::new(tracked));
         let headers = rdr
             .headers()
             .map_err(|e| Error::parse(path, 1, format!("cannot read the CSV header: {e}")))?
@@ -688,11 +749,18 @@ impl LabelledSet {
         let labels: Vec<usize> = label_cols.iter().map(|c| col(c)).collect::<Result<_>>()?;
         let mut set = LabelledSet::default();
         let mut rec = csv::StringRecord::new();
+        // The line of the last record read, and whether it holds a line break.
+        let mut last = (0u64, false);
+        let mut at_end = false;
         loop {
             match rdr.read_record(&mut rec) {
-                Ok(false) => break,
+                Ok(false) => {
+                    at_end = true;
+                    break;
+                }
                 Ok(true) => {
                     let line = rec.position().map_or(0, |p| p.line());
+                    last = (line, rec.iter().any(|f| f.contains('\n')));
                     let loc = format!("{}:{line}", path.display());
                     let mut text = rec.get(text).unwrap_or("").to_owned();
                     if text.trim().is_empty() {
@@ -734,6 +802,7 @@ impl LabelledSet {
                 }
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line());
+                    last = (line, true);
                     let fatal = !matches!(
                         e.kind(),
                         csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }
@@ -747,6 +816,14 @@ impl LabelledSet {
                     }
                 }
             }
+        }
+        // The file ends inside a quoted field of the last record, which swallowed the lines
+        // after it: that record is refused, whatever else was said about it.
+        if at_end && quote_open.load(std::sync::atomic::Ordering::Relaxed) && last.1 {
+            let loc = format!("{}:{}", path.display(), last.0);
+            set.rows.retain(|r| r.line != last.0);
+            set.errors.retain(|e| e.location != loc);
+            set.errors.push(ItemError::new(loc, UNTERMINATED));
         }
         Ok(set)
     }
@@ -825,6 +902,92 @@ mod tests {
         );
     }
 
+    /// The quoting a CSV file ends in, and the csv crate agrees on where its fields are.
+    #[test]
+    fn quoting_follows_the_csv_parser() {
+        use CsvQuoting::*;
+        let end = |s: &str| FieldStart.after(s.as_bytes());
+        // A `"` inside an unquoted field is a plain character, however many there are.
+        assert_eq!(end("a,12\" screen\n"), FieldStart);
+        assert_eq!(end("a,12\" screen, 3\" more"), Unquoted);
+        // Quoted fields, `""` escapes, separators and line breaks inside them.
+        assert_eq!(end("a,\"x, \"\"y\"\"\n\nz\"\n"), FieldStart);
+        assert_eq!(end("a,\"x\n\nstill open"), Quoted);
+        assert_eq!(end("a,\"x\"\""), Quoted);
+        assert_eq!(end("a,\"x\"\"\""), QuoteInQuoted);
+        // Text after a closing quote continues the field unquoted (as the csv crate reads it).
+        assert_eq!(end("a,\"x\"y\"z"), Unquoted);
+        assert_eq!(end("a\r\n\"b"), Quoted);
+        // Split anywhere, the bytes read in pieces end in the same state.
+        let text = "id,text\n1,\"a \"\"b\"\" c\n\nd\"\n2,5\" e\n3,\"open\n";
+        for cut in 0..text.len() {
+            let (x, y) = text.as_bytes().split_at(cut);
+            assert_eq!(FieldStart.after(x).after(y), Quoted, "cut at {cut}");
+        }
+        let mut rdr = csv_reader(Box::new(std::io::Cursor::new(text)));
+        let fields: Vec<Vec<String>> = rdr
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        assert_eq!(fields[1], ["2", "5\" e"]);
+        assert_eq!(fields[2], ["3", "open\n"]);
+    }
+
+    /// A stray `"` in an unquoted field does not make the last record "unterminated"; a
+    /// quoted field that never closes does, in the labelled reader too.
+    #[test]
+    fn unterminated_quotes_are_told_apart_from_stray_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.csv");
+        std::fs::write(
+            &p,
+            "id,text\na1,The 12\" drone\na2,\"He spoke.\n\nHe left.\"\n",
+        )
+        .unwrap();
+        let spec = |p: &Path| TableSpec {
+            path: p.to_owned(),
+            text: "text".into(),
+            id: Some("id".into()),
+            source: None,
+            label: None,
+        };
+        let read = |p: &Path| -> Vec<String> {
+            Documents::new(vec![Source::Csv(spec(p))], ReadOptions::default())
+                .map(|d| match d {
+                    Ok(d) => format!("ok {}", d.id),
+                    Err(e) => format!("err {}: {}", e.location, e.message),
+                })
+                .collect()
+        };
+        assert_eq!(read(&p), ["ok a1", "ok a2"]);
+        let q = dir.path().join("q.csv");
+        std::fs::write(&q, "id,text\na1,fine\na2,\"He spoke.\n\nHe left.\n").unwrap();
+        let got = read(&q);
+        assert_eq!(got[0], "ok a1");
+        assert!(
+            got[1].starts_with("err ") && got[1].contains("q.csv:3: unterminated"),
+            "{got:?}"
+        );
+
+        // The labelled reader: the row is refused as unterminated, not as a short row.
+        let l = dir.path().join("l.csv");
+        std::fs::write(
+            &l,
+            "id,text,stance\n1,a 12\" screen,pro\n2,\"never closed\n3,x,anti\n",
+        )
+        .unwrap();
+        let set =
+            LabelledSet::read_csv(&l, "text", Some("id"), &["stance".into()], &[], 1000).unwrap();
+        assert_eq!(set.rows.len(), 1);
+        assert_eq!(set.rows[0].text, "a 12\" screen");
+        let errs: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].contains("l.csv:3: unterminated quoted field"),
+            "{errs:?}"
+        );
+    }
+
     #[test]
     fn documents_stream_with_errors_in_place() {
         let dir = tempfile::tempdir().unwrap();
@@ -833,7 +996,7 @@ mod tests {
         std::fs::write(dir.path().join("c.txt"), "third").unwrap();
         std::fs::write(dir.path().join("skip.bin"), "x").unwrap();
         let jl = dir.path().join("d.jsonl");
-        std::fs::write(&jl, "{\"text\":\"j1\",\"id\":7}\nnot json\n{\"body\":1}\n\n{\"text\":\"j2\",\"source\":\"S\"}\n").unwrap();
+        std::fs::write(&jl, "{\"text\":\"j1\",\"id\":7}\nnot json\n{\"body\":1}\n\n{\"text\":\"j2\",\"source\":\"S\"}\n[1,2]\n{\"text\":\"j3\",\"id\":\"7\"}\n").unwrap();
         let docs: Vec<_> = Documents::new(
             vec![
                 Source::Path(dir.path().to_owned()),
@@ -866,9 +1029,17 @@ mod tests {
                 "ok j1 None",
                 "err malformed JSON: expected ident at line 1 column 2",
                 "err field `text` is missing",
-                "ok j2 Some(\"S\")"
+                "ok j2 Some(\"S\")",
+                "err not a JSON object (each line must be one object with the text in a field)",
+                "ok j3 None",
             ]
         );
         assert_eq!(docs[4].as_ref().unwrap().id, "7");
+        // Ids are compared as text: 7 and "7" are the same id.
+        let j3 = docs[9].as_ref().unwrap();
+        assert_eq!(j3.id, "7");
+        assert_eq!(j3.warnings.len(), 1);
+        assert!(j3.warnings[0].ends_with("d.jsonl:7: duplicate id (first at line 1)"));
+        assert!(docs[4].as_ref().unwrap().warnings.is_empty());
     }
 }
