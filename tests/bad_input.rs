@@ -534,6 +534,45 @@ fn output_is_flushed_and_complete_when_some_items_fail() {
     assert_eq!(stdout(&o), written);
 }
 
+/// A run that classifies nothing (here a mistyped column) leaves an existing `-o` file as it
+/// was and creates none; the first record creates it.
+#[test]
+fn an_output_file_is_not_touched_when_nothing_is_classified() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.csv");
+    std::fs::write(&data, "id,text\nd1,Kazemi spoke.\n").unwrap();
+    let out = dir.path().join("out.jsonl");
+    std::fs::write(&out, "earlier results\n").unwrap();
+    let args = |col: &str, out: &Path| {
+        let mut a = vec!["--text-col".to_owned(), col.into(), "-o".into()];
+        a.push(out.to_str().unwrap().into());
+        a.push("--csv".into());
+        a.push(data.to_str().unwrap().into());
+        a
+    };
+    let run = |a: Vec<String>| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        classify(&a, &[])
+    };
+    let o = run(args("body", &out));
+    assert_clean(&o, 1);
+    assert!(stderr(&o).contains("no column `body`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not written (left as it was)"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "earlier results\n");
+    let fresh = dir.path().join("fresh.jsonl");
+    assert_clean(&run(args("body", &fresh)), 1);
+    assert!(!fresh.exists());
+    let o = run(args("text", &out));
+    assert_clean(&o, 0);
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(written.lines().count(), 1);
+    assert!(written.starts_with("{\"id\":\"d1\""), "{written}");
+}
+
 #[test]
 fn group_balance_without_groups_or_out_of_range_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -234,7 +234,8 @@ pub fn stream(
                     c.unmentioned += 1;
                 }
             }
-            sink(&records, &batch)?;
+            // Suspended: on a terminal the records and the spinner share the screen.
+            pb.suspend(|| sink(&records, &batch))?;
             c.ok += records.len() as u64;
             c.bytes += batch.iter().map(|d| d.text.len() as u64).sum::<u64>();
             pb.set_position(c.ok);
@@ -247,12 +248,6 @@ pub fn stream(
 
 pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
     let model = super::load_model(&args.model)?;
-    let sink: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(
-            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-        ),
-        None => Box::new(std::io::stdout().lock()),
-    };
     let format = args.format.unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {
             Format::Table
@@ -260,7 +255,26 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
             Format::Jsonl
         },
     );
-    let mut out = RecordWriter::new(BufWriter::with_capacity(1 << 16, sink), format, &model)?;
+    // The output file is created with the first record: a run that classifies nothing (a
+    // mistyped column, a missing file) leaves an existing file as it was.
+    let open = || -> Result<RecordWriter<BufWriter<Box<dyn Write>>>> {
+        let sink: Box<dyn Write> = match &args.output {
+            Some(p) => Box::new(
+                std::fs::File::create(p)
+                    .with_context(|| format!("cannot create {}", p.display()))?,
+            ),
+            None => Box::new(std::io::stdout().lock()),
+        };
+        Ok(RecordWriter::new(
+            BufWriter::with_capacity(1 << 16, sink),
+            format,
+            &model,
+        )?)
+    };
+    let mut out = match args.output {
+        Some(_) => None,
+        None => Some(open()?),
+    };
     let sentences = args
         .sentences
         .unwrap_or(if format == Format::Table { 3 } else { 0 });
@@ -272,15 +286,29 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
         sentences,
         ui,
         |records, _| {
-            for r in records {
-                out.write(r)?;
+            if records.is_empty() && out.is_none() {
+                return Ok(());
             }
-            out.flush()?;
+            let w = match &mut out {
+                Some(w) => w,
+                None => out.insert(open()?),
+            };
+            for r in records {
+                w.write(r)?;
+            }
+            w.flush()?;
             Ok(())
         },
     )?;
-    out.flush()?;
-    drop(out);
+    match (out, &args.output) {
+        (Some(mut w), _) => w.flush()?,
+        (None, Some(p)) => ui.warn(format!(
+            "nothing classified: {} not written{}",
+            p.display(),
+            if p.exists() { " (left as it was)" } else { "" }
+        )),
+        (None, None) => {}
+    }
     std::io::stdout().flush()?;
     let (ok, failed, unmentioned) = (counts.ok, counts.failed, counts.unmentioned);
     let mut summary = format!("classified {ok} document{}", if ok == 1 { "" } else { "s" });
