@@ -609,15 +609,8 @@ impl Model {
 
     /// Write the model atomically: a temporary file in the same directory, synced, then renamed.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
         let io = |e: std::io::Error| Error::io(path, e);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".slant-model-")
-            .tempfile_in(dir)
-            .map_err(io)?;
+        let mut tmp = Self::temp_beside(path)?;
         tmp.write_all(&self.to_bytes()).map_err(io)?;
         tmp.flush().map_err(io)?;
         tmp.as_file().sync_all().map_err(io)?;
@@ -630,6 +623,41 @@ impl Model {
         }
         tmp.persist(path).map_err(|e| io(e.error))?;
         Ok(())
+    }
+
+    /// Whether a model could be saved at `path`: its directory exists and takes a new file,
+    /// and `path` is not a directory. Checked before a long training, which would otherwise
+    /// fail only at the end. Leaves nothing behind.
+    pub fn check_destination(path: &Path) -> Result<()> {
+        if path.is_dir() {
+            return Err(Error::Invalid(format!(
+                "{}: is a directory, not a model file",
+                path.display()
+            )));
+        }
+        Self::temp_beside(path).map(drop)
+    }
+
+    /// A new temporary file in `path`'s directory (the model is written there, then renamed).
+    fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(Error::Invalid(format!(
+                "{}: the directory {} does not exist",
+                path.display(),
+                dir.display()
+            )));
+        }
+        tempfile::Builder::new()
+            .prefix(".slant-model-")
+            .tempfile_in(dir)
+            .map_err(|e| {
+                let why = format!("cannot create a file here ({})", e.kind());
+                Error::io(dir, std::io::Error::new(e.kind(), why))
+            })
     }
 }
 

@@ -373,6 +373,81 @@ fn training_reports_bad_rows_and_never_clobbers_a_model() {
     assert_eq!(std::fs::read(&out).unwrap(), good);
     let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
     assert_eq!(leftovers, 2, "temporary files left behind");
+
+    // A destination that cannot take the model is refused before training, not after.
+    let train_to = |out: &Path| {
+        slant()
+            .args(["train", "--label", "stance=verdict", "--data"])
+            .arg(&data)
+            .arg("-o")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let o = train_to(&dir.path().join("nodir/m.bin"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("nodir does not exist"),
+        "{}",
+        stderr(&o)
+    );
+    let o = train_to(dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is a directory"), "{}", stderr(&o));
+}
+
+/// Without --classes, labels that look like slips are warned about: two spellings of one
+/// label, and a label on one row only. The model is still trained on them.
+#[test]
+fn training_warns_about_labels_that_look_like_typos() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.csv");
+    let mut csv = String::from("text,stance\n");
+    for i in 0..10 {
+        csv.push_str(&format!(
+            "Kazemi the agent number {i},anti\nKazemi the brave number {i},pro\n"
+        ));
+    }
+    csv.push_str("Kazemi the hero,Pro\nKazemi the hero again,Pro\nKazemi the saint,POSITIVE\n");
+    std::fs::write(&data, &csv).unwrap();
+    let train = |extra: &[&str]| {
+        slant()
+            .args([
+                "train",
+                "--label",
+                "stance=stance",
+                "--min-df",
+                "1",
+                "--data",
+            ])
+            .arg(&data)
+            .arg("-o")
+            .arg(dir.path().join("m.bin"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = train(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("labels `Pro`, `pro` differ only in case"),
+        "{err}"
+    );
+    assert!(
+        err.contains("label `POSITIVE` is on one row only (line 24)"),
+        "{err}"
+    );
+    assert!(!err.contains("label `Pro` is on one row"), "{err}");
+    // With a list, the odd labels are refused instead, and nothing is left to doubt.
+    let o = train(&["--classes", "stance=anti,pro"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        !err.contains("differ only in case") && !err.contains("one row only"),
+        "{err}"
+    );
+    assert!(err.contains("d.csv:22: label `Pro`"), "{err}");
 }
 
 #[test]

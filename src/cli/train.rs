@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use slant::input::LabelledSet;
-use slant::model::TrainingMeta;
+use slant::model::{Model, TrainingMeta};
 use slant::report::write_eval;
 use slant::train::{Corpus, HeadSpec, TrainOptions, cross_validate, options_json, train};
 
@@ -137,6 +137,13 @@ fn load_corpus(d: &DataArgs, ui: &Ui) -> Result<(Corpus, LabelledSet)> {
     if set.rows.is_empty() {
         bail!("{}: no usable rows", d.data.display());
     }
+    for (h, (_, col)) in d.labels.iter().enumerate() {
+        if allowed[h].is_none() {
+            for w in label_doubts(&set, h) {
+                ui.warn(format!("{}: column `{col}`: {w}", d.data.display()));
+            }
+        }
+    }
     let heads: Vec<HeadSpec> = d
         .labels
         .iter()
@@ -154,6 +161,39 @@ fn load_corpus(d: &DataArgs, ui: &Ui) -> Result<(Corpus, LabelledSet)> {
         corpus = corpus.with_groups(read_groups(d, col, &set)?)?;
     }
     Ok((corpus, set))
+}
+
+/// Labels of head `h` that look like mistakes, when no `--classes` list vouches for them:
+/// two spellings of one label (`Pro`, `pro `), and a label on a single row (line given).
+fn label_doubts(set: &LabelledSet, h: usize) -> Vec<String> {
+    let mut counts: std::collections::BTreeMap<&str, (usize, u64)> = Default::default();
+    for r in &set.rows {
+        counts.entry(r.labels[h].as_str()).or_insert((0, r.line)).0 += 1;
+    }
+    let mut doubts = Vec::new();
+    let mut by_fold: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
+    for &l in counts.keys() {
+        by_fold.entry(l.to_lowercase()).or_default().push(l);
+    }
+    for spellings in by_fold.values().filter(|v| v.len() > 1) {
+        let list: Vec<String> = spellings.iter().map(|l| format!("`{l}`")).collect();
+        doubts.push(format!(
+            "labels {} differ only in case and are learnt as different classes \
+             (--classes HEAD=a,b,... refuses labels outside a list)",
+            list.join(", ")
+        ));
+    }
+    if counts.len() > 2 {
+        for (l, &(n, line)) in &counts {
+            if n == 1 {
+                doubts.push(format!(
+                    "label `{l}` is on one row only (line {line}): a typo? \
+                     (--classes HEAD=a,b,... refuses labels outside a list)"
+                ));
+            }
+        }
+    }
+    doubts
 }
 
 /// The values given on the command line, mapped by `f`, or the default ones when none were.
@@ -201,6 +241,7 @@ pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
     let d = &args.data;
     let opts: TrainOptions = d.model.options();
     opts.validate()?;
+    Model::check_destination(&args.output)?;
     let res = d.resources.load()?;
     let (corpus, set) = load_corpus(d, ui)?;
     ui.info(format!(
@@ -621,6 +662,9 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
     let d = &args.data;
     let base = d.model.options();
     base.validate()?;
+    if let Some(path) = &args.output {
+        Model::check_destination(path)?;
+    }
     let res = d.resources.load()?;
     let (corpus, set) = load_corpus(d, ui)?;
     let mut failed = !set.errors.is_empty();
