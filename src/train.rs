@@ -191,6 +191,9 @@ impl Corpus {
 /// What happened during training, for the user (not saved).
 #[derive(Clone, Debug)]
 pub struct TrainReport {
+    /// With a target: how many training texts never mention it (a model trained for one
+    /// figure on texts about another reads them all as "not mentioned").
+    pub rows_without_target: Option<usize>,
     pub vocabulary: usize,
     pub features: usize,
     pub nnz: usize,
@@ -204,6 +207,15 @@ pub fn fit_features(
     res: &Resources,
     cfg: &FeatureConfig,
 ) -> Result<(Featurizer, CsrMatrix)> {
+    fit_features_counting_mentions(texts, res, cfg).map(|(f, x, _)| (f, x))
+}
+
+/// [`fit_features`], also returning each text's count of target mentions.
+fn fit_features_counting_mentions(
+    texts: &[String],
+    res: &Resources,
+    cfg: &FeatureConfig,
+) -> Result<(Featurizer, CsrMatrix, Vec<usize>)> {
     let residue = Residue::parse(&res.residue, std::path::Path::new("<residue list>"))?;
     let analyzer = Analyzer::new(residue, res.target.as_ref(), cfg)?;
     let counts = VocabCounts::count(&analyzer, cfg, texts);
@@ -215,7 +227,7 @@ pub fn fit_features(
         &counts,
     )?;
     let raw = Featurizer::from_spec(spec.clone())?;
-    let (mut x, _) = raw.transform_matrix(texts);
+    let (mut x, mentions) = raw.transform_matrix(texts);
     // Dense scales: each column to unit variance over the training rows, then the block to the
     // expected norm `dense_weight` like the other blocks (so divide by sqrt(columns)); 0 for a
     // constant column.
@@ -252,7 +264,7 @@ pub fn fit_features(
             1.0
         }
     });
-    Ok((Featurizer::from_spec(spec)?, x))
+    Ok((Featurizer::from_spec(spec)?, x, mentions))
 }
 
 /// Train a model.
@@ -266,7 +278,8 @@ pub fn train(
         return Err(Error::Invalid("no training rows".into()));
     }
     let t0 = Instant::now();
-    let (featurizer, x) = fit_features(&corpus.texts, res, &opts.features)?;
+    let (featurizer, x, mentions) =
+        fit_features_counting_mentions(&corpus.texts, res, &opts.features)?;
     let featurise_time = t0.elapsed();
     let mut heads = Vec::new();
     let mut fit_time = Vec::new();
@@ -298,6 +311,9 @@ pub fn train(
         });
     }
     let report = TrainReport {
+        rows_without_target: featurizer
+            .has_target()
+            .then(|| mentions.iter().filter(|&&m| m == 0).count()),
         vocabulary: featurizer.spec().terms.len(),
         features: featurizer.n_features(),
         nnz: x.nnz(),

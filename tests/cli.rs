@@ -439,6 +439,7 @@ fn training_warns_about_labels_that_look_like_typos() {
         "{err}"
     );
     assert!(!err.contains("label `Pro` is on one row"), "{err}");
+    assert!(!err.contains("never mention"), "{err}");
     // With a list, the odd labels are refused instead, and nothing is left to doubt.
     let o = train(&["--classes", "stance=anti,pro"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
@@ -448,6 +449,18 @@ fn training_warns_about_labels_that_look_like_typos() {
         "{err}"
     );
     assert!(err.contains("d.csv:22: label `Pro`"), "{err}");
+
+    // Texts about another figure, trained with the default (Al-Kazemi) target: warned.
+    std::fs::write(&data, csv.replace("Kazemi", "Sudani")).unwrap();
+    let o = train(&["--classes", "stance=anti,pro"]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("20 of 20 training rows never mention Mustafa Al-Kazemi"),
+        "{err}"
+    );
+    assert!(err.contains("Give --target FILE"), "{err}");
+    let o = train(&["--classes", "stance=anti,pro", "--no-target"]);
+    assert!(!stderr(&o).contains("never mention"), "{}", stderr(&o));
 }
 
 #[test]

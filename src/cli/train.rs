@@ -163,6 +163,36 @@ fn load_corpus(d: &DataArgs, ui: &Ui) -> Result<(Corpus, LabelledSet)> {
     Ok((corpus, set))
 }
 
+/// Warn when most training rows never mention the target while some head depends on it: the
+/// model will not score those heads on such texts. The usual cause is training for another
+/// figure with the default target file.
+fn warn_if_off_target(model: &Model, report: &slant::train::TrainReport, rows: usize, ui: &Ui) {
+    let Some(without) = report.rows_without_target else {
+        return;
+    };
+    let heads: Vec<&str> = model
+        .heads()
+        .iter()
+        .filter(|h| h.target_dependent)
+        .map(|h| h.name.as_str())
+        .collect();
+    if heads.is_empty() || without * 2 <= rows {
+        return;
+    }
+    let name = model
+        .featurizer()
+        .spec()
+        .target
+        .as_ref()
+        .map_or("the target", |t| t.name.as_str());
+    ui.warn(format!(
+        "{without} of {rows} training rows never mention {name}; `slant classify` does not \
+         score {} on such texts. Training for another figure? Give --target FILE (or \
+         --no-target, and --no-lexicon for a lexicon about another conflict)",
+        heads.join(", ")
+    ));
+}
+
 /// Labels of head `h` that look like mistakes, when no `--classes` list vouches for them:
 /// two spellings of one label (`Pro`, `pro `), and a label on a single row (line given).
 fn label_doubts(set: &LabelledSet, h: usize) -> Vec<String> {
@@ -260,6 +290,7 @@ pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
     let (model, report) = train(&corpus, &res, &opts, meta)?;
     let train_secs = t0.elapsed().as_secs_f64();
     pb.finish_and_clear();
+    warn_if_off_target(&model, &report, set.rows.len(), ui);
     ui.info(format!(
         "vocabulary {} terms, {} features, {} non-zeros; featurised in {:.2} s",
         report.vocabulary,
