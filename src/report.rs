@@ -69,6 +69,7 @@ impl<W: Write> RecordWriter<W> {
                     }
                     header.push(format!("{name}_sentences"));
                     header.push(format!("{name}_sentences_against"));
+                    header.push(format!("{name}_note"));
                 }
                 header.push("warnings".into());
                 w.write_record(&header).map_err(csv_io)?;
@@ -117,6 +118,7 @@ impl<W: Write> RecordWriter<W> {
                     }
                     row.push(sentences_cell(&h.sentences));
                     row.push(sentences_cell(&h.sentences_against));
+                    row.push(h.note.clone().unwrap_or_default());
                 }
                 row.push(r.warnings.join("; "));
                 w.write_record(&row).map_err(csv_io)

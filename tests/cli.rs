@@ -86,6 +86,7 @@ fn train_classify_eval_round_trip() {
         "stance_leans_anti",
         "stance_sentences",
         "stance_sentences_against",
+        "stance_note",
         "framing_sentences",
     ] {
         assert!(
