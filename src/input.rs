@@ -297,7 +297,15 @@ impl Documents {
                 };
                 Err(ItemError::new(p.display().to_string(), msg))
             } else {
-                read_text_file(&p, &opts)
+                read_text_file(&p, &opts).map(|mut d| {
+                    if let Some(flag) = table_flag(&p) {
+                        d.warnings.push(format!(
+                            "read as one article; to read its rows, give it as {flag} {}",
+                            p.display()
+                        ));
+                    }
+                    d
+                })
             })),
             Source::Csv(spec) => match CsvDocs::open(spec, opts) {
                 Ok(it) => Box::new(it),
@@ -446,6 +454,17 @@ impl SeenIds {
             self.0.insert(key, line);
         }
         None
+    }
+}
+
+/// The option that reads `p` as a table, when its extension says it is one (`.csv`,
+/// `.jsonl`, `.ndjson`): named as a plain file it would be read as one article.
+fn table_flag(p: &Path) -> Option<&'static str> {
+    let ext = p.extension()?.to_string_lossy().to_lowercase();
+    match ext.as_str() {
+        "csv" => Some("--csv"),
+        "jsonl" | "ndjson" => Some("--jsonl"),
+        _ => None,
     }
 }
 
@@ -900,6 +919,38 @@ mod tests {
             e.to_string().contains("the columns are: id, text, stance"),
             "{e}"
         );
+    }
+
+    /// A table named as a plain file is read as one article, with a warning naming the option
+    /// that reads its rows; a text file gets no such warning.
+    #[test]
+    fn a_table_named_as_a_file_is_flagged() {
+        let dir = tempfile::tempdir().unwrap();
+        let (t, j, x) = (
+            dir.path().join("t.CSV"),
+            dir.path().join("j.jsonl"),
+            dir.path().join("x.txt"),
+        );
+        for p in [&t, &j, &x] {
+            std::fs::write(p, "id,text\n1,Kazemi spoke.\n").unwrap();
+        }
+        let docs: Vec<Document> = Documents::new(
+            vec![Source::Path(t), Source::Path(j), Source::Path(x)],
+            ReadOptions::default(),
+        )
+        .map(Result::unwrap)
+        .collect();
+        assert!(
+            docs[0].warnings[0].contains("give it as --csv"),
+            "{:?}",
+            docs[0].warnings
+        );
+        assert!(
+            docs[1].warnings[0].contains("give it as --jsonl"),
+            "{:?}",
+            docs[1].warnings
+        );
+        assert!(docs[2].warnings.is_empty());
     }
 
     /// The quoting a CSV file ends in, and the csv crate agrees on where its fields are.

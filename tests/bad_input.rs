@@ -331,6 +331,44 @@ fn labelled_csv_errors_name_the_line() {
     assert!(stdout(&o).contains("16"), "{}", stdout(&o));
 }
 
+/// A table whose rows are all refused (here every label is missing) names the first twenty
+/// and counts the rest, rather than flooding stderr; -v names every one.
+#[test]
+fn refused_rows_are_listed_up_to_twenty() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.csv");
+    let mut csv = String::from("id,text,stance\n");
+    for i in 0..30 {
+        csv.push_str(&format!("r{i},Kazemi spoke number {i},\n"));
+    }
+    std::fs::write(&data, &csv).unwrap();
+    let eval = |verbose: bool| {
+        let mut c = slant();
+        if verbose {
+            c.arg("-v");
+        }
+        c.args(["eval", "--label", "stance=stance", "--model"])
+            .arg(model())
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    let o = eval(false);
+    assert_clean(&o, 2);
+    let err = stderr(&o);
+    assert_eq!(err.matches("missing label").count(), 20, "{err}");
+    assert!(err.contains("d.csv:21: missing label"), "{err}");
+    assert!(!err.contains("d.csv:22: missing label"), "{err}");
+    assert!(
+        err.contains("... and 10 more rows refused (30 in all"),
+        "{err}"
+    );
+    assert!(err.contains("no usable rows"), "{err}");
+    let err = stderr(&eval(true));
+    assert_eq!(err.matches("missing label").count(), 30, "{err}");
+}
+
 #[test]
 fn jsonl_inputs_name_the_line() {
     let dir = tempfile::tempdir().unwrap();

@@ -82,9 +82,7 @@ pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
         &allowed,
         args.max_bytes.max(1),
     )?;
-    for e in &set.errors {
-        ui.item_error(e);
-    }
+    ui.row_errors(&set.errors);
     if set.rows.is_empty() {
         bail!("{}: no usable rows", args.data.display());
     }

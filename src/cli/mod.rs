@@ -237,6 +237,9 @@ pub fn load_model(path: &Path) -> Result<slant::model::Model> {
 }
 
 /// What the user asked for on stderr.
+/// Refused rows of a labelled table shown one per line (see [`Ui::row_errors`]).
+pub const ROW_ERRORS_SHOWN: usize = 20;
+
 pub struct Ui {
     pub quiet: bool,
     pub verbose: bool,
@@ -284,6 +287,26 @@ impl Ui {
             eprintln!("slant: \x1b[1;31merror\x1b[0m: {msg}");
         } else {
             eprintln!("slant: error: {msg}");
+        }
+    }
+
+    /// The refused rows of a labelled table: the first [`ROW_ERRORS_SHOWN`] one per line,
+    /// then how many more (a mistyped label column would refuse every row).
+    pub fn row_errors(&self, errors: &[slant::input::ItemError]) {
+        let shown = if self.verbose {
+            errors.len()
+        } else {
+            ROW_ERRORS_SHOWN
+        };
+        for e in errors.iter().take(shown) {
+            self.item_error(e);
+        }
+        if errors.len() > shown {
+            self.item_error(format!(
+                "... and {} more rows refused ({} in all; -v lists every one)",
+                errors.len() - ROW_ERRORS_SHOWN,
+                errors.len()
+            ));
         }
     }
 

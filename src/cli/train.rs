@@ -131,9 +131,7 @@ fn load_corpus(d: &DataArgs, ui: &Ui) -> Result<(Corpus, LabelledSet)> {
         &allowed,
         d.max_bytes.max(1),
     )?;
-    for e in &set.errors {
-        ui.item_error(e);
-    }
+    ui.row_errors(&set.errors);
     if set.rows.is_empty() {
         bail!("{}: no usable rows", d.data.display());
     }
@@ -750,9 +748,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
                 &allowed,
                 d.max_bytes.max(1),
             )?;
-            for e in &vs.errors {
-                ui.item_error(e);
-            }
+            ui.row_errors(&vs.errors);
             failed |= !vs.errors.is_empty();
             if vs.rows.is_empty() {
                 bail!("{}: no usable rows", path.display());
