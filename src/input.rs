@@ -187,21 +187,21 @@ fn located(mut doc: Document, loc: &str) -> Document {
 
 /// Read one text file (or standard input for `-`) as a document.
 pub fn read_text_file(path: &Path, opts: &ReadOptions) -> std::result::Result<Document, ItemError> {
-    let id = path.display().to_string();
+    let stdin = path.as_os_str() == "-";
+    let id = if stdin {
+        "<stdin>".to_owned()
+    } else {
+        path.display().to_string()
+    };
     let mut bytes = Vec::new();
     let limit = opts.max_bytes as u64 * 4 + 4;
-    let res = if path.as_os_str() == "-" {
+    let res = if stdin {
         std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
     } else {
         File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes))
     };
     res.map_err(|e| ItemError::new(&id, e.to_string()))?;
     let (text, warning) = decode(&bytes).map_err(|m| ItemError::new(&id, m))?;
-    let id = if path.as_os_str() == "-" {
-        "<stdin>".to_owned()
-    } else {
-        id
-    };
     finish(
         Document {
             id,
