@@ -625,23 +625,7 @@ fn group_balance_without_groups_or_out_of_range_is_a_clear_error() {
     csv.push_str("c1,Kazemi is fine,pro,\n"); // line 18: no outlet
     std::fs::write(&data, &csv).unwrap();
     let out = dir.path().join("m.bin");
-    let train = |extra: &[&str]| {
-        slant()
-            .args([
-                "train",
-                "--label",
-                "stance=stance",
-                "--min-df",
-                "1",
-                "--data",
-            ])
-            .arg(&data)
-            .arg("-o")
-            .arg(&out)
-            .args(extra)
-            .output()
-            .unwrap()
-    };
+    let train = |extra: &[&str]| train_stance(&data, &out, extra);
     // Balance asked for, but no column says which group a row is in.
     let o = train(&["--group-power", "1"]);
     assert_clean(&o, 2);

@@ -309,35 +309,25 @@ fn csv_and_jsonl_inputs_name_bad_lines() {
     assert!(err.contains("in.jsonl:3: field `text` is missing"), "{err}");
 }
 
-#[test]
-fn training_reports_bad_rows_and_never_clobbers_a_model() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("d.csv");
+/// A `text,stance` table: ten `anti` rows and ten `pro` rows (lines 2 to 21), then `more`.
+fn agent_brave_csv(more: &str) -> String {
     let mut csv = String::from("text,stance\n");
     for i in 0..10 {
         csv.push_str(&format!(
             "Kazemi the agent number {i},anti\nKazemi the brave number {i},pro\n"
         ));
     }
-    csv.push_str(",pro\nKazemi with no label,\nKazemi with a bad label,maybe\n");
+    csv + more
+}
+
+#[test]
+fn training_reports_bad_rows_and_never_clobbers_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.csv");
+    let csv = agent_brave_csv(",pro\nKazemi with no label,\nKazemi with a bad label,maybe\n");
     std::fs::write(&data, &csv).unwrap();
     let out = dir.path().join("m.bin");
-    let o = slant()
-        .args([
-            "train",
-            "--label",
-            "stance=stance",
-            "--classes",
-            "stance=anti,pro",
-            "--min-df",
-            "1",
-            "--data",
-        ])
-        .arg(&data)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = train_stance(&data, &out, &["--classes", "stance=anti,pro"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("d.csv:22: empty `text`"), "{err}");
@@ -403,31 +393,12 @@ fn training_reports_bad_rows_and_never_clobbers_a_model() {
 fn training_warns_about_labels_that_look_like_typos() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d.csv");
-    let mut csv = String::from("text,stance\n");
-    for i in 0..10 {
-        csv.push_str(&format!(
-            "Kazemi the agent number {i},anti\nKazemi the brave number {i},pro\n"
-        ));
-    }
-    csv.push_str("Kazemi the hero,Pro\nKazemi the hero again,Pro\nKazemi the saint,POSITIVE\n");
+    let csv = agent_brave_csv(
+        "Kazemi the hero,Pro\nKazemi the hero again,Pro\nKazemi the saint,POSITIVE\n",
+    );
     std::fs::write(&data, &csv).unwrap();
-    let train = |extra: &[&str]| {
-        slant()
-            .args([
-                "train",
-                "--label",
-                "stance=stance",
-                "--min-df",
-                "1",
-                "--data",
-            ])
-            .arg(&data)
-            .arg("-o")
-            .arg(dir.path().join("m.bin"))
-            .args(extra)
-            .output()
-            .unwrap()
-    };
+    let out = dir.path().join("m.bin");
+    let train = |extra: &[&str]| train_stance(&data, &out, extra);
     let o = train(&[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let err = stderr(&o);

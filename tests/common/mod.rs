@@ -25,6 +25,26 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `slant train --label stance=stance --min-df 1 --data DATA -o OUT EXTRA...`: a stance head
+/// trained on a small table.
+pub fn train_stance(data: &Path, out: &Path, extra: &[&str]) -> Output {
+    slant()
+        .args([
+            "train",
+            "--label",
+            "stance=stance",
+            "--min-df",
+            "1",
+            "--data",
+        ])
+        .arg(data)
+        .arg("-o")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 /// Train the tiny fixture model into `dir` and return its path.
 pub fn tiny_model(dir: &Path) -> PathBuf {
     let out = dir.join("tiny.bin");
