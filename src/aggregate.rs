@@ -5,8 +5,8 @@
 //! target mentions and, optionally, a true label. A [`SourceProfile`] holds per outlet the
 //! article count, the mean score with a 95% percentile-bootstrap interval (resampling the
 //! outlet's articles; deterministic for a seed), the label distribution of every head, the mean
-//! mentions and, when true labels are known, the outlet's majority true label and whether its
-//! majority predicted label matches it. Profiles are sorted by mean score.
+//! mentions and, when true labels are known, the outlet's majority true label (over its scored
+//! articles; none on a tie) and whether its mean predicted label matches it. Profiles are sorted by mean score.
 
 use std::collections::BTreeMap;
 
@@ -45,7 +45,7 @@ pub struct SourceProfile {
     pub interval: Option<(f64, f64)>,
     /// Label counts per head.
     pub labels: BTreeMap<String, BTreeMap<String, u64>>,
-    /// The most frequent predicted label of the scored head (ties: the label first in order).
+    /// The most frequent predicted label of the scored head (none on a tie).
     pub majority: Option<String>,
     /// The outlet's mean prediction as a label, for a three-label polar head (negative -1,
     /// middle 0, positive +1; mean below -1/3 negative, above +1/3 positive, else middle);
@@ -53,7 +53,8 @@ pub struct SourceProfile {
     pub mean_label: Option<String>,
     /// Mean target mentions per article.
     pub mean_mentions: f64,
-    /// The outlet's most frequent true label, when true labels are given.
+    /// The outlet's most frequent true label over its scored articles (those the prediction
+    /// is taken over), when true labels are given; none on a tie.
     pub truth: Option<String>,
     /// Whether `mean_label` equals `truth`.
     pub matches: Option<bool>,
@@ -75,14 +76,15 @@ impl Default for Bootstrap {
     }
 }
 
+/// The most frequent label; none on a tie for the top (an alphabetical pick would decide
+/// whether an outlet "matches").
 fn majority(counts: &BTreeMap<String, u64>) -> Option<String> {
-    let mut best: Option<(&String, u64)> = None;
-    for (l, &n) in counts {
-        if best.is_none_or(|(_, b)| n > b) {
-            best = Some((l, n));
-        }
+    let top = counts.values().copied().max()?;
+    let mut at_top = counts.iter().filter(|&(_, &n)| n == top);
+    match (at_top.next(), at_top.next()) {
+        (Some((l, _)), None) => Some(l.clone()),
+        _ => None,
     }
-    best.map(|(l, _)| l.clone())
 }
 
 /// The 95% percentile-bootstrap interval of the mean of `xs` (at least one value).
@@ -174,7 +176,10 @@ pub fn profiles(
                         .entry(l.clone())
                         .or_default() += 1;
                 }
-                if let Some(t) = &o.truth {
+                // Over the articles the prediction is taken over: those scored on the head.
+                if let Some(t) = &o.truth
+                    && o.labels.contains_key(head)
+                {
                     *truths.entry(t.clone()).or_default() += 1;
                 }
             }
@@ -271,6 +276,31 @@ mod tests {
         assert!((d - c) > 0.09 && (d - c) < 0.16, "{c} {d}");
         assert_eq!(bootstrap_mean_interval(&few, b), (a, z));
         assert_eq!(bootstrap_mean_interval(&[0.25], b), (0.25, 0.25));
+    }
+
+    /// A tie for the top true label leaves the outlet without one (not compared), and the true
+    /// labels count only on the articles scored on the head, as the prediction does.
+    #[test]
+    fn tied_or_unscored_true_labels_are_not_compared() {
+        let mut v = vec![obs("T", 0.5, "pro"), obs("T", -0.5, "anti")];
+        v[0].truth = Some("pro".into());
+        v[1].truth = Some("anti".into());
+        let p = profiles(&v, "stance", None, Bootstrap::default());
+        assert_eq!((p[0].truth.as_deref(), p[0].matches), (None, None));
+        assert_eq!(p[0].majority, None);
+        // Two unscored articles labelled `anti` would outvote the scored `pro` one.
+        let mut u = vec![obs("U", 0.6, "pro")];
+        u[0].truth = Some("pro".into());
+        for _ in 0..2 {
+            u.push(Observation {
+                source: Some("U".into()),
+                truth: Some("anti".into()),
+                ..Default::default()
+            });
+        }
+        let p = profiles(&u, "stance", None, Bootstrap::default());
+        assert_eq!(p[0].truth.as_deref(), Some("pro"));
+        assert_eq!(p[0].matches, Some(true));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Source (outlet) mapping: which outlet a document comes from, by its URL host or file name.
 //!
 //! A map file has one rule per line, `PATTERN OUTLET` (separated by a tab, or by spaces; the
-//! outlet may contain spaces); `#` starts a comment. A pattern with no `*` or `?` that looks like
+//! outlet may contain spaces); a `#` at the start of a line, or standing alone with space on
+//! both sides, starts a comment, while a `#` inside a word belongs to the rule
+//! (`C#Weekly_*`, `Sentinel #1 Edition`). A pattern with no `*` or `?` that looks like
 //! a host (`example.com`) matches a URL id whose host is that host or a subdomain of it (`www.`
 //! and `news.` subdomains included). Any other pattern is a glob (`*` any run of characters, `?`
 //! one character) matched against the whole id and against the file name of a path id. The first
@@ -32,6 +34,20 @@ fn url_host(id: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
+/// `line` up to its comment: a `#` that starts the line, or stands after a space and before a
+/// space or the end of the line.
+fn strip_comment(line: &str) -> &str {
+    let line = line.trim_start();
+    let b = line.as_bytes();
+    let at = (0..b.len()).find(|&i| {
+        b[i] == b'#'
+            && (i == 0
+                || b[i - 1].is_ascii_whitespace()
+                    && b.get(i + 1).is_none_or(u8::is_ascii_whitespace))
+    });
+    at.map_or(line, |i| &line[..i])
+}
+
 /// Glob match with `*` and `?` (on characters).
 fn glob(p: &[char], s: &[char]) -> bool {
     let (mut pi, mut si) = (0, 0);
@@ -60,7 +76,7 @@ impl SourceMap {
     pub fn parse(src: &str, path: &Path) -> Result<SourceMap> {
         let mut rules = Vec::new();
         for (i, raw) in src.lines().enumerate() {
-            let line = raw.split('#').next().unwrap_or("").trim();
+            let line = strip_comment(raw).trim();
             if line.is_empty() {
                 continue;
             }
@@ -158,6 +174,18 @@ mod tests {
         );
         assert_eq!(m.lookup("corpus/other_1.txt"), Some("Other"));
         assert_eq!(m.lookup("corpus/other_1.md"), None);
+        // A `#` inside a word is part of the rule; standing alone it starts a comment.
+        let m = SourceMap::parse(
+            "C#Weekly_*\tCSharp Weekly\nsentinel.iq\tSentinel #1 Edition #\tnote\n#x y\n",
+            Path::new("map.tsv"),
+        )
+        .unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.lookup("C#Weekly_3.txt"), Some("CSharp Weekly"));
+        assert_eq!(
+            m.lookup("https://sentinel.iq/a"),
+            Some("Sentinel #1 Edition")
+        );
     }
 
     #[test]

@@ -108,6 +108,77 @@ fn profiles_from_records_have_the_known_numbers() {
     assert_eq!(j["sources"][0]["labels"]["framing"]["pro_iran"], 2);
 }
 
+/// `--from` takes each head's labels from the records' probabilities, not from the labels
+/// someone happened to be given: no article here was read `neutral`, yet the stance scale is
+/// anti / neutral / pro, as when the report classifies (Alpha's mean, 2 pro and 1 anti, is
+/// +1/3: `neutral`). Repeated records and true labels of no head are warned about, a source
+/// map fills in missing sources, and options that need the inputs are refused.
+#[test]
+fn records_keep_every_label_and_doubtful_inputs_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = fixture(dir.path());
+    let json_out = dir.path().join("o.json");
+    let csv_out = dir.path().join("o.csv");
+    let text = std::fs::read_to_string(&recs)
+        .unwrap()
+        .replace("{broken\n", "");
+    let twice = dir.path().join("twice.jsonl");
+    std::fs::write(&twice, text.replace("\"Gamma\"", "null").repeat(2)).unwrap();
+    let map = dir.path().join("map.txt");
+    std::fs::write(&map, "# a comment\nc1 Gamma Weekly #2\n").unwrap();
+    let o = slant()
+        .args(["report", "--from"])
+        .arg(&twice)
+        .arg("--source-map")
+        .arg(&map)
+        .arg("--write-json")
+        .arg(&json_out)
+        .arg("--write-csv")
+        .arg(&csv_out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("6 articles repeat an id met before (the first: a1)"),
+        "{err}"
+    );
+    let j: Value = serde_json::from_str(&std::fs::read_to_string(&json_out).unwrap()).unwrap();
+    let alpha = j["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == "Alpha <Daily>")
+        .unwrap();
+    assert_eq!(alpha["mean_label"], "neutral", "{alpha}");
+    let names: Vec<&str> = j["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"Gamma Weekly #2"), "{names:?}");
+    let mut rdr = csv::Reader::from_path(&csv_out).unwrap();
+    assert!(rdr.headers().unwrap().iter().any(|h| h == "stance:neutral"));
+
+    for refused in [["--truth-col", "stance"], ["--source-col", "outlet"]] {
+        let o = slant()
+            .args(["report", "--from"])
+            .arg(&recs)
+            .args(refused)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{refused:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+    }
+    let o = slant()
+        .args(["report", "--resamples", "1", "--from"])
+        .arg(&recs)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
 #[test]
 fn the_html_holds_one_svg_per_chart_with_every_outlet() {
     let dir = tempfile::tempdir().unwrap();

@@ -119,3 +119,22 @@ fn suggestions_are_uncertain_distinct_and_train_after_labelling() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// Counts and similarities that cannot mean anything are refused as usage errors.
+#[test]
+fn nonsense_counts_and_similarities_are_refused() {
+    for bad in [
+        ["-n", "0"],
+        ["--max-similarity", "1.5"],
+        ["--max-similarity=-0.1", ""],
+    ] {
+        let o = slant()
+            .args(["suggest"])
+            .args(bad.into_iter().filter(|a| !a.is_empty()))
+            .arg("data/samples")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("invalid value"), "{}", stderr(&o));
+    }
+}

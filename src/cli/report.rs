@@ -33,7 +33,13 @@ pub struct ReportArgs {
     #[command(flatten)]
     input: InputArgs,
     /// Read records written by `slant classify --format jsonl` instead of classifying.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["inputs", "csv", "jsonl"])]
+    /// Records keep the source they were classified with; `--source-map` still fills in
+    /// those without one (from their ids).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["inputs", "csv", "jsonl", "truth_col", "source_col", "source_from", "id_col"]
+    )]
     from: Option<PathBuf>,
     /// The head whose score orders the outlets (default: the first head with a polarity).
     #[arg(long, value_name = "NAME")]
@@ -53,8 +59,13 @@ pub struct ReportArgs {
     /// Write a self-contained HTML report with SVG charts (no scripts, no network).
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
-    /// Bootstrap resamples for the intervals.
-    #[arg(long, value_name = "N", default_value_t = Bootstrap::default().resamples)]
+    /// Bootstrap resamples for the intervals (at least 100).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = Bootstrap::default().resamples,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(100..)
+    )]
     resamples: usize,
 }
 
@@ -108,12 +119,18 @@ fn observation_from_json(v: &serde_json::Value, head: &str) -> Observation {
     )
 }
 
-/// Observations from a classify JSONL file, the lines refused, and the scored head.
-fn from_records(
-    args: &ReportArgs,
-    path: &PathBuf,
-    ui: &Ui,
-) -> Result<(Vec<Observation>, u64, String)> {
+/// What `--from` reads: observations, the lines refused, the scored head, every head's labels
+/// (from the records' probabilities, so a label nobody was given still counts), and the ids.
+struct FromRecords {
+    obs: Vec<Observation>,
+    failed: u64,
+    head: String,
+    labels: BTreeMap<String, Vec<String>>,
+    ids: Vec<String>,
+}
+
+/// Observations from a classify JSONL file (see [`FromRecords`]).
+fn from_records(args: &ReportArgs, path: &PathBuf, ui: &Ui) -> Result<FromRecords> {
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut values = Vec::new();
     let mut failed = 0;
@@ -148,29 +165,53 @@ fn from_records(
             .map(str::to_owned)
             .context("no head in the records has a score; name one with --head")?,
     };
-    Ok((
-        values
-            .iter()
-            .map(|v| observation_from_json(v, &head))
-            .collect(),
-        failed,
-        head,
-    ))
-}
-
-pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
-    let (obs, failed, head, heads, labels) = if let Some(path) = &args.from {
-        let (obs, failed, head) = from_records(&args, path, ui)?;
-        let mut labels: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for o in &obs {
-            for (h, l) in &o.labels {
-                let v = labels.entry(h.clone()).or_default();
-                if !v.contains(l) {
-                    v.push(l.clone());
+    let map = match &args.input.source_map {
+        Some(p) => Some(slant::sources::SourceMap::load(p)?),
+        None => None,
+    };
+    let mut labels: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut obs = Vec::with_capacity(values.len());
+    let mut ids = Vec::with_capacity(values.len());
+    for v in &values {
+        for h in v["heads"].as_array().into_iter().flatten() {
+            let name = h["head"].as_str().unwrap_or_default();
+            let known = labels.entry(name.to_owned()).or_default();
+            let given = h["probabilities"].as_object().into_iter().flatten();
+            for l in given.map(|(l, _)| l.as_str()).chain(h["label"].as_str()) {
+                if !known.iter().any(|k| k == l) {
+                    known.push(l.to_owned());
                 }
             }
         }
-        labels.values_mut().for_each(|v| v.sort());
+        let id = v["id"].as_str().unwrap_or_default().to_owned();
+        let mut o = observation_from_json(v, &head);
+        if o.source.is_none()
+            && let Some(m) = &map
+        {
+            o.source = m.lookup(&id).map(str::to_owned);
+        }
+        obs.push(o);
+        ids.push(id);
+    }
+    labels.values_mut().for_each(|v| v.sort());
+    Ok(FromRecords {
+        obs,
+        failed,
+        head,
+        labels,
+        ids,
+    })
+}
+
+pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
+    let (obs, failed, head, heads, labels, ids) = if let Some(path) = &args.from {
+        let FromRecords {
+            obs,
+            failed,
+            head,
+            labels,
+            ids,
+        } = from_records(&args, path, ui)?;
         if !labels.contains_key(&head) {
             let names: Vec<&str> = labels.keys().map(String::as_str).collect();
             bail!(
@@ -180,7 +221,7 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
         }
         let mut heads: Vec<String> = labels.keys().cloned().collect();
         heads.sort_by_key(|h| *h != head);
-        (obs, failed, head, heads, labels)
+        (obs, failed, head, heads, labels, ids)
     } else {
         let model = super::load_model(&args.model)?;
         let head = match &args.head {
@@ -206,6 +247,7 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
             .map(|h| (h.name.clone(), h.labels.clone()))
             .collect();
         let mut obs = Vec::new();
+        let mut ids = Vec::new();
         let counts = stream(
             &args.input,
             args.truth_col.as_deref(),
@@ -222,18 +264,20 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
                     let mut o = observe(r.source.clone(), r.mentions as u64, heads, &head);
                     o.truth = d.label.clone();
                     obs.push(o);
+                    ids.push(r.id.clone());
                 }
                 Ok(())
             },
         )?;
         ui.throughput(&counts);
-        (obs, counts.failed, head, heads, labels)
+        (obs, counts.failed, head, heads, labels, ids)
     };
     if obs.is_empty() {
         bail!("no articles to report on");
     }
+    warn_about_inputs(&obs, &ids, &labels[&head], &head, ui);
     let b = Bootstrap {
-        resamples: args.resamples.max(1),
+        resamples: args.resamples,
         ..Bootstrap::default()
     };
     let scale = labels.get(&head).and_then(|l| Scale::of(l));
@@ -270,6 +314,45 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
         }
     ));
     Ok(Status::from_failures(failed > 0))
+}
+
+/// Warn about what would skew the profiles silently: articles counted twice (an id met
+/// before: the same records concatenated, a file named twice), and true labels that are not
+/// labels of the scored head (a misspelling, or another head's column).
+fn warn_about_inputs(
+    obs: &[Observation],
+    ids: &[String],
+    head_labels: &[String],
+    head: &str,
+    ui: &Ui,
+) {
+    let mut seen = std::collections::HashSet::new();
+    let repeated: Vec<&String> = ids.iter().filter(|id| !seen.insert(*id)).collect();
+    if let Some(first) = repeated.first() {
+        ui.warn(format!(
+            "{} article{} repeat an id met before (the first: {first}); each is counted",
+            repeated.len(),
+            if repeated.len() == 1 { "" } else { "s" },
+        ));
+    }
+    let mut foreign: BTreeMap<&str, usize> = BTreeMap::new();
+    for t in obs.iter().filter_map(|o| o.truth.as_deref()) {
+        if !head_labels.iter().any(|l| l == t) {
+            *foreign.entry(t).or_default() += 1;
+        }
+    }
+    if !foreign.is_empty() {
+        let list: Vec<String> = foreign
+            .iter()
+            .map(|(t, n)| format!("`{t}` ({n})"))
+            .collect();
+        ui.warn(format!(
+            "true labels that are not labels of the head `{head}` ({}): {}; outlets whose \
+             majority is one of them never match",
+            head_labels.join(", "),
+            list.join(", ")
+        ));
+    }
 }
 
 /// (sources whose mean prediction matches their true label, sources with a true label).
@@ -606,7 +689,13 @@ fn html(d: &Data) -> String {
     for h in &d.heads {
         body += &format!("<th>{} mix</th>", esc(h));
     }
-    body += "<th>mentions</th><th>true</th><th>match</th></tr>";
+    // As in the terminal table: predicted, true and match only when true labels are given.
+    let truth = d.profiles.iter().any(|p| p.truth.is_some());
+    body += "<th>mentions</th>";
+    if truth {
+        body += "<th>predicted</th><th>true</th><th>match</th>";
+    }
+    body += "</tr>";
     for p in &d.profiles {
         body += &format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
@@ -619,12 +708,16 @@ fn html(d: &Data) -> String {
         for h in &d.heads {
             body += &format!("<td>{}</td>", esc(&mix(p, h, &d.labels[h])));
         }
-        body += &format!(
-            "<td>{:.1}</td><td>{}</td><td>{}</td></tr>",
-            p.mean_mentions,
-            esc(p.truth.as_deref().unwrap_or("")),
-            p.matches.map_or("", |m| if m { "yes" } else { "no" })
-        );
+        body += &format!("<td>{:.1}</td>", p.mean_mentions);
+        if truth {
+            body += &format!(
+                "<td>{}</td><td>{}</td><td>{}</td>",
+                esc(p.mean_label.as_deref().unwrap_or("")),
+                esc(p.truth.as_deref().unwrap_or("")),
+                p.matches.map_or("", |m| if m { "yes" } else { "no" })
+            );
+        }
+        body += "</tr>";
     }
     body += "</table>";
     format!(

@@ -31,7 +31,13 @@ pub struct SuggestArgs {
     #[command(flatten)]
     input: InputArgs,
     /// How many articles to suggest.
-    #[arg(short = 'n', long, value_name = "N", default_value_t = 50)]
+    #[arg(
+        short = 'n',
+        long,
+        value_name = "N",
+        default_value_t = 50,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
     count: usize,
     /// Heads whose uncertainty counts (default: all).
     #[arg(long, value_name = "NAME", value_delimiter = ',')]
@@ -39,12 +45,23 @@ pub struct SuggestArgs {
     /// Uncertainty measure.
     #[arg(long, value_enum, default_value_t = Measure::Margin)]
     by: Measure,
-    /// Largest Jaccard similarity of word 3-shingles allowed between two suggestions.
-    #[arg(long, value_name = "J", default_value_t = 0.5)]
+    /// Largest Jaccard similarity of word 3-shingles allowed between two suggestions (0 to 1;
+    /// 1 lets every near-duplicate through).
+    #[arg(long, value_name = "J", default_value_t = 0.5, value_parser = unit_interval)]
     max_similarity: f64,
     /// Write the CSV to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+}
+
+/// A number from 0 to 1.
+fn unit_interval(s: &str) -> std::result::Result<f64, String> {
+    let x: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if (0.0..=1.0).contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!("must be between 0 and 1, not {x}"))
+    }
 }
 
 struct Item {
@@ -68,7 +85,7 @@ pub fn run(args: SuggestArgs, ui: &Ui) -> Result<Status> {
     let asked: Vec<usize> = (0..names.len())
         .filter(|&i| args.head.is_empty() || args.head.contains(&names[i]))
         .collect();
-    let n = args.count.max(1);
+    let n = args.count;
     // Enough spare candidates that skipping near-duplicates still fills the list.
     let mut top = TopK::new(n.saturating_mul(10).max(100));
     let mut order = 0u64;
