@@ -129,8 +129,8 @@ pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
     } else {
         writeln!(
             out,
-            "{} rows of {} scored in {:.2} s{}",
-            set.rows.len(),
+            "{} of {} scored in {:.2} s{}",
+            super::count(set.rows.len(), "row"),
             args.data.display(),
             secs,
             if model.featurizer().has_target() {

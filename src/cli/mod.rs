@@ -621,6 +621,11 @@ pub fn favg_for(labels: &[String], given: Option<&(String, String)>) -> Option<(
 }
 
 /// Human-readable byte count.
+/// `n` and `noun`, plural unless `n` is 1: "1 article", "2 articles".
+pub fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 pub fn bytes(n: u64) -> String {
     if n >= 1 << 20 {
         format!("{:.1} MB", n as f64 / (1u64 << 20) as f64)

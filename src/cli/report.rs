@@ -80,6 +80,12 @@ struct Data {
     profiles: Vec<SourceProfile>,
 }
 
+/// A record's score (an f32 rounded to four decimals) as the f64 its JSON says: 0.8095, not
+/// 0.809499979019165, so a report classified here and one read `--from` the records agree.
+fn score4(x: f32) -> f64 {
+    (f64::from(x) * 1e4).round() / 1e4
+}
+
 /// One article's observation from its heads as (name, label, score); `head` is the scored one.
 fn observe<'a>(
     source: Option<String>,
@@ -260,7 +266,7 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
                     let heads = r
                         .heads
                         .iter()
-                        .map(|h| (h.head.as_str(), h.label.as_deref(), h.score.map(f64::from)));
+                        .map(|h| (h.head.as_str(), h.label.as_deref(), h.score.map(score4)));
                     let mut o = observe(r.source.clone(), r.mentions as u64, heads, &head);
                     o.truth = d.label.clone();
                     obs.push(o);
@@ -646,7 +652,8 @@ fn svg_histogram(d: &Data) -> String {
         let bh = height * n as f64 / max;
         let lo = -1.0 + 0.1 * i as f64;
         s += &format!(
-            r##"<rect x="{x}" y="{y}" width="{w}" height="{bh}" fill="{c}"><title>{lo:+.1} to {hi:+.1}: {n} articles</title></rect>"##,
+            r##"<rect x="{x}" y="{y}" width="{w}" height="{bh}" fill="{c}"><title>{lo:+.1} to {hi:+.1}: {n} article{plural}</title></rect>"##,
+            plural = if n == 1 { "" } else { "s" },
             x = left + bw * i as f64 + 1.0,
             y = top + height - bh,
             w = bw - 2.0,
@@ -667,9 +674,9 @@ fn svg_histogram(d: &Data) -> String {
 fn html(d: &Data) -> String {
     let mut body = String::new();
     body += &format!(
-        "<h1>Source report</h1><p>{} articles from {} sources. Score: <code>{}</code> (P(positive) &minus; P(negative), from &minus;1 to +1); bars show each source's mean, whiskers its 95% bootstrap interval over its articles.</p>",
-        d.obs.len(),
-        d.profiles.len(),
+        "<h1>Source report</h1><p>{} from {}. Score: <code>{}</code> (P(positive) &minus; P(negative), from &minus;1 to +1); bars show each source's mean, whiskers its 95% bootstrap interval over its articles.</p>",
+        super::count(d.obs.len(), "article"),
+        super::count(d.profiles.len(), "source"),
         esc(&d.head)
     );
     if let Some((k, n)) = matches(d) {

@@ -789,7 +789,10 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
         (None, Some(c)) => format!("by {}-fold cross-validation grouped by {c}", args.folds),
         (None, None) => format!("by {}-fold cross-validation", args.folds),
     };
-    ui.info(format!("{} settings to score {how}", grid.len()));
+    ui.info(format!(
+        "{} to score {how}",
+        super::count(grid.len(), "setting")
+    ));
     let pb = ui.spinner("settings scored");
     let t0 = Instant::now();
     let trials = tune(
@@ -858,8 +861,8 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
         let heads: Vec<&str> = corpus.heads.iter().map(|h| h.name.as_str()).collect();
         writeln!(
             out,
-            "{} settings scored {how} in {:.1} s; metric: mean {metric_name} over heads ({})",
-            trials.len(),
+            "{} scored {how} in {:.1} s; metric: mean {metric_name} over heads ({})",
+            super::count(trials.len(), "setting"),
             t0.elapsed().as_secs_f64(),
             heads.join(", ")
         )?;
