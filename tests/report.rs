@@ -434,3 +434,38 @@ fn eval_html_has_a_confusion_heat_map_and_a_reliability_diagram_per_head() {
         assert_eq!(rows, r["n"].as_u64().unwrap(), "{name}");
     }
 }
+
+/// A report classified directly and one read `--from` the same records are the same report.
+#[test]
+fn a_report_from_records_equals_the_report_classified_directly() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = dir.path().join("recs.jsonl");
+    let o = slant()
+        .args(["-q", "classify", "--format", "jsonl", "-o"])
+        .arg(&recs)
+        .arg("data/samples")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    let o = slant()
+        .args(["-q", "report", "data/samples", "--write-json"])
+        .arg(&a)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = slant()
+        .args(["-q", "report", "--from"])
+        .arg(&recs)
+        .arg("--write-json")
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (a, b) = (
+        std::fs::read_to_string(&a).unwrap(),
+        std::fs::read_to_string(&b).unwrap(),
+    );
+    assert!(a.contains("mean_score"), "{a}");
+    assert_eq!(a, b);
+}
