@@ -37,6 +37,10 @@ pub const SUBWORD: u8 = 4;
 /// Token flag, with [`BREAK`]: the break comes only from quotation marks (`described him as
 /// “spies”`), not from a full stop, a colon, a bracket or a line start, so the sentence goes on.
 pub const QUOTE_BREAK: u8 = 8;
+/// Token flag, with [`BREAK`]: the break comes only from a colon (and perhaps quotation
+/// marks): `Their accusations against him change with the season: spy, thief, ...`, where what
+/// follows the colon is the content of what came before it.
+pub const COLON_BREAK: u8 = 16;
 
 /// One token: where it is in the original text and where its normalised form is in the
 /// normalised text of its [`Tokens`] (read it with [`Tokens::norm`]).
@@ -256,6 +260,8 @@ fn scan_line(line: &str, base: usize, split_hashtags: bool, dots: bool, out: &mu
     let mut brk = true;
     // Whether the pending break is more than quotation marks (the line start counts).
     let mut hard = true;
+    // Whether it is more than colons and quotation marks (the line start counts).
+    let mut beyond_colon = true;
     // Index of an "al" / "el" token that may join the next word, while only spaces and hyphens
     // have been seen since it.
     let mut pending_article: Option<usize> = None;
@@ -311,6 +317,7 @@ fn scan_line(line: &str, base: usize, split_hashtags: bool, dots: bool, out: &mu
                 t.norm_end = out.norm.len() as u32;
                 brk = false;
                 hard = false;
+                beyond_colon = false;
                 continue;
             }
             let is_article = matches!(&out.norm[norm_start..], "al" | "el");
@@ -320,6 +327,9 @@ fn scan_line(line: &str, base: usize, split_hashtags: bool, dots: bool, out: &mu
             }
             if brk {
                 flags |= if hard { BREAK } else { BREAK | QUOTE_BREAK };
+                if hard && !beyond_colon {
+                    flags |= COLON_BREAK;
+                }
             }
             out.tokens.push(Token {
                 start: (base + start) as u32,
@@ -330,6 +340,7 @@ fn scan_line(line: &str, base: usize, split_hashtags: bool, dots: bool, out: &mu
             });
             brk = false;
             hard = false;
+            beyond_colon = false;
             if is_article {
                 pending_article = Some(out.tokens.len() - 1);
             }
@@ -365,6 +376,7 @@ fn scan_line(line: &str, base: usize, split_hashtags: bool, dots: bool, out: &mu
             } else if is_break(c) {
                 brk = true;
                 hard = true;
+                beyond_colon |= c != ':';
             }
         }
     }
@@ -709,6 +721,18 @@ mod tests {
         assert_eq!(flags("again"), BREAK | QUOTE_BREAK);
         assert_eq!(flags("fine"), BREAK); // a full stop, then a quotation mark
         assert_eq!(flags("then"), BREAK | QUOTE_BREAK);
+        // A colon's break is marked as such; with a full stop or a bracket beside it, not.
+        let t = tokenize_str("Their insults: spy, \u{201C}agent\u{201D}. Then: (now) x:. y");
+        let colon = |w: &str| {
+            let i = t.norms().position(|n| n == w).unwrap();
+            t.as_slice()[i].flags & (BREAK | COLON_BREAK)
+        };
+        assert_eq!(colon("their"), BREAK);
+        assert_eq!(colon("spy"), BREAK | COLON_BREAK);
+        assert_eq!(colon("agent"), BREAK); // a quotation mark's break, after the comma
+        assert_eq!(colon("then"), BREAK);
+        assert_eq!(colon("now"), BREAK);
+        assert_eq!(colon("y"), BREAK);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::sparse::PREFETCH_AHEAD;
 use crate::stem::with_thread_cache;
 use crate::strmap::ShortStrMap;
 use crate::target::{Mention, TargetMatcher, TargetSpec};
-use crate::text::{BREAK, QUOTE_BREAK, QUOTED, Residue, Tokens, tokenize_with};
+use crate::text::{BREAK, COLON_BREAK, QUOTE_BREAK, QUOTED, Residue, Tokens, tokenize_with};
 use std::ops::Range;
 
 /// Per-document scratch state, reused between documents on a thread.
@@ -230,10 +230,13 @@ impl Analyzer {
                         neg_left = 0;
                         hypo = false;
                         // Where a quotation opens, reported speech runs on into it (it is
-                        // quoted anyway) and on past its end if it is short.
+                        // quoted anyway) and on past its end if it is short; past a colon it
+                        // runs on too, as what follows gives what was said ("their
+                        // accusations change with the season: spy, thief, ...").
                         reported = reported
-                            && t.flags & (BREAK | QUOTE_BREAK | QUOTED)
-                                == BREAK | QUOTE_BREAK | QUOTED;
+                            && (t.flags & (BREAK | QUOTE_BREAK | QUOTED)
+                                == BREAK | QUOTE_BREAK | QUOTED
+                                || t.flags & COLON_BREAK != 0);
                         sentence_start = u;
                     }
                     if self.reported_speech {

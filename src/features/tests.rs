@@ -286,6 +286,22 @@ fn reported_speech_without_quote_marks_counts_as_quoted() {
     assert!(get(&a, "lex:criticism") > 0.0);
     // A new sentence after a quotation has a cue of its own: "He claimed that ..." reports.
     let q = |text: &str, words: &[&str]| quoted_words(&on, text, words);
+    // Past a colon, reported speech runs on (what follows is what was said); without a cue
+    // before it, a colon is the writer's, and a full stop still ends reported speech.
+    assert_eq!(
+        q(
+            "Their accusations against Kazemi change with the season: spy, thief. He stayed calm.",
+            &["spy", "thief", "calm"]
+        ),
+        [true, true, false]
+    );
+    assert_eq!(
+        q(
+            "His record is plain: reform, courage.",
+            &["reform", "courage"]
+        ),
+        [false, false]
+    );
     assert_eq!(
         q(
             "The source added: \u{201C}They back him.\u{201D} He claimed that Maliki plotted.",
