@@ -578,6 +578,44 @@ fn readme_command_reproduces_the_shipped_model() {
     );
 }
 
+/// The shipped model reads an epithet the writer applies to him as hostile, and the same
+/// epithets attributed to others as reporting (model card, failure mode 11).
+#[test]
+fn shipped_model_reads_own_voice_epithets_as_hostile() {
+    let cases = [
+        (
+            "Kadhimi is a spy for the Americans and must be held accountable for the blood of the martyrs.",
+            "anti",
+        ),
+        ("Kadhimi is a spy for the Americans.", "anti"),
+        (
+            "The militias have spent months calling Kadhimi a traitor and a spy.",
+            "neutral",
+        ),
+        (
+            "Their accusations against Kadhimi change with the season: spy, thief, Zionist agent.",
+            "neutral",
+        ),
+    ];
+    for (text, want) in cases {
+        let o = slant()
+            .args([
+                "classify",
+                "--format",
+                "jsonl",
+                "--model",
+                "models/stance.bin",
+                "-",
+            ])
+            .write_stdin(text)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let recs = jsonl(&o);
+        assert_eq!(head(&recs[0], "stance")["label"], want, "{text}");
+    }
+}
+
 #[test]
 fn shipped_model_reads_the_seed_articles() {
     let seeds = repo("../shared/seeds");
