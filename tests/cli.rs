@@ -578,6 +578,19 @@ fn readme_command_reproduces_the_shipped_model() {
     );
 }
 
+/// `slant classify --format jsonl --model models/stance.bin`, inputs to follow.
+fn shipped_jsonl() -> assert_cmd::Command {
+    let mut c = slant();
+    c.args([
+        "classify",
+        "--format",
+        "jsonl",
+        "--model",
+        "models/stance.bin",
+    ]);
+    c
+}
+
 /// The shipped model reads an epithet the writer applies to him as hostile, and the same
 /// epithets attributed to others as reporting (model card, failure mode 11).
 #[test]
@@ -598,18 +611,7 @@ fn shipped_model_reads_own_voice_epithets_as_hostile() {
         ),
     ];
     for (text, want) in cases {
-        let o = slant()
-            .args([
-                "classify",
-                "--format",
-                "jsonl",
-                "--model",
-                "models/stance.bin",
-                "-",
-            ])
-            .write_stdin(text)
-            .output()
-            .unwrap();
+        let o = shipped_jsonl().arg("-").write_stdin(text).output().unwrap();
         assert!(o.status.success(), "{}", stderr(&o));
         let recs = jsonl(&o);
         assert_eq!(head(&recs[0], "stance")["label"], want, "{text}");
@@ -626,17 +628,7 @@ fn shipped_model_reads_the_seed_articles() {
         );
         return;
     }
-    let o = slant()
-        .args([
-            "classify",
-            "--format",
-            "jsonl",
-            "--model",
-            "models/stance.bin",
-        ])
-        .arg(&seeds)
-        .output()
-        .unwrap();
+    let o = shipped_jsonl().arg(&seeds).output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let recs = jsonl(&o);
     assert_eq!(recs.len(), 5);
