@@ -184,7 +184,7 @@ pub fn run_inspect(args: InspectArgs) -> Result<Status> {
     let _ = writeln!(text, "options    {}", meta.options);
     let _ = writeln!(
         text,
-        "vocabulary {} terms over {} stems; {} features",
+        "vocabulary {} terms (n-grams of {} words or stems); {} features",
         spec.terms.len(),
         spec.stems.len(),
         f.n_features()
@@ -197,13 +197,17 @@ pub fn run_inspect(args: InspectArgs) -> Result<Status> {
             let _ = writeln!(text, "target     none");
         }
     }
-    let _ = writeln!(
-        text,
-        "lexicon    {} entries in {} categories: {}",
-        spec.lexicon.entries.len(),
-        spec.lexicon.categories().len(),
-        spec.lexicon.categories().join(", ")
-    );
+    if spec.lexicon.entries.is_empty() {
+        let _ = writeln!(text, "lexicon    none");
+    } else {
+        let _ = writeln!(
+            text,
+            "lexicon    {} entries in {} categories: {}",
+            spec.lexicon.entries.len(),
+            spec.lexicon.categories().len(),
+            spec.lexicon.categories().join(", ")
+        );
+    }
     for (h, head) in model.heads().iter().enumerate() {
         let clf = &head.classifier;
         let cols = model.scorer().columns(h, head.labels.len());
@@ -236,12 +240,16 @@ pub fn run_inspect(args: InspectArgs) -> Result<Status> {
             w.truncate(args.top);
             let top: Vec<(String, f32)> = w.iter().map(|&(v, j)| (f.feature_name(j), v)).collect();
             let shown: Vec<String> = top.iter().map(|(n, v)| format!("{n} {v:+.2}")).collect();
-            let _ = writeln!(
-                text,
-                "  {label} ({} examples): {}",
-                head.counts[k],
-                shown.join(", ")
-            );
+            let _ = if shown.is_empty() {
+                writeln!(text, "  {label} ({} examples)", head.counts[k])
+            } else {
+                writeln!(
+                    text,
+                    "  {label} ({} examples): {}",
+                    head.counts[k],
+                    shown.join(", ")
+                )
+            };
             classes.push(serde_json::json!({"label": label, "examples": head.counts[k], "top_features": top}));
         }
         heads_json.push(serde_json::json!({
