@@ -31,7 +31,8 @@ const FUNCTION_WORDS: &[&str] = &[
     "their",
     "themselves",
     "we",
-    "us",
+    // Not "us": "US" and "U.S." are lowercased to it, and in this domain it is mostly the
+    // country (an evidence item "us" quoting "US" is not a function word).
     "our",
     "you",
     "your",

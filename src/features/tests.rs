@@ -178,6 +178,8 @@ fn function_terms_are_told_from_the_others() {
     for name in ["the", "of", "near:the", "they"] {
         assert!(function.contains(&name.to_owned()), "{name}: {function:?}");
     }
+    // "us" is also "US" and "U.S." lowercased: not a function word.
+    assert!(!is_function_word("us"));
     for j in v.indices.iter().copied() {
         let name = f.feature_name(j);
         let words = name.strip_prefix("near:").unwrap_or(&name);
