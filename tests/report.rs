@@ -469,3 +469,24 @@ fn a_report_from_records_equals_the_report_classified_directly() {
     assert!(a.contains("mean_score"), "{a}");
     assert_eq!(a, b);
 }
+
+/// `-` sends one of the written outputs to standard output in place of the table; two are
+/// refused.
+#[test]
+fn an_output_can_go_to_standard_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = fixture(dir.path());
+    let o = slant()
+        .args(["report", "--write-json", "-", "--from"])
+        .arg(&recs)
+        .output()
+        .unwrap();
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["sources"][0]["source"], "Beta");
+    let o = slant()
+        .args(["report", "--write-json", "-", "--write-csv", "-", "--from"])
+        .arg(&recs)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

@@ -50,13 +50,14 @@ pub struct ReportArgs {
     /// is then compared with its majority true label.
     #[arg(long, value_name = "C")]
     truth_col: Option<String>,
-    /// Write the profiles as CSV.
+    /// Write the profiles as CSV (`-`: to standard output, in place of the table).
     #[arg(long, value_name = "FILE")]
     write_csv: Option<PathBuf>,
-    /// Write the profiles as JSON.
+    /// Write the profiles as JSON (`-`: to standard output, in place of the table).
     #[arg(long, value_name = "FILE")]
     write_json: Option<PathBuf>,
-    /// Write a self-contained HTML report with SVG charts (no scripts, no network).
+    /// Write a self-contained HTML report with SVG charts (no scripts, no network; `-`: to
+    /// standard output, in place of the table).
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
     /// Bootstrap resamples for the intervals (at least 100).
@@ -295,17 +296,35 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
         obs,
         profiles,
     };
-    print_table(&data);
+    // `-` writes that output to standard output, in place of the table.
+    let outputs = [&args.write_csv, &args.write_json, &args.html];
+    let to_stdout = outputs
+        .iter()
+        .filter(|o| o.as_deref().is_some_and(is_stdout))
+        .count();
+    if to_stdout > 1 {
+        bail!("only one of --write-csv, --write-json and --html can be `-` (standard output)");
+    }
+    if to_stdout == 0 {
+        print_table(&data);
+    }
     if let Some(p) = &args.write_csv {
-        write_csv(&data, p).with_context(|| format!("cannot write {}", p.display()))?;
+        let out: Box<dyn std::io::Write> = if is_stdout(p) {
+            Box::new(std::io::stdout().lock())
+        } else {
+            Box::new(
+                std::fs::File::create(p)
+                    .with_context(|| format!("cannot write {}", p.display()))?,
+            )
+        };
+        write_csv(&data, out).with_context(|| format!("cannot write {}", p.display()))?;
     }
     if let Some(p) = &args.write_json {
         let json = serde_json::json!({ "head": data.head, "sources": data.profiles });
-        std::fs::write(p, serde_json::to_string_pretty(&json)? + "\n")
-            .with_context(|| format!("cannot write {}", p.display()))?;
+        write_out(p, &(serde_json::to_string_pretty(&json)? + "\n"))?;
     }
     if let Some(p) = &args.html {
-        std::fs::write(p, html(&data)).with_context(|| format!("cannot write {}", p.display()))?;
+        write_out(p, &html(&data))?;
     }
     ui.info(format!(
         "{} article{} from {} source{}{}",
@@ -436,8 +455,23 @@ fn print_table(d: &Data) {
     }
 }
 
-fn write_csv(d: &Data, path: &PathBuf) -> Result<()> {
-    let mut w = csv::Writer::from_path(path)?;
+/// Whether an output path means standard output.
+fn is_stdout(p: &std::path::Path) -> bool {
+    p.as_os_str() == "-"
+}
+
+/// Write `text` to `p`, or to standard output for `-`.
+fn write_out(p: &std::path::Path, text: &str) -> Result<()> {
+    if is_stdout(p) {
+        use std::io::Write;
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        return Ok(());
+    }
+    std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))
+}
+
+fn write_csv(d: &Data, out: Box<dyn std::io::Write>) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
     let mut header = vec![
         "source".to_owned(),
         "articles".into(),
