@@ -651,3 +651,11 @@ fn group_balance_without_groups_or_out_of_range_is_a_clear_error() {
     assert_clean(&o, 0);
     assert!(out.exists());
 }
+
+/// Standard input named twice would be read once and then found empty: refused up front.
+#[test]
+fn standard_input_named_twice_is_refused() {
+    let o = classify(&["--csv", "-"], &[Path::new("-")]);
+    assert_clean(&o, 2);
+    assert!(stderr(&o).contains("named 2 times"), "{}", stderr(&o));
+}

@@ -127,6 +127,16 @@ pub fn documents(inp: &InputArgs, label_col: Option<&str>) -> Result<Documents> 
     if sources.is_empty() {
         anyhow::bail!("no input: give files, directories, `-`, --csv FILE or --jsonl FILE");
     }
+    let stdin_uses = inp
+        .inputs
+        .iter()
+        .chain(&inp.csv)
+        .chain(&inp.jsonl)
+        .filter(|p| p.as_os_str() == "-")
+        .count();
+    if stdin_uses > 1 {
+        anyhow::bail!("standard input (`-`) is named {stdin_uses} times; it can be read once");
+    }
     let opts = ReadOptions {
         max_bytes: inp.max_bytes.max(1),
         extensions: inp
