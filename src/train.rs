@@ -394,9 +394,11 @@ pub fn check_folds(n: usize, k: usize, groups: Option<&[usize]>) -> Result<()> {
 }
 
 /// Stratified folds that keep groups together: `groups[i]` is row i's group id (a passage and
-/// its counterfactual edit, say). Each group takes the class of its first row; the groups of
-/// each class are shuffled (seeded) and dealt round-robin, as [`stratified_folds`] deals rows.
-/// With every row its own group this is [`stratified_folds`].
+/// its counterfactual edit, a topic, an outlet). Each group takes the class of its first row.
+/// The groups of each class, shuffled (seeded) and then largest first, go one by one to the fold
+/// holding the fewest rows of that class, and among those the fewest rows in all: classes are
+/// spread evenly and folds come out of similar size even when groups are large. With every row
+/// its own group this deals rows round-robin, class after class ([`stratified_folds`]).
 pub fn stratified_group_folds(
     labels: &[usize],
     n_classes: usize,
@@ -406,43 +408,31 @@ pub fn stratified_group_folds(
 ) -> Vec<usize> {
     let n_groups = groups.iter().copied().max().map_or(0, |m| m + 1);
     let mut class_of = vec![usize::MAX; n_groups];
+    let mut size = vec![0usize; n_groups];
     for (&g, &c) in groups.iter().zip(labels) {
         if class_of[g] == usize::MAX {
             class_of[g] = c;
         }
+        size[g] += 1;
     }
     let mut rng = SplitMix(seed);
     let mut fold_of = vec![0usize; n_groups];
-    let mut offset = 0;
+    let k = k.max(1);
+    let mut load = vec![0usize; k];
     for c in 0..n_classes {
         let mut gs: Vec<usize> = (0..n_groups).filter(|&g| class_of[g] == c).collect();
         rng.shuffle(&mut gs);
-        for (r, &g) in gs.iter().enumerate() {
-            fold_of[g] = (offset + r) % k;
+        // Stable: groups of one size keep their shuffled order.
+        gs.sort_by_key(|&g| std::cmp::Reverse(size[g]));
+        let mut in_class = vec![0usize; k];
+        for g in gs {
+            let f = (0..k)
+                .min_by_key(|&f| (in_class[f], load[f], f))
+                .expect("at least one fold");
+            fold_of[g] = f;
+            in_class[f] += size[g];
+            load[f] += size[g];
         }
-        offset += gs.len();
-    }
-    groups.iter().map(|&g| fold_of[g]).collect()
-}
-
-/// Fold of every row when whole groups (topics, outlets, ...) must stay together: `groups[i]`
-/// is row i's group id. Groups are shuffled (seeded), then dealt largest first to the fold with
-/// the fewest rows so far, so folds come out of similar size and no group spans two folds.
-pub fn group_folds(groups: &[usize], k: usize, seed: u64) -> Vec<usize> {
-    let n_groups = groups.iter().copied().max().map_or(0, |m| m + 1);
-    let mut size = vec![0usize; n_groups];
-    for &g in groups {
-        size[g] += 1;
-    }
-    let mut order: Vec<usize> = (0..n_groups).filter(|&g| size[g] > 0).collect();
-    SplitMix(seed).shuffle(&mut order);
-    order.sort_by_key(|&g| std::cmp::Reverse(size[g]));
-    let mut fold_of = vec![0usize; n_groups];
-    let mut load = vec![0usize; k.max(1)];
-    for g in order {
-        let f = (0..load.len()).min_by_key(|&f| (load[f], f)).unwrap();
-        fold_of[g] = f;
-        load[f] += size[g];
     }
     groups.iter().map(|&g| fold_of[g]).collect()
 }
@@ -677,6 +667,10 @@ mod tests {
         assert!(e.to_string().contains("at least 2 distinct labels"));
     }
 
+    fn labels_small(i: usize) -> usize {
+        i % 3
+    }
+
     #[test]
     fn stratified_group_folds_keep_groups_together_and_classes_spread() {
         // 60 rows of 3 classes; rows 0..20 each paired with one of rows 40..60 (a passage and
@@ -705,6 +699,41 @@ mod tests {
             stratified_group_folds(&labels, 3, &groups, 4, 9),
             "deterministic"
         );
+        // Groups of very different sizes (topics, outlets): folds of similar size, each class
+        // spread (the groups were dealt in turn before, which gave folds of 114 and 25 rows).
+        let big_labels: Vec<usize> = (0..300).map(|i| i % 2).collect();
+        let big_groups: Vec<usize> = (0..300)
+            .map(|i| match i {
+                0..=119 => i % 4,
+                120..=179 => 4 + i % 6,
+                _ => 10 + i % 30,
+            })
+            .collect();
+        let fb = stratified_group_folds(&big_labels, 2, &big_groups, 5, 1);
+        let sizes: Vec<usize> = (0..5)
+            .map(|k| fb.iter().filter(|&&x| x == k).count())
+            .collect();
+        let (lo, hi) = (*sizes.iter().min().unwrap(), *sizes.iter().max().unwrap());
+        assert!(hi - lo <= 30, "folds of uneven size: {sizes:?}");
+        for g in 0..40 {
+            let mut fs = (0..300).filter(|&i| big_groups[i] == g).map(|i| fb[i]);
+            let first = fs.next().unwrap();
+            assert!(fs.all(|x| x == first), "group {g} split");
+        }
+        // Every row its own group: rows dealt round-robin, class after class, as before.
+        let mut expect = vec![0usize; 60];
+        let mut rng = SplitMix(9);
+        let mut offset = 0;
+        for c in 0..3 {
+            let mut rows: Vec<usize> = (0..60).filter(|&i| labels_small(i) == c).collect();
+            rng.shuffle(&mut rows);
+            for (r, &i) in rows.iter().enumerate() {
+                expect[i] = (offset + r) % 4;
+            }
+            offset += rows.len();
+        }
+        let small: Vec<usize> = (0..60).map(labels_small).collect();
+        assert_eq!(stratified_folds(&small, 3, 4, 9), expect);
         // Every row its own group: the same folds as the row-stratified ones.
         let own: Vec<usize> = (0..60).collect();
         assert_eq!(

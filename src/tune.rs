@@ -17,8 +17,8 @@ use crate::features::FeatureConfig;
 use crate::logistic::{ClassWeight, LogisticRegression};
 use crate::metrics::{self, Report};
 use crate::train::{
-    Corpus, Resources, TrainOptions, check_folds, fit_features, group_folds, head_tie,
-    stratified_folds,
+    Corpus, Resources, TrainOptions, check_folds, fit_features, head_tie, stratified_folds,
+    stratified_group_folds,
 };
 
 /// The settings to try. Each list holds the values of one setting; the grid is their product.
@@ -256,7 +256,9 @@ pub fn tune(
         Validation::Folds { k, seed, groups } => {
             check_folds(n, *k, *groups)?;
             let fold = match groups {
-                Some(g) => group_folds(g, *k, *seed),
+                Some(g) => {
+                    stratified_group_folds(&corpus.labels[0], corpus.classes[0].len(), g, *k, *seed)
+                }
                 None => stratified_folds(&corpus.labels[0], corpus.classes[0].len(), *k, *seed),
             };
             (0..*k)
@@ -487,6 +489,8 @@ mod tests {
     #[test]
     fn group_folds_keep_groups_together_and_balance_sizes() {
         let groups: Vec<usize> = (0..100).map(|i| i % 10).collect();
+        let labels = vec![0usize; 100];
+        let group_folds = |g: &[usize], k, seed| stratified_group_folds(&labels, 1, g, k, seed);
         let f = group_folds(&groups, 5, 3);
         for g in 0..10 {
             let folds: Vec<usize> = (0..100).filter(|&i| groups[i] == g).map(|i| f[i]).collect();
