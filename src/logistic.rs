@@ -114,24 +114,24 @@ impl LogisticRegression {
     pub fn validate(&self) -> Result<()> {
         if !(self.c.is_finite() && self.c > 0.0) {
             return Err(Error::Invalid(format!(
-                "C must be a positive number, not {}",
+                "C (-C) must be a positive number, not {}",
                 self.c
             )));
         }
         if !(self.tol.is_finite() && self.tol > 0.0) {
             return Err(Error::Invalid(format!(
-                "tolerance must be positive, not {}",
+                "the tolerance (--tol) must be positive, not {}",
                 self.tol
             )));
         }
         if self.max_iter == 0 || self.memory == 0 {
             return Err(Error::Invalid(
-                "max_iter and memory must be positive".into(),
+                "--max-iter (and the L-BFGS memory) must be at least 1".into(),
             ));
         }
         if !(self.group_power.is_finite() && (0.0..=1.0).contains(&self.group_power)) {
             return Err(Error::Invalid(format!(
-                "the group balance power must be between 0 and 1, not {}",
+                "the group balance power (--group-power) must be between 0 and 1, not {}",
                 self.group_power
             )));
         }

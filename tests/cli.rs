@@ -387,6 +387,80 @@ fn training_reports_bad_rows_and_never_clobbers_a_model() {
     assert!(stderr(&o).contains("is a directory"), "{}", stderr(&o));
 }
 
+/// Options that cannot mean anything are usage errors naming the option; settings that train
+/// a degenerate model or name a class no row has are warned about.
+#[test]
+fn nonsense_training_options_are_refused_or_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.csv");
+    std::fs::write(&data, agent_brave_csv("")).unwrap();
+    let out = dir.path().join("m.bin");
+    let train_plain = |extra: &[&str]| {
+        slant()
+            .args(["train", "--label", "stance=stance", "--data"])
+            .arg(&data)
+            .arg("-o")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = train_plain(&["--min-df", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("invalid value '0' for '--min-df"),
+        "{}",
+        stderr(&o)
+    );
+    for (bad, says) in [
+        (&["--chunk-words", "3"][..], "--chunk-words"),
+        (&["--max-bytes", "0"], "--max-bytes"),
+        (&["--ngram", "4"], "--ngram"),
+        (&["--classes", "stance="], "lists no class"),
+        (
+            &["--classes", "stance=anti", "--classes", "stance=pro"],
+            "twice",
+        ),
+    ] {
+        let o = train_stance(&data, &out, bad);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{bad:?}: {}", stderr(&o));
+    }
+    let o = slant()
+        .args([
+            "cv",
+            "--label",
+            "stance=stance",
+            "--favg",
+            "pro,pro",
+            "--data",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = train_stance(&data, &out, &["--classes", "stance=anti,pro,zzz"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no row has `zzz`"), "{}", stderr(&o));
+    let o = train_plain(&["--min-df", "1000"]);
+    assert!(
+        stderr(&o).contains("no word term was kept"),
+        "{}",
+        stderr(&o)
+    );
+    let o = slant()
+        .args(["cv", "--label", "stance=stance", "--min-df", "1"])
+        .args(["--favg", "pro,nosuch", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&o).contains("no head has both labels"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// Without --classes, labels that look like slips are warned about: two spellings of one
 /// label, and a label on one row only. The model is still trained on them.
 #[test]

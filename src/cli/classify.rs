@@ -55,7 +55,7 @@ pub struct InputArgs {
     #[arg(long, value_name = "FILE")]
     pub source_map: Option<PathBuf>,
     /// Longest text read per document, in bytes; longer texts are cut with a warning.
-    #[arg(long, value_name = "N", default_value_t = ReadOptions::default().max_bytes)]
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), default_value_t = ReadOptions::default().max_bytes)]
     pub max_bytes: usize,
     /// File extensions read from directories, comma-separated (empty: all files).
     #[arg(

@@ -43,7 +43,7 @@ pub struct EvalArgs {
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
     /// Longest text kept per row, in bytes.
-    #[arg(long, value_name = "N", default_value_t = 16 << 20)]
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), default_value_t = 16 << 20)]
     max_bytes: usize,
 }
 
@@ -91,6 +91,11 @@ pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
     let (proba, unmentioned) = model.predict_texts(&texts);
     let secs = t0.elapsed().as_secs_f64();
     let mut reports = Vec::new();
+    super::check_favg(
+        args.favg.as_ref(),
+        model.heads().iter().map(|h| h.labels.as_slice()),
+        ui,
+    );
     for (k, &h) in head_idx.iter().enumerate() {
         let head = &model.heads()[h];
         let truth: Vec<usize> = set

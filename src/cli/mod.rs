@@ -326,6 +326,18 @@ impl Ui {
     }
 }
 
+/// `--chunk-words`: 0 (read texts whole) or at least 10 words a chunk.
+fn chunk_words(s: &str) -> std::result::Result<u32, String> {
+    let n: u32 = s.parse().map_err(|e| format!("{e}"))?;
+    if n == 0 || n >= 10 {
+        Ok(n)
+    } else {
+        Err(format!(
+            "must be 0 (read texts whole) or at least 10, not {n}"
+        ))
+    }
+}
+
 /// Where the data files the training reads come from.
 #[derive(Args, Debug, Clone)]
 pub struct ResourceArgs {
@@ -416,7 +428,12 @@ pub struct ModelArgs {
     #[arg(long, value_name = "N", default_value_t = FeatureConfig::default().ngram_max)]
     ngram: u8,
     /// Keep terms found in at least this many training documents.
-    #[arg(long, value_name = "N", default_value_t = FeatureConfig::default().min_df)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = FeatureConfig::default().min_df,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
     min_df: u32,
     /// Drop terms found in more than this share of training documents.
     #[arg(long, value_name = "F", default_value_t = FeatureConfig::default().max_df)]
@@ -461,7 +478,12 @@ pub struct ModelArgs {
     /// Read documents of more than twice this many words in chunks of about this size and
     /// average the chunks' probabilities (0: read every document whole). Suits a model trained
     /// on passages and applied to long articles.
-    #[arg(long, value_name = "WORDS", default_value_t = FeatureConfig::default().chunk_words)]
+    #[arg(
+        long,
+        value_name = "WORDS",
+        default_value_t = FeatureConfig::default().chunk_words,
+        value_parser = chunk_words
+    )]
     chunk_words: u32,
     /// Count lexicon matches even right after a negator ("not", "never", "without", ...) or
     /// after "if" / "unless" in their sentence.
@@ -598,6 +620,9 @@ pub fn parse_label(s: &str) -> std::result::Result<(String, String), String> {
 /// `POS,NEG`.
 pub fn parse_pair(s: &str) -> std::result::Result<(String, String), String> {
     match s.split_once(',') {
+        Some((a, b)) if a.trim() == b.trim() => Err(format!(
+            "`{s}` names one class twice: give POSITIVE,NEGATIVE, e.g. FAVOR,AGAINST"
+        )),
         Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
             Ok((a.trim().to_owned(), b.trim().to_owned()))
         }
@@ -620,12 +645,31 @@ pub fn favg_for(labels: &[String], given: Option<&(String, String)>) -> Option<(
     }
 }
 
-/// Human-readable byte count.
+/// Warn when `--favg POS,NEG` names a pair that no head has (a misspelt class), so F_avg is
+/// silently left out (or, for `tune --metric f-avg`, macro-F1 scored instead).
+pub fn check_favg<'a>(
+    given: Option<&(String, String)>,
+    heads: impl IntoIterator<Item = &'a [String]>,
+    ui: &Ui,
+) {
+    let Some((p, n)) = given else { return };
+    let found = heads
+        .into_iter()
+        .any(|l| l.iter().any(|x| x == p) && l.iter().any(|x| x == n));
+    if !found {
+        ui.warn(format!(
+            "--favg {p},{n}: no head has both labels, so F_avg is not computed \
+             (tune --metric f-avg then scores macro-F1)"
+        ));
+    }
+}
+
 /// `n` and `noun`, plural unless `n` is 1: "1 article", "2 articles".
 pub fn count(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
+/// Human-readable byte count.
 pub fn bytes(n: u64) -> String {
     if n >= 1 << 20 {
         format!("{:.1} MB", n as f64 / (1u64 << 20) as f64)

@@ -47,7 +47,7 @@ pub struct DataArgs {
     )]
     target_heads: Vec<String>,
     /// Longest text kept per row, in bytes.
-    #[arg(long, value_name = "N", default_value_t = 16 << 20)]
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), default_value_t = 16 << 20)]
     max_bytes: usize,
     /// Column naming each row's group (its outlet, say) for --group-power: rows of large
     /// groups weigh less, so that a few prolific outlets do not set the model.
@@ -116,12 +116,18 @@ fn load_corpus(d: &DataArgs, ui: &Ui) -> Result<(Corpus, LabelledSet)> {
                 head.trim()
             );
         };
-        allowed[h] = Some(
-            list.split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect(),
-        );
+        let classes: Vec<String> = list
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if classes.is_empty() {
+            bail!("--classes `{spec}` lists no class: give HEAD=a,b,...");
+        }
+        if allowed[h].is_some() {
+            bail!("--classes names head `{}` twice", head.trim());
+        }
+        allowed[h] = Some(classes);
     }
     let set = LabelledSet::read_csv(
         &d.data,
@@ -136,9 +142,25 @@ fn load_corpus(d: &DataArgs, ui: &Ui) -> Result<(Corpus, LabelledSet)> {
         bail!("{}: no usable rows", d.data.display());
     }
     for (h, (_, col)) in d.labels.iter().enumerate() {
-        if allowed[h].is_none() {
-            for w in label_doubts(&set, h) {
-                ui.warn(format!("{}: column `{col}`: {w}", d.data.display()));
+        match &allowed[h] {
+            None => {
+                for w in label_doubts(&set, h) {
+                    ui.warn(format!("{}: column `{col}`: {w}", d.data.display()));
+                }
+            }
+            Some(list) => {
+                let unused: Vec<&str> = list
+                    .iter()
+                    .filter(|l| !set.rows.iter().any(|r| &r.labels[h] == *l))
+                    .map(String::as_str)
+                    .collect();
+                if !unused.is_empty() {
+                    ui.warn(format!(
+                        "{}: column `{col}`: no row has {} of --classes; the model will not know it",
+                        d.data.display(),
+                        unused.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ")
+                    ));
+                }
             }
         }
     }
@@ -289,6 +311,15 @@ pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
     let train_secs = t0.elapsed().as_secs_f64();
     pb.finish_and_clear();
     warn_if_off_target(&model, &report, set.rows.len(), ui);
+    if report.vocabulary == 0 {
+        ui.warn(format!(
+            "no word term was kept (--min-df {} with {} rows, --max-df {}): the model reads \
+             only character n-grams and the lexicon and target statistics, if any",
+            opts.features.min_df,
+            set.rows.len(),
+            opts.features.max_df
+        ));
+    }
     ui.info(format!(
         "vocabulary {} terms, {} features, {} non-zeros; featurised in {:.2} s",
         report.vocabulary,
@@ -377,6 +408,11 @@ pub fn run_cv(args: CvArgs, ui: &Ui) -> Result<Status> {
     opts.validate()?;
     let res = d.resources.load()?;
     let (corpus, set) = load_corpus(d, ui)?;
+    super::check_favg(
+        args.favg.as_ref(),
+        corpus.classes.iter().map(Vec::as_slice),
+        ui,
+    );
     let favg: Vec<Option<(usize, usize)>> = corpus
         .classes
         .iter()
@@ -562,7 +598,7 @@ pub struct TuneArgs {
     #[arg(long, value_name = "N,...", value_delimiter = ',')]
     grid_ngram: Vec<u8>,
     /// min_df values to try, e.g. 1,2,3.
-    #[arg(long, value_name = "N,...", value_delimiter = ',')]
+    #[arg(long, value_name = "N,...", value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..))]
     grid_min_df: Vec<u32>,
     /// max_df values to try (drop terms in more than this share of documents), e.g. 1,0.3.
     #[arg(long, value_name = "F,...", value_delimiter = ',')]
@@ -613,7 +649,7 @@ pub struct TuneArgs {
     #[arg(long, value_name = "on|off,...", value_delimiter = ',', value_parser = ["on", "off"])]
     grid_char_linear: Vec<String>,
     /// What to maximise: the mean over heads of F_avg (heads with a FAVOR/AGAINST or pro/anti
-    /// pair, or --favg) or of macro-F1.
+    /// pair, or --favg; a head with no such pair counts its macro-F1 instead) or of macro-F1.
     #[arg(long, value_parser = ["f-avg", "macro-f1"], default_value = "macro-f1")]
     metric: String,
     /// F_avg classes as POSITIVE,NEGATIVE.
@@ -729,6 +765,11 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
     } else {
         Metric::MacroF1
     };
+    super::check_favg(
+        args.favg.as_ref(),
+        corpus.classes.iter().map(Vec::as_slice),
+        ui,
+    );
     let favg: Vec<Option<(usize, usize)>> = corpus
         .classes
         .iter()

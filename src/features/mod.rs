@@ -190,35 +190,39 @@ impl FeatureConfig {
         let bad = |m: String| Err(Error::Invalid(m));
         if !(1..=3).contains(&self.ngram_max) {
             return bad(format!(
-                "ngram_max must be 1, 2 or 3, not {}",
+                "the longest word n-gram (--ngram) must be 1, 2 or 3, not {}",
                 self.ngram_max
             ));
         }
         if !(self.max_df > 0.0 && self.max_df <= 1.0) {
-            return bad(format!("max_df must be in (0, 1], not {}", self.max_df));
+            return bad(format!(
+                "--max-df must be more than 0 and at most 1, not {}",
+                self.max_df
+            ));
         }
         if self.max_features == 0 {
-            return bad("max_features must be positive".into());
+            return bad("--max-features must be at least 1".into());
         }
+
         if let Some((lo, hi)) = self.char_ngrams
             && !(1 <= lo && lo <= hi && hi <= 8)
         {
             return bad(format!(
-                "character n-gram range {lo}-{hi} must satisfy 1 <= lo <= hi <= 8"
+                "the character n-gram range (--char-ngrams) {lo}-{hi} must satisfy 1 <= lo <= hi <= 8"
             ));
         }
         if !(8..=24).contains(&self.char_buckets_log2) {
             return bad(format!(
-                "char_buckets_log2 must be 8..=24, not {}",
+                "--char-buckets-log2 must be 8 to 24, not {}",
                 self.char_buckets_log2
             ));
         }
         for (name, w) in [
-            ("window_weight", self.window_weight),
-            ("quote_weight", self.quote_weight),
-            ("negated_weight", self.negated_weight),
-            ("char_weight", self.char_weight),
-            ("dense_weight", self.dense_weight),
+            ("--window-weight", self.window_weight),
+            ("--quote-weight", self.quote_weight),
+            ("--negated-weight", self.negated_weight),
+            ("--char-weight", self.char_weight),
+            ("--dense-weight", self.dense_weight),
         ] {
             if !(w.is_finite() && w >= 0.0) {
                 return bad(format!("{name} must be a finite number >= 0, not {w}"));
