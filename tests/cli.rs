@@ -448,6 +448,19 @@ fn nonsense_training_options_are_refused_or_warned_about() {
         "{}",
         stderr(&o)
     );
+    let o = train_plain(&["--tol", "1e300"]);
+    assert!(
+        stderr(&o).contains("stopped before its first step"),
+        "{}",
+        stderr(&o)
+    );
+    let o = train_plain(&["-C", "-1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("C (-C) must be a positive number"),
+        "{}",
+        stderr(&o)
+    );
     let o = slant()
         .args(["cv", "--label", "stance=stance", "--min-df", "1"])
         .args(["--favg", "pro,nosuch", "--data"])

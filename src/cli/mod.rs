@@ -517,7 +517,13 @@ pub struct ModelArgs {
     #[arg(long)]
     abbreviation_dots: bool,
     /// Inverse L2 regularisation strength (larger fits the training data more closely).
-    #[arg(short = 'C', long = "c", value_name = "C", default_value_t = LogisticRegression::default().c)]
+    #[arg(
+        short = 'C',
+        long = "c",
+        value_name = "C",
+        default_value_t = LogisticRegression::default().c,
+        allow_negative_numbers = true
+    )]
     c: f64,
     /// Most L-BFGS iterations per head.
     #[arg(long, value_name = "N", default_value_t = LogisticRegression::default().max_iter)]

@@ -354,7 +354,16 @@ pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
                 "head {} did not converge ({}); raise --max-iter or lower C",
                 head.name, c.reason
             ));
+        } else if c.iterations == 0 {
+            ui.warn(format!(
+                "head {} stopped before its first step (--tol {:e} against a starting gradient \
+                 norm of {:.2e}): its weights are all zero; lower --tol or raise C",
+                head.name, opts.logistic.tol, c.grad_norm
+            ));
         }
+    }
+    if d.balance_col.is_some() && opts.logistic.group_power == 0.0 {
+        ui.warn("--balance-col has no effect without --group-power (0 by default)");
     }
     model
         .save(&args.output)
