@@ -1208,3 +1208,24 @@ fn key_sentences_are_the_ones_whose_removal_moves_the_reading() {
 fn retrained_model_keeps_the_model_cards_long_article_scores() {
     assert_retrained_model_keeps("data/long.csv", "long-macro-f1", 0.02);
 }
+
+/// `tune --valid` scores on the validation file: fold options would be ignored, so they are
+/// refused.
+#[test]
+fn tune_refuses_fold_options_with_a_validation_file() {
+    for extra in [["--folds", "3"], ["--seed", "7"]] {
+        let o = slant()
+            .args(["tune", "--label", "stance=stance"])
+            .args([
+                "--data",
+                "tests/fixtures/tiny.csv",
+                "--valid",
+                "tests/fixtures/tiny.csv",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+    }
+}

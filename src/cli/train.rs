@@ -591,10 +591,10 @@ pub struct TuneArgs {
     #[arg(long, value_name = "CSV")]
     valid: Option<PathBuf>,
     /// Folds for cross-validation when no --valid is given.
-    #[arg(long, value_name = "K", default_value_t = 5)]
+    #[arg(long, value_name = "K", default_value_t = 5, conflicts_with = "valid")]
     folds: usize,
-    /// Seed of the fold assignment.
-    #[arg(long, value_name = "N", default_value_t = 42)]
+    /// Seed of the fold assignment (cross-validation only).
+    #[arg(long, value_name = "N", default_value_t = 42, conflicts_with = "valid")]
     seed: u64,
     /// Column whose values must stay together in cross-validation (e.g. topic, source): each
     /// fold holds out whole groups, measuring how settings carry over to unseen ones.
