@@ -360,20 +360,28 @@ fn column(headers: &csv::StringRecord, name: &str) -> std::result::Result<usize,
     })
 }
 
-fn csv_reader(r: Box<dyn Read + Send>) -> csv::Reader<Box<dyn Read + Send>> {
-    csv::ReaderBuilder::new().flexible(false).from_reader(r)
+/// A CSV reader over `r` that follows its quoting ([`QuoteTrack`]): after the last record,
+/// `rdr.get_ref().ends_open()` says whether the file ended inside a quoted field.
+fn csv_reader(r: Box<dyn Read + Send>) -> CsvReader {
+    csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(QuoteTrack {
+            inner: r,
+            state: CsvQuoting::FieldStart,
+        })
 }
+
+type CsvReader = csv::Reader<QuoteTrack<Box<dyn Read + Send>>>;
 
 /// Follows the quoting of the CSV bytes read through it, as the csv crate's parser reads them
 /// (`,` between fields, `\r` or `\n` ending a record, `"` opening a field only at its start,
-/// `""` inside a quoted field), and notes whether the stream stopped inside a quoted field:
+/// `""` inside a quoted field), so as to tell whether the stream stopped inside a quoted field:
 /// that field never closed, and the csv crate reads it to the end of the file quietly. A `"`
 /// in the middle of an unquoted field (`a 12" screen`) is a plain character and changes
 /// nothing.
 struct QuoteTrack<R> {
     inner: R,
     state: CsvQuoting,
-    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Where a CSV parser stands with respect to quoting (see [`QuoteTrack`]).
@@ -404,14 +412,9 @@ impl CsvQuoting {
 }
 
 impl<R> QuoteTrack<R> {
-    fn new(inner: R) -> (Self, std::sync::Arc<std::sync::atomic::AtomicBool>) {
-        let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let t = QuoteTrack {
-            inner,
-            state: CsvQuoting::FieldStart,
-            open: open.clone(),
-        };
-        (t, open)
+    /// Whether the bytes read so far end inside a quoted field.
+    fn ends_open(&self) -> bool {
+        self.state == CsvQuoting::Quoted
     }
 }
 
@@ -419,10 +422,6 @@ impl<R: Read> Read for QuoteTrack<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.state = self.state.after(&buf[..n]);
-        self.open.store(
-            self.state == CsvQuoting::Quoted,
-            std::sync::atomic::Ordering::Relaxed,
-        );
         Ok(n)
     }
 }
@@ -455,6 +454,26 @@ impl SeenIds {
         }
         None
     }
+
+    /// A row's id: `given` when there is one (with a warning in `warnings` when it was seen
+    /// before), else its location `loc`.
+    fn id(
+        &mut self,
+        given: Option<String>,
+        line: u64,
+        loc: &str,
+        warnings: &mut Vec<String>,
+    ) -> String {
+        match given.filter(|x| !x.is_empty()) {
+            Some(id) => {
+                if let Some(first) = self.check(&id, line) {
+                    warnings.push(format!("duplicate id (first at line {first})"));
+                }
+                id
+            }
+            None => loc.to_owned(),
+        }
+    }
 }
 
 /// The option that reads `p` as a table, when its extension says it is one (`.csv`,
@@ -470,10 +489,8 @@ fn table_flag(p: &Path) -> Option<&'static str> {
 
 struct CsvDocs {
     path: PathBuf,
-    rdr: csv::Reader<Box<dyn Read + Send>>,
+    rdr: CsvReader,
     cols: (usize, Option<usize>, Option<usize>, Option<usize>),
-    /// Whether the bytes read so far end inside a quoted field (see [`QuoteTrack`]).
-    quote_open: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The record after the current one (read ahead to know which record is the last).
     ahead: Option<std::result::Result<csv::StringRecord, csv::Error>>,
     seen: SeenIds,
@@ -486,8 +503,7 @@ struct CsvDocs {
 impl CsvDocs {
     fn open(spec: TableSpec, opts: ReadOptions) -> std::result::Result<Self, ItemError> {
         let loc = spec.path.display().to_string();
-        let (tracked, quote_open) = QuoteTrack::new(open_reader(&spec.path)?);
-        let mut rdr = csv_reader(Box::new(tracked));
+        let mut rdr = csv_reader(open_reader(&spec.path)?);
         let headers = rdr
             .headers()
             .map_err(|e| ItemError::new(&loc, format!("cannot read the CSV header: {e}")))?
@@ -504,7 +520,6 @@ impl CsvDocs {
             path: spec.path,
             rdr,
             cols: (text, id, source, label),
-            quote_open,
             ahead: None,
             seen: SeenIds::default(),
             spare: csv::StringRecord::new(),
@@ -564,7 +579,7 @@ impl Iterator for CsvDocs {
         // the field never closed and swallowed the lines after it.
         if self.ahead.is_none()
             && self.done
-            && self.quote_open.load(std::sync::atomic::Ordering::Relaxed)
+            && self.rdr.get_ref().ends_open()
             && record.iter().any(|f| f.contains('\n'))
         {
             return Some(Err(ItemError::new(loc, UNTERMINATED)));
@@ -572,15 +587,7 @@ impl Iterator for CsvDocs {
         let (t, i, s, l) = self.cols;
         let get = |k: usize| record.get(k).unwrap_or("").to_owned();
         let mut warnings = Vec::new();
-        let id = match i.map(get).filter(|x| !x.is_empty()) {
-            Some(id) => {
-                if let Some(first) = self.seen.check(&id, line) {
-                    warnings.push(format!("duplicate id (first at line {first})"));
-                }
-                id
-            }
-            None => loc.clone(),
-        };
+        let id = self.seen.id(i.map(get), line, &loc, &mut warnings);
         let doc = Document {
             id,
             source: s.map(get).filter(|x| !x.is_empty()),
@@ -693,16 +700,8 @@ impl Iterator for JsonlDocs {
                 )));
             };
             let mut warnings = Vec::new();
-            let id = match field(self.spec.id.as_deref().unwrap_or("id")).filter(|x| !x.is_empty())
-            {
-                Some(id) => {
-                    if let Some(first) = self.seen.check(&id, self.line) {
-                        warnings.push(format!("duplicate id (first at line {first})"));
-                    }
-                    id
-                }
-                None => loc.clone(),
-            };
+            let given = field(self.spec.id.as_deref().unwrap_or("id"));
+            let id = self.seen.id(given, self.line, &loc, &mut warnings);
             let source = self.spec.source.as_deref().and_then(field);
             return Some(
                 finish(
@@ -754,8 +753,7 @@ impl LabelledSet {
         max_bytes: usize,
     ) -> Result<LabelledSet> {
         let r = open_reader(path).map_err(|e| Error::Invalid(e.to_string()))?;
-        let (tracked, quote_open) = QuoteTrack::new(r);
-        let mut rdr = csv_reader(Box::new(tracked));
+        let mut rdr = csv_reader(r);
         let headers = rdr
             .headers()
             .map_err(|e| Error::parse(path, 1, format!("cannot read the CSV header: {e}")))?
@@ -838,7 +836,7 @@ impl LabelledSet {
         }
         // The file ends inside a quoted field of the last record, which swallowed the lines
         // after it: that record is refused, whatever else was said about it.
-        if at_end && quote_open.load(std::sync::atomic::Ordering::Relaxed) && last.1 {
+        if at_end && rdr.get_ref().ends_open() && last.1 {
             let loc = format!("{}:{}", path.display(), last.0);
             set.rows.retain(|r| r.line != last.0);
             set.errors.retain(|e| e.location != loc);
