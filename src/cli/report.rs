@@ -309,15 +309,7 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
         print_table(&data);
     }
     if let Some(p) = &args.write_csv {
-        let out: Box<dyn std::io::Write> = if is_stdout(p) {
-            Box::new(std::io::stdout().lock())
-        } else {
-            Box::new(
-                std::fs::File::create(p)
-                    .with_context(|| format!("cannot write {}", p.display()))?,
-            )
-        };
-        write_csv(&data, out).with_context(|| format!("cannot write {}", p.display()))?;
+        write_out(p, &profiles_csv(&data)?)?;
     }
     if let Some(p) = &args.write_json {
         let json = serde_json::json!({ "head": data.head, "sources": data.profiles });
@@ -327,11 +319,9 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
         write_out(p, &html(&data))?;
     }
     ui.info(format!(
-        "{} article{} from {} source{}{}",
-        data.obs.len(),
-        if data.obs.len() == 1 { "" } else { "s" },
-        data.profiles.len(),
-        if data.profiles.len() == 1 { "" } else { "s" },
+        "{} from {}{}",
+        super::count(data.obs.len(), "article"),
+        super::count(data.profiles.len(), "source"),
         match matches(&data) {
             Some((k, n)) =>
                 format!("; {k} of {n} sources' mean prediction matches their true label"),
@@ -355,9 +345,8 @@ fn warn_about_inputs(
     let repeated: Vec<&String> = ids.iter().filter(|id| !seen.insert(*id)).collect();
     if let Some(first) = repeated.first() {
         ui.warn(format!(
-            "{} article{} repeat an id met before (the first: {first}); each is counted",
-            repeated.len(),
-            if repeated.len() == 1 { "" } else { "s" },
+            "{} repeat an id met before (the first: {first}); each is counted",
+            super::count(repeated.len(), "article"),
         ));
     }
     let mut foreign: BTreeMap<&str, usize> = BTreeMap::new();
@@ -470,8 +459,9 @@ fn write_out(p: &std::path::Path, text: &str) -> Result<()> {
     std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))
 }
 
-fn write_csv(d: &Data, out: Box<dyn std::io::Write>) -> Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+/// The profiles as CSV.
+fn profiles_csv(d: &Data) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec![
         "source".to_owned(),
         "articles".into(),
@@ -521,8 +511,7 @@ fn write_csv(d: &Data, out: Box<dyn std::io::Write>) -> Result<()> {
         r.push(p.matches.map_or(String::new(), |m| m.to_string()));
         w.write_record(&r)?;
     }
-    w.flush()?;
-    Ok(())
+    Ok(String::from_utf8(w.into_inner()?)?)
 }
 
 /// A source name short enough for a chart's label column (the full name is in the tooltip and
@@ -686,8 +675,8 @@ fn svg_histogram(d: &Data) -> String {
         let bh = height * n as f64 / max;
         let lo = -1.0 + 0.1 * i as f64;
         s += &format!(
-            r##"<rect x="{x}" y="{y}" width="{w}" height="{bh}" fill="{c}"><title>{lo:+.1} to {hi:+.1}: {n} article{plural}</title></rect>"##,
-            plural = if n == 1 { "" } else { "s" },
+            r##"<rect x="{x}" y="{y}" width="{w}" height="{bh}" fill="{c}"><title>{lo:+.1} to {hi:+.1}: {articles}</title></rect>"##,
+            articles = super::count(n as usize, "article"),
             x = left + bw * i as f64 + 1.0,
             y = top + height - bh,
             w = bw - 2.0,
