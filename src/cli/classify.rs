@@ -55,7 +55,7 @@ pub struct InputArgs {
     #[arg(long, value_name = "FILE")]
     pub source_map: Option<PathBuf>,
     /// Longest text read per document, in bytes; longer texts are cut with a warning.
-    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), default_value_t = ReadOptions::default().max_bytes)]
+    #[arg(long, value_name = "N", value_parser = super::at_least_one, default_value_t = ReadOptions::default().max_bytes)]
     pub max_bytes: usize,
     /// File extensions read from directories, comma-separated (empty: all files).
     #[arg(
@@ -138,7 +138,7 @@ pub fn documents(inp: &InputArgs, label_col: Option<&str>) -> Result<Documents> 
         anyhow::bail!("standard input (`-`) is named {stdin_uses} times; it can be read once");
     }
     let opts = ReadOptions {
-        max_bytes: inp.max_bytes.max(1),
+        max_bytes: inp.max_bytes,
         extensions: inp
             .ext
             .iter()

@@ -43,7 +43,7 @@ pub struct EvalArgs {
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
     /// Longest text kept per row, in bytes.
-    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), default_value_t = 16 << 20)]
+    #[arg(long, value_name = "N", value_parser = super::at_least_one, default_value_t = 16 << 20)]
     max_bytes: usize,
 }
 
@@ -80,7 +80,7 @@ pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
         None,
         &cols,
         &allowed,
-        args.max_bytes.max(1),
+        args.max_bytes,
     )?;
     ui.row_errors(&set.errors);
     if set.rows.is_empty() {

@@ -304,7 +304,7 @@ impl Ui {
         if errors.len() > shown {
             self.item_error(format!(
                 "... and {} more rows refused ({} in all; -v lists every one)",
-                errors.len() - ROW_ERRORS_SHOWN,
+                errors.len() - shown,
                 errors.len()
             ));
         }
@@ -323,6 +323,15 @@ impl Ui {
         pb.set_message(what.to_owned());
         pb.enable_steady_tick(std::time::Duration::from_millis(120));
         pb
+    }
+}
+
+/// A count of at least 1 (`--max-bytes`, `suggest -n`).
+fn at_least_one(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
     }
 }
 

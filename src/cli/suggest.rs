@@ -36,7 +36,7 @@ pub struct SuggestArgs {
         long,
         value_name = "N",
         default_value_t = 50,
-        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+        value_parser = super::at_least_one
     )]
     count: usize,
     /// Heads whose uncertainty counts (default: all).

@@ -47,7 +47,7 @@ pub struct DataArgs {
     )]
     target_heads: Vec<String>,
     /// Longest text kept per row, in bytes.
-    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), default_value_t = 16 << 20)]
+    #[arg(long, value_name = "N", value_parser = super::at_least_one, default_value_t = 16 << 20)]
     max_bytes: usize,
     /// Column naming each row's group (its outlet, say) for --group-power: rows of large
     /// groups weigh less, so that a few prolific outlets do not set the model.
@@ -129,14 +129,7 @@ fn load_corpus(d: &DataArgs, ui: &Ui) -> Result<(Corpus, LabelledSet)> {
         }
         allowed[h] = Some(classes);
     }
-    let set = LabelledSet::read_csv(
-        &d.data,
-        &d.text_col,
-        None,
-        &cols,
-        &allowed,
-        d.max_bytes.max(1),
-    )?;
+    let set = LabelledSet::read_csv(&d.data, &d.text_col, None, &cols, &allowed, d.max_bytes)?;
     ui.row_errors(&set.errors);
     if set.rows.is_empty() {
         bail!("{}: no usable rows", d.data.display());
@@ -213,6 +206,9 @@ fn warn_if_off_target(model: &Model, report: &slant::train::TrainReport, rows: u
     ));
 }
 
+/// What the label warnings suggest.
+const CLASSES_HINT: &str = "(--classes HEAD=a,b,... refuses labels outside a list)";
+
 /// Labels of head `h` that look like mistakes, when no `--classes` list vouches for them:
 /// two spellings of one label (`Pro`, `pro `), and a label on a single row (line given).
 fn label_doubts(set: &LabelledSet, h: usize) -> Vec<String> {
@@ -228,8 +224,7 @@ fn label_doubts(set: &LabelledSet, h: usize) -> Vec<String> {
     for spellings in by_fold.values().filter(|v| v.len() > 1) {
         let list: Vec<String> = spellings.iter().map(|l| format!("`{l}`")).collect();
         doubts.push(format!(
-            "labels {} differ only in case and are learnt as different classes \
-             (--classes HEAD=a,b,... refuses labels outside a list)",
+            "labels {} differ only in case and are learnt as different classes {CLASSES_HINT}",
             list.join(", ")
         ));
     }
@@ -237,8 +232,7 @@ fn label_doubts(set: &LabelledSet, h: usize) -> Vec<String> {
         for (l, &(n, line)) in &counts {
             if n == 1 {
                 doubts.push(format!(
-                    "label `{l}` is on one row only (line {line}): a typo? \
-                     (--classes HEAD=a,b,... refuses labels outside a list)"
+                    "label `{l}` is on one row only (line {line}): a typo? {CLASSES_HINT}"
                 ));
             }
         }
@@ -706,7 +700,7 @@ fn read_groups(d: &DataArgs, col: &str, set: &LabelledSet) -> Result<Vec<usize>>
         None,
         &[col.to_owned()],
         &[None],
-        d.max_bytes.max(1),
+        d.max_bytes,
     )?;
     let by_line: std::collections::HashMap<u64, &str> = g
         .rows
@@ -790,14 +784,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
             let cols: Vec<String> = d.labels.iter().map(|(_, c)| c.clone()).collect();
             let allowed: Vec<Option<Vec<String>>> =
                 corpus.classes.iter().map(|c| Some(c.clone())).collect();
-            let vs = LabelledSet::read_csv(
-                path,
-                &d.text_col,
-                None,
-                &cols,
-                &allowed,
-                d.max_bytes.max(1),
-            )?;
+            let vs = LabelledSet::read_csv(path, &d.text_col, None, &cols, &allowed, d.max_bytes)?;
             ui.row_errors(&vs.errors);
             failed |= !vs.errors.is_empty();
             if vs.rows.is_empty() {
