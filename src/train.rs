@@ -667,10 +667,6 @@ mod tests {
         assert!(e.to_string().contains("at least 2 distinct labels"));
     }
 
-    fn labels_small(i: usize) -> usize {
-        i % 3
-    }
-
     #[test]
     fn stratified_group_folds_keep_groups_together_and_classes_spread() {
         // 60 rows of 3 classes; rows 0..20 each paired with one of rows 40..60 (a passage and
@@ -725,15 +721,14 @@ mod tests {
         let mut rng = SplitMix(9);
         let mut offset = 0;
         for c in 0..3 {
-            let mut rows: Vec<usize> = (0..60).filter(|&i| labels_small(i) == c).collect();
+            let mut rows: Vec<usize> = (0..60).filter(|&i| labels[i] == c).collect();
             rng.shuffle(&mut rows);
             for (r, &i) in rows.iter().enumerate() {
                 expect[i] = (offset + r) % 4;
             }
             offset += rows.len();
         }
-        let small: Vec<usize> = (0..60).map(labels_small).collect();
-        assert_eq!(stratified_folds(&small, 3, 4, 9), expect);
+        assert_eq!(stratified_folds(&labels, 3, 4, 9), expect);
         // Every row its own group: the same folds as the row-stratified ones.
         let own: Vec<usize> = (0..60).collect();
         assert_eq!(
