@@ -508,6 +508,9 @@ pub struct Residue {
     /// character plus slack is enough.
     prefix_scan: usize,
     exact_scan: usize,
+    /// Which ASCII bytes a folded `prefix` pattern starts with: a long line (which only prefix
+    /// patterns can match) whose first character folds to none of them is not folded at all.
+    prefix_first: u128,
 }
 
 /// Lines longer than this are only checked against `prefix` patterns on their first bytes.
@@ -552,9 +555,32 @@ impl Residue {
                 "prefix" => r.prefix_scan = r.prefix_scan.max(scan),
                 _ => {}
             }
+            if kind == "prefix"
+                && let Some(&b) = folded.as_bytes().first()
+                && b.is_ascii()
+            {
+                r.prefix_first |= 1 << b;
+            }
             list.push(folded.clone());
         }
         Ok(r)
+    }
+
+    /// The first byte of `line` folded, when folding it is plain: the line's first character
+    /// after any hyphens (which folding drops) is ASCII, and so is the one after it (no
+    /// combining mark joins it). `None` otherwise.
+    fn first_folded_byte(&self, line: &str) -> Option<u8> {
+        let b = line.as_bytes();
+        let k = b.iter().position(|&c| c != b'-')?;
+        let (c, next) = (b[k], b.get(k + 1).copied().unwrap_or(b' '));
+        if !c.is_ascii() || !next.is_ascii() || (c as char).is_whitespace() {
+            return None;
+        }
+        Some(if c == b'`' {
+            b'\''
+        } else {
+            c.to_ascii_lowercase()
+        })
     }
 
     /// Whether the list has no patterns.
@@ -570,6 +596,14 @@ impl Residue {
     /// Whether `line` is residue. `scratch` is reused between calls.
     pub fn matches(&self, line: &str, scratch: &mut String) -> bool {
         let line = line.trim();
+        if line.len() > RESIDUE_CONTAINS_MAX
+            && line.len() > self.exact_scan
+            && let Some(first) = self.first_folded_byte(line)
+            && self.prefix_first & (1 << first) == 0
+        {
+            // Only prefix patterns apply to a line this long, and none starts like it.
+            return false;
+        }
         // Fold only what a pattern can match: all of a short line (contains patterns), else
         // the head that prefix and exact patterns need.
         let needed = if line.len() <= RESIDUE_CONTAINS_MAX || line.len() <= self.exact_scan {
@@ -814,6 +848,64 @@ mod tests {
         assert!(r.matches("Click the subscribe button!", &mut scratch));
         assert!(!r.matches(&format!("{long_tail} subscribe button"), &mut scratch));
         assert!(!r.matches(&format!("We read also {long_tail}"), &mut scratch));
+    }
+
+    /// A long line whose first character cannot start a prefix pattern is not folded; every
+    /// other line is. Both must agree with folding the whole line and testing every pattern.
+    #[test]
+    fn residue_skips_long_lines_only_when_no_prefix_can_match() {
+        let r = Residue::parse(
+            "prefix read also\nprefix [ad\nprefix \u{201C}more\nprefix \u{00E9}t\u{00E9}\n\
+             exact share this\ncontains subscribe button\n",
+            Path::new("r"),
+        )
+        .unwrap();
+        let tail = format!(" {}", "word ".repeat(60));
+        let mut scratch = String::new();
+        let mut folded = String::new();
+        let mut skipped_kinds = 0;
+        for head in [
+            "",
+            "-",
+            "--",
+            "- ",
+            "\u{2014}",
+            "\u{2014} ",
+            "`",
+            "\"",
+            "\u{201C}",
+            "[",
+            "R",
+            "r",
+            "\u{00C9}",
+            "E\u{301}",
+            "e\u{301}",
+            "x",
+            "\u{0627}",
+        ] {
+            for body in [
+                "read also:",
+                "READ ALSO",
+                "Read  also",
+                "ad_1]",
+                "more",
+                "t\u{00E9}",
+                "te\u{301}",
+                "share this",
+                "nothing",
+            ] {
+                let line = format!("{head}{body}{tail}");
+                fold_line(line.trim(), &mut folded);
+                let expected = r.prefix.iter().any(|p| folded.starts_with(p.as_str()));
+                assert_eq!(r.matches(&line, &mut scratch), expected, "{line:?}");
+                skipped_kinds += usize::from(r.first_folded_byte(line.trim()).is_some());
+            }
+        }
+        // The fast path was taken for some lines (and they still agreed).
+        assert!(skipped_kinds > 20);
+        assert!(r.matches(&format!("--Read also{tail}"), &mut scratch));
+        assert!(r.matches(&format!("\u{00C9}t\u{00E9}{tail}"), &mut scratch));
+        assert!(!r.matches(&format!("Reading also{tail}"), &mut scratch));
     }
 
     #[test]
