@@ -211,6 +211,10 @@ pub struct Record {
     pub mentions: usize,
     /// Tokens after the residue filter.
     pub tokens: usize,
+    /// Share of the text's words (target mentions aside) in the model's vocabulary; `None` for
+    /// a model without word terms; 0 for a text with no words besides mentions of the target.
+    /// Below [`Model::min_known`] no head is scored.
+    pub known_words: Option<f32>,
     pub heads: Vec<HeadResult>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -365,6 +369,28 @@ impl Model {
             f.vectorize(&mut s.analysis, &mut s.vec);
         }
         let mentions = s.analysis.mention_count();
+        // The share is rounded as it is printed, so that the record's figure and the decision
+        // agree. A text with no words (besides the target's name) knows none.
+        let known = f.known_words(&s.analysis).map(|(k, w)| {
+            (
+                k,
+                w,
+                if w == 0 {
+                    0.0
+                } else {
+                    round4(k as f32 / w as f32)
+                },
+            )
+        });
+        let unknown_note = known.and_then(|(k, w, share)| {
+            (share < self.min_known()).then(|| {
+                if w == 0 {
+                    "no words to read besides the target's name; not scored".to_string()
+                } else {
+                    format!("the model knows {k} of its {w} words: another language?; not scored")
+                }
+            })
+        });
         let mut heads = Vec::with_capacity(self.heads().len());
         // Per head (in `heads` order), the contribution lists its evidence needs, as requests:
         // its top contributions, on a close call those for and against the runner-up, and for a
@@ -376,7 +402,14 @@ impl Model {
         };
         let mut slots: Vec<[Option<usize>; SLOTS]> = Vec::new();
         for (h, head) in self.heads().iter().enumerate() {
-            if head.target_dependent && mentions == 0 {
+            let unscored = if let Some(note) = &unknown_note {
+                Some(note.clone())
+            } else if head.target_dependent && mentions == 0 {
+                Some("target not mentioned; not scored".to_string())
+            } else {
+                None
+            };
+            if let Some(note) = unscored {
                 heads.push(HeadResult {
                     head: head.name.clone(),
                     label: None,
@@ -388,7 +421,7 @@ impl Model {
                     leanings: Vec::new(),
                     sentences: Vec::new(),
                     sentences_against: Vec::new(),
-                    note: Some("target not mentioned; not scored".into()),
+                    note: Some(note),
                 });
                 slots.push(Default::default());
                 continue;
@@ -523,6 +556,7 @@ impl Model {
             source: doc.source.clone(),
             mentions,
             tokens: s.analysis.tokens.len(),
+            known_words: known.map(|(_, _, share)| share),
             heads,
             warnings: doc.warnings.clone(),
         }
@@ -806,6 +840,39 @@ mod tests {
             warnings: vec![],
             label: None,
         }
+    }
+
+    /// A text with no words besides the target's name, and one the model knows too little of,
+    /// are left unscored with a note saying which; a least share of 0 scores both.
+    #[test]
+    fn texts_with_too_few_known_words_are_not_scored() {
+        let mut m = tiny_model();
+        let mut s = Scratch::default();
+        for (text, note) in [
+            ("", "no words"),
+            ("Kazemi!", "no words"),
+            ("Kazemi zzyzx qwv plorf glim.", "knows 0 of its 4 words"),
+        ] {
+            let r = m.classify(&doc(text), 3, &mut s);
+            assert_eq!(r.known_words, Some(0.0), "{text:?}");
+            for h in &r.heads {
+                assert!(h.label.is_none() && h.probabilities.is_none(), "{text:?}");
+                assert!(h.note.as_deref().unwrap().contains(note), "{text:?}: {h:?}");
+            }
+        }
+        let r = m.classify(&doc("Kazemi the spy zzyzx qwv plorf."), 3, &mut s);
+        assert!(r.known_words.unwrap() < 0.5 && r.heads[0].label.is_none());
+        m.set_min_known(0.0);
+        for text in ["Kazemi!", "Kazemi zzyzx qwv plorf glim."] {
+            let r = m.classify(&doc(text), 3, &mut s);
+            assert!(r.heads.iter().all(|h| h.label.is_some()), "{text:?}");
+        }
+        let r = m.classify(
+            &doc("The brave Kazemi faced the outlaw militias."),
+            3,
+            &mut s,
+        );
+        assert_eq!(r.known_words, Some(1.0));
     }
 
     #[test]

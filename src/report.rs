@@ -54,6 +54,7 @@ impl<W: Write> RecordWriter<W> {
                     "source".into(),
                     "mentions".into(),
                     "tokens".into(),
+                    "known_words".into(),
                 ];
                 for (name, labels, polar) in &heads {
                     header.push(name.clone());
@@ -93,6 +94,7 @@ impl<W: Write> RecordWriter<W> {
                     r.source.clone().unwrap_or_default(),
                     r.mentions.to_string(),
                     r.tokens.to_string(),
+                    r.known_words.map(|k| k.to_string()).unwrap_or_default(),
                 ];
                 for ((_, labels, polar), h) in self.heads.iter().zip(&r.heads) {
                     row.push(h.label.clone().unwrap_or_default());
@@ -436,6 +438,7 @@ mod tests {
             source: None,
             mentions: 1,
             tokens: 10,
+            known_words: Some(1.0),
             heads: vec![HeadResult {
                 head: "stance".into(),
                 label: Some(label.into()),

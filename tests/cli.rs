@@ -705,6 +705,89 @@ fn shipped_model_reads_own_voice_epithets_as_hostile() {
     }
 }
 
+/// A text in another language than the model's gets no labels (they would come from a name
+/// and a few character n-grams), says why, and counts in the summary; `--min-known 0` scores
+/// it anyway. English texts are scored, and every record has the share of known words.
+#[test]
+fn texts_the_model_cannot_read_are_not_scored() {
+    let dir = tempfile::tempdir().unwrap();
+    let arabic = dir.path().join("ar.txt");
+    std::fs::write(
+        &arabic,
+        "قال رئيس الوزراء مصطفى الكاظمي إن الحكومة ستواصل حصر السلاح بيد الدولة ومحاسبة الفصائل الخارجة عن القانون.",
+    )
+    .unwrap();
+    let french = dir.path().join("fr.txt");
+    std::fs::write(
+        &french,
+        "Le Premier ministre Moustafa al-Kazemi a déclaré mardi que son gouvernement poursuivrait la lutte contre la corruption et les factions armées.",
+    )
+    .unwrap();
+    let english = dir.path().join("en.txt");
+    std::fs::write(
+        &english,
+        "Prime Minister Mustafa al-Kadhimi said on Tuesday that his government would keep up the fight against corruption and the armed factions.",
+    )
+    .unwrap();
+    let o = shipped_jsonl()
+        .arg(&arabic)
+        .arg(&french)
+        .arg(&english)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let recs = jsonl(&o);
+    for r in &recs[..2] {
+        assert!(r["mentions"].as_u64().unwrap() > 0, "{r}");
+        assert!(r["known_words"].as_f64().unwrap() < 0.5, "{r}");
+        for h in r["heads"].as_array().unwrap() {
+            assert!(h["label"].is_null() && h["probabilities"].is_null(), "{r}");
+            assert!(
+                h["note"].as_str().unwrap().contains("another language"),
+                "{r}"
+            );
+        }
+    }
+    assert!(recs[2]["known_words"].as_f64().unwrap() > 0.9);
+    assert!(head(&recs[2], "stance")["label"].is_string());
+    assert!(head(&recs[2], "framing")["label"].is_string());
+    assert!(stderr(&o).contains("2 not scored"), "{}", stderr(&o));
+
+    let o = shipped_jsonl()
+        .args(["--min-known", "0"])
+        .arg(&arabic)
+        .output()
+        .unwrap();
+    assert!(head(&jsonl(&o)[0], "stance")["label"].is_string());
+
+    let o = slant()
+        .args([
+            "classify",
+            "--format",
+            "csv",
+            "--model",
+            "models/stance.bin",
+        ])
+        .arg(&french)
+        .output()
+        .unwrap();
+    let mut rows = csv::Reader::from_reader(o.stdout.as_slice());
+    let header = rows.headers().unwrap().clone();
+    let row = rows.records().next().unwrap().unwrap();
+    let col = |name: &str| &row[header.iter().position(|h| h == name).unwrap()];
+    assert!(col("known_words").parse::<f32>().unwrap() < 0.5);
+    assert_eq!(col("stance"), "");
+    assert!(col("stance_note").contains("another language"));
+
+    let o = shipped_jsonl()
+        .args(["--min-known", "1.5", "-"])
+        .write_stdin("x")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--min-known"));
+}
+
 #[test]
 fn shipped_model_reads_the_seed_articles() {
     let seeds = repo("../shared/seeds");

@@ -99,7 +99,11 @@ fn model() -> &'static Model {
             skipped_rows: 0,
             options: "{}".into(),
         };
-        train(&corpus, &resources(), &opts, meta).unwrap().0
+        let mut m = train(&corpus, &resources(), &opts, meta).unwrap().0;
+        // The generated texts are mostly words this small model never saw: score them all
+        // (the share of known words is tested on its own below).
+        m.set_min_known(0.0);
+        m
     })
 }
 
@@ -112,11 +116,13 @@ fn variants() -> &'static [Model] {
         per_word.features.config.char_linear = true;
         let mut chunked = model().file().clone();
         chunked.features.config.chunk_words = 6;
-        vec![
-            Model::new(model().file().clone()).unwrap(),
-            Model::new(per_word).unwrap(),
-            Model::new(chunked).unwrap(),
-        ]
+        [model().file().clone(), per_word, chunked]
+            .map(|f| {
+                let mut m = Model::new(f).unwrap();
+                m.set_min_known(0.0);
+                m
+            })
+            .into()
     })
 }
 
@@ -236,6 +242,35 @@ proptest! {
                 prop_assert!(a.evidence.iter().all(|e| e.contribution > 0.0));
                 prop_assert!(a.evidence.iter().all(|e| b.evidence.iter().all(|f| f.feature != e.feature)));
             }
+        }
+    }
+
+    /// The share of known words is a share, and a text below the least share asked for has
+    /// no head scored (each says why), while one at or above it is scored as with no limit.
+    #[test]
+    fn texts_with_too_few_known_words_are_not_scored(text in messy_text(), least in 0.0f32..=1.0) {
+        let mut strict = Model::new(model().file().clone()).unwrap();
+        strict.set_min_known(least);
+        let doc = slant::input::Document {
+            id: "d".into(),
+            source: None,
+            text,
+            warnings: vec![],
+            label: None,
+        };
+        let (r, open) = slant::classify::with_thread_scratch(|s| {
+            (strict.classify(&doc, 3, s), model().classify(&doc, 3, s))
+        });
+        let known = r.known_words.expect("the test model has word terms");
+        prop_assert!((0.0..=1.0).contains(&known));
+        prop_assert_eq!(Some(known), open.known_words);
+        if known < least {
+            for h in &r.heads {
+                prop_assert!(h.label.is_none() && h.probabilities.is_none());
+                prop_assert!(h.note.as_deref().is_some_and(|n| n.contains("words")));
+            }
+        } else {
+            prop_assert_eq!(&r, &open);
         }
     }
 

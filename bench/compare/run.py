@@ -193,7 +193,7 @@ def slant_outlets(a, model, path, text, source, th):
     """Outlet-level agreement from slant classify's per-document labels."""
     so, _, _, _ = timed([a.slant, "--threads", str(th), "classify", "--model", str(model), "--csv", str(path),
                          "--text-col", text, "--id-col", "id", "--source-col", source,
-                         "--format", "jsonl", "-q"])
+                         "--format", "jsonl", "--min-known", "0", "-q"])
     _, rs = rows(path)
     gold = {r["id"]: r["bias"] for r in rs}
     by = {}

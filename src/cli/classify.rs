@@ -68,6 +68,18 @@ pub struct InputArgs {
     /// Documents classified per batch (memory is bounded by one batch).
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub batch: usize,
+    /// Least share of a document's words the model must know to score it (0 to 1; 0 scores
+    /// every document). Below it no head is scored and the note says how many words were
+    /// known: a text in another language gets labels that mean nothing.
+    #[arg(long, value_name = "SHARE", default_value_t = slant::model::DEFAULT_MIN_KNOWN as f64, value_parser = super::unit_interval)]
+    pub min_known: f64,
+}
+
+/// Load the model the inputs are scored with, with `--min-known` applied.
+pub fn load_scoring_model(path: &std::path::Path, input: &InputArgs) -> Result<Model> {
+    let mut model = super::load_model(path)?;
+    model.set_min_known(input.min_known as f32);
+    Ok(model)
 }
 
 #[derive(Args, Debug)]
@@ -107,6 +119,8 @@ pub struct Counts {
     pub ok: u64,
     pub failed: u64,
     pub unmentioned: u64,
+    /// Documents not scored because the model knows too few of their words (`--min-known`).
+    pub unknown: u64,
     /// Bytes of text classified.
     pub bytes: u64,
 }
@@ -240,7 +254,9 @@ pub fn stream(
                 for w in &r.warnings {
                     pb.suspend(|| ui.warn(format!("{}: {w}", r.id)));
                 }
-                if model.featurizer().has_target() && r.mentions == 0 {
+                if r.known_words.is_some_and(|k| k < model.min_known()) {
+                    c.unknown += 1;
+                } else if model.featurizer().has_target() && r.mentions == 0 {
                     c.unmentioned += 1;
                 }
             }
@@ -256,8 +272,24 @@ pub fn stream(
     Ok(c)
 }
 
+/// "N not scored: ..." for the documents the model knows too few words of; `n` says N.
+fn unknown_phrase(n: String, model: &Model) -> String {
+    format!(
+        "{n} not scored: the model knows too few of their words (another language? --min-known {})",
+        model.min_known()
+    )
+}
+
+/// For `report` and `suggest`: say how many documents were not scored for their unknown words.
+pub fn warn_unknown(counts: &Counts, model: &Model, ui: &Ui) {
+    if counts.unknown > 0 {
+        let n = super::count(counts.unknown as usize, "document");
+        ui.warn(unknown_phrase(n, model));
+    }
+}
+
 pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
-    let model = super::load_model(&args.model)?;
+    let model = load_scoring_model(&args.model, &args.input)?;
     let format = args.format.unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {
             Format::Table
@@ -324,6 +356,12 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
     let mut summary = format!("classified {ok} document{}", if ok == 1 { "" } else { "s" });
     if unmentioned > 0 {
         summary.push_str(&format!(", {unmentioned} without a target mention"));
+    }
+    if counts.unknown > 0 {
+        summary.push_str(&format!(
+            ", {}",
+            unknown_phrase(counts.unknown.to_string(), &model)
+        ));
     }
     if failed > 0 {
         summary.push_str(&format!(

@@ -327,6 +327,16 @@ impl Ui {
 }
 
 /// A count of at least 1 (`--max-bytes`, `suggest -n`).
+/// A number from 0 to 1.
+pub(crate) fn unit_interval(s: &str) -> std::result::Result<f64, String> {
+    let x: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if (0.0..=1.0).contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!("must be between 0 and 1, not {x}"))
+    }
+}
+
 fn at_least_one(s: &str) -> std::result::Result<usize, String> {
     match s.parse::<usize>() {
         Ok(0) => Err("must be at least 1".into()),

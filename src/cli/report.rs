@@ -230,7 +230,7 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
         heads.sort_by_key(|h| *h != head);
         (obs, failed, head, heads, labels, ids)
     } else {
-        let model = super::load_model(&args.model)?;
+        let model = super::classify::load_scoring_model(&args.model, &args.input)?;
         let head = match &args.head {
             Some(h) => {
                 if !model.heads().iter().any(|x| &x.name == h) {
@@ -277,6 +277,7 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
             },
         )?;
         ui.throughput(&counts);
+        super::classify::warn_unknown(&counts, &model, ui);
         (obs, counts.failed, head, heads, labels, ids)
     };
     if obs.is_empty() {

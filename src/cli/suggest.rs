@@ -47,21 +47,11 @@ pub struct SuggestArgs {
     by: Measure,
     /// Largest Jaccard similarity of word 3-shingles allowed between two suggestions (0 to 1;
     /// 1 lets every near-duplicate through).
-    #[arg(long, value_name = "J", default_value_t = 0.5, value_parser = unit_interval)]
+    #[arg(long, value_name = "J", default_value_t = 0.5, value_parser = super::unit_interval)]
     max_similarity: f64,
     /// Write the CSV to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
-}
-
-/// A number from 0 to 1.
-fn unit_interval(s: &str) -> std::result::Result<f64, String> {
-    let x: f64 = s.parse().map_err(|e| format!("{e}"))?;
-    if (0.0..=1.0).contains(&x) {
-        Ok(x)
-    } else {
-        Err(format!("must be between 0 and 1, not {x}"))
-    }
 }
 
 struct Item {
@@ -72,7 +62,7 @@ struct Item {
 }
 
 pub fn run(args: SuggestArgs, ui: &Ui) -> Result<Status> {
-    let model = super::load_model(&args.model)?;
+    let model = super::classify::load_scoring_model(&args.model, &args.input)?;
     let names: Vec<String> = model.heads().iter().map(|h| h.name.clone()).collect();
     for h in &args.head {
         if !names.contains(h) {
@@ -125,6 +115,7 @@ pub fn run(args: SuggestArgs, ui: &Ui) -> Result<Status> {
         Ok(())
     })?;
     ui.throughput(&counts);
+    super::classify::warn_unknown(&counts, &model, ui);
     let chosen = select(top.into_sorted(), n, args.max_similarity, |it: &Item| {
         it.text.as_str()
     });

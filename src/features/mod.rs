@@ -820,6 +820,23 @@ impl Featurizer {
         self.layout.n_features as usize
     }
 
+    /// How many of an analysed text's words the model's vocabulary knows, and how many words
+    /// it has (target mentions not counted); `None` for a model with no word terms, which
+    /// knows no word by design.
+    pub fn known_words(&self, a: &Analysis) -> Option<(usize, usize)> {
+        if self.spec.stems.is_empty() {
+            return None;
+        }
+        let (mut known, mut words) = (0, 0);
+        for &u in &a.units {
+            if u != TARGET_UNIT {
+                words += 1;
+                known += usize::from(u != NO_UNIT);
+            }
+        }
+        Some((known, words))
+    }
+
     /// Whether the model has a target.
     pub fn has_target(&self) -> bool {
         self.analyzer.has_target()
