@@ -9,9 +9,14 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     match cli::run() {
         Ok(status) => status.into(),
-        Err(e) if cli::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        // A closed output pipe (`| head`) ends the run quietly, with the status the inputs
+        // read so far earned.
+        Err(e) if cli::is_broken_pipe(&e) => {
+            cli::Status::from_failures(cli::INPUT_FAILED.load(std::sync::atomic::Ordering::Relaxed))
+                .into()
+        }
         Err(e) => {
-            eprintln!("{} {e:#}", cli::error_prefix());
+            cli::say!("{} {e:#}", cli::error_prefix());
             cli::Status::Fatal.into()
         }
     }

@@ -22,8 +22,10 @@ Examples:
   slant classify --model models/stance.bin --jsonl scraped.jsonl --text-col text --format csv
 
 Heads about the target (stance) are not scored for a document that never mentions it; the
-record says `target not mentioned` instead. Exit status: 0 all documents classified, 1 some
-inputs failed (each is reported on stderr; the others are classified), 2 fatal error.";
+record says `target not mentioned` instead; no head is scored for a text the model knows too
+few words of (--min-known). Exit status: 0 all documents classified, 1 some inputs failed (each
+is reported on stderr; the others are classified) or nothing was classified, 2 fatal error,
+128 + N stopped by signal N (Ctrl-C: 130) after writing the batch in hand.";
 
 /// Where documents come from: shared by `classify`, `report` and `suggest`.
 #[derive(Args, Debug, Clone)]
@@ -265,6 +267,10 @@ pub fn stream(
             c.ok += records.len() as u64;
             c.bytes += batch.iter().map(|d| d.text.len() as u64).sum::<u64>();
             pb.set_position(c.ok);
+            // Asked to stop (classify only; see `stop_on_signals`): this batch is written whole.
+            if super::stop_signal().is_some() {
+                break;
+            }
         }
         Ok(())
     })?;
@@ -290,6 +296,16 @@ pub fn warn_unknown(counts: &Counts, model: &Model, ui: &Ui) {
 
 pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
     let model = load_scoring_model(&args.model, &args.input)?;
+    // Interrupted (Ctrl-C, `kill`), the run finishes writing the batch in hand and stops: the
+    // output ends on a whole record.
+    super::stop_on_signals()?;
+    if let Some(o) = &args.output {
+        let inp = &args.input;
+        let inputs: Vec<&std::path::Path> = (inp.inputs.iter().chain(&inp.csv).chain(&inp.jsonl))
+            .map(PathBuf::as_path)
+            .collect();
+        super::refuse_overwriting_inputs(o, &inputs, &inp.ext)?;
+    }
     let format = args.format.unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {
             Format::Table
@@ -320,6 +336,8 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
     let sentences = args
         .sentences
         .unwrap_or(if format == Format::Table { 3 } else { 0 });
+    // Bytes of the output file up to its last whole record, and the records in them.
+    let (mut whole, mut records_out) = (0u64, 0usize);
     let counts = stream(
         &args.input,
         None,
@@ -335,11 +353,43 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
                 Some(w) => w,
                 None => out.insert(open()?),
             };
-            for r in records {
-                w.write(r)?;
+            let written = records
+                .iter()
+                .try_for_each(|r| w.write(r))
+                .and_then(|_| w.flush());
+            match (written, &args.output) {
+                (Ok(()), Some(p)) => {
+                    // Where the file ends on a whole record.
+                    whole = std::fs::metadata(p).map_or(whole, |m| m.len());
+                    records_out += records.len();
+                    Ok(())
+                }
+                (Ok(()), None) => Ok(()),
+                (Err(e), Some(p)) => {
+                    // A full disk, a quota: cut the file back to its last whole record, once
+                    // the writer is gone (dropped, it writes what it still holds).
+                    drop(out.take());
+                    let cut = std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(p)
+                        .and_then(|f| f.set_len(whole));
+                    Err(anyhow::Error::new(e).context(format!(
+                        "cannot write {}: {}",
+                        p.display(),
+                        match cut {
+                            Ok(()) => format!(
+                                "it keeps the {} written before, and ends on a whole record",
+                                super::count(records_out, "record")
+                            ),
+                            Err(c) =>
+                                format!("and cannot cut it back to its last whole record ({c})"),
+                        }
+                    )))
+                }
+                (Err(e), None) => {
+                    Err(anyhow::Error::new(e).context("cannot write to standard output"))
+                }
             }
-            w.flush()?;
-            Ok(())
         },
     )?;
     match (out, &args.output) {
@@ -349,6 +399,7 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
             p.display(),
             if p.exists() { " (left as it was)" } else { "" }
         )),
+        (None, None) if counts.ok == 0 => ui.warn("nothing classified"),
         (None, None) => {}
     }
     std::io::stdout().flush()?;
@@ -371,5 +422,18 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
     }
     ui.info(summary);
     ui.throughput(&counts);
-    Ok(Status::from_failures(failed > 0))
+    if let Some(sig) = super::stop_signal() {
+        ui.warn(format!(
+            "interrupted by signal {sig}: stopped after {}{}",
+            super::count(ok as usize, "document"),
+            match &args.output {
+                Some(p) if ok > 0 => format!("; {} ends on the last whole record", p.display()),
+                _ => String::new(),
+            }
+        ));
+        return Ok(Status::Interrupted(sig));
+    }
+    // A run that classified nothing has failed, whatever the reason: a script's next step
+    // must not read an old output file as this run's.
+    Ok(Status::from_failures(failed > 0 || ok == 0))
 }

@@ -28,6 +28,9 @@ pub enum Status {
     Partial,
     /// Nothing useful could be done (bad arguments, unreadable model, ...).
     Fatal,
+    /// Stopped by this signal (SIGINT, SIGTERM, SIGHUP) after finishing the work in hand:
+    /// exit status 128 + the signal's number, as a shell reports a process it killed.
+    Interrupted(i32),
 }
 
 impl Status {
@@ -47,8 +50,127 @@ impl From<Status> for ExitCode {
             Status::Success => ExitCode::SUCCESS,
             Status::Partial => ExitCode::from(1),
             Status::Fatal => ExitCode::from(2),
+            Status::Interrupted(sig) => ExitCode::from((128 + sig).clamp(0, 255) as u8),
         }
     }
+}
+
+/// A line on stderr, or nothing when stderr cannot be written (closed, full): `eprintln!`
+/// panics there, and a message must never be what brings a run down.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+pub(crate) use say;
+
+/// Set once an input has been reported as failed, so that a run cut short by a closed output
+/// pipe still exits 1 when it had failures (see `main`).
+pub static INPUT_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The number of the signal that asked the run to stop, once [`stop_on_signals`] is on.
+static STOP_SIGNAL: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicUsize>> =
+    std::sync::OnceLock::new();
+
+/// The signal that asked the run to stop, if one did (see [`stop_on_signals`]).
+pub fn stop_signal() -> Option<i32> {
+    let s = STOP_SIGNAL
+        .get()?
+        .load(std::sync::atomic::Ordering::Relaxed);
+    (s != 0).then_some(s as i32)
+}
+
+/// From now on, SIGINT, SIGTERM and SIGHUP do not kill the process but are noted
+/// ([`stop_signal`]), so that the work in hand (a batch being written, a model being renamed
+/// into place) is finished and the run then stops cleanly; a second signal kills it at once.
+pub fn stop_on_signals() -> Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
+    if STOP_SIGNAL.get().is_some() {
+        return Ok(());
+    }
+    let which = Arc::clone(STOP_SIGNAL.get_or_init(|| Arc::new(AtomicUsize::new(0))));
+    let seen = Arc::new(AtomicBool::new(false));
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
+        // Handlers run in order: the first exits if a signal came before, the next two note
+        // this one.
+        signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, Arc::clone(&seen))?;
+        signal_hook::flag::register(sig, Arc::clone(&seen))?;
+        signal_hook::flag::register_usize(sig, Arc::clone(&which), sig as usize)?;
+    }
+    Ok(())
+}
+
+/// Save `model` at `path` (through a symbolic link, to the file it names, so the link stays).
+/// A signal while it is written (SIGINT, SIGTERM, SIGHUP) lets the write finish: no
+/// temporary file is left beside it, and the run then stops with that signal's status.
+pub fn save_model(model: &slant::model::Model, path: &Path, ui: &Ui) -> Result<Option<Status>> {
+    stop_on_signals()?;
+    let target = match path.is_symlink() {
+        true => path.canonicalize().unwrap_or_else(|_| path.to_owned()),
+        false => path.to_owned(),
+    };
+    model
+        .save(&target)
+        .with_context(|| format!("cannot write the model to {}", path.display()))?;
+    Ok(stop_signal().map(|sig| {
+        ui.warn(format!(
+            "interrupted by signal {sig} while the model was written; {} is complete",
+            path.display()
+        ));
+        Status::Interrupted(sig)
+    }))
+}
+
+/// Refuse to write `out` where it would destroy or feed back into an input: the same file as
+/// one of `inputs` (`classify --jsonl c.jsonl -o c.jsonl` cut its own input short; `train
+/// --data x.csv -o x.csv` replaced the data with the model), or, for an input directory read
+/// for files ending in one of `exts` (all files when empty), a file of that kind inside it,
+/// which the next run would read as an article. Paths are compared resolved (`./a`, links).
+pub fn refuse_overwriting_inputs(out: &Path, inputs: &[&Path], exts: &[String]) -> Result<()> {
+    let resolve = |p: &Path| -> Option<PathBuf> {
+        if let Ok(c) = p.canonicalize() {
+            return Some(c);
+        }
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        Some(dir.canonicalize().ok()?.join(p.file_name()?))
+    };
+    let Some(o) = resolve(out) else {
+        return Ok(());
+    };
+    for &input in inputs {
+        if input.as_os_str() == "-" {
+            continue;
+        }
+        let Ok(i) = input.canonicalize() else {
+            continue;
+        };
+        if i == o {
+            bail!(
+                "{} is also an input ({}): writing the output there would destroy it",
+                out.display(),
+                input.display()
+            );
+        }
+        let read_there = exts.is_empty()
+            || o.extension().is_some_and(|e| {
+                exts.iter()
+                    .any(|x| e.eq_ignore_ascii_case(x.trim_start_matches('.')))
+            });
+        if i.is_dir() && o.starts_with(&i) && read_there {
+            bail!(
+                "{} is inside {}, which is read for input: the output would be read as an article (write it elsewhere, or change --ext)",
+                out.display(),
+                input.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Whether an error is a write to a closed pipe (`slant classify ... | head -1`).
@@ -61,7 +183,7 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 const ABOUT: &str = "Stance toward a named political figure and outlet framing in news articles, with the evidence.";
 
-const AFTER_HELP: &str = "Exit status: 0 success, 1 some inputs failed (the others were processed), 2 fatal or usage error.";
+const AFTER_HELP: &str = "Exit status: 0 success, 1 some inputs failed (the others were processed), 2 fatal or usage error, 128 + N stopped by signal N (the work in hand finished).";
 
 #[derive(Parser, Debug)]
 #[command(name = "slant", version, about = ABOUT, after_help = AFTER_HELP, propagate_version = true)]
@@ -253,7 +375,7 @@ impl Ui {
     /// A summary line on stderr unless --quiet.
     pub fn info(&self, msg: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("slant: {}", msg.as_ref());
+            say!("slant: {}", msg.as_ref());
         }
     }
 
@@ -261,7 +383,7 @@ impl Ui {
     pub fn throughput(&self, c: &classify::Counts) {
         if self.verbose {
             let s = self.started.elapsed().as_secs_f64().max(1e-9);
-            eprintln!(
+            say!(
                 "slant: {} documents, {:.1} MB of text in {s:.2} s: {:.0} documents/s, {:.1} MB/s ({} threads)",
                 c.ok,
                 c.bytes as f64 / 1e6,
@@ -275,18 +397,19 @@ impl Ui {
     /// A warning line on stderr (always).
     pub fn warn(&self, msg: impl AsRef<str>) {
         if self.color {
-            eprintln!("slant: \x1b[1;33mwarning\x1b[0m: {}", msg.as_ref());
+            say!("slant: \x1b[1;33mwarning\x1b[0m: {}", msg.as_ref());
         } else {
-            eprintln!("slant: warning: {}", msg.as_ref());
+            say!("slant: warning: {}", msg.as_ref());
         }
     }
 
     /// An error about one input (always).
     pub fn item_error(&self, msg: impl std::fmt::Display) {
+        INPUT_FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
         if self.color {
-            eprintln!("slant: \x1b[1;31merror\x1b[0m: {msg}");
+            say!("slant: \x1b[1;31merror\x1b[0m: {msg}");
         } else {
-            eprintln!("slant: error: {msg}");
+            say!("slant: error: {msg}");
         }
     }
 

@@ -286,6 +286,7 @@ pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
     let opts: TrainOptions = d.model.options();
     opts.validate()?;
     Model::check_destination(&args.output)?;
+    super::refuse_overwriting_inputs(&args.output, &[d.data.as_path()], &[])?;
     let res = d.resources.load()?;
     let (corpus, set) = load_corpus(d, ui)?;
     ui.info(format!(
@@ -359,9 +360,9 @@ pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
     if d.balance_col.is_some() && opts.logistic.group_power == 0.0 {
         ui.warn("--balance-col has no effect without --group-power (0 by default)");
     }
-    model
-        .save(&args.output)
-        .with_context(|| format!("cannot write the model to {}", args.output.display()))?;
+    if let Some(stopped) = super::save_model(&model, &args.output, ui)? {
+        return Ok(stopped);
+    }
     let size = std::fs::metadata(&args.output)
         .map(|m| m.len())
         .unwrap_or(0);
@@ -400,7 +401,10 @@ pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
             "model_bytes": size,
             "heads": heads,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        std::io::Write::write_all(
+            &mut std::io::stdout().lock(),
+            format!("{}\n", serde_json::to_string_pretty(&v)?).as_bytes(),
+        )?;
     }
     Ok(Status::from_failures(!set.errors.is_empty()))
 }
@@ -451,7 +455,10 @@ pub fn run_cv(args: CvArgs, ui: &Ui) -> Result<Status> {
                 serde_json::json!({"head": name, "pooled": r, "fold_macro_f1": f})
             }).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        std::io::Write::write_all(
+            &mut std::io::stdout().lock(),
+            format!("{}\n", serde_json::to_string_pretty(&v)?).as_bytes(),
+        )?;
     } else {
         let mut out = std::io::stdout().lock();
         use std::io::Write;
@@ -732,6 +739,9 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
     base.validate()?;
     if let Some(path) = &args.output {
         Model::check_destination(path)?;
+        let mut inputs = vec![d.data.as_path()];
+        inputs.extend(args.valid.as_deref());
+        super::refuse_overwriting_inputs(path, &inputs, &[])?;
     }
     let res = d.resources.load()?;
     let (corpus, set) = load_corpus(d, ui)?;
@@ -892,7 +902,10 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
             "trials": trials,
             "best": top,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        std::io::Write::write_all(
+            &mut std::io::stdout().lock(),
+            format!("{}\n", serde_json::to_string_pretty(&v)?).as_bytes(),
+        )?;
     } else {
         let mut out = std::io::stdout().lock();
         let heads: Vec<&str> = corpus.heads.iter().map(|h| h.name.as_str()).collect();
@@ -929,9 +942,9 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
         });
         let meta = training_meta(d, &set, options.to_string());
         let (model, _) = train(&corpus, &res, &top.options, meta)?;
-        model
-            .save(path)
-            .with_context(|| format!("cannot write the model to {}", path.display()))?;
+        if let Some(stopped) = super::save_model(&model, path, ui)? {
+            return Ok(stopped);
+        }
         ui.info(format!(
             "trained with the best settings on all {} rows; wrote {}",
             corpus.texts.len(),
