@@ -303,3 +303,27 @@ fn training_through_a_link_keeps_the_link() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// Output files that cannot be written are refused before the work, not after it.
+#[test]
+fn unwritable_outputs_are_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-dir").join("out");
+    let runs: [Vec<&str>; 4] = [
+        vec!["report", "data/samples", "--html"],
+        vec!["report", "data/samples", "--write-csv"],
+        vec!["suggest", "data/samples", "-o"],
+        vec!["eval", "--data", "data/dev.csv", "--html"],
+    ];
+    for args in runs {
+        let o = slant().args(&args).arg(&missing).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert!(err.contains("does not exist"), "{args:?}: {err}");
+        // Refused before reading: no summary of classified articles.
+        assert!(
+            !err.contains("articles from") && !err.contains("scored"),
+            "{err}"
+        );
+    }
+}

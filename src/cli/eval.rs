@@ -48,6 +48,9 @@ pub struct EvalArgs {
 }
 
 pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
+    if let Some(p) = &args.html {
+        super::check_output_file(p)?;
+    }
     let model = super::load_model(&args.model)?;
     let pairs: Vec<(String, String)> = if args.labels.is_empty() {
         model

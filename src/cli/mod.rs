@@ -124,6 +124,40 @@ pub fn save_model(model: &slant::model::Model, path: &Path, ui: &Ui) -> Result<O
     }))
 }
 
+/// Whether a file could be written at `path` (`-`, standard output, always can): not a
+/// directory, in a directory that exists and takes a new file. Checked before a long run,
+/// which would otherwise fail only at its end. Leaves nothing behind.
+pub fn check_output_file(path: &Path) -> Result<()> {
+    if path.as_os_str() == "-" {
+        return Ok(());
+    }
+    if path.is_dir() {
+        bail!("{}: is a directory, not a file", path.display());
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        bail!(
+            "{}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
+    tempfile::Builder::new()
+        .prefix(".slant-check-")
+        .tempfile_in(dir)
+        .map(drop)
+        .with_context(|| {
+            format!(
+                "{}: cannot create a file in {}",
+                path.display(),
+                dir.display()
+            )
+        })
+}
+
 /// Refuse to write `out` where it would destroy or feed back into an input: the same file as
 /// one of `inputs` (`classify --jsonl c.jsonl -o c.jsonl` cut its own input short; `train
 /// --data x.csv -o x.csv` replaced the data with the model), or, for an input directory read

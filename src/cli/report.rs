@@ -211,6 +211,19 @@ fn from_records(args: &ReportArgs, path: &PathBuf, ui: &Ui) -> Result<FromRecord
 }
 
 pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
+    // The outputs are checked before anything is classified.
+    let outputs = [&args.write_csv, &args.write_json, &args.html];
+    if outputs
+        .iter()
+        .filter(|o| o.as_deref().is_some_and(is_stdout))
+        .count()
+        > 1
+    {
+        bail!("only one of --write-csv, --write-json and --html can be `-` (standard output)");
+    }
+    for p in outputs.iter().copied().flatten() {
+        super::check_output_file(p)?;
+    }
     let (obs, failed, head, heads, labels, ids) = if let Some(path) = &args.from {
         let FromRecords {
             obs,
@@ -303,9 +316,6 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
         .iter()
         .filter(|o| o.as_deref().is_some_and(is_stdout))
         .count();
-    if to_stdout > 1 {
-        bail!("only one of --write-csv, --write-json and --html can be `-` (standard output)");
-    }
     if to_stdout == 0 {
         print_table(&data);
     }

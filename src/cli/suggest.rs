@@ -62,6 +62,9 @@ struct Item {
 }
 
 pub fn run(args: SuggestArgs, ui: &Ui) -> Result<Status> {
+    if let Some(p) = &args.output {
+        super::check_output_file(p)?;
+    }
     let model = super::classify::load_scoring_model(&args.model, &args.input)?;
     let names: Vec<String> = model.heads().iter().map(|h| h.name.clone()).collect();
     for h in &args.head {
