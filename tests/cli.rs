@@ -705,6 +705,60 @@ fn shipped_model_reads_own_voice_epithets_as_hostile() {
     }
 }
 
+/// `inspect` lists character buckets by number (the model keeps no n-grams), so it says what a
+/// bucket is: the n-gram lengths, what they are taken from, how many buckets, and where a
+/// text's n-grams are named.
+#[test]
+fn inspect_says_what_a_character_bucket_is() {
+    let o = slant()
+        .args(["inspect", "models/stance.bin"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = stdout(&o);
+    // The shipped model lists buckets among its top features...
+    assert!(t.contains(", chars#"), "{t}");
+    // ... and one line says what they are (README command: --char-ngrams 3-5,
+    // --char-buckets-log2 16).
+    let line = t
+        .lines()
+        .find(|l| l.starts_with("characters "))
+        .unwrap_or_else(|| panic!("no characters line: {t}"));
+    assert!(
+        line.starts_with("characters 3-5-grams of words, hashed into 65536 buckets; chars#N")
+            && line.contains("bucket N")
+            && line.contains("slant classify --explain"),
+        "{line}"
+    );
+    // A model without character n-grams says so.
+    let dir = tempfile::tempdir().unwrap();
+    let o = slant()
+        .arg("inspect")
+        .arg(tiny_model(dir.path()))
+        .output()
+        .unwrap();
+    assert!(stdout(&o).contains("\ncharacters none\n"), "{}", stdout(&o));
+    // And what the line promises: classify --explain names the n-grams of a bucket it met.
+    let o = shipped_jsonl()
+        .args(["--explain", "40", "-"])
+        .write_stdin("Kadhimi is a spy for the Americans, the factions said in a statement.")
+        .output()
+        .unwrap();
+    let recs = jsonl(&o);
+    let named = recs[0]["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| h["evidence"].as_array().unwrap())
+        .map(|e| e["feature"].as_str().unwrap())
+        .filter(|f| f.starts_with("chars"))
+        .collect::<Vec<_>>();
+    assert!(
+        !named.is_empty() && named.iter().all(|f| f.starts_with("chars:'")),
+        "{named:?}"
+    );
+}
+
 #[test]
 fn shipped_model_reads_the_seed_articles() {
     let seeds = repo("../shared/seeds");
