@@ -106,6 +106,35 @@ fn profiles_from_records_have_the_known_numbers() {
     assert_eq!(j["head"], "stance");
     assert_eq!(j["sources"][0]["source"], "Beta");
     assert_eq!(j["sources"][0]["labels"]["framing"]["pro_iran"], 2);
+    // The two files name each outlet's fields alike: every JSON field but the two the CSV
+    // spreads over columns (interval: ci_low, ci_high; labels: HEAD:LABEL) is a CSV column of
+    // the same name and value.
+    let sources = j["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), rows.len());
+    for (s, row) in sources.iter().zip(&rows) {
+        for (k, v) in s.as_object().unwrap() {
+            if k == "interval" || k == "labels" {
+                continue;
+            }
+            let i = head
+                .iter()
+                .position(|h| h == k)
+                .unwrap_or_else(|| panic!("JSON field {k} is not a CSV column: {head:?}"));
+            let cell = &row[i];
+            match v {
+                Value::Null => assert_eq!(cell, "", "{k}"),
+                Value::String(t) => assert_eq!(cell, t, "{k}"),
+                Value::Number(x) => {
+                    let y: f64 = cell.parse().unwrap();
+                    assert!((x.as_f64().unwrap() - y).abs() < 1e-3, "{k}: {x} {cell}");
+                }
+                other => assert_eq!(cell, other.to_string(), "{k}"),
+            }
+        }
+    }
+    // The outlet's predicted label, under that name in both.
+    assert_eq!(sources[0]["predicted"], "anti", "{}", sources[0]);
+    assert_eq!(&rows[0][col("predicted")], "anti");
 }
 
 /// `--from` takes each head's labels from the records' probabilities, not from the labels
@@ -150,7 +179,7 @@ fn records_keep_every_label_and_doubtful_inputs_are_named() {
         .iter()
         .find(|s| s["source"] == "Alpha <Daily>")
         .unwrap();
-    assert_eq!(alpha["mean_label"], "neutral", "{alpha}");
+    assert_eq!(alpha["predicted"], "neutral", "{alpha}");
     let names: Vec<&str> = j["sources"]
         .as_array()
         .unwrap()

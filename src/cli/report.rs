@@ -421,7 +421,7 @@ fn print_table(d: &Data) {
         }
         r.push(format!("{:.1}", p.mean_mentions));
         if truth {
-            r.push(p.mean_label.clone().unwrap_or_default());
+            r.push(p.predicted.clone().unwrap_or_default());
             r.push(p.truth.clone().unwrap_or_default());
             r.push(match p.matches {
                 Some(true) => "yes".into(),
@@ -506,7 +506,7 @@ fn profiles_csv(d: &Data) -> Result<String> {
         }
         r.push(format!("{:.3}", p.mean_mentions));
         r.push(p.majority.clone().unwrap_or_default());
-        r.push(p.mean_label.clone().unwrap_or_default());
+        r.push(p.predicted.clone().unwrap_or_default());
         r.push(p.truth.clone().unwrap_or_default());
         r.push(p.matches.map_or(String::new(), |m| m.to_string()));
         w.write_record(&r)?;
@@ -742,7 +742,7 @@ fn html(d: &Data) -> String {
         if truth {
             body += &format!(
                 "<td>{}</td><td>{}</td><td>{}</td>",
-                esc(p.mean_label.as_deref().unwrap_or("")),
+                esc(p.predicted.as_deref().unwrap_or("")),
                 esc(p.truth.as_deref().unwrap_or("")),
                 p.matches.map_or("", |m| if m { "yes" } else { "no" })
             );
