@@ -519,3 +519,57 @@ fn an_output_can_go_to_standard_output() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+/// The table's columns stay in line when a source name holds wide characters (CJK and emoji
+/// take two columns a character on a terminal) or zero-width ones (Arabic vowel marks).
+#[test]
+fn wide_source_names_keep_the_table_in_line() {
+    use unicode_width::UnicodeWidthStr;
+    let dir = tempfile::tempdir().unwrap();
+    let names = [
+        "新华社",
+        "\u{627}\u{644}\u{62c}\u{64e}\u{632}\u{650}\u{64a}\u{631}\u{64e}\u{629}",
+        "📰 Daily",
+        "Beta",
+    ];
+    let lines: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            record(
+                &format!("r{i}"),
+                s,
+                Some(0.1 * i as f64),
+                Some("pro"),
+                "neutral",
+            )
+        })
+        .collect();
+    let recs = dir.path().join("wide.jsonl");
+    std::fs::write(&recs, lines.join("\n") + "\n").unwrap();
+    let o = slant()
+        .args(["report", "--from"])
+        .arg(&recs)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    let mut rows = table.lines();
+    let header = rows.next().unwrap();
+    // Where the second column starts (the header is ASCII: bytes are columns).
+    let articles = header.find("articles").unwrap();
+    let mut seen = 0;
+    for line in rows {
+        let name = names.iter().find(|n| line.starts_with(**n)).unwrap();
+        let rest = &line[name.len()..];
+        let gap = rest.len() - rest.trim_start().len();
+        assert_eq!(
+            UnicodeWidthStr::width(*name) + gap,
+            articles,
+            "{name:?} out of line:\n{table}"
+        );
+        assert!(rest.trim_start().starts_with('1'), "{line}");
+        seen += 1;
+    }
+    assert_eq!(seen, names.len(), "{table}");
+}

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use slant::aggregate::{Bootstrap, Observation, Scale, SourceProfile, profiles};
+use slant::report::{display_width, pad_right};
 
 use super::classify::{InputArgs, stream};
 use super::{Status, Ui};
@@ -432,13 +433,13 @@ fn print_table(d: &Data) {
         rows.push(r);
     }
     let widths: Vec<usize> = (0..rows[0].len())
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .map(|c| rows.iter().map(|r| display_width(&r[c])).max().unwrap_or(0))
         .collect();
     for r in &rows {
         let line: Vec<String> = r
             .iter()
             .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
+            .map(|(c, &w)| pad_right(c, w))
             .collect();
         println!("{}", line.join("  ").trim_end());
     }
