@@ -138,7 +138,7 @@ impl<W: Write> RecordWriter<W> {
                         // Both columns, empty when the head was not scored or not explained.
                         for i in 0..2 {
                             row.push(
-                                h.leanings
+                                h.leanings()
                                     .get(i)
                                     .map(|l| evidence_cell(&l.evidence))
                                     .unwrap_or_default(),
@@ -352,14 +352,14 @@ fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
                     line.push_str(&format!("   score {s:+.2}"));
                 }
                 writeln!(w, "{line}")?;
-                let poles = match &h.leanings[..] {
+                let poles = match h.leanings() {
                     [l, ..] => format!("[same for {} and {}]", l.label, l.against),
                     [] => String::new(),
                 };
                 // The poles of the head, if it has them.
-                let is_pole = |l: &str| h.leanings.iter().any(|x| x.label == l);
+                let is_pole = |l: &str| h.leanings().iter().any(|x| x.label == l);
                 write_evidence(w, &h.evidence, &poles, is_pole(label))?;
-                for l in &h.leanings {
+                for l in h.leanings() {
                     writeln!(w, "        leans {}, against {}:", l.label, l.against)?;
                     if l.evidence.is_empty() {
                         writeln!(w, "        (nothing in the text)")?;
@@ -492,11 +492,11 @@ mod tests {
                 score: Some(0.2),
                 evidence,
                 runner_up: None,
-                leanings: vec![Leaning {
+                leanings: Some(vec![Leaning {
                     label: "pro".into(),
                     against: "anti".into(),
                     evidence: leaning,
-                }],
+                }]),
                 sentences: vec![],
                 sentences_against: vec![],
                 note: None,
@@ -642,7 +642,7 @@ mod tests {
                 score: None,
                 evidence: vec![item(feature, 0.5)],
                 runner_up: None,
-                leanings: vec![],
+                leanings: None,
                 sentences: vec![],
                 sentences_against: vec![],
                 note: None,

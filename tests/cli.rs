@@ -164,6 +164,62 @@ fn train_classify_eval_round_trip() {
     );
 }
 
+/// JSON Lines and CSV agree on the leanings whatever the options and the document: a head with
+/// a polarity always has them (an empty list, empty cells, when none were asked for or it was
+/// not scored); a head without one has neither the key nor the columns.
+#[test]
+fn leanings_keep_their_place_without_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let texts = "id,text\n\
+        a,The resistance says Al -Kazemi is an agent who betrayed the martyrs.\n\
+        b,The ministry discussed the budget with the militias.\n";
+    for explain in ["0", "3"] {
+        let run = |format: &str| {
+            let o = slant()
+                .args(["classify", "--format", format, "--explain", explain])
+                .args(["--csv", "-", "--model"])
+                .arg(&model)
+                .write_stdin(texts)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", stderr(&o));
+            o
+        };
+        let recs = jsonl(&run("jsonl"));
+        let o = run("csv");
+        let mut rdr = csv::Reader::from_reader(o.stdout.as_slice());
+        let headers = rdr.headers().unwrap().clone();
+        let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+        assert_eq!((recs.len(), rows.len()), (2, 2));
+        for (r, row) in recs.iter().zip(&rows) {
+            let leanings = head(r, "stance")["leanings"]
+                .as_array()
+                .unwrap_or_else(|| panic!("--explain {explain}: no stance leanings in {r}"));
+            for (i, pole) in ["pro", "anti"].iter().enumerate() {
+                let cell = &row[headers
+                    .iter()
+                    .position(|h| h == format!("stance_leans_{pole}"))
+                    .unwrap()];
+                // The JSON list and the CSV cell are empty together.
+                let items = leanings
+                    .get(i)
+                    .map_or(0, |l| l["evidence"].as_array().unwrap().len());
+                assert_eq!(items == 0, cell.is_empty(), "{r}\n{cell:?}");
+            }
+            // Asked for and scored: both poles, in both formats.
+            let scored = r["mentions"].as_u64().unwrap() > 0;
+            assert_eq!(
+                leanings.len(),
+                if explain == "3" && scored { 2 } else { 0 },
+                "{r}"
+            );
+            assert!(head(r, "framing").get("leanings").is_none(), "{r}");
+        }
+        assert!(!headers.iter().any(|h| h.starts_with("framing_leans")));
+    }
+}
+
 #[test]
 fn documents_without_the_target_are_flagged_not_scored() {
     let dir = tempfile::tempdir().unwrap();
