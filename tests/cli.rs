@@ -510,6 +510,17 @@ fn nonsense_training_options_are_refused_or_warned_about() {
         "{}",
         stderr(&o)
     );
+    // An absurd penalty: the loss stops changing at once, with the gradient norm far above
+    // --tol; that is not called converged, and the warning says what stopped the fit.
+    let o = train_plain(&["-C", "1e-300"]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("NOT converged")
+            && !err.contains(", converged")
+            && err.contains("did not converge: the loss stopped changing")
+            && err.contains("still above --tol 1e-4"),
+        "{err}"
+    );
     let o = train_plain(&["-C", "-1"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(

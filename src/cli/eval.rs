@@ -256,9 +256,9 @@ pub fn run_inspect(args: InspectArgs) -> Result<Status> {
             c.iterations,
             c.grad_norm,
             if c.converged {
-                "converged"
+                "converged".to_owned()
             } else {
-                "not converged"
+                format!("not converged ({})", c.reason)
             }
         );
         let mut classes = Vec::new();
