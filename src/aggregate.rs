@@ -50,13 +50,13 @@ pub struct SourceProfile {
     /// The outlet's mean prediction as a label, for a three-label polar head (negative -1,
     /// middle 0, positive +1; mean below -1/3 negative, above +1/3 positive, else middle);
     /// otherwise the majority label.
-    pub mean_label: Option<String>,
+    pub predicted: Option<String>,
     /// Mean target mentions per article.
     pub mean_mentions: f64,
     /// The outlet's most frequent true label over its scored articles (those the prediction
     /// is taken over), when true labels are given; none on a tie.
     pub truth: Option<String>,
-    /// Whether `mean_label` equals `truth`.
+    /// Whether `predicted` equals `truth`.
     pub matches: Option<bool>,
 }
 
@@ -145,7 +145,7 @@ impl Scale {
 }
 
 /// Profiles of every source in `obs`, sorted by mean score (unscored outlets last), then name.
-/// `head` names the scored head (its labels give `majority`, and with `scale` `mean_label`).
+/// `head` names the scored head (its labels give `majority`, and with `scale` `predicted`).
 pub fn profiles(
     obs: &[Observation],
     head: &str,
@@ -184,12 +184,12 @@ pub fn profiles(
                 }
             }
             let maj = labels.get(head).and_then(majority);
-            let mean_label = match (scale, labels.get(head)) {
+            let predicted = match (scale, labels.get(head)) {
                 (Some(s), Some(c)) => s.label(c),
                 _ => maj.clone(),
             };
             let truth = majority(&truths);
-            let matches = match (&mean_label, &truth) {
+            let matches = match (&predicted, &truth) {
                 (Some(m), Some(t)) => Some(m == t),
                 _ => None,
             };
@@ -201,7 +201,7 @@ pub fn profiles(
                 interval,
                 labels,
                 majority: maj,
-                mean_label,
+                predicted,
                 mean_mentions: os.iter().map(|o| o.mentions as f64).sum::<f64>() / os.len() as f64,
                 truth,
                 matches,
@@ -326,7 +326,7 @@ mod tests {
         );
         let p = profiles(&v, "stance", Some(&scale), Bootstrap::default());
         assert_eq!(p[0].majority.as_deref(), Some("left"));
-        assert_eq!(p[0].mean_label.as_deref(), Some("center"));
+        assert_eq!(p[0].predicted.as_deref(), Some("center"));
         assert_eq!(p[0].matches, Some(false));
     }
 }

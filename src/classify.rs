@@ -186,10 +186,13 @@ pub struct HeadResult {
     /// The second label, when it is a close call (see [`CLOSE_CALL`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runner_up: Option<RunnerUp>,
-    /// For a head with a polarity, when evidence is asked for: what leans toward the positive
-    /// pole against the negative, then the reverse.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub leanings: Vec<Leaning>,
+    /// For a head with a polarity: what leans toward the positive pole against the negative,
+    /// then the reverse; an empty list when the head was not scored or no evidence was asked
+    /// for (`--explain 0`). `None` (no key in JSON) for a head without a polarity, as the CSV
+    /// has `HEAD_leans_POLE` columns for a head with one only: the key is there or not by the
+    /// model, never by the document or the options.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leanings: Option<Vec<Leaning>>,
     /// When asked for: the sentences that most support the chosen label (see
     /// [`Model::key_sentences`]), strongest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -200,6 +203,13 @@ pub struct HeadResult {
     /// Why the head was not scored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+impl HeadResult {
+    /// The leanings ([`HeadResult::leanings`]), none for a head without a polarity.
+    pub fn leanings(&self) -> &[Leaning] {
+        self.leanings.as_deref().unwrap_or_default()
+    }
 }
 
 /// The result for one document.
@@ -418,7 +428,7 @@ impl Model {
                     score: None,
                     evidence: Vec::new(),
                     runner_up: None,
-                    leanings: Vec::new(),
+                    leanings: head.polarity.map(|_| Vec::new()),
                     sentences: Vec::new(),
                     sentences_against: Vec::new(),
                     note: Some(note),
@@ -468,11 +478,11 @@ impl Model {
                         evidence: Vec::new(),
                     };
                     (
-                        vec![leaning(pos, neg), leaning(neg, pos)],
+                        Some(vec![leaning(pos, neg), leaning(neg, pos)]),
                         ask.pair(first_col + pos, first_col + neg),
                     )
                 }
-                _ => (Vec::new(), Default::default()),
+                polarity => (polarity.map(|_| Vec::new()), Default::default()),
             };
             slots.push([top, pull, counter, toward_pos, toward_neg]);
             heads.push(HeadResult {
@@ -545,7 +555,7 @@ impl Model {
                     ru.counter_evidence = counter.unwrap_or_default();
                 }
                 let (toward_pos, toward_neg) = (items.next(), items.next());
-                if let [pos, neg] = &mut head.leanings[..] {
+                if let Some([pos, neg]) = head.leanings.as_deref_mut() {
                     pos.evidence = toward_pos.unwrap_or_default();
                     neg.evidence = toward_neg.unwrap_or_default();
                 }
@@ -912,7 +922,7 @@ mod tests {
         let r = m.classify(&doc(text), 3, &mut s);
         let h = &r.heads[0];
         let poles: Vec<(&str, &str)> = h
-            .leanings
+            .leanings()
             .iter()
             .map(|l| (l.label.as_str(), l.against.as_str()))
             .collect();
@@ -925,7 +935,7 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join(" | ")
         };
-        let (pro, anti) = (&h.leanings[0], &h.leanings[1]);
+        let (pro, anti) = (&h.leanings()[0], &h.leanings()[1]);
         // The tiny model's cues: "brave" and "outlaw militias" for pro; "spy" and "resistance"
         // for anti.
         let has = |q: String, cues: &[&str]| cues.iter().any(|c| q.contains(c));
@@ -934,7 +944,7 @@ mod tests {
         assert!(has(quotes(anti), &anti_cues), "{anti:?}");
         assert!(!has(quotes(pro), &anti_cues), "{pro:?}");
         assert!(!has(quotes(anti), &pro_cues), "{anti:?}");
-        for l in &h.leanings {
+        for l in h.leanings() {
             assert!(!l.evidence.is_empty() && l.evidence.len() <= 3);
             assert!(l.evidence.iter().all(|e| e.contribution > 0.0), "{l:?}");
             assert!(
@@ -949,19 +959,18 @@ mod tests {
                 .iter()
                 .all(|e| anti.evidence.iter().all(|a| a.feature != e.feature))
         );
-        // No evidence asked for, or a head without a polarity: no leanings.
-        assert!(
-            m.classify(&doc(text), 0, &mut s).heads[0]
-                .leanings
-                .is_empty()
+        // No evidence asked for: an empty list (the key stays in JSON); a head without a
+        // polarity: none (no key, as the CSV has no column).
+        assert_eq!(
+            m.classify(&doc(text), 0, &mut s).heads[0].leanings,
+            Some(vec![])
         );
         let mut f = m.file().clone();
         f.heads[0].polarity = None;
         let plain = Model::new(f).unwrap();
-        assert!(
-            plain.classify(&doc(text), 3, &mut s).heads[0]
-                .leanings
-                .is_empty()
+        assert_eq!(
+            plain.classify(&doc(text), 3, &mut s).heads[0].leanings,
+            None
         );
     }
 
@@ -1153,7 +1162,7 @@ mod tests {
                 told.heads[0]
                     .evidence
                     .iter()
-                    .chain(told.heads[0].leanings.iter().flat_map(|l| &l.evidence))
+                    .chain(told.heads[0].leanings().iter().flat_map(|l| &l.evidence))
                     .any(|e| e.feature.starts_with("chars:"))
             );
         }

@@ -60,6 +60,27 @@ fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
+impl Report {
+    /// Macro-F1 over the classes present in the truth or the predictions (scikit-learn's
+    /// `f1_score(average="macro")` when the labels are not given); `macro_f1` averages over
+    /// every label of the head. The two differ on a sample that lacks a class, such as a
+    /// cross-validation fold without a rare class, where a class neither true nor predicted
+    /// would count as F1 0 and pull the figure down for nothing the model did. 0 for no rows.
+    pub fn macro_f1_present(&self) -> f64 {
+        let k = self.labels.len();
+        let present: Vec<usize> = (0..k)
+            .filter(|&c| {
+                self.confusion[c].iter().any(|&n| n > 0)
+                    || self.confusion.iter().any(|row| row[c] > 0)
+            })
+            .collect();
+        if present.is_empty() {
+            return 0.0;
+        }
+        present.iter().map(|&c| self.per_class[c].f1).sum::<f64>() / present.len() as f64
+    }
+}
+
 /// Find a conventional (positive, negative) pair among labels, case-insensitively.
 pub fn default_polarity(labels: &[String]) -> Option<(usize, usize)> {
     const PAIRS: [(&str, &str); 5] = [
@@ -198,6 +219,28 @@ mod tests {
         assert!((fa.value - 0.65).abs() < 1e-12);
         // All confidences are 0.9 and 4/6 are right: ECE = |0.667 - 0.9|.
         assert!((r.ece - (0.9 - 4.0 / 6.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn macro_f1_over_present_classes() {
+        let labels: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let proba =
+            |pred: &[usize]| -> Vec<Vec<f32>> { pred.iter().map(|&p| one_hot(3, p)).collect() };
+        // `c` neither true nor predicted: it does not count.
+        let r = evaluate(&labels, &[0, 0, 1, 1], &proba(&[0, 0, 1, 1]), None);
+        assert!((r.macro_f1 - 2.0 / 3.0).abs() < 1e-12);
+        assert!((r.macro_f1_present() - 1.0).abs() < 1e-12);
+        // `c` predicted but never true: it counts, with F1 0. a: p 1, r 1/2, F1 2/3; b: 1.
+        let r = evaluate(&labels, &[0, 0, 1, 1], &proba(&[0, 2, 1, 1]), None);
+        let want = (2.0 / 3.0 + 1.0 + 0.0) / 3.0;
+        assert!((r.macro_f1_present() - want).abs() < 1e-12);
+        assert!((r.macro_f1_present() - r.macro_f1).abs() < 1e-12);
+        // `c` true but never predicted: it counts too. b: p 2/3, r 1, F1 0.8.
+        let r = evaluate(&labels, &[0, 1, 1, 2], &proba(&[0, 1, 1, 1]), None);
+        let want = (1.0 + 0.8 + 0.0) / 3.0;
+        assert!((r.macro_f1_present() - want).abs() < 1e-12);
+        // No rows: 0.
+        assert_eq!(evaluate(&labels, &[], &[], None).macro_f1_present(), 0.0);
     }
 
     #[test]

@@ -2,9 +2,38 @@
 
 use std::io::{self, Write};
 
+use unicode_width::UnicodeWidthStr;
+
 use crate::classify::{Evidence, KeySentence, Record};
 use crate::metrics::Report;
 use crate::model::Model;
+
+/// The columns `s` takes on a terminal: two for a wide character (CJK, most emoji), none for a
+/// combining mark or another zero-width character (Unicode's East Asian Width, through the
+/// `unicode-width` crate). `format!`'s `{:<w$}` counts characters instead, which pushes the
+/// rest of a table's row out of line after such a cell.
+pub fn display_width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// `s` followed by spaces up to `width` display columns ([`display_width`]): `{:<width$}` by
+/// columns, not characters. A wider `s` is returned as it is.
+pub fn pad_right(s: &str, width: usize) -> String {
+    let mut out = s.to_owned();
+    out.extend(std::iter::repeat_n(
+        ' ',
+        width.saturating_sub(display_width(s)),
+    ));
+    out
+}
+
+/// `s` after spaces up to `width` display columns: `{:>width$}` by columns.
+pub fn pad_left(s: &str, width: usize) -> String {
+    let mut out: String =
+        std::iter::repeat_n(' ', width.saturating_sub(display_width(s))).collect();
+    out.push_str(s);
+    out
+}
 
 /// Output format of `classify`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -111,7 +140,7 @@ impl<W: Write> RecordWriter<W> {
                         // Both columns, empty when the head was not scored or not explained.
                         for i in 0..2 {
                             row.push(
-                                h.leanings
+                                h.leanings()
                                     .get(i)
                                     .map(|l| evidence_cell(&l.evidence))
                                     .unwrap_or_default(),
@@ -242,9 +271,9 @@ fn write_evidence<W: Write>(
         }
         writeln!(
             w,
-            "        {:+.3}  {:<28} {}",
+            "        {:+.3}  {} {}",
             e.contribution,
-            e.feature,
+            pad_right(&e.feature, 28),
             quotes.join(" ")
         )
     };
@@ -315,19 +344,24 @@ fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
         match (&h.label, &h.probabilities) {
             (Some(label), Some(probs)) => {
                 let dist: Vec<String> = probs.iter().map(|(l, p)| format!("{l} {p:.2}")).collect();
-                let mut line = format!("   {:<9} {:<11} {}", h.head, label, dist.join("  "));
+                let mut line = format!(
+                    "   {} {} {}",
+                    pad_right(&h.head, 9),
+                    pad_right(label, 11),
+                    dist.join("  ")
+                );
                 if let Some(s) = h.score {
                     line.push_str(&format!("   score {s:+.2}"));
                 }
                 writeln!(w, "{line}")?;
-                let poles = match &h.leanings[..] {
+                let poles = match h.leanings() {
                     [l, ..] => format!("[same for {} and {}]", l.label, l.against),
                     [] => String::new(),
                 };
                 // The poles of the head, if it has them.
-                let is_pole = |l: &str| h.leanings.iter().any(|x| x.label == l);
+                let is_pole = |l: &str| h.leanings().iter().any(|x| x.label == l);
                 write_evidence(w, &h.evidence, &poles, is_pole(label))?;
-                for l in &h.leanings {
+                for l in h.leanings() {
                     writeln!(w, "        leans {}, against {}:", l.label, l.against)?;
                     if l.evidence.is_empty() {
                         writeln!(w, "        (nothing in the text)")?;
@@ -358,8 +392,8 @@ fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
             }
             _ => writeln!(
                 w,
-                "   {:<9} \u{2014}  ({})",
-                h.head,
+                "   {} \u{2014}  ({})",
+                pad_right(&h.head, 9),
                 h.note.as_deref().unwrap_or("not scored")
             )?,
         }
@@ -382,28 +416,38 @@ pub fn write_eval<W: Write>(w: &mut W, head: &str, r: &Report) -> io::Result<()>
     }
     line.push_str(&format!("   ECE {:.4}   log loss {:.4}", r.ece, r.log_loss));
     writeln!(w, "{line}")?;
-    let width = r.labels.iter().map(|l| l.len()).max().unwrap_or(5).max(5);
+    let width = r
+        .labels
+        .iter()
+        .map(|l| display_width(l))
+        .max()
+        .unwrap_or(5)
+        .max(5);
     writeln!(
         w,
-        "  {:<width$}  precision  recall  f1      support",
-        "label"
+        "  {}  precision  recall  f1      support",
+        pad_right("label", width)
     )?;
     for c in &r.per_class {
         writeln!(
             w,
-            "  {:<width$}  {:<9.4}  {:<6.4}  {:<6.4}  {}",
-            c.label, c.precision, c.recall, c.f1, c.support
+            "  {}  {:<9.4}  {:<6.4}  {:<6.4}  {}",
+            pad_right(&c.label, width),
+            c.precision,
+            c.recall,
+            c.f1,
+            c.support
         )?;
     }
     writeln!(w, "  confusion (rows: true, columns: predicted)")?;
     let cw = width.max(6);
     let mut header = format!("  {:<width$}", "");
     for l in &r.labels {
-        header.push_str(&format!("  {l:>cw$}"));
+        header.push_str(&format!("  {}", pad_left(l, cw)));
     }
     writeln!(w, "{header}")?;
     for (l, row) in r.labels.iter().zip(&r.confusion) {
-        let mut line = format!("  {l:<width$}");
+        let mut line = format!("  {}", pad_right(l, width));
         for v in row {
             line.push_str(&format!("  {v:>cw$}"));
         }
@@ -451,11 +495,11 @@ mod tests {
                 score: Some(0.2),
                 evidence,
                 runner_up: None,
-                leanings: vec![Leaning {
+                leanings: Some(vec![Leaning {
                     label: "pro".into(),
                     against: "anti".into(),
                     evidence: leaning,
-                }],
+                }]),
                 sentences: vec![],
                 sentences_against: vec![],
                 note: None,
@@ -561,5 +605,99 @@ mod tests {
         assert!(!t.contains("for taking a side at all"), "{t}");
         assert!(at("him") < at("for taking no side"), "{t}");
         assert!(at("for taking no side") < at("target:per_1k"), "{t}");
+    }
+
+    /// The display column (as a terminal shows it) where `needle` starts in `line`.
+    fn column_of(line: &str, needle: &str) -> usize {
+        let at = line
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} in {line:?}"));
+        UnicodeWidthStr::width(&line[..at])
+    }
+
+    #[test]
+    fn wide_characters_do_not_push_the_columns_out_of_line() {
+        // CJK (two columns a character), Arabic with combining vowel marks (none for a mark),
+        // an emoji (two).
+        let wide = [
+            ("立场", "中立"),
+            (
+                "\u{645}\u{64e}\u{648}\u{652}\u{642}\u{650}\u{641}",
+                "\u{645}\u{64f}\u{624}\u{64e}\u{64a}\u{651}\u{650}\u{62f}",
+            ),
+            ("📰x", "pro😀"),
+        ];
+        let row = |head: &str, label: &str, feature: &str| {
+            let mut out = Vec::new();
+            let mut r = Record {
+                id: "d".into(),
+                source: None,
+                mentions: 1,
+                tokens: 10,
+                known_words: Some(1.0),
+                heads: vec![],
+                warnings: vec![],
+            };
+            let mut h = crate::classify::HeadResult {
+                head: head.into(),
+                label: Some(label.into()),
+                confidence: Some(0.6),
+                probabilities: Some([("anti".to_owned(), 0.4)].into()),
+                score: None,
+                evidence: vec![item(feature, 0.5)],
+                runner_up: None,
+                leanings: None,
+                sentences: vec![],
+                sentences_against: vec![],
+                note: None,
+            };
+            r.heads.push(h.clone());
+            h.label = None;
+            h.note = Some("not scored".into());
+            r.heads.push(h);
+            write_table(&mut out, &r).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let plain = row("stance", "neutral", "lex:praise");
+        let cols = |t: &str| {
+            let lines: Vec<&str> = t.lines().collect();
+            (
+                column_of(lines[1], "anti 0.40"),
+                // The quote after the feature name (the item's text is its name).
+                column_of(lines[2], "\u{201C}"),
+                column_of(lines[3], "\u{2014}"),
+            )
+        };
+        for (head, label) in wide {
+            let t = row(head, label, &format!("chars:'{label}'"));
+            assert_eq!(cols(&t), cols(&plain), "{t}{plain}");
+        }
+
+        // The evaluation's tables: per-class rows under the header's columns, and the
+        // confusion matrix's columns under its labels.
+        let labels: Vec<String> = wide.iter().map(|(_, l)| l.to_string()).collect();
+        let truth = [0, 1, 2, 2];
+        let proba: Vec<Vec<f32>> = [0, 1, 2, 1]
+            .iter()
+            .map(|&p| (0..3).map(|c| if c == p { 0.8 } else { 0.1 }).collect())
+            .collect();
+        let r = crate::metrics::evaluate(&labels, &truth, &proba, None);
+        let mut out = Vec::new();
+        write_eval(&mut out, "立场", &r).unwrap();
+        let t = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = t.lines().collect();
+        let precision = column_of(lines[2], "precision");
+        for l in &lines[3..6] {
+            let digit = l.find(|c: char| c.is_ascii_digit()).unwrap();
+            assert_eq!(UnicodeWidthStr::width(&l[..digit]), precision, "{t}");
+        }
+        let confusion = &lines[7..11];
+        for l in confusion {
+            assert_eq!(
+                UnicodeWidthStr::width(*l),
+                UnicodeWidthStr::width(confusion[0]),
+                "{t}"
+            );
+        }
     }
 }

@@ -443,7 +443,9 @@ pub struct CvReport {
     pub folds: usize,
     /// Per head: metrics over all out-of-fold predictions.
     pub pooled: Vec<(String, Report)>,
-    /// Per head: macro-F1 of each fold.
+    /// Per head: macro-F1 of each fold, over the classes present in the fold's truth or
+    /// predictions ([`Report::macro_f1_present`]: a fold without a rare class is not scored
+    /// 0 on it).
     pub fold_macro_f1: Vec<(String, Vec<f64>)>,
     /// Out-of-fold probabilities per head (`oof[h][i]`).
     #[serde(skip)]
@@ -517,7 +519,7 @@ pub fn cross_validate(
             (0..k)
                 .map(|f| {
                     metrics::evaluate(&corpus.classes[h], &fold_truth[h][f], &fold_proba[h][f], fa)
-                        .macro_f1
+                        .macro_f1_present()
                 })
                 .collect(),
         ));
@@ -654,6 +656,57 @@ mod tests {
             .map(String::from)
             .to_vec();
         assert!(head_tie(&f, &head(true), &framing, &on).is_none());
+    }
+
+    #[test]
+    fn a_fold_without_a_class_is_not_scored_zero_on_it() {
+        // Two common classes and a rare one of 3 rows: with 5 folds, two folds hold no rare
+        // row. Each class has words of its own, so every out-of-fold prediction is right.
+        let mut texts = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..20 {
+            texts.push(format!("alpha budget ministry alpha{}", i % 3));
+            labels.push(vec!["a".to_string()]);
+            texts.push(format!("beta militia faction beta{}", i % 3));
+            labels.push(vec!["b".to_string()]);
+        }
+        for i in 0..3 {
+            texts.push(format!("gamma poem verse gamma{i}"));
+            labels.push(vec!["c".to_string()]);
+        }
+        let heads = vec![HeadSpec {
+            name: "y".into(),
+            column: "y".into(),
+            target_dependent: false,
+        }];
+        let corpus = Corpus::new(texts, heads, &labels).unwrap();
+        let mut opts = TrainOptions::default();
+        opts.features.min_df = 1;
+        let cv = cross_validate(
+            &corpus,
+            &Resources::default(),
+            &opts,
+            5,
+            7,
+            None,
+            &[None],
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(
+            cv.pooled[0].1.accuracy, 1.0,
+            "{:?}",
+            cv.pooled[0].1.confusion
+        );
+        let fold = stratified_folds(&corpus.labels[0], 3, 5, 7);
+        let without_c = (0..5)
+            .filter(|&f| {
+                (0..corpus.labels[0].len()).all(|i| fold[i] != f || corpus.labels[0][i] != 2)
+            })
+            .count();
+        assert_eq!(without_c, 2);
+        // Every fold is read perfectly: 1 each (a fold without `c` scored 2/3 before).
+        assert_eq!(cv.fold_macro_f1[0].1, vec![1.0; 5]);
     }
 
     #[test]

@@ -164,6 +164,62 @@ fn train_classify_eval_round_trip() {
     );
 }
 
+/// JSON Lines and CSV agree on the leanings whatever the options and the document: a head with
+/// a polarity always has them (an empty list, empty cells, when none were asked for or it was
+/// not scored); a head without one has neither the key nor the columns.
+#[test]
+fn leanings_keep_their_place_without_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let texts = "id,text\n\
+        a,The resistance says Al -Kazemi is an agent who betrayed the martyrs.\n\
+        b,The ministry discussed the budget with the militias.\n";
+    for explain in ["0", "3"] {
+        let run = |format: &str| {
+            let o = slant()
+                .args(["classify", "--format", format, "--explain", explain])
+                .args(["--csv", "-", "--model"])
+                .arg(&model)
+                .write_stdin(texts)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", stderr(&o));
+            o
+        };
+        let recs = jsonl(&run("jsonl"));
+        let o = run("csv");
+        let mut rdr = csv::Reader::from_reader(o.stdout.as_slice());
+        let headers = rdr.headers().unwrap().clone();
+        let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+        assert_eq!((recs.len(), rows.len()), (2, 2));
+        for (r, row) in recs.iter().zip(&rows) {
+            let leanings = head(r, "stance")["leanings"]
+                .as_array()
+                .unwrap_or_else(|| panic!("--explain {explain}: no stance leanings in {r}"));
+            for (i, pole) in ["pro", "anti"].iter().enumerate() {
+                let cell = &row[headers
+                    .iter()
+                    .position(|h| h == format!("stance_leans_{pole}"))
+                    .unwrap()];
+                // The JSON list and the CSV cell are empty together.
+                let items = leanings
+                    .get(i)
+                    .map_or(0, |l| l["evidence"].as_array().unwrap().len());
+                assert_eq!(items == 0, cell.is_empty(), "{r}\n{cell:?}");
+            }
+            // Asked for and scored: both poles, in both formats.
+            let scored = r["mentions"].as_u64().unwrap() > 0;
+            assert_eq!(
+                leanings.len(),
+                if explain == "3" && scored { 2 } else { 0 },
+                "{r}"
+            );
+            assert!(head(r, "framing").get("leanings").is_none(), "{r}");
+        }
+        assert!(!headers.iter().any(|h| h.starts_with("framing_leans")));
+    }
+}
+
 #[test]
 fn documents_without_the_target_are_flagged_not_scored() {
     let dir = tempfile::tempdir().unwrap();
@@ -453,6 +509,17 @@ fn nonsense_training_options_are_refused_or_warned_about() {
         stderr(&o).contains("stopped before its first step"),
         "{}",
         stderr(&o)
+    );
+    // An absurd penalty: the loss stops changing at once, with the gradient norm far above
+    // --tol; that is not called converged, and the warning says what stopped the fit.
+    let o = train_plain(&["-C", "1e-300"]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("NOT converged")
+            && !err.contains(", converged")
+            && err.contains("did not converge: the loss stopped changing")
+            && err.contains("still above --tol 1e-4"),
+        "{err}"
     );
     let o = train_plain(&["-C", "-1"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
@@ -786,6 +853,60 @@ fn texts_the_model_cannot_read_are_not_scored() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--min-known"));
+}
+
+/// `inspect` lists character buckets by number (the model keeps no n-grams), so it says what a
+/// bucket is: the n-gram lengths, what they are taken from, how many buckets, and where a
+/// text's n-grams are named.
+#[test]
+fn inspect_says_what_a_character_bucket_is() {
+    let o = slant()
+        .args(["inspect", "models/stance.bin"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = stdout(&o);
+    // The shipped model lists buckets among its top features...
+    assert!(t.contains(", chars#"), "{t}");
+    // ... and one line says what they are (README command: --char-ngrams 3-5,
+    // --char-buckets-log2 16).
+    let line = t
+        .lines()
+        .find(|l| l.starts_with("characters "))
+        .unwrap_or_else(|| panic!("no characters line: {t}"));
+    assert!(
+        line.starts_with("characters 3-5-grams of words, hashed into 65536 buckets; chars#N")
+            && line.contains("bucket N")
+            && line.contains("slant classify --explain"),
+        "{line}"
+    );
+    // A model without character n-grams says so.
+    let dir = tempfile::tempdir().unwrap();
+    let o = slant()
+        .arg("inspect")
+        .arg(tiny_model(dir.path()))
+        .output()
+        .unwrap();
+    assert!(stdout(&o).contains("\ncharacters none\n"), "{}", stdout(&o));
+    // And what the line promises: classify --explain names the n-grams of a bucket it met.
+    let o = shipped_jsonl()
+        .args(["--explain", "40", "-"])
+        .write_stdin("Kadhimi is a spy for the Americans, the factions said in a statement.")
+        .output()
+        .unwrap();
+    let recs = jsonl(&o);
+    let named = recs[0]["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| h["evidence"].as_array().unwrap())
+        .map(|e| e["feature"].as_str().unwrap())
+        .filter(|f| f.starts_with("chars"))
+        .collect::<Vec<_>>();
+    assert!(
+        !named.is_empty() && named.iter().all(|f| f.starts_with("chars:'")),
+        "{named:?}"
+    );
 }
 
 #[test]

@@ -225,7 +225,7 @@ proptest! {
             }
             // At most k items that are not function words, and the function words among
             // them: k of each at most; a list past k ends on an item that is not one.
-            let lists = std::iter::once(&h.evidence).chain(h.leanings.iter().map(|l| &l.evidence));
+            let lists = std::iter::once(&h.evidence).chain(h.leanings().iter().map(|l| &l.evidence));
             for list in lists {
                 prop_assert!(list.iter().filter(|e| !e.function_words).count() <= k);
                 prop_assert!(list.len() <= 2 * k);
@@ -235,10 +235,10 @@ proptest! {
             }
             prop_assert!(h.evidence.iter().all(|e| e.contribution > 0.0));
             match (&h.label, k) {
-                (Some(_), 1..) => prop_assert_eq!(h.leanings.len(), 2),
-                _ => prop_assert!(h.leanings.is_empty()),
+                (Some(_), 1..) => prop_assert_eq!(h.leanings().len(), 2),
+                _ => prop_assert!(h.leanings().is_empty()),
             }
-            if let [a, b] = &h.leanings[..] {
+            if let [a, b] = h.leanings() {
                 prop_assert!(a.evidence.iter().all(|e| e.contribution > 0.0));
                 prop_assert!(a.evidence.iter().all(|e| b.evidence.iter().all(|f| f.feature != e.feature)));
             }

@@ -106,6 +106,35 @@ fn profiles_from_records_have_the_known_numbers() {
     assert_eq!(j["head"], "stance");
     assert_eq!(j["sources"][0]["source"], "Beta");
     assert_eq!(j["sources"][0]["labels"]["framing"]["pro_iran"], 2);
+    // The two files name each outlet's fields alike: every JSON field but the two the CSV
+    // spreads over columns (interval: ci_low, ci_high; labels: HEAD:LABEL) is a CSV column of
+    // the same name and value.
+    let sources = j["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), rows.len());
+    for (s, row) in sources.iter().zip(&rows) {
+        for (k, v) in s.as_object().unwrap() {
+            if k == "interval" || k == "labels" {
+                continue;
+            }
+            let i = head
+                .iter()
+                .position(|h| h == k)
+                .unwrap_or_else(|| panic!("JSON field {k} is not a CSV column: {head:?}"));
+            let cell = &row[i];
+            match v {
+                Value::Null => assert_eq!(cell, "", "{k}"),
+                Value::String(t) => assert_eq!(cell, t, "{k}"),
+                Value::Number(x) => {
+                    let y: f64 = cell.parse().unwrap();
+                    assert!((x.as_f64().unwrap() - y).abs() < 1e-3, "{k}: {x} {cell}");
+                }
+                other => assert_eq!(cell, other.to_string(), "{k}"),
+            }
+        }
+    }
+    // The outlet's predicted label, under that name in both.
+    assert_eq!(sources[0]["predicted"], "anti", "{}", sources[0]);
+    assert_eq!(&rows[0][col("predicted")], "anti");
 }
 
 /// `--from` takes each head's labels from the records' probabilities, not from the labels
@@ -150,7 +179,7 @@ fn records_keep_every_label_and_doubtful_inputs_are_named() {
         .iter()
         .find(|s| s["source"] == "Alpha <Daily>")
         .unwrap();
-    assert_eq!(alpha["mean_label"], "neutral", "{alpha}");
+    assert_eq!(alpha["predicted"], "neutral", "{alpha}");
     let names: Vec<&str> = j["sources"]
         .as_array()
         .unwrap()
@@ -489,4 +518,58 @@ fn an_output_can_go_to_standard_output() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+/// The table's columns stay in line when a source name holds wide characters (CJK and emoji
+/// take two columns a character on a terminal) or zero-width ones (Arabic vowel marks).
+#[test]
+fn wide_source_names_keep_the_table_in_line() {
+    use unicode_width::UnicodeWidthStr;
+    let dir = tempfile::tempdir().unwrap();
+    let names = [
+        "新华社",
+        "\u{627}\u{644}\u{62c}\u{64e}\u{632}\u{650}\u{64a}\u{631}\u{64e}\u{629}",
+        "📰 Daily",
+        "Beta",
+    ];
+    let lines: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            record(
+                &format!("r{i}"),
+                s,
+                Some(0.1 * i as f64),
+                Some("pro"),
+                "neutral",
+            )
+        })
+        .collect();
+    let recs = dir.path().join("wide.jsonl");
+    std::fs::write(&recs, lines.join("\n") + "\n").unwrap();
+    let o = slant()
+        .args(["report", "--from"])
+        .arg(&recs)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    let mut rows = table.lines();
+    let header = rows.next().unwrap();
+    // Where the second column starts (the header is ASCII: bytes are columns).
+    let articles = header.find("articles").unwrap();
+    let mut seen = 0;
+    for line in rows {
+        let name = names.iter().find(|n| line.starts_with(**n)).unwrap();
+        let rest = &line[name.len()..];
+        let gap = rest.len() - rest.trim_start().len();
+        assert_eq!(
+            UnicodeWidthStr::width(*name) + gap,
+            articles,
+            "{name:?} out of line:\n{table}"
+        );
+        assert!(rest.trim_start().starts_with('1'), "{line}");
+        seen += 1;
+    }
+    assert_eq!(seen, names.len(), "{table}");
 }

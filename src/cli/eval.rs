@@ -155,6 +155,31 @@ pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
     Ok(Status::from_failures(!set.errors.is_empty()))
 }
 
+/// What the character block is, for `inspect`: the features listed as `chars#N` are hashed
+/// buckets, and the model keeps no n-gram that would name one (storing them would multiply the
+/// file's size), so the line says what a bucket holds and where its n-grams can be seen.
+fn char_block(cfg: &slant::features::FeatureConfig) -> String {
+    let Some((lo, hi)) = cfg.char_ngrams else {
+        return "none".into();
+    };
+    let n = if lo == hi {
+        format!("{lo}-grams")
+    } else {
+        format!("{lo}-{hi}-grams")
+    };
+    let of = if cfg.char_chunks {
+        "of whitespace-separated chunks"
+    } else {
+        "of words"
+    };
+    format!(
+        "{n} {of}, hashed into {} buckets; chars#N below is bucket N, the sum of every n-gram \
+         that hashes to it (the model keeps no n-grams: `slant classify --explain` names those a \
+         text has)",
+        1u64 << cfg.char_buckets_log2
+    )
+}
+
 #[derive(Args, Debug)]
 pub struct InspectArgs {
     /// The model file.
@@ -197,6 +222,7 @@ pub fn run_inspect(args: InspectArgs) -> Result<Status> {
         spec.stems.len(),
         f.n_features()
     );
+    let _ = writeln!(text, "characters {}", char_block(&spec.config));
     match &spec.target {
         Some(t) => {
             let _ = writeln!(text, "target     {} ({} aliases)", t.name, t.aliases.len());
@@ -233,9 +259,9 @@ pub fn run_inspect(args: InspectArgs) -> Result<Status> {
             c.iterations,
             c.grad_norm,
             if c.converged {
-                "converged"
+                "converged".to_owned()
             } else {
-                "not converged"
+                format!("not converged ({})", c.reason)
             }
         );
         let mut classes = Vec::new();

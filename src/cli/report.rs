@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use slant::aggregate::{Bootstrap, Observation, Scale, SourceProfile, profiles};
+use slant::report::{display_width, pad_right};
 
 use super::classify::{InputArgs, stream};
 use super::{Status, Ui};
@@ -432,7 +433,7 @@ fn print_table(d: &Data) {
         }
         r.push(format!("{:.1}", p.mean_mentions));
         if truth {
-            r.push(p.mean_label.clone().unwrap_or_default());
+            r.push(p.predicted.clone().unwrap_or_default());
             r.push(p.truth.clone().unwrap_or_default());
             r.push(match p.matches {
                 Some(true) => "yes".into(),
@@ -443,13 +444,13 @@ fn print_table(d: &Data) {
         rows.push(r);
     }
     let widths: Vec<usize> = (0..rows[0].len())
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .map(|c| rows.iter().map(|r| display_width(&r[c])).max().unwrap_or(0))
         .collect();
     for r in &rows {
         let line: Vec<String> = r
             .iter()
             .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
+            .map(|(c, &w)| pad_right(c, w))
             .collect();
         println!("{}", line.join("  ").trim_end());
     }
@@ -517,7 +518,7 @@ fn profiles_csv(d: &Data) -> Result<String> {
         }
         r.push(format!("{:.3}", p.mean_mentions));
         r.push(p.majority.clone().unwrap_or_default());
-        r.push(p.mean_label.clone().unwrap_or_default());
+        r.push(p.predicted.clone().unwrap_or_default());
         r.push(p.truth.clone().unwrap_or_default());
         r.push(p.matches.map_or(String::new(), |m| m.to_string()));
         w.write_record(&r)?;
@@ -753,7 +754,7 @@ fn html(d: &Data) -> String {
         if truth {
             body += &format!(
                 "<td>{}</td><td>{}</td><td>{}</td>",
-                esc(p.mean_label.as_deref().unwrap_or("")),
+                esc(p.predicted.as_deref().unwrap_or("")),
                 esc(p.truth.as_deref().unwrap_or("")),
                 p.matches.map_or("", |m| if m { "yes" } else { "no" })
             );

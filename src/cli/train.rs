@@ -344,7 +344,18 @@ pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
             },
             report.fit_time[h].as_secs_f64()
         ));
-        if !c.converged {
+        if !c.converged && c.reason == slant::logistic::STALLED {
+            ui.warn(format!(
+                "head {} did not converge: the loss stopped changing (by less than {:e} in an \
+                 iteration) with the gradient norm, {:.2e}, still above --tol {:e}: a tolerance \
+                 finer than that change resolves, or a badly scaled problem (-C {:e})",
+                head.name,
+                slant::logistic::COST_TOL,
+                c.grad_norm,
+                opts.logistic.tol,
+                opts.logistic.c
+            ));
+        } else if !c.converged {
             ui.warn(format!(
                 "head {} did not converge ({}); raise --max-iter or lower C",
                 head.name, c.reason
