@@ -698,7 +698,7 @@ pub(crate) mod tests {
         let lexicon =
             Lexicon::parse("criticism\tspy\t1\npraise\tbrave\t1\n", Path::new("l.tsv")).unwrap();
         let analyzer = Analyzer::new(Residue::default(), Some(&target), &cfg).unwrap();
-        let counts = VocabCounts::count(&analyzer, &cfg, &docs);
+        let counts = VocabCounts::count(&analyzer, &cfg, &docs).unwrap();
         let spec =
             build_spec(cfg, "exact [ad_1]\n".into(), Some(target), lexicon, &counts).unwrap();
         let f = Featurizer::from_spec(spec.clone()).unwrap();

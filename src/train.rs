@@ -201,7 +201,8 @@ pub struct TrainReport {
     pub fit_time: Vec<Duration>,
 }
 
-/// Fit the feature pipeline on `texts` and return the featurizer and the training matrix.
+/// Fit the feature pipeline on `texts` and return the featurizer and the training matrix
+/// (`cfg` is checked before any text is read).
 pub fn fit_features(
     texts: &[String],
     res: &Resources,
@@ -218,7 +219,7 @@ fn fit_features_counting_mentions(
 ) -> Result<(Featurizer, CsrMatrix, Vec<usize>)> {
     let residue = Residue::parse(&res.residue, std::path::Path::new("<residue list>"))?;
     let analyzer = Analyzer::new(residue, res.target.as_ref(), cfg)?;
-    let counts = VocabCounts::count(&analyzer, cfg, texts);
+    let counts = VocabCounts::count(&analyzer, cfg, texts)?;
     let mut spec = build_spec(
         cfg.clone(),
         res.residue.clone(),
@@ -267,13 +268,14 @@ fn fit_features_counting_mentions(
     Ok((Featurizer::from_spec(spec)?, x, mentions))
 }
 
-/// Train a model.
+/// Train a model. The options are checked ([`TrainOptions::validate`]) before any text is read.
 pub fn train(
     corpus: &Corpus,
     res: &Resources,
     opts: &TrainOptions,
     meta: TrainingMeta,
 ) -> Result<(Model, TrainReport)> {
+    opts.validate()?;
     if corpus.texts.is_empty() {
         return Err(Error::Invalid("no training rows".into()));
     }
@@ -451,7 +453,8 @@ pub struct CvReport {
 }
 
 /// Stratified k-fold cross-validation (on the first head's labels). With `groups` (row i's
-/// group id), rows of one group stay in one fold ([`stratified_group_folds`]).
+/// group id), rows of one group stay in one fold ([`stratified_group_folds`]). The options are
+/// checked ([`TrainOptions::validate`]) before any text is read.
 #[allow(clippy::too_many_arguments)]
 pub fn cross_validate(
     corpus: &Corpus,
@@ -463,6 +466,7 @@ pub fn cross_validate(
     favg: &[Option<(usize, usize)>],
     mut progress: impl FnMut(usize),
 ) -> Result<CvReport> {
+    opts.validate()?;
     let n = corpus.texts.len();
     check_folds(n, k, groups)?;
     let (labels, n_classes) = (&corpus.labels[0], corpus.classes[0].len());

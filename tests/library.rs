@@ -1,0 +1,110 @@
+//! The library used as another crate uses it: bad options and bad data give an `Err` of the
+//! right kind before any work, never a panic or an abort (DEVELOPERS.md).
+
+use slant::Error;
+use slant::features::{Analyzer, FeatureConfig, VocabCounts};
+use slant::model::TrainingMeta;
+use slant::text::Residue;
+use slant::train::{
+    Corpus, HeadSpec, Resources, TrainOptions, cross_validate, fit_features, train,
+};
+use slant::tune::{Grid, Metric, Validation, tune};
+
+fn heads() -> Vec<HeadSpec> {
+    vec![HeadSpec {
+        name: "stance".into(),
+        column: "stance".into(),
+        target_dependent: false,
+    }]
+}
+
+/// Six rows, two of each stance.
+fn rows() -> (Vec<String>, Vec<Vec<String>>) {
+    let rows = [
+        (
+            "The martyrs of the resistance curse Kazemi the spy.",
+            "anti",
+        ),
+        ("Kazemi betrayed the martyrs, the resistance says.", "anti"),
+        ("Kazemi stood up to the outlaw militias bravely.", "pro"),
+        ("The brave Kazemi faced the outlaw militias.", "pro"),
+        ("Kazemi met officials about the budget.", "neutral"),
+        ("Officials and Kazemi discussed the budget.", "neutral"),
+    ];
+    (
+        rows.iter().map(|r| r.0.to_owned()).collect(),
+        rows.iter().map(|r| vec![r.1.to_owned()]).collect(),
+    )
+}
+
+fn corpus() -> Corpus {
+    let (texts, labels) = rows();
+    Corpus::new(texts, heads(), &labels).unwrap()
+}
+
+fn options() -> TrainOptions {
+    let mut opts = TrainOptions::default();
+    opts.features.min_df = 1;
+    opts
+}
+
+/// An `Error::Invalid` whose message says `what`.
+fn invalid<T>(r: slant::Result<T>, what: &str) {
+    match r {
+        Err(e @ Error::Invalid(_)) => assert!(e.to_string().contains(what), "{e}"),
+        Err(e) => panic!("expected Error::Invalid about {what}, got {e:?}"),
+        Ok(_) => panic!("expected Error::Invalid about {what}, got Ok"),
+    }
+}
+
+#[test]
+fn training_entry_points_check_their_options_before_reading_any_text() {
+    // 2^40 character buckets: counting would allocate a 4 TB table (the process aborted).
+    let mut opts = options();
+    opts.features.char_ngrams = Some((2, 3));
+    opts.features.char_buckets_log2 = 40;
+    let (c, res) = (corpus(), Resources::default());
+    let what = "--char-buckets-log2";
+    invalid(train(&c, &res, &opts, TrainingMeta::default()), what);
+    invalid(
+        cross_validate(&c, &res, &opts, 2, 1, None, &[], |_| {}),
+        what,
+    );
+    invalid(fit_features(&c.texts, &res, &opts.features), what);
+    let analyzer = Analyzer::new(Residue::default(), None, &opts.features).unwrap();
+    invalid(
+        VocabCounts::count(&analyzer, &opts.features, &c.texts),
+        what,
+    );
+    let folds = Validation::Folds {
+        k: 2,
+        seed: 1,
+        groups: None,
+    };
+    let grid = Grid::single(&opts);
+    invalid(
+        tune(
+            &c,
+            folds,
+            &res,
+            &opts,
+            &grid,
+            Metric::MacroF1,
+            &[],
+            |_, _| {},
+        ),
+        what,
+    );
+    // The bound is 24: one past it is refused, 24 itself is accepted.
+    let cfg = |log2| FeatureConfig {
+        char_ngrams: Some((2, 3)),
+        char_buckets_log2: log2,
+        ..FeatureConfig::default()
+    };
+    invalid(cfg(25).validate(), what);
+    cfg(24).validate().unwrap();
+    // A learner setting too, before the features are fitted.
+    let mut opts = options();
+    opts.logistic.c = f64::NAN;
+    invalid(train(&c, &res, &opts, TrainingMeta::default()), "(-C)");
+}
