@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::features::{Analyzer, FeatureConfig, Featurizer, VocabCounts, build_spec};
 use crate::lexicon::Lexicon;
-use crate::logistic::{FittedLogistic, LogisticRegression, Tie};
+use crate::logistic::{FittedLogistic, LogisticRegression, Tie, dense_ids};
 use crate::metrics::{self, Report};
 use crate::model::{Head, Model, ModelFile, TrainingMeta};
 use crate::sparse::CsrMatrix;
@@ -117,8 +117,8 @@ pub struct Corpus {
     pub heads: Vec<HeadSpec>,
     pub classes: Vec<Vec<String>>,
     pub labels: Vec<Vec<usize>>,
-    /// A group id per row (the outlet or topic it came from), for a learner that balances
-    /// groups ([`LogisticRegression::group_power`]); `None` when the data names none.
+    /// A group id per row (the outlet or topic it came from; any numbers), for a learner that
+    /// balances groups ([`LogisticRegression::group_power`]); `None` when the data names none.
     pub groups: Option<Vec<usize>>,
 }
 
@@ -396,7 +396,8 @@ pub fn check_folds(n: usize, k: usize, groups: Option<&[usize]>) -> Result<()> {
 }
 
 /// Stratified folds that keep groups together: `groups[i]` is row i's group id (a passage and
-/// its counterfactual edit, a topic, an outlet). Each group takes the class of its first row.
+/// its counterfactual edit, a topic, an outlet; any number). Each group takes the class of its
+/// first row.
 /// The groups of each class, shuffled (seeded) and then largest first, go one by one to the fold
 /// holding the fewest rows of that class, and among those the fewest rows in all: classes are
 /// spread evenly and folds come out of similar size even when groups are large. With every row
@@ -408,7 +409,8 @@ pub fn stratified_group_folds(
     k: usize,
     seed: u64,
 ) -> Vec<usize> {
-    let n_groups = groups.iter().copied().max().map_or(0, |m| m + 1);
+    // Ids renumbered in their order: the same folds as the ids themselves would give.
+    let (groups, n_groups) = dense_ids(groups);
     let mut class_of = vec![usize::MAX; n_groups];
     let mut size = vec![0usize; n_groups];
     for (&g, &c) in groups.iter().zip(labels) {
@@ -757,6 +759,24 @@ mod tests {
         // In between: a big group's rows weigh less than a small group's, but its total is larger.
         let h = group_weights(&groups, 0.5);
         assert!(h[0] < h[6] && h[6] < h[8] && h[0] * 6.0 > h[8]);
+        // Any ids name the same groups (they indexed a table as long as the largest id).
+        let far = [7, 7, 7, 7, 7, 7, usize::MAX, usize::MAX, 1 << 40];
+        assert_eq!(group_weights(&far, 1.0), w);
+        assert_eq!(group_weights(&far, 0.5), h);
+    }
+
+    #[test]
+    fn group_folds_take_any_ids_and_deal_them_as_their_order_says() {
+        let labels: Vec<usize> = (0..60).map(|i| i % 3).collect();
+        let groups: Vec<usize> = (0..60).map(|i| if i >= 40 { i - 40 } else { i }).collect();
+        let dense = stratified_group_folds(&labels, 3, &groups, 4, 9);
+        // The same ids spread out to the largest there are, in the same order: the same folds.
+        let far: Vec<usize> = groups
+            .iter()
+            .map(|&g| usize::MAX - (39 - g) * 1_000_000_000_007)
+            .collect();
+        assert_eq!(stratified_group_folds(&labels, 3, &far, 4, 9), dense);
+        check_folds(60, 4, Some(&far)).unwrap();
     }
 
     #[test]

@@ -108,3 +108,29 @@ fn training_entry_points_check_their_options_before_reading_any_text() {
     opts.logistic.c = f64::NAN;
     invalid(train(&c, &res, &opts, TrainingMeta::default()), "(-C)");
 }
+
+#[test]
+fn group_ids_of_any_size_name_groups() {
+    let res = Resources::default();
+    let mut opts = options();
+    opts.logistic.group_power = 1.0;
+    // Three groups, named by ids from 5 to usize::MAX, and by their ranks.
+    let far = vec![usize::MAX, usize::MAX, 7, 7, 1 << 40, 5];
+    let near = vec![3, 3, 1, 1, 2, 0];
+    let fit = |groups: &Vec<usize>| {
+        let c = corpus().with_groups(groups.clone()).unwrap();
+        let (m, _) = train(&c, &res, &opts, TrainingMeta::default()).unwrap();
+        m.to_bytes()
+    };
+    assert_eq!(fit(&far), fit(&near));
+    // Cross-validation folds by group ids up to 5 * 10^12 (a table that long was allocated).
+    let far: Vec<usize> = (0..6).map(|i| i * 1_000_000_000_000).collect();
+    let near: Vec<usize> = (0..6).collect();
+    let cv = |groups: &[usize]| {
+        let c = corpus().with_groups(groups.to_vec()).unwrap();
+        cross_validate(&c, &res, &opts, 2, 1, Some(groups), &[], |_| {}).unwrap()
+    };
+    let (a, b) = (cv(&far), cv(&near));
+    assert_eq!(a.oof, b.oof);
+    assert_eq!(a.fold_macro_f1, b.fold_macro_f1);
+}
