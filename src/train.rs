@@ -123,8 +123,32 @@ pub struct Corpus {
 }
 
 impl Corpus {
-    /// Build from texts and string labels (`labels[i][h]`); classes are the sorted distinct labels.
+    /// Build from texts and string labels (`labels[i][h]`: one row per text, one label per
+    /// head); classes are the sorted distinct labels.
     pub fn new(texts: Vec<String>, heads: Vec<HeadSpec>, labels: &[Vec<String>]) -> Result<Corpus> {
+        if heads.is_empty() {
+            return Err(Error::Invalid(
+                "a corpus needs at least one head (label column)".into(),
+            ));
+        }
+        if labels.len() != texts.len() {
+            return Err(Error::Invalid(format!(
+                "{} label rows for {} texts",
+                labels.len(),
+                texts.len()
+            )));
+        }
+        if let Some((i, r)) = labels
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.len() != heads.len())
+        {
+            return Err(Error::Invalid(format!(
+                "label row {i} has {} labels for {} heads",
+                r.len(),
+                heads.len()
+            )));
+        }
         let mut classes = Vec::new();
         let mut idx = Vec::new();
         for (h, head) in heads.iter().enumerate() {
@@ -169,9 +193,55 @@ impl Corpus {
         Ok(self)
     }
 
-    /// The rows listed in `rows`.
-    pub fn subset(&self, rows: &[usize]) -> Corpus {
-        Corpus {
+    /// Check that the fields agree (they are public, so a corpus need not come from
+    /// [`Corpus::new`]): at least one head, a class list and a label per row for each, labels
+    /// within their classes, and a group per row when there are groups.
+    pub fn check(&self) -> Result<()> {
+        let n = self.texts.len();
+        let bad = |m: String| Err(Error::Invalid(format!("inconsistent corpus: {m}")));
+        if self.heads.is_empty() {
+            return bad("no heads".into());
+        }
+        if self.classes.len() != self.heads.len() || self.labels.len() != self.heads.len() {
+            return bad(format!(
+                "{} heads, {} class lists and {} label columns",
+                self.heads.len(),
+                self.classes.len(),
+                self.labels.len()
+            ));
+        }
+        for (h, (labels, classes)) in self.labels.iter().zip(&self.classes).enumerate() {
+            let name = &self.heads[h].name;
+            if labels.len() != n {
+                return bad(format!(
+                    "{} labels of head `{name}` for {n} texts",
+                    labels.len()
+                ));
+            }
+            if let Some(&c) = labels.iter().find(|&&c| c >= classes.len()) {
+                return bad(format!(
+                    "label index {c} of head `{name}`, which has {} classes",
+                    classes.len()
+                ));
+            }
+        }
+        match &self.groups {
+            Some(g) if g.len() != n => bad(format!("{} group ids for {n} texts", g.len())),
+            _ => Ok(()),
+        }
+    }
+
+    /// The rows listed in `rows` (indices into this corpus: one past its end is an error, as is
+    /// a corpus that fails [`Corpus::check`]).
+    pub fn subset(&self, rows: &[usize]) -> Result<Corpus> {
+        self.check()?;
+        let n = self.texts.len();
+        if let Some(&i) = rows.iter().find(|&&i| i >= n) {
+            return Err(Error::Invalid(format!(
+                "row {i} is not in the corpus, which has {n} rows"
+            )));
+        }
+        Ok(Corpus {
             texts: rows.iter().map(|&i| self.texts[i].clone()).collect(),
             heads: self.heads.clone(),
             classes: self.classes.clone(),
@@ -184,7 +254,7 @@ impl Corpus {
                 .groups
                 .as_ref()
                 .map(|g| rows.iter().map(|&i| g[i]).collect()),
-        }
+        })
     }
 }
 
@@ -276,6 +346,7 @@ pub fn train(
     meta: TrainingMeta,
 ) -> Result<(Model, TrainReport)> {
     opts.validate()?;
+    corpus.check()?;
     if corpus.texts.is_empty() {
         return Err(Error::Invalid("no training rows".into()));
     }
@@ -469,6 +540,7 @@ pub fn cross_validate(
     mut progress: impl FnMut(usize),
 ) -> Result<CvReport> {
     opts.validate()?;
+    corpus.check()?;
     let n = corpus.texts.len();
     check_folds(n, k, groups)?;
     let (labels, n_classes) = (&corpus.labels[0], corpus.classes[0].len());
@@ -483,7 +555,7 @@ pub fn cross_validate(
     for f in 0..k {
         let train_rows: Vec<usize> = (0..n).filter(|&i| fold[i] != f).collect();
         let test_rows: Vec<usize> = (0..n).filter(|&i| fold[i] == f).collect();
-        let sub = corpus.subset(&train_rows);
+        let sub = corpus.subset(&train_rows)?;
         let (featurizer, x) = fit_features(&sub.texts, res, &opts.features)?;
         let test_texts: Vec<&str> = test_rows
             .iter()
@@ -830,7 +902,7 @@ mod tests {
         assert!(plain > 0.5, "unbalanced P(pos) {plain}");
         assert!(even < 0.5, "balanced P(pos) {even}");
         // A subset keeps each row's group.
-        let sub = grouped.subset(&[0, 45]);
+        let sub = grouped.subset(&[0, 45]).unwrap();
         assert_eq!(sub.groups, Some(vec![0, 2]));
     }
 }

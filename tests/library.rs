@@ -134,3 +134,46 @@ fn group_ids_of_any_size_name_groups() {
     assert_eq!(a.oof, b.oof);
     assert_eq!(a.fold_macro_f1, b.fold_macro_f1);
 }
+
+#[test]
+fn a_corpus_whose_shapes_disagree_is_refused() {
+    let (texts, labels) = rows();
+    let new = |labels: &[Vec<String>]| Corpus::new(texts.clone(), heads(), labels);
+    // A label row shorter than the heads list (it panicked indexing the row).
+    invalid(
+        new(&vec![vec![]; 6]),
+        "label row 0 has 0 labels for 1 heads",
+    );
+    // Fewer or more label rows than texts (accepted, then cross-validation panicked).
+    invalid(new(&labels[..4]), "4 label rows for 6 texts");
+    let mut more = labels.clone();
+    more.push(vec!["pro".into()]);
+    invalid(new(&more), "7 label rows for 6 texts");
+    invalid(
+        Corpus::new(texts.clone(), vec![], &labels),
+        "at least one head",
+    );
+    let c = new(&labels).unwrap();
+    // A row that is not there (it panicked).
+    invalid(
+        c.subset(&[0, 99]),
+        "row 99 is not in the corpus, which has 6 rows",
+    );
+    let sub = c.subset(&[5, 0]).unwrap();
+    assert_eq!(sub.texts, [c.texts[5].as_str(), c.texts[0].as_str()]);
+    assert_eq!(sub.labels, [[c.labels[0][5], c.labels[0][0]]]);
+    // The fields are public: a corpus built by hand is checked by the entry points too.
+    let mut short = c.clone();
+    short.labels[0].truncate(4);
+    let (res, opts) = (Resources::default(), options());
+    let what = "inconsistent corpus: 4 labels of head `stance` for 6 texts";
+    invalid(train(&short, &res, &opts, TrainingMeta::default()), what);
+    invalid(
+        cross_validate(&short, &res, &opts, 2, 1, None, &[], |_| {}),
+        what,
+    );
+    invalid(short.subset(&[0]), what);
+    let mut out_of_range = c.clone();
+    out_of_range.labels[0][2] = 3;
+    invalid(out_of_range.check(), "label index 3 of head `stance`");
+}
