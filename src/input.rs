@@ -76,7 +76,8 @@ pub struct TableSpec {
 /// Reading options.
 #[derive(Clone, Debug)]
 pub struct ReadOptions {
-    /// Longest text kept, in bytes; longer texts are cut with a warning.
+    /// Longest text kept, in bytes; longer texts are cut with a warning. `usize::MAX` keeps
+    /// every text whole.
     pub max_bytes: usize,
     /// File extensions taken from directories (lowercase, no dot); empty takes every file.
     pub extensions: Vec<String>,
@@ -194,7 +195,8 @@ pub fn read_text_file(path: &Path, opts: &ReadOptions) -> std::result::Result<Do
         path.display().to_string()
     };
     let mut bytes = Vec::new();
-    let limit = opts.max_bytes as u64 * 4 + 4;
+    // At most 4 bytes a character, and a byte-order mark; `usize::MAX` (no limit) saturates.
+    let limit = (opts.max_bytes as u64).saturating_mul(4).saturating_add(4);
     let res = if stdin {
         std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
     } else {

@@ -3,6 +3,7 @@
 
 use slant::Error;
 use slant::features::{Analyzer, FeatureConfig, VocabCounts};
+use slant::input::{Documents, ReadOptions, Source, TableSpec, read_text_file};
 use slant::model::TrainingMeta;
 use slant::text::Residue;
 use slant::train::{
@@ -176,4 +177,37 @@ fn a_corpus_whose_shapes_disagree_is_refused() {
     let mut out_of_range = c.clone();
     out_of_range.labels[0][2] = 3;
     invalid(out_of_range.check(), "label index 3 of head `stance`");
+}
+
+#[test]
+fn max_bytes_usize_max_reads_texts_whole() {
+    // The obvious "no limit": the read limit 4 x max_bytes + 4 overflowed (a panic in debug
+    // builds; in release it wrapped to 0 and every file was an "empty document").
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Al-Kazemi is brave. ".repeat(1000);
+    let file = dir.path().join("a.txt");
+    std::fs::write(&file, &text).unwrap();
+    let csv = dir.path().join("t.csv");
+    std::fs::write(&csv, format!("id,text\nr1,{text}\n")).unwrap();
+    let opts = ReadOptions {
+        max_bytes: usize::MAX,
+        ..ReadOptions::default()
+    };
+    let doc = read_text_file(&file, &opts).unwrap();
+    assert_eq!((doc.text.as_str(), doc.warnings.len()), (text.as_str(), 0));
+    let table = TableSpec {
+        path: csv,
+        text: "text".into(),
+        id: None,
+        source: None,
+        label: None,
+    };
+    let docs: Vec<_> = Documents::new(
+        vec![Source::Path(dir.path().to_owned()), Source::Csv(table)],
+        opts,
+    )
+    .collect::<Result<_, _>>()
+    .unwrap();
+    assert_eq!(docs.len(), 2);
+    assert!(docs.iter().all(|d| d.text == text && d.warnings.is_empty()));
 }
