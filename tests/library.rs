@@ -3,7 +3,7 @@
 
 use slant::Error;
 use slant::features::{Analyzer, FeatureConfig, VocabCounts};
-use slant::input::{Documents, ReadOptions, Source, TableSpec, read_text_file};
+use slant::input::{Documents, LabelledSet, ReadOptions, Source, TableSpec, read_text_file};
 use slant::model::TrainingMeta;
 use slant::text::Residue;
 use slant::train::{
@@ -210,4 +210,24 @@ fn max_bytes_usize_max_reads_texts_whole() {
     .unwrap();
     assert_eq!(docs.len(), 2);
     assert!(docs.iter().all(|d| d.text == text && d.warnings.is_empty()));
+}
+
+#[test]
+fn a_labelled_csv_that_is_not_there_is_an_io_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("absent.csv");
+    let r = LabelledSet::read_csv(&path, "text", None, &["stance".into()], &[], 1 << 20);
+    match r {
+        Err(Error::Io { path: p, err }) => {
+            assert_eq!(p, path);
+            assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+        }
+        other => panic!("expected Error::Io, got {other:?}"),
+    }
+    let e = LabelledSet::read_csv(&path, "text", None, &[], &[], 1 << 20).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{}: No such file", path.display())),
+        "{e}"
+    );
 }
