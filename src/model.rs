@@ -593,7 +593,8 @@ impl Model {
     }
 
     /// Read and check a model file.
-    pub fn load(path: &Path) -> Result<Model> {
+    pub fn load(path: impl AsRef<Path>) -> Result<Model> {
+        let path = path.as_ref();
         let size = std::fs::metadata(path)
             .map_err(|e| Error::io(path, e))?
             .len();
@@ -899,6 +900,9 @@ pub(crate) mod tests {
         let m = tiny_model();
         m.save(&p).unwrap();
         assert_eq!(Model::load(&p).unwrap().file(), m.file());
+        // Any path-like value: a `PathBuf`, a `&str`.
+        assert_eq!(Model::load(p.clone()).unwrap().file(), m.file());
+        assert_eq!(Model::load(p.to_str().unwrap()).unwrap().file(), m.file());
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
         // Saving into a missing directory fails and creates nothing.
