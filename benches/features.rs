@@ -54,7 +54,7 @@ fn pool(n: usize) -> rayon::ThreadPool {
 
 fn benches(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let model = Model::load(&root.join("models/stance.bin")).expect("models/stance.bin");
+    let model = Model::load(root.join("models/stance.bin")).expect("models/stance.bin");
     let residue = Residue::parse(&model.features().residue, Path::new("residue")).unwrap();
     let texts = corpus();
     let bytes: u64 = texts.iter().map(|t| t.len() as u64).sum();

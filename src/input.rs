@@ -76,7 +76,8 @@ pub struct TableSpec {
 /// Reading options.
 #[derive(Clone, Debug)]
 pub struct ReadOptions {
-    /// Longest text kept, in bytes; longer texts are cut with a warning.
+    /// Longest text kept, in bytes; longer texts are cut with a warning. `usize::MAX` keeps
+    /// every text whole.
     pub max_bytes: usize,
     /// File extensions taken from directories (lowercase, no dot); empty takes every file.
     pub extensions: Vec<String>,
@@ -194,7 +195,8 @@ pub fn read_text_file(path: &Path, opts: &ReadOptions) -> std::result::Result<Do
         path.display().to_string()
     };
     let mut bytes = Vec::new();
-    let limit = opts.max_bytes as u64 * 4 + 4;
+    // At most 4 bytes a character, and a byte-order mark; `usize::MAX` (no limit) saturates.
+    let limit = (opts.max_bytes as u64).saturating_mul(4).saturating_add(4);
     let res = if stdin {
         std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
     } else {
@@ -335,14 +337,18 @@ impl Iterator for Documents {
     }
 }
 
-fn open_reader(path: &Path) -> std::result::Result<Box<dyn Read + Send>, ItemError> {
+/// `path` opened for reading (`-`: standard input).
+fn open_input(path: &Path) -> std::io::Result<Box<dyn Read + Send>> {
     if path.as_os_str() == "-" {
         Ok(Box::new(std::io::stdin()))
     } else {
-        File::open(path)
-            .map(|f| Box::new(f) as Box<dyn Read + Send>)
-            .map_err(|e| ItemError::new(path.display().to_string(), e.to_string()))
+        File::open(path).map(|f| Box::new(f) as Box<dyn Read + Send>)
     }
+}
+
+/// [`open_input`] for a document source: a failure is that source's [`ItemError`].
+fn open_reader(path: &Path) -> std::result::Result<Box<dyn Read + Send>, ItemError> {
+    open_input(path).map_err(|e| ItemError::new(path.display().to_string(), e.to_string()))
 }
 
 /// Find a named column; the error lists the columns there are.
@@ -743,7 +749,7 @@ impl LabelledSet {
     /// Read `path` (CSV with a header): text from `text_col`, one label per entry of
     /// `label_cols`. A row with a missing text or label, or a label outside `allowed` (when
     /// given for that column), is refused with its line number. A missing column is an error
-    /// for the whole file.
+    /// for the whole file; a file that cannot be opened is [`Error::Io`] with its path.
     pub fn read_csv(
         path: &Path,
         text_col: &str,
@@ -752,7 +758,7 @@ impl LabelledSet {
         allowed: &[Option<Vec<String>>],
         max_bytes: usize,
     ) -> Result<LabelledSet> {
-        let r = open_reader(path).map_err(|e| Error::Invalid(e.to_string()))?;
+        let r = open_input(path).map_err(|e| Error::io(path, e))?;
         let mut rdr = csv_reader(r);
         let headers = rdr
             .headers()

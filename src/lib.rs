@@ -21,7 +21,7 @@
 //! ```no_run
 //! use slant::{classify::Scratch, input::Document, model::Model};
 //!
-//! let model = Model::load("models/stance.bin".as_ref())?;
+//! let model = Model::load("models/stance.bin")?;
 //! let doc = Document {
 //!     id: "example".into(),
 //!     source: None,

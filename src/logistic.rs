@@ -359,11 +359,25 @@ impl Gradient for Problem<'_, '_> {
     }
 }
 
+/// Group ids renumbered `0..m` in their order (each id's rank among the m distinct ids), and m:
+/// ids of any size can index tables of m entries. Ids that are already `0..m` keep their values.
+pub(crate) fn dense_ids(ids: &[usize]) -> (Vec<usize>, usize) {
+    let mut distinct = ids.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let dense = ids
+        .iter()
+        .map(|g| distinct.binary_search(g).expect("a listed id"))
+        .collect();
+    (dense, distinct.len())
+}
+
 /// Sample weights that balance groups: row i weighs n_{g(i)}^-power, scaled to a mean of 1
-/// (`groups[i]` is row i's group id). Power 0 gives every row 1.
+/// (`groups[i]` is row i's group id, any number). Power 0 gives every row 1.
 pub fn group_weights(groups: &[usize], power: f32) -> Vec<f32> {
-    let mut size = vec![0usize; groups.iter().max().map_or(0, |&g| g + 1)];
-    for &g in groups {
+    let (groups, m) = dense_ids(groups);
+    let mut size = vec![0usize; m];
+    for &g in &groups {
         size[g] += 1;
     }
     let raw: Vec<f64> = groups

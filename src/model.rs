@@ -619,7 +619,8 @@ impl Model {
     }
 
     /// Read and check a model file.
-    pub fn load(path: &Path) -> Result<Model> {
+    pub fn load(path: impl AsRef<Path>) -> Result<Model> {
+        let path = path.as_ref();
         let size = std::fs::metadata(path)
             .map_err(|e| Error::io(path, e))?
             .len();
@@ -724,7 +725,7 @@ pub(crate) mod tests {
         let lexicon =
             Lexicon::parse("criticism\tspy\t1\npraise\tbrave\t1\n", Path::new("l.tsv")).unwrap();
         let analyzer = Analyzer::new(Residue::default(), Some(&target), &cfg).unwrap();
-        let counts = VocabCounts::count(&analyzer, &cfg, &docs);
+        let counts = VocabCounts::count(&analyzer, &cfg, &docs).unwrap();
         let spec =
             build_spec(cfg, "exact [ad_1]\n".into(), Some(target), lexicon, &counts).unwrap();
         let f = Featurizer::from_spec(spec.clone()).unwrap();
@@ -925,6 +926,9 @@ pub(crate) mod tests {
         let m = tiny_model();
         m.save(&p).unwrap();
         assert_eq!(Model::load(&p).unwrap().file(), m.file());
+        // Any path-like value: a `PathBuf`, a `&str`.
+        assert_eq!(Model::load(p.clone()).unwrap().file(), m.file());
+        assert_eq!(Model::load(p.to_str().unwrap()).unwrap().file(), m.file());
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
         // Saving into a missing directory fails and creates nothing.

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::features::{Analyzer, FeatureConfig, Featurizer, VocabCounts, build_spec};
 use crate::lexicon::Lexicon;
-use crate::logistic::{FittedLogistic, LogisticRegression, Tie};
+use crate::logistic::{FittedLogistic, LogisticRegression, Tie, dense_ids};
 use crate::metrics::{self, Report};
 use crate::model::{Head, Model, ModelFile, TrainingMeta};
 use crate::sparse::CsrMatrix;
@@ -117,14 +117,38 @@ pub struct Corpus {
     pub heads: Vec<HeadSpec>,
     pub classes: Vec<Vec<String>>,
     pub labels: Vec<Vec<usize>>,
-    /// A group id per row (the outlet or topic it came from), for a learner that balances
-    /// groups ([`LogisticRegression::group_power`]); `None` when the data names none.
+    /// A group id per row (the outlet or topic it came from; any numbers), for a learner that
+    /// balances groups ([`LogisticRegression::group_power`]); `None` when the data names none.
     pub groups: Option<Vec<usize>>,
 }
 
 impl Corpus {
-    /// Build from texts and string labels (`labels[i][h]`); classes are the sorted distinct labels.
+    /// Build from texts and string labels (`labels[i][h]`: one row per text, one label per
+    /// head); classes are the sorted distinct labels.
     pub fn new(texts: Vec<String>, heads: Vec<HeadSpec>, labels: &[Vec<String>]) -> Result<Corpus> {
+        if heads.is_empty() {
+            return Err(Error::Invalid(
+                "a corpus needs at least one head (label column)".into(),
+            ));
+        }
+        if labels.len() != texts.len() {
+            return Err(Error::Invalid(format!(
+                "{} label rows for {} texts",
+                labels.len(),
+                texts.len()
+            )));
+        }
+        if let Some((i, r)) = labels
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.len() != heads.len())
+        {
+            return Err(Error::Invalid(format!(
+                "label row {i} has {} labels for {} heads",
+                r.len(),
+                heads.len()
+            )));
+        }
         let mut classes = Vec::new();
         let mut idx = Vec::new();
         for (h, head) in heads.iter().enumerate() {
@@ -169,9 +193,55 @@ impl Corpus {
         Ok(self)
     }
 
-    /// The rows listed in `rows`.
-    pub fn subset(&self, rows: &[usize]) -> Corpus {
-        Corpus {
+    /// Check that the fields agree (they are public, so a corpus need not come from
+    /// [`Corpus::new`]): at least one head, a class list and a label per row for each, labels
+    /// within their classes, and a group per row when there are groups.
+    pub fn check(&self) -> Result<()> {
+        let n = self.texts.len();
+        let bad = |m: String| Err(Error::Invalid(format!("inconsistent corpus: {m}")));
+        if self.heads.is_empty() {
+            return bad("no heads".into());
+        }
+        if self.classes.len() != self.heads.len() || self.labels.len() != self.heads.len() {
+            return bad(format!(
+                "{} heads, {} class lists and {} label columns",
+                self.heads.len(),
+                self.classes.len(),
+                self.labels.len()
+            ));
+        }
+        for (h, (labels, classes)) in self.labels.iter().zip(&self.classes).enumerate() {
+            let name = &self.heads[h].name;
+            if labels.len() != n {
+                return bad(format!(
+                    "{} labels of head `{name}` for {n} texts",
+                    labels.len()
+                ));
+            }
+            if let Some(&c) = labels.iter().find(|&&c| c >= classes.len()) {
+                return bad(format!(
+                    "label index {c} of head `{name}`, which has {} classes",
+                    classes.len()
+                ));
+            }
+        }
+        match &self.groups {
+            Some(g) if g.len() != n => bad(format!("{} group ids for {n} texts", g.len())),
+            _ => Ok(()),
+        }
+    }
+
+    /// The rows listed in `rows` (indices into this corpus: one past its end is an error, as is
+    /// a corpus that fails [`Corpus::check`]).
+    pub fn subset(&self, rows: &[usize]) -> Result<Corpus> {
+        self.check()?;
+        let n = self.texts.len();
+        if let Some(&i) = rows.iter().find(|&&i| i >= n) {
+            return Err(Error::Invalid(format!(
+                "row {i} is not in the corpus, which has {n} rows"
+            )));
+        }
+        Ok(Corpus {
             texts: rows.iter().map(|&i| self.texts[i].clone()).collect(),
             heads: self.heads.clone(),
             classes: self.classes.clone(),
@@ -184,7 +254,7 @@ impl Corpus {
                 .groups
                 .as_ref()
                 .map(|g| rows.iter().map(|&i| g[i]).collect()),
-        }
+        })
     }
 }
 
@@ -201,7 +271,8 @@ pub struct TrainReport {
     pub fit_time: Vec<Duration>,
 }
 
-/// Fit the feature pipeline on `texts` and return the featurizer and the training matrix.
+/// Fit the feature pipeline on `texts` and return the featurizer and the training matrix
+/// (`cfg` is checked before any text is read).
 pub fn fit_features(
     texts: &[String],
     res: &Resources,
@@ -218,7 +289,7 @@ fn fit_features_counting_mentions(
 ) -> Result<(Featurizer, CsrMatrix, Vec<usize>)> {
     let residue = Residue::parse(&res.residue, std::path::Path::new("<residue list>"))?;
     let analyzer = Analyzer::new(residue, res.target.as_ref(), cfg)?;
-    let counts = VocabCounts::count(&analyzer, cfg, texts);
+    let counts = VocabCounts::count(&analyzer, cfg, texts)?;
     let mut spec = build_spec(
         cfg.clone(),
         res.residue.clone(),
@@ -267,13 +338,15 @@ fn fit_features_counting_mentions(
     Ok((Featurizer::from_spec(spec)?, x, mentions))
 }
 
-/// Train a model.
+/// Train a model. The options are checked ([`TrainOptions::validate`]) before any text is read.
 pub fn train(
     corpus: &Corpus,
     res: &Resources,
     opts: &TrainOptions,
     meta: TrainingMeta,
 ) -> Result<(Model, TrainReport)> {
+    opts.validate()?;
+    corpus.check()?;
     if corpus.texts.is_empty() {
         return Err(Error::Invalid("no training rows".into()));
     }
@@ -394,7 +467,8 @@ pub fn check_folds(n: usize, k: usize, groups: Option<&[usize]>) -> Result<()> {
 }
 
 /// Stratified folds that keep groups together: `groups[i]` is row i's group id (a passage and
-/// its counterfactual edit, a topic, an outlet). Each group takes the class of its first row.
+/// its counterfactual edit, a topic, an outlet; any number). Each group takes the class of its
+/// first row.
 /// The groups of each class, shuffled (seeded) and then largest first, go one by one to the fold
 /// holding the fewest rows of that class, and among those the fewest rows in all: classes are
 /// spread evenly and folds come out of similar size even when groups are large. With every row
@@ -406,7 +480,8 @@ pub fn stratified_group_folds(
     k: usize,
     seed: u64,
 ) -> Vec<usize> {
-    let n_groups = groups.iter().copied().max().map_or(0, |m| m + 1);
+    // Ids renumbered in their order: the same folds as the ids themselves would give.
+    let (groups, n_groups) = dense_ids(groups);
     let mut class_of = vec![usize::MAX; n_groups];
     let mut size = vec![0usize; n_groups];
     for (&g, &c) in groups.iter().zip(labels) {
@@ -453,7 +528,8 @@ pub struct CvReport {
 }
 
 /// Stratified k-fold cross-validation (on the first head's labels). With `groups` (row i's
-/// group id), rows of one group stay in one fold ([`stratified_group_folds`]).
+/// group id), rows of one group stay in one fold ([`stratified_group_folds`]). The options are
+/// checked ([`TrainOptions::validate`]) before any text is read.
 #[allow(clippy::too_many_arguments)]
 pub fn cross_validate(
     corpus: &Corpus,
@@ -465,6 +541,8 @@ pub fn cross_validate(
     favg: &[Option<(usize, usize)>],
     mut progress: impl FnMut(usize),
 ) -> Result<CvReport> {
+    opts.validate()?;
+    corpus.check()?;
     let n = corpus.texts.len();
     check_folds(n, k, groups)?;
     let (labels, n_classes) = (&corpus.labels[0], corpus.classes[0].len());
@@ -479,7 +557,7 @@ pub fn cross_validate(
     for f in 0..k {
         let train_rows: Vec<usize> = (0..n).filter(|&i| fold[i] != f).collect();
         let test_rows: Vec<usize> = (0..n).filter(|&i| fold[i] == f).collect();
-        let sub = corpus.subset(&train_rows);
+        let sub = corpus.subset(&train_rows)?;
         let (featurizer, x) = fit_features(&sub.texts, res, &opts.features)?;
         let test_texts: Vec<&str> = test_rows
             .iter()
@@ -806,6 +884,24 @@ mod tests {
         // In between: a big group's rows weigh less than a small group's, but its total is larger.
         let h = group_weights(&groups, 0.5);
         assert!(h[0] < h[6] && h[6] < h[8] && h[0] * 6.0 > h[8]);
+        // Any ids name the same groups (they indexed a table as long as the largest id).
+        let far = [7, 7, 7, 7, 7, 7, usize::MAX, usize::MAX, 1 << 40];
+        assert_eq!(group_weights(&far, 1.0), w);
+        assert_eq!(group_weights(&far, 0.5), h);
+    }
+
+    #[test]
+    fn group_folds_take_any_ids_and_deal_them_as_their_order_says() {
+        let labels: Vec<usize> = (0..60).map(|i| i % 3).collect();
+        let groups: Vec<usize> = (0..60).map(|i| if i >= 40 { i - 40 } else { i }).collect();
+        let dense = stratified_group_folds(&labels, 3, &groups, 4, 9);
+        // The same ids spread out to the largest there are, in the same order: the same folds.
+        let far: Vec<usize> = groups
+            .iter()
+            .map(|&g| usize::MAX - (39 - g) * 1_000_000_000_007)
+            .collect();
+        assert_eq!(stratified_group_folds(&labels, 3, &far, 4, 9), dense);
+        check_folds(60, 4, Some(&far)).unwrap();
     }
 
     #[test]
@@ -859,7 +955,7 @@ mod tests {
         assert!(plain > 0.5, "unbalanced P(pos) {plain}");
         assert!(even < 0.5, "balanced P(pos) {even}");
         // A subset keeps each row's group.
-        let sub = grouped.subset(&[0, 45]);
+        let sub = grouped.subset(&[0, 45]).unwrap();
         assert_eq!(sub.groups, Some(vec![0, 2]));
     }
 }

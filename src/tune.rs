@@ -231,6 +231,7 @@ pub fn tune(
     if grid.is_empty() {
         return Err(Error::Invalid("the settings grid is empty".into()));
     }
+    corpus.check()?;
     for fc in grid.feature_configs(&base.features) {
         fc.validate()?;
     }
@@ -279,7 +280,7 @@ pub fn tune(
         let mut truth: Vec<Vec<usize>> = vec![Vec::new(); nh];
         let mut converged = vec![true; learners.len()];
         for (train_rows, test_rows) in &folds {
-            let sub = corpus.subset(train_rows);
+            let sub = corpus.subset(train_rows)?;
             let (featurizer, x) = fit_features(&sub.texts, res, &fc)?;
             let (xt, test_labels): (_, Vec<Vec<usize>>) = match &validation {
                 Validation::Holdout { texts, labels } => {

@@ -329,6 +329,21 @@ fn labelled_csv_errors_name_the_line() {
     let err = stderr(&o);
     assert!(err.contains("d.csv:18"), "{err}");
     assert!(stdout(&o).contains("16"), "{}", stdout(&o));
+
+    // A data file that is not there: named, with the OS's reason.
+    let o = slant()
+        .args(["train", "--label", "stance=stance", "--data"])
+        .arg(dir.path().join("absent.csv"))
+        .arg("-o")
+        .arg(dir.path().join("m2.bin"))
+        .output()
+        .unwrap();
+    assert_clean(&o, 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("absent.csv: No such file or directory"),
+        "{err}"
+    );
 }
 
 /// A table whose rows are all refused (here every label is missing) names the first twenty

@@ -30,7 +30,7 @@ const DOCS: [&str; 6] = [
 
 fn featurizer(cfg: FeatureConfig) -> Featurizer {
     let analyzer = Analyzer::new(Residue::default(), Some(&target()), &cfg).unwrap();
-    let counts = VocabCounts::count(&analyzer, &cfg, &DOCS);
+    let counts = VocabCounts::count(&analyzer, &cfg, &DOCS).unwrap();
     let spec = build_spec(cfg, String::new(), Some(target()), lexicon(), &counts).unwrap();
     Featurizer::from_spec(spec).unwrap()
 }
@@ -759,7 +759,7 @@ fn evidence_text_skips_weight_zero_matches_and_describes_target_stats() {
         ..Default::default()
     };
     let analyzer = Analyzer::new(Residue::default(), Some(&target()), &cfg).unwrap();
-    let counts = VocabCounts::count(&analyzer, &cfg, &DOCS);
+    let counts = VocabCounts::count(&analyzer, &cfg, &DOCS).unwrap();
     let lex = Lexicon::parse(
         "praise\twise\t1\npraise\twisdom\t1\npraise\twisdom movement\t0\n",
         Path::new("p.tsv"),
@@ -1069,7 +1069,9 @@ fn same_features_for_any_thread_count() {
             .num_threads(threads)
             .build()
             .unwrap();
-        let counts = pool.install(|| VocabCounts::count(&analyzer, &cfg, &texts));
+        let counts = pool
+            .install(|| VocabCounts::count(&analyzer, &cfg, &texts))
+            .unwrap();
         build_spec(
             cfg.clone(),
             String::new(),
@@ -1092,7 +1094,7 @@ fn without_a_target_there_is_no_window_block() {
     };
     let with = featurizer(cfg.clone());
     let analyzer = Analyzer::new(Residue::default(), None, &cfg).unwrap();
-    let counts = VocabCounts::count(&analyzer, &cfg, &DOCS);
+    let counts = VocabCounts::count(&analyzer, &cfg, &DOCS).unwrap();
     let spec = build_spec(cfg, String::new(), None, lexicon(), &counts).unwrap();
     let without = Featurizer::from_spec(spec).unwrap();
     let (lw, lo) = (with.layout(), without.layout());

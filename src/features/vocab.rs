@@ -170,12 +170,15 @@ impl VocabCounts {
 
     /// Count document frequencies over `texts`, in parallel. The result does not depend on the
     /// thread count (counts are sums; ids are resolved through strings when the vocabulary is built).
+    /// `cfg` is checked first ([`FeatureConfig::validate`]): its character bucket count sizes a
+    /// table, so a setting out of range is an error before any text is read.
     pub fn count<S: AsRef<str> + Sync>(
         analyzer: &Analyzer,
         cfg: &FeatureConfig,
         texts: &[S],
-    ) -> VocabCounts {
-        texts
+    ) -> Result<VocabCounts> {
+        cfg.validate()?;
+        Ok(texts
             .par_iter()
             .fold(
                 || (VocabCounts::default(), Analysis::default()),
@@ -185,7 +188,7 @@ impl VocabCounts {
                 },
             )
             .map(|(c, _)| c)
-            .reduce(VocabCounts::default, VocabCounts::merge)
+            .reduce(VocabCounts::default, VocabCounts::merge))
     }
 }
 
