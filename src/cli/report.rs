@@ -318,7 +318,7 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
         .filter(|o| o.as_deref().is_some_and(is_stdout))
         .count();
     if to_stdout == 0 {
-        print_table(&data);
+        print_table(&data).context("cannot write the table to standard output")?;
     }
     if let Some(p) = &args.write_csv {
         write_out(p, &profiles_csv(&data)?)?;
@@ -405,7 +405,10 @@ fn fmt_score(x: Option<f64>) -> String {
     x.map_or("-".into(), |v| format!("{v:+.3}"))
 }
 
-fn print_table(d: &Data) {
+/// The profiles as an aligned table on standard output (a closed pipe is an error the caller
+/// ends the run on quietly; `println!` panicked there).
+fn print_table(d: &Data) -> std::io::Result<()> {
+    use std::io::Write;
     let truth = d.profiles.iter().any(|p| p.truth.is_some());
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut header = vec![
@@ -446,14 +449,16 @@ fn print_table(d: &Data) {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|c| rows.iter().map(|r| display_width(&r[c])).max().unwrap_or(0))
         .collect();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for r in &rows {
         let line: Vec<String> = r
             .iter()
             .zip(&widths)
             .map(|(c, &w)| pad_right(c, w))
             .collect();
-        println!("{}", line.join("  ").trim_end());
+        writeln!(out, "{}", line.join("  ").trim_end())?;
     }
+    out.flush()
 }
 
 /// Whether an output path means standard output.
