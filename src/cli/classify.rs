@@ -221,7 +221,28 @@ pub fn stream(
                 }
             }
         });
-        for items in rx {
+        // Owned here, so that a sink error returning early drops it, and the reader, blocked on
+        // a full channel, sees the receiver gone and ends (the scope waits for it).
+        let rx = rx;
+        loop {
+            let items = match rx.recv_timeout(std::time::Duration::from_millis(50)) {
+                Ok(items) => items,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if let Some(sig) = super::stop_signal() {
+                        // Asked to stop with no batch in hand: every record so far is written
+                        // and flushed, and the reader may be blocked on input that will not
+                        // come (a terminal, a pipe), so the process ends here.
+                        pb.finish_and_clear();
+                        ui.warn(format!(
+                            "interrupted by signal {sig}: stopped after {}",
+                            super::count(c.ok as usize, "document")
+                        ));
+                        std::process::exit(128 + sig);
+                    }
+                    continue;
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            };
             let mut batch: Vec<Document> = Vec::with_capacity(items.len());
             for item in items {
                 match item {
