@@ -96,6 +96,12 @@ pub fn default_polarity(labels: &[String]) -> Option<(usize, usize)> {
 
 /// Evaluate predictions. `proba[i]` holds the class probabilities of row `i` (in `labels`
 /// order) and the prediction is their argmax; `favg` names the (positive, negative) classes.
+///
+/// # Panics
+///
+/// When the inputs disagree in shape: `proba` shorter than `truth`, a row of `proba` shorter
+/// than `labels`, or a `truth` or `favg` index that is not a label's. The CLI builds them from
+/// one model and one table, so they cannot; a caller building them by hand must check.
 pub fn evaluate(
     labels: &[String],
     truth: &[usize],
