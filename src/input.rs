@@ -360,33 +360,70 @@ fn column(headers: &csv::StringRecord, name: &str) -> std::result::Result<usize,
     })
 }
 
-/// A CSV reader over `r` that follows its quoting ([`QuoteTrack`]): after the last record,
-/// `rdr.get_ref().ends_open()` says whether the file ended inside a quoted field.
+/// A CSV reader over `r` that follows its quoting and lines ([`QuoteTrack`]): after the last
+/// record, `rdr.get_ref().ends_open()` says whether the file ended inside a quoted field, and
+/// [`record_line`] gives the line a record starts on.
 fn csv_reader(r: Box<dyn Read + Send>) -> CsvReader {
     csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(QuoteTrack {
             inner: r,
-            state: CsvQuoting::FieldStart,
+            state: CsvQuoting::RecordStart,
+            line: 1,
+            after_cr: false,
+            offset: 0,
+            starts: VecDeque::new(),
+            begun: false,
         })
 }
 
 type CsvReader = csv::Reader<QuoteTrack<Box<dyn Read + Send>>>;
 
+/// The line a record read by `rdr` starts on, from its position (`pos`, the byte after the
+/// record before it; `None` for an error with no record, such as a read error: the line of
+/// the last record begun).
+fn record_line(rdr: &mut CsvReader, pos: Option<&csv::Position>) -> u64 {
+    let t = rdr.get_mut();
+    match pos {
+        Some(p) => t.line_at(p.byte()),
+        None => t.starts.back().map_or(t.line, |&(_, line)| line),
+    }
+}
+
 /// Follows the quoting of the CSV bytes read through it, as the csv crate's parser reads them
-/// (`,` between fields, `\r` or `\n` ending a record, `"` opening a field only at its start,
-/// `""` inside a quoted field), so as to tell whether the stream stopped inside a quoted field:
-/// that field never closed, and the csv crate reads it to the end of the file quietly. A `"`
-/// in the middle of an unquoted field (`a 12" screen`) is a plain character and changes
-/// nothing.
+/// (`,` between fields, `\r` or `\n` ending a record, line breaks before a record skipped, `"`
+/// opening a field only at its start, `""` inside a quoted field), so as to tell whether the
+/// stream stopped inside a quoted field: that field never closed, and the csv crate reads it to
+/// the end of the file quietly. A `"` in the middle of an unquoted field (`a 12" screen`) is a
+/// plain character and changes nothing.
+///
+/// It also counts lines and notes where each record starts. The csv crate's own line count
+/// only counts `\n` and gives the line where its parser stood after the record before, which
+/// is one line short for a file with CRLF line ends (the parser ends a record at its `\r`) or
+/// blank lines between records, and never moves in a file with CR line ends. Here a line ends
+/// at `\n`, `\r\n` or a lone `\r`, and a record's line is that of its first byte.
 struct QuoteTrack<R> {
     inner: R,
     state: CsvQuoting,
+    /// The line of the next byte.
+    line: u64,
+    /// Whether the last byte was `\r` (a `\n` after it ends no further line).
+    after_cr: bool,
+    /// Bytes read through so far.
+    offset: u64,
+    /// Where the records read so far start, and on which line: (byte offset, line), oldest
+    /// first; [`QuoteTrack::line_at`] drops those the csv reader has gone past, so only the
+    /// records in its buffer are held.
+    starts: VecDeque<(u64, u64)>,
+    /// Whether the first bytes have been read (a UTF-8 byte-order mark in them is skipped).
+    begun: bool,
 }
 
 /// Where a CSV parser stands with respect to quoting (see [`QuoteTrack`]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum CsvQuoting {
+    /// Before a record: line breaks here are skipped.
+    RecordStart,
     FieldStart,
     Unquoted,
     Quoted,
@@ -395,19 +432,22 @@ enum CsvQuoting {
 }
 
 impl CsvQuoting {
-    fn after(mut self, bytes: &[u8]) -> CsvQuoting {
+    fn next(self, b: u8) -> CsvQuoting {
         use CsvQuoting::*;
-        for &b in bytes {
-            self = match (self, b) {
-                (Quoted, b'"') => QuoteInQuoted,
-                (Quoted, _) => Quoted,
-                (QuoteInQuoted, b'"') => Quoted,
-                (_, b',' | b'\r' | b'\n') => FieldStart,
-                (FieldStart, b'"') => Quoted,
-                _ => Unquoted,
-            };
+        match (self, b) {
+            (Quoted, b'"') => QuoteInQuoted,
+            (Quoted, _) => Quoted,
+            (QuoteInQuoted, b'"') => Quoted,
+            (_, b'\r' | b'\n') => RecordStart,
+            (_, b',') => FieldStart,
+            (FieldStart | RecordStart, b'"') => Quoted,
+            _ => Unquoted,
         }
-        self
+    }
+
+    #[cfg(test)]
+    fn after(self, bytes: &[u8]) -> CsvQuoting {
+        bytes.iter().fold(self, |s, &b| s.next(b))
     }
 }
 
@@ -416,12 +456,45 @@ impl<R> QuoteTrack<R> {
     fn ends_open(&self) -> bool {
         self.state == CsvQuoting::Quoted
     }
+
+    /// Follow one byte, at byte offset `at`.
+    fn step(&mut self, b: u8, at: u64) {
+        if self.state == CsvQuoting::RecordStart && b != b'\r' && b != b'\n' {
+            self.starts.push_back((at, self.line));
+        }
+        self.state = self.state.next(b);
+        if b == b'\r' || (b == b'\n' && !self.after_cr) {
+            self.line += 1;
+        }
+        self.after_cr = b == b'\r';
+    }
+
+    /// The line of the record the csv reader read from byte offset `pos` on: the first record
+    /// that starts there or after (before it come only the line breaks it skipped).
+    fn line_at(&mut self, pos: u64) -> u64 {
+        while self.starts.front().is_some_and(|&(at, _)| at < pos) {
+            self.starts.pop_front();
+        }
+        self.starts.front().map_or(self.line, |&(_, line)| line)
+    }
 }
 
 impl<R: Read> Read for QuoteTrack<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.state = self.state.after(&buf[..n]);
+        let mut skip = 0;
+        // The csv crate drops a UTF-8 byte-order mark at the start of the first bytes it is
+        // given when they hold the whole mark: so does this.
+        if !self.begun && n > 0 {
+            self.begun = true;
+            if buf[..n].starts_with(&[0xEF, 0xBB, 0xBF]) {
+                skip = 3;
+            }
+        }
+        for (i, &b) in buf[skip..n].iter().enumerate() {
+            self.step(b, self.offset + (skip + i) as u64);
+        }
+        self.offset += n as u64;
         Ok(n)
     }
 }
@@ -492,7 +565,7 @@ struct CsvDocs {
     rdr: CsvReader,
     cols: (usize, Option<usize>, Option<usize>, Option<usize>),
     /// The record after the current one (read ahead to know which record is the last).
-    ahead: Option<std::result::Result<csv::StringRecord, csv::Error>>,
+    ahead: Option<CsvRead>,
     seen: SeenIds,
     /// A record buffer handed back after use, so reading does not allocate per row.
     spare: csv::StringRecord,
@@ -528,14 +601,18 @@ impl CsvDocs {
         })
     }
 
-    /// The next record, or `None` at the end (or after an error the reader cannot go past).
-    fn read(&mut self) -> Option<std::result::Result<csv::StringRecord, csv::Error>> {
+    /// The next record and its line, or `None` at the end (or after an error the reader
+    /// cannot go past).
+    fn read(&mut self) -> Option<CsvRead> {
         if self.done {
             return None;
         }
         let mut rec = std::mem::take(&mut self.spare);
         match self.rdr.read_record(&mut rec) {
-            Ok(true) => Some(Ok(rec)),
+            Ok(true) => {
+                let line = record_line(&mut self.rdr, rec.position());
+                Some((line, Ok(rec)))
+            }
             Ok(false) => {
                 self.done = true;
                 None
@@ -548,16 +625,20 @@ impl CsvDocs {
                 if fatal {
                     self.done = true;
                 }
-                Some(Err(e))
+                let line = record_line(&mut self.rdr, e.position());
+                Some((line, Err(e)))
             }
         }
     }
 }
 
+/// A record read from a CSV file, or the error reading it, with its line.
+type CsvRead = (u64, std::result::Result<csv::StringRecord, csv::Error>);
+
 impl Iterator for CsvDocs {
     type Item = std::result::Result<Document, ItemError>;
     fn next(&mut self) -> Option<Self::Item> {
-        let current = match self.ahead.take() {
+        let (line, current) = match self.ahead.take() {
             Some(r) => r,
             None => self.read()?,
         };
@@ -566,14 +647,12 @@ impl Iterator for CsvDocs {
         let record = match current {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
                 return Some(Err(ItemError::new(
                     format!("{path}:{line}"),
                     csv_message(&e),
                 )));
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
         let loc = format!("{path}:{line}");
         // The file ends inside a quoted field of the last record, which holds a line break:
         // the field never closed and swallowed the lines after it.
@@ -776,7 +855,7 @@ impl LabelledSet {
                     break;
                 }
                 Ok(true) => {
-                    let line = rec.position().map_or(0, |p| p.line());
+                    let line = record_line(&mut rdr, rec.position());
                     last = (line, rec.iter().any(|f| f.contains('\n')));
                     let loc = format!("{}:{line}", path.display());
                     let mut text = rec.get(text).unwrap_or("").to_owned();
@@ -818,7 +897,7 @@ impl LabelledSet {
                     });
                 }
                 Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
+                    let line = record_line(&mut rdr, e.position());
                     last = (line, true);
                     let fatal = !matches!(
                         e.kind(),
@@ -955,12 +1034,13 @@ mod tests {
     #[test]
     fn quoting_follows_the_csv_parser() {
         use CsvQuoting::*;
-        let end = |s: &str| FieldStart.after(s.as_bytes());
+        let end = |s: &str| RecordStart.after(s.as_bytes());
         // A `"` inside an unquoted field is a plain character, however many there are.
-        assert_eq!(end("a,12\" screen\n"), FieldStart);
+        assert_eq!(end("a,12\" screen\n"), RecordStart);
         assert_eq!(end("a,12\" screen, 3\" more"), Unquoted);
         // Quoted fields, `""` escapes, separators and line breaks inside them.
-        assert_eq!(end("a,\"x, \"\"y\"\"\n\nz\"\n"), FieldStart);
+        assert_eq!(end("a,\"x, \"\"y\"\"\n\nz\"\n"), RecordStart);
+        assert_eq!(end("a,\"x\","), FieldStart);
         assert_eq!(end("a,\"x\n\nstill open"), Quoted);
         assert_eq!(end("a,\"x\"\""), Quoted);
         assert_eq!(end("a,\"x\"\"\""), QuoteInQuoted);
@@ -971,7 +1051,7 @@ mod tests {
         let text = "id,text\n1,\"a \"\"b\"\" c\n\nd\"\n2,5\" e\n3,\"open\n";
         for cut in 0..text.len() {
             let (x, y) = text.as_bytes().split_at(cut);
-            assert_eq!(FieldStart.after(x).after(y), Quoted, "cut at {cut}");
+            assert_eq!(RecordStart.after(x).after(y), Quoted, "cut at {cut}");
         }
         let mut rdr = csv_reader(Box::new(std::io::Cursor::new(text)));
         let fields: Vec<Vec<String>> = rdr
@@ -980,6 +1060,76 @@ mod tests {
             .collect();
         assert_eq!(fields[1], ["2", "5\" e"]);
         assert_eq!(fields[2], ["3", "open\n"]);
+    }
+
+    /// A record's line is the line its first byte is on, whatever ends the lines: LF, CRLF, a
+    /// lone CR, or LF and CRLF mixed; with blank lines between records and quoted fields that
+    /// hold line breaks. (The csv crate's own count was one line short with CRLF.)
+    #[test]
+    fn csv_lines_are_right_whatever_ends_them() {
+        let lines = [
+            "text,source",    // 1
+            "one,s",          // 2
+            "\"two",          // 3
+            "lines\",s",      // 4
+            "",               // 5
+            "x,y,extra",      // 6: three fields
+            "four,s",         // 7
+            "",               // 8
+            "",               // 9
+            "five",           // 10: one field
+            "\"multi",        // 11
+            "",               // 12
+            "line\",s",       // 13
+            "\"x\"\"y\",s,z", // 14: three fields
+            "last,s",         // 15, with no line end
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        for ends in [
+            &["\n"][..],
+            &["\r\n"],
+            &["\r"],
+            &["\r\n", "\n"],
+            &["\n", "\r\n"],
+        ] {
+            let mut text = String::new();
+            for (i, l) in lines.iter().enumerate() {
+                text.push_str(l);
+                if i + 1 < lines.len() {
+                    text.push_str(ends[i % ends.len()]);
+                }
+            }
+            let p = dir.path().join("l.csv");
+            std::fs::write(&p, &text).unwrap();
+            let spec = TableSpec {
+                path: p.clone(),
+                text: "text".into(),
+                id: None,
+                source: Some("source".into()),
+                label: None,
+            };
+            let got: Vec<String> = Documents::new(vec![Source::Csv(spec)], ReadOptions::default())
+                .map(|d| match d {
+                    Ok(d) => format!("ok {}", d.id.rsplit(':').next().unwrap()),
+                    Err(e) => format!("err {}", e.location.rsplit(':').next().unwrap()),
+                })
+                .collect();
+            let want = [
+                "ok 2", "ok 3", "err 6", "ok 7", "err 10", "ok 11", "err 14", "ok 15",
+            ];
+            assert_eq!(got, want, "line ends {ends:?}");
+
+            let set =
+                LabelledSet::read_csv(&p, "text", None, &["source".into()], &[], 1000).unwrap();
+            let rows: Vec<u64> = set.rows.iter().map(|r| r.line).collect();
+            assert_eq!(rows, [2, 3, 7, 11, 15], "line ends {ends:?}");
+            let errs: Vec<&str> = set
+                .errors
+                .iter()
+                .map(|e| e.location.rsplit(':').next().unwrap())
+                .collect();
+            assert_eq!(errs, ["6", "10", "14"], "line ends {ends:?}");
+        }
     }
 
     /// A stray `"` in an unquoted field does not make the last record "unterminated"; a

@@ -289,46 +289,70 @@ fn csv_inputs_name_the_line_and_keep_the_good_rows() {
     says("quote.csv:3: unterminated quoted field");
 }
 
+/// Train and eval name refused rows by their line, with LF or CRLF line ends (with CRLF the
+/// lines were one short).
 #[test]
 fn labelled_csv_errors_name_the_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("d.csv");
-    let mut csv = String::from("id,text,stance\n");
-    for i in 0..8 {
-        csv.push_str(&format!(
-            "a{i},Kazemi the agent number {i},anti\nb{i},Kazemi the brave number {i},pro\n"
-        ));
-    }
-    csv.push_str("c1,Kazemi is fine,sideways\n"); // line 18: unknown label
-    csv.push_str("c2,\"Kazemi never closes this\n"); // line 19: unterminated
-    std::fs::write(&data, &csv).unwrap();
-    let out = dir.path().join("m.bin");
-    let o = slant()
-        .args(["train", "--label", "stance=stance", "--classes"])
-        .args(["stance=anti,pro", "--min-df", "1", "--data"])
-        .arg(&data)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_clean(&o, 1);
-    let err = stderr(&o);
-    assert!(err.contains("d.csv:18: label `sideways`"), "{err}");
-    assert!(err.contains("d.csv:19"), "{err}");
-    assert!(out.exists());
+    for end in ["\n", "\r\n"] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("d.csv");
+        let mut csv = String::from("id,text,stance\n");
+        for i in 0..8 {
+            csv.push_str(&format!(
+                "a{i},Kazemi the agent number {i},anti\nb{i},Kazemi the brave number {i},pro\n"
+            ));
+        }
+        csv.push_str("c1,Kazemi is fine,sideways\n"); // line 18: unknown label
+        csv.push_str("c2,\"Kazemi never closes this\n"); // line 19: unterminated
+        std::fs::write(&data, csv.replace('\n', end)).unwrap();
+        let out = dir.path().join("m.bin");
+        let o = slant()
+            .args(["train", "--label", "stance=stance", "--classes"])
+            .args(["stance=anti,pro", "--min-df", "1", "--data"])
+            .arg(&data)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_clean(&o, 1);
+        let err = stderr(&o);
+        assert!(err.contains("d.csv:18: label `sideways`"), "{end:?}: {err}");
+        assert!(err.contains("d.csv:19"), "{end:?}: {err}");
+        assert!(out.exists());
 
-    // eval on the same file: the bad rows are named, the good ones scored.
-    let o = slant()
-        .args(["eval", "--model"])
-        .arg(&out)
-        .arg("--data")
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert_clean(&o, 1);
-    let err = stderr(&o);
-    assert!(err.contains("d.csv:18"), "{err}");
-    assert!(stdout(&o).contains("16"), "{}", stdout(&o));
+        // eval on the same file: the bad rows are named, the good ones scored.
+        let o = slant()
+            .args(["eval", "--model"])
+            .arg(&out)
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert_clean(&o, 1);
+        let err = stderr(&o);
+        assert!(err.contains("d.csv:18: label `sideways`"), "{end:?}: {err}");
+        assert!(stdout(&o).contains("16"), "{}", stdout(&o));
+    }
+}
+
+/// CSV rows are named by the line they start on, whatever ends the lines (the csv crate's
+/// count was one line short with CRLF, and stood still with CR).
+#[test]
+fn csv_rows_are_named_by_their_line_with_any_line_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, end) in [("lf.csv", "\n"), ("crlf.csv", "\r\n"), ("cr.csv", "\r")] {
+        let p = dir.path().join(name);
+        let text = "id,source,text\na,s,\"Kazemi spoke\nand left\"\n\nb,x\nc,s,Kadhimi\n";
+        std::fs::write(&p, text.replace('\n', end)).unwrap();
+        let o = classify(&["--csv"], &[&p]);
+        assert_clean(&o, 1);
+        assert_eq!(ids(&o), ["a", "c"]);
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("{name}:5: row has 2 fields, the header has 3")),
+            "{end:?}: {err}"
+        );
+    }
 }
 
 /// A table whose rows are all refused (here every label is missing) names the first twenty
