@@ -374,6 +374,7 @@ fn csv_reader(r: Box<dyn Read + Send>) -> CsvReader {
             offset: 0,
             starts: VecDeque::new(),
             begun: false,
+            eof: false,
         })
 }
 
@@ -417,6 +418,8 @@ struct QuoteTrack<R> {
     starts: VecDeque<(u64, u64)>,
     /// Whether the first bytes have been read (a UTF-8 byte-order mark in them is skipped).
     begun: bool,
+    /// Whether the end of the stream has been reached.
+    eof: bool,
 }
 
 /// Where a CSV parser stands with respect to quoting (see [`QuoteTrack`]).
@@ -457,6 +460,12 @@ impl<R> QuoteTrack<R> {
         self.state == CsvQuoting::Quoted
     }
 
+    /// After the header row is read: the line of the header when its quoted field never
+    /// closed, so that it is the file's only record and holds every line after it.
+    fn open_header(&self) -> Option<u64> {
+        (self.eof && self.ends_open() && self.starts.len() == 1).then(|| self.starts[0].1)
+    }
+
     /// Follow one byte, at byte offset `at`.
     fn step(&mut self, b: u8, at: u64) {
         if self.state == CsvQuoting::RecordStart && b != b'\r' && b != b'\n' {
@@ -482,6 +491,9 @@ impl<R> QuoteTrack<R> {
 impl<R: Read> Read for QuoteTrack<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.eof = true;
+        }
         let mut skip = 0;
         // The csv crate drops a UTF-8 byte-order mark at the start of the first bytes it is
         // given when they hold the whole mark: so does this.
@@ -502,6 +514,31 @@ impl<R: Read> Read for QuoteTrack<R> {
 /// The error for a record whose quoted field runs to the end of the file.
 const UNTERMINATED: &str =
     "unterminated quoted field: it runs to the end of the file (a missing closing `\"`?)";
+
+/// Read the header row of `rdr`, a CSV file at `path`; the error names the file (and line).
+fn read_header(
+    rdr: &mut CsvReader,
+    path: &Path,
+) -> std::result::Result<csv::StringRecord, ItemError> {
+    let loc = path.display().to_string();
+    let headers = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            let line = rdr.get_ref().starts.front().map_or(1, |&(_, line)| line);
+            return Err(ItemError::new(
+                format!("{loc}:{line}"),
+                format!("cannot read the CSV header: {e}"),
+            ));
+        }
+    };
+    if let Some(line) = rdr.get_ref().open_header() {
+        return Err(ItemError::new(
+            format!("{loc}:{line}"),
+            format!("header row: {UNTERMINATED}"),
+        ));
+    }
+    Ok(headers)
+}
 
 /// Ids remembered per table for the duplicate check: later rows are checked against the first
 /// this many, so memory does not grow with the table (about 4 MB, reserved up front).
@@ -570,17 +607,17 @@ struct CsvDocs {
     /// A record buffer handed back after use, so reading does not allocate per row.
     spare: csv::StringRecord,
     opts: ReadOptions,
+    /// No more records: the end of the file, or an error the reader cannot go past.
     done: bool,
+    /// The end of the file was reached.
+    at_end: bool,
 }
 
 impl CsvDocs {
     fn open(spec: TableSpec, opts: ReadOptions) -> std::result::Result<Self, ItemError> {
         let loc = spec.path.display().to_string();
         let mut rdr = csv_reader(open_reader(&spec.path)?);
-        let headers = rdr
-            .headers()
-            .map_err(|e| ItemError::new(&loc, format!("cannot read the CSV header: {e}")))?
-            .clone();
+        let headers = read_header(&mut rdr, &spec.path)?;
         let col = |n: &str| column(&headers, n).map_err(|m| ItemError::new(&loc, m));
         let text = col(&spec.text)?;
         let id = match spec.id.as_deref() {
@@ -598,6 +635,7 @@ impl CsvDocs {
             spare: csv::StringRecord::new(),
             opts,
             done: false,
+            at_end: false,
         })
     }
 
@@ -615,6 +653,7 @@ impl CsvDocs {
             }
             Ok(false) => {
                 self.done = true;
+                self.at_end = true;
                 None
             }
             Err(e) => {
@@ -643,26 +682,17 @@ impl Iterator for CsvDocs {
             None => self.read()?,
         };
         self.ahead = self.read();
-        let path = self.path.display().to_string();
-        let record = match current {
-            Ok(r) => r,
-            Err(e) => {
-                return Some(Err(ItemError::new(
-                    format!("{path}:{line}"),
-                    csv_message(&e),
-                )));
-            }
-        };
-        let loc = format!("{path}:{line}");
-        // The file ends inside a quoted field of the last record, which holds a line break:
-        // the field never closed and swallowed the lines after it.
-        if self.ahead.is_none()
-            && self.done
-            && self.rdr.get_ref().ends_open()
-            && record.iter().any(|f| f.contains('\n'))
-        {
+        let loc = format!("{}:{line}", self.path.display());
+        // The file ends inside a quoted field of the last record: the field never closed, and
+        // the record is a fragment (cut short) or swallowed the lines after it, whatever it
+        // looks like (whole, short of fields, with or without a line break).
+        if self.ahead.is_none() && self.at_end && self.rdr.get_ref().ends_open() {
             return Some(Err(ItemError::new(loc, UNTERMINATED)));
         }
+        let record = match current {
+            Ok(r) => r,
+            Err(e) => return Some(Err(ItemError::new(loc, csv_message(&e)))),
+        };
         let (t, i, s, l) = self.cols;
         let get = |k: usize| record.get(k).unwrap_or("").to_owned();
         let mut warnings = Vec::new();
@@ -833,10 +863,7 @@ impl LabelledSet {
     ) -> Result<LabelledSet> {
         let r = open_reader(path).map_err(|e| Error::Invalid(e.to_string()))?;
         let mut rdr = csv_reader(r);
-        let headers = rdr
-            .headers()
-            .map_err(|e| Error::parse(path, 1, format!("cannot read the CSV header: {e}")))?
-            .clone();
+        let headers = read_header(&mut rdr, path).map_err(|e| Error::Invalid(e.to_string()))?;
         let col = |n: &str| {
             column(&headers, n).map_err(|m| Error::Invalid(format!("{}: {m}", path.display())))
         };
@@ -845,8 +872,8 @@ impl LabelledSet {
         let labels: Vec<usize> = label_cols.iter().map(|c| col(c)).collect::<Result<_>>()?;
         let mut set = LabelledSet::default();
         let mut rec = csv::StringRecord::new();
-        // The line of the last record read, and whether it holds a line break.
-        let mut last = (0u64, false);
+        // The line of the last record read.
+        let mut last = 0u64;
         let mut at_end = false;
         loop {
             match rdr.read_record(&mut rec) {
@@ -856,7 +883,7 @@ impl LabelledSet {
                 }
                 Ok(true) => {
                     let line = record_line(&mut rdr, rec.position());
-                    last = (line, rec.iter().any(|f| f.contains('\n')));
+                    last = line;
                     let loc = format!("{}:{line}", path.display());
                     let mut text = rec.get(text).unwrap_or("").to_owned();
                     if text.trim().is_empty() {
@@ -898,7 +925,7 @@ impl LabelledSet {
                 }
                 Err(e) => {
                     let line = record_line(&mut rdr, e.position());
-                    last = (line, true);
+                    last = line;
                     let fatal = !matches!(
                         e.kind(),
                         csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }
@@ -913,11 +940,11 @@ impl LabelledSet {
                 }
             }
         }
-        // The file ends inside a quoted field of the last record, which swallowed the lines
-        // after it: that record is refused, whatever else was said about it.
-        if at_end && rdr.get_ref().ends_open() && last.1 {
-            let loc = format!("{}:{}", path.display(), last.0);
-            set.rows.retain(|r| r.line != last.0);
+        // The file ends inside a quoted field of the last record, which is a fragment or
+        // swallowed the lines after it: that record is refused, whatever else was said about it.
+        if at_end && rdr.get_ref().ends_open() {
+            let loc = format!("{}:{last}", path.display());
+            set.rows.retain(|r| r.line != last);
             set.errors.retain(|e| e.location != loc);
             set.errors.push(ItemError::new(loc, UNTERMINATED));
         }
@@ -1185,6 +1212,74 @@ mod tests {
             errs[0].contains("l.csv:3: unterminated quoted field"),
             "{errs:?}"
         );
+    }
+
+    /// A file that ends inside a quoted field is refused as unterminated at the line of its
+    /// last record, whatever that record holds: a fragment cut with no line break in it, a
+    /// record short of fields, the header row itself; a closed quote at the very end is fine.
+    #[test]
+    fn a_file_cut_inside_a_quoted_field_is_unterminated() {
+        let dir = tempfile::tempdir().unwrap();
+        let read = |name: &str, text: &str| -> Vec<String> {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            let spec = TableSpec {
+                path: p,
+                text: "text".into(),
+                id: Some("id".into()),
+                source: None,
+                label: None,
+            };
+            Documents::new(vec![Source::Csv(spec)], ReadOptions::default())
+                .map(|d| match d {
+                    Ok(d) => format!("ok {} {}", d.id, d.text),
+                    Err(e) => format!("err {}: {}", file_name(&e.location), e.message),
+                })
+                .collect()
+        };
+        fn file_name(loc: &str) -> &str {
+            loc.rsplit('/').next().unwrap()
+        }
+        let cut = "unterminated quoted field: it runs to the end of the file";
+        for end in ["\n", "\r\n"] {
+            let got = read(
+                "a.csv",
+                &"id,text\na1,\"He spoke.\"\na2,\"He said that the".replace('\n', end),
+            );
+            assert_eq!(got[0], "ok a1 He spoke.");
+            assert!(
+                got[1].starts_with(&format!("err a.csv:3: {cut}")),
+                "{got:?}"
+            );
+            assert_eq!(got.len(), 2);
+        }
+        // Short of fields: unterminated, not "row has 2 fields".
+        let got = read("b.csv", "id,text,source\na1,x,s\na2,\"He said, and");
+        assert!(
+            got[1].starts_with(&format!("err b.csv:3: {cut}")),
+            "{got:?}"
+        );
+        // The header row swallowed the file.
+        let got = read("c.csv", "id,\"text\na1,x\n");
+        assert!(
+            got[0].starts_with(&format!("err c.csv:1: header row: {cut}")),
+            "{got:?}"
+        );
+        // A closed quote at the end, with no line end after it, is a whole record.
+        assert_eq!(
+            read("d.csv", "id,text\na1,\"He \"\"left\"\"\""),
+            ["ok a1 He \"left\""]
+        );
+
+        // The labelled reader refuses the fragment the same way.
+        let p = dir.path().join("l.csv");
+        std::fs::write(&p, "id,text,stance\n1,fine,pro\n2,\"He said that the").unwrap();
+        let set =
+            LabelledSet::read_csv(&p, "text", Some("id"), &["stance".into()], &[], 1000).unwrap();
+        assert_eq!(set.rows.len(), 1);
+        let errs: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].contains(&format!("l.csv:3: {cut}")), "{errs:?}");
     }
 
     #[test]

@@ -289,6 +289,31 @@ fn csv_inputs_name_the_line_and_keep_the_good_rows() {
     says("quote.csv:3: unterminated quoted field");
 }
 
+/// A CSV cut off inside a quoted field (a copy or download that stopped) is refused at its last
+/// record, even when the cut record holds no line break and looks whole; the rows before it are
+/// classified.
+#[test]
+fn a_csv_cut_inside_a_quoted_field_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("id,text\n");
+    for i in 1..=20 {
+        csv.push_str(&format!(
+            "r{i},\"Kazemi met officials in Baghdad, number {i}. The talks went on.\"\n"
+        ));
+    }
+    let p = dir.path().join("cut.csv");
+    std::fs::write(&p, &csv[..csv.len() - 30]).unwrap();
+    let o = classify(&["--csv"], &[&p]);
+    assert_clean(&o, 1);
+    let want: Vec<String> = (1..20).map(|i| format!("r{i}")).collect();
+    assert_eq!(ids(&o), want);
+    let err = stderr(&o);
+    assert!(
+        err.contains("cut.csv:21: unterminated quoted field"),
+        "{err}"
+    );
+}
+
 /// Train and eval name refused rows by their line, with LF or CRLF line ends (with CRLF the
 /// lines were one short).
 #[test]
