@@ -244,7 +244,8 @@ fn a_200_mb_file_is_cut_at_the_limit_and_memory_stays_bounded() {
 fn csv_inputs_name_the_line_and_keep_the_good_rows() {
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n);
-    // Ragged rows, an empty text, duplicate ids and a 50 MB field in one file.
+    // Ragged rows, an empty text, duplicate ids, a 300 kB field (longer than --max-bytes) and
+    // a 50 MB one (longer than 4 x --max-bytes + 4, over several lines) in one file.
     let mut csv = String::from("id,text\n");
     csv.push_str("r1,Kazemi met officials.\n");
     csv.push_str("r2,too,many,fields\n");
@@ -252,9 +253,13 @@ fn csv_inputs_name_the_line_and_keep_the_good_rows() {
     csv.push_str("r4,\n");
     csv.push_str("r1,Kadhimi met them again.\n");
     csv.push_str("r5,\"Kazemi ");
-    csv.push_str(&"x".repeat(50 << 20));
+    csv.push_str(&"x".repeat(300_000));
     csv.push_str("\"\n");
     csv.push_str("r6,Al-Kazemi left Baghdad.\n");
+    csv.push_str("r7,\"Kazemi ");
+    csv.push_str(&"x, \"\"y\"\"\n".repeat(5 << 20));
+    csv.push_str("\"\n");
+    csv.push_str("r8,Kadhimi spoke.\n");
     std::fs::write(p("rows.csv"), &csv).unwrap();
     // An unterminated quote swallows the rest of the file: the rows before it survive.
     std::fs::write(
@@ -275,7 +280,7 @@ fn csv_inputs_name_the_line_and_keep_the_good_rows() {
     }
     let o = c.output().unwrap();
     assert_clean(&o, 1);
-    assert_eq!(ids(&o), ["r1", "r1", "r5", "r6", "q1", "z1"]);
+    assert_eq!(ids(&o), ["r1", "r1", "r5", "r6", "r8", "q1", "z1"]);
     let err = stderr(&o);
     let says = |what: &str| assert!(err.contains(what), "no `{what}` in:\n{err}");
     says("rows.csv:3: row has 4 fields, the header has 2");
@@ -284,9 +289,83 @@ fn csv_inputs_name_the_line_and_keep_the_good_rows() {
     says("r1: ");
     says("rows.csv:6: duplicate id (first at line 2)");
     says("rows.csv:7: text longer than --max-bytes (100000): truncated");
+    // The 50 MB record is skipped without being held, and reading goes on after it.
+    says("rows.csv:9: record longer than 400004 bytes (4 x --max-bytes + 4): skipped");
     says("nocol.csv: no column `text`; the columns are: id, body");
     // The unterminated quote would swallow the rest of the file as one field: refused.
     says("quote.csv:3: unterminated quoted field");
+}
+
+/// A table cut by a crash and padded with NUL bytes (300 good rows, then 8 MB of NULs with no
+/// line end): the rows are classified and the tail is reported with its line, without reading
+/// it whole (the unit test `long_records_and_lines_are_skipped_in_bounded_memory` measures the
+/// memory).
+#[test]
+fn a_table_with_a_tail_of_nul_bytes_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, jl) = (dir.path().join("t.csv"), dir.path().join("t.jsonl"));
+    let mut c = b"id,text\n".to_vec();
+    let mut j = Vec::new();
+    for i in 0..300 {
+        c.extend(format!("c{i},\"Kazemi met officials, number {i}.\"\n").bytes());
+        j.extend(format!("{{\"id\":\"j{i}\",\"text\":\"Kazemi met officials {i}.\"}}\n").bytes());
+    }
+    c.resize(c.len() + (8 << 20), 0);
+    j.resize(j.len() + (8 << 20), 0);
+    std::fs::write(&csv, &c).unwrap();
+    std::fs::write(&jl, &j).unwrap();
+    let o = classify(&["--max-bytes", "100000", "--csv"], &[&csv]);
+    assert_clean(&o, 1);
+    assert_eq!(ids(&o).len(), 300);
+    assert!(
+        stderr(&o).contains("t.csv:302: record longer than 400004 bytes"),
+        "{}",
+        stderr(&o)
+    );
+    let o = classify(&["--max-bytes", "100000", "--jsonl"], &[&jl]);
+    assert_clean(&o, 1);
+    assert_eq!(ids(&o).len(), 300);
+    assert!(
+        stderr(&o).contains("t.jsonl:301: line longer than 400004 bytes"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Bad items count towards a batch like documents: an input of nothing but bad lines is
+/// reported while it is read. (They were held until a document came or the input ended, so
+/// `--jsonl /dev/urandom` grew without bound and said nothing.)
+#[test]
+fn bad_items_are_reported_as_they_are_read() {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("slant"))
+        .args([
+            "classify", "--format", "jsonl", "--batch", "4", "--jsonl", "-",
+        ])
+        .arg("--model")
+        .arg(model())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let err = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in err.lines() {
+            let _ = tx.send(line.unwrap());
+        }
+    });
+    // Eight bad lines, and the input left open.
+    stdin.write_all("not json\n".repeat(8).as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let first = rx.recv_timeout(std::time::Duration::from_secs(120));
+    drop(stdin);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    let first = first.expect("no error reported while the input was open");
+    assert!(first.contains("-:1: malformed JSON"), "{first}");
+    assert_eq!(status.code(), Some(1));
 }
 
 /// A CSV cut off inside a quoted field (a copy or download that stopped) is refused at its last
