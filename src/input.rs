@@ -139,15 +139,17 @@ fn decode_utf8(bytes: &[u8]) -> std::result::Result<(String, Option<String>), St
         Ok(s) => Ok((s.to_owned(), None)),
         Err(e) => {
             let s = String::from_utf8_lossy(bytes).into_owned();
-            Ok((
-                s,
-                Some(format!(
-                    "not valid UTF-8 (first bad byte at offset {}); decoded with U+FFFD replacements",
-                    e.valid_up_to()
-                )),
-            ))
+            Ok((s, Some(lossy_warning(&e))))
         }
     }
+}
+
+/// The warning for text decoded lossily after UTF-8 error `e`.
+fn lossy_warning(e: &std::str::Utf8Error) -> String {
+    format!(
+        "not valid UTF-8 (first bad byte at offset {}); decoded with U+FFFD replacements",
+        e.valid_up_to()
+    )
 }
 
 /// Cut `text` to at most `max` bytes at a character boundary; returns a warning if it cut.
@@ -975,8 +977,15 @@ impl Iterator for JsonlDocs {
                 }
                 Err(e) => return Some(Err(ItemError::new(loc, format!("read error: {e}")))),
             };
-            let Ok(s) = std::str::from_utf8(raw) else {
-                return Some(Err(ItemError::new(loc, "line is not valid UTF-8")));
+            // Invalid UTF-8 is decoded with U+FFFD and a warning, as in a text file (inside a
+            // string it is text; elsewhere the line is then malformed JSON).
+            let mut warnings = Vec::new();
+            let s = match std::str::from_utf8(raw) {
+                Ok(s) => std::borrow::Cow::Borrowed(s),
+                Err(e) => {
+                    warnings.push(lossy_warning(&e));
+                    String::from_utf8_lossy(raw)
+                }
             };
             let s = s.trim();
             let s = if line == 1 {
@@ -1019,7 +1028,6 @@ impl Iterator for JsonlDocs {
                     other => Some(other.to_string()),
                 }
             };
-            let mut warnings = Vec::new();
             let given = field(self.spec.id.as_deref().unwrap_or("id"));
             let id = self.seen.id(given, line, &loc, &mut warnings);
             let source = self.spec.source.as_deref().and_then(field);
@@ -1641,6 +1649,45 @@ mod tests {
         assert!(
             got[0].starts_with("err 1: the header row is longer than 4004 bytes"),
             "{got:?}"
+        );
+    }
+
+    /// A JSON line with invalid UTF-8 in a string is decoded with U+FFFD and a warning naming
+    /// the file and line, as a text file is; invalid bytes outside a string leave malformed JSON.
+    #[test]
+    fn jsonl_invalid_utf8_is_decoded_lossily() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("u.jsonl");
+        std::fs::write(
+            &p,
+            b"{\"id\":\"a\",\"text\":\"Kazemi visited the caf\xE9.\"}\n{\"id\":\"b\",\"text\":\"ok\"}\n{\"id\":\"c\",\xFF\"text\":\"x\"}\n",
+        )
+        .unwrap();
+        let spec = TableSpec {
+            path: p,
+            text: "text".into(),
+            id: None,
+            source: None,
+            label: None,
+        };
+        let docs: Vec<_> =
+            Documents::new(vec![Source::Jsonl(spec)], ReadOptions::default()).collect();
+        assert_eq!(docs.len(), 3);
+        let a = docs[0].as_ref().unwrap();
+        assert_eq!(a.text, "Kazemi visited the caf\u{FFFD}.");
+        assert_eq!(a.warnings.len(), 1, "{:?}", a.warnings);
+        assert!(
+            a.warnings[0].ends_with(
+                "u.jsonl:1: not valid UTF-8 (first bad byte at offset 40); decoded with U+FFFD replacements"
+            ),
+            "{:?}",
+            a.warnings
+        );
+        assert!(docs[1].as_ref().unwrap().warnings.is_empty());
+        let e = docs[2].as_ref().unwrap_err();
+        assert!(
+            e.location.ends_with("u.jsonl:3") && e.message.starts_with("malformed JSON"),
+            "{e}"
         );
     }
 

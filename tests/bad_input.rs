@@ -512,7 +512,10 @@ fn jsonl_inputs_name_the_line() {
             "{\"id\": \"j6\", \"text\": 42}\n",
             "{\"id\": \"j7\", \"text\": \"\"}\n",
             "{\"id\": \"j8\", \"text\": \"Kadhimi met them\"}\r\n",
-        ),
+        )
+        .bytes()
+        .chain(*b"{\"id\": \"j9\", \"text\": \"Kazemi visited the caf\xE9.\"}\n")
+        .collect::<Vec<u8>>(),
     )
     .unwrap();
     let o = slant()
@@ -523,9 +526,10 @@ fn jsonl_inputs_name_the_line() {
         .output()
         .unwrap();
     assert_clean(&o, 1);
-    assert_eq!(ids(&o), ["j1", "j8"]);
+    assert_eq!(ids(&o), ["j1", "j8", "j9"]);
     let err = stderr(&o);
     for want in [
+        "in.jsonl:9: not valid UTF-8 (first bad byte at offset 44); decoded with U+FFFD",
         "in.jsonl:2: malformed JSON",
         "in.jsonl:3: field `text` is missing",
         "in.jsonl:5:",
