@@ -644,6 +644,13 @@ fn too_long(what: &str, limit: usize) -> String {
     format!("{what} longer than {limit} bytes ({LIMIT_NOTE}): skipped")
 }
 
+/// The error for a CSV file or input with nothing in it (or only line breaks).
+const EMPTY_CSV: &str =
+    "empty input: no header row (the first row of a CSV file names its columns) and no rows";
+
+/// The error for a JSON Lines file or input with nothing in it (or only blank lines).
+const EMPTY_JSONL: &str = "empty input: no JSON lines";
+
 /// The error for a record whose quoted field runs to the end of the file.
 const UNTERMINATED: &str =
     "unterminated quoted field: it runs to the end of the file (a missing closing `\"`?)";
@@ -655,6 +662,8 @@ fn read_header(
 ) -> std::result::Result<csv::StringRecord, ItemError> {
     let loc = path.display().to_string();
     let headers = match rdr.headers() {
+        // No record at all: say so, rather than "no column `text`; the columns are: (none)".
+        Ok(h) if h.is_empty() => return Err(ItemError::new(loc, EMPTY_CSV)),
         Ok(h) => h.clone(),
         Err(e) => {
             let t = &rdr.get_ref().track;
@@ -948,6 +957,8 @@ struct JsonlDocs {
     spec: TableSpec,
     seen: SeenIds,
     opts: ReadOptions,
+    /// Whether a line other than a blank one was read (or the input found empty).
+    any: bool,
 }
 
 impl JsonlDocs {
@@ -959,6 +970,7 @@ impl JsonlDocs {
             spec,
             seen: SeenIds::default(),
             opts,
+            any: false,
         })
     }
 }
@@ -967,15 +979,29 @@ impl Iterator for JsonlDocs {
     type Item = std::result::Result<Document, ItemError>;
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let (line, read) = self.lines.next()?;
+            let Some((line, read)) = self.lines.next() else {
+                // An empty input is an error, as an empty CSV is.
+                if self.any {
+                    return None;
+                }
+                self.any = true;
+                return Some(Err(ItemError::new(
+                    self.path.display().to_string(),
+                    EMPTY_JSONL,
+                )));
+            };
             let loc = format!("{}:{line}", self.path.display());
             let raw = match read {
                 Ok(Line::Bytes(b)) => b,
                 Ok(Line::TooLong(_)) => {
+                    self.any = true;
                     let limit = raw_limit(self.opts.max_bytes);
                     return Some(Err(ItemError::new(loc, too_long("line", limit))));
                 }
-                Err(e) => return Some(Err(ItemError::new(loc, format!("read error: {e}")))),
+                Err(e) => {
+                    self.any = true;
+                    return Some(Err(ItemError::new(loc, format!("read error: {e}"))));
+                }
             };
             // Invalid UTF-8 is decoded with U+FFFD and a warning, as in a text file (inside a
             // string it is text; elsewhere the line is then malformed JSON).
@@ -996,6 +1022,7 @@ impl Iterator for JsonlDocs {
             if s.is_empty() {
                 continue;
             }
+            self.any = true;
             let mut v: serde_json::Value = match serde_json::from_str(s) {
                 Ok(v) => v,
                 Err(e) => return Some(Err(ItemError::new(loc, format!("malformed JSON: {e}")))),

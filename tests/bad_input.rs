@@ -296,6 +296,43 @@ fn csv_inputs_name_the_line_and_keep_the_good_rows() {
     says("quote.csv:3: unterminated quoted field");
 }
 
+/// An empty table is an error the same way as CSV and as JSON Lines, from standard input or a
+/// file (JSON Lines said nothing and exited 0; CSV said `the columns are: (none)`); the other
+/// inputs are classified.
+#[test]
+fn an_empty_table_is_an_error_as_csv_and_as_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.txt");
+    std::fs::write(&good, "Kazemi met officials.").unwrap();
+    for (flag, says) in [
+        ("--csv", "empty input: no header row"),
+        ("--jsonl", "empty input: no JSON lines"),
+    ] {
+        for stdin in ["", "\n\r\n\n"] {
+            let o = slant()
+                .args(["classify", "--format", "jsonl", "--model"])
+                .arg(model())
+                .args([flag, "-"])
+                .arg(&good)
+                .write_stdin(stdin)
+                .output()
+                .unwrap();
+            assert_clean(&o, 1);
+            assert_eq!(ids(&o).len(), 1);
+            assert!(stderr(&o).contains(&format!("-: {says}")), "{}", stderr(&o));
+        }
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, "").unwrap();
+        let o = classify(&[flag], &[&empty, &good]);
+        assert_clean(&o, 1);
+        assert!(
+            stderr(&o).contains(&format!("empty: {says}")),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
 /// A table cut by a crash and padded with NUL bytes (300 good rows, then 8 MB of NULs with no
 /// line end): the rows are classified and the tail is reported with its line, without reading
 /// it whole (the unit test `long_records_and_lines_are_skipped_in_bounded_memory` measures the
