@@ -959,6 +959,8 @@ struct JsonlDocs {
     opts: ReadOptions,
     /// Whether a line other than a blank one was read (or the input found empty).
     any: bool,
+    /// After a read error: the stream is not read again (a directory, say, fails every read).
+    done: bool,
 }
 
 impl JsonlDocs {
@@ -971,6 +973,7 @@ impl JsonlDocs {
             seen: SeenIds::default(),
             opts,
             any: false,
+            done: false,
         })
     }
 }
@@ -979,6 +982,9 @@ impl Iterator for JsonlDocs {
     type Item = std::result::Result<Document, ItemError>;
     fn next(&mut self) -> Option<Self::Item> {
         loop {
+            if self.done {
+                return None;
+            }
             let Some((line, read)) = self.lines.next() else {
                 // An empty input is an error, as an empty CSV is.
                 if self.any {
@@ -1000,6 +1006,7 @@ impl Iterator for JsonlDocs {
                 }
                 Err(e) => {
                     self.any = true;
+                    self.done = true;
                     return Some(Err(ItemError::new(loc, format!("read error: {e}"))));
                 }
             };

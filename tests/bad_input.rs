@@ -333,6 +333,43 @@ fn an_empty_table_is_an_error_as_csv_and_as_json_lines() {
     }
 }
 
+/// A table that cannot be read (a directory given as --jsonl or --csv) is one error, and the
+/// other inputs are classified: JSON Lines asked again after every failed read, for ever.
+#[test]
+fn an_unreadable_table_is_one_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.txt");
+    std::fs::write(&good, "Kazemi met officials.").unwrap();
+    for flag in ["--jsonl", "--csv"] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("slant"))
+            .args(["classify", "--format", "jsonl", "--model"])
+            .arg(model())
+            .arg(flag)
+            .arg(dir.path())
+            .arg(&good)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut errors = Vec::new();
+        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+            let line = line.unwrap();
+            if line.contains("error:") {
+                errors.push(line);
+            }
+            if errors.len() > 10 {
+                child.kill().unwrap();
+                break;
+            }
+        }
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(errors.len(), 1, "{flag}: {errors:?}");
+        assert!(errors[0].contains("Is a directory"), "{errors:?}");
+        assert_clean(&o, 1);
+        assert_eq!(ids(&o).len(), 1);
+    }
+}
+
 /// A table cut by a crash and padded with NUL bytes (300 good rows, then 8 MB of NULs with no
 /// line end): the rows are classified and the tail is reported with its line, without reading
 /// it whole (the unit test `long_records_and_lines_are_skipped_in_bounded_memory` measures the
