@@ -140,15 +140,17 @@ fn decode_utf8(bytes: &[u8]) -> std::result::Result<(String, Option<String>), St
         Ok(s) => Ok((s.to_owned(), None)),
         Err(e) => {
             let s = String::from_utf8_lossy(bytes).into_owned();
-            Ok((
-                s,
-                Some(format!(
-                    "not valid UTF-8 (first bad byte at offset {}); decoded with U+FFFD replacements",
-                    e.valid_up_to()
-                )),
-            ))
+            Ok((s, Some(lossy_warning(&e))))
         }
     }
+}
+
+/// The warning for text decoded lossily after UTF-8 error `e`.
+fn lossy_warning(e: &std::str::Utf8Error) -> String {
+    format!(
+        "not valid UTF-8 (first bad byte at offset {}); decoded with U+FFFD replacements",
+        e.valid_up_to()
+    )
 }
 
 /// Cut `text` to at most `max` bytes at a character boundary; returns a warning if it cut.
@@ -161,6 +163,8 @@ pub fn truncate(text: &mut String, max: usize) -> Option<String> {
         cut -= 1;
     }
     text.truncate(cut);
+    // The cut text is what is kept: give back the memory of the rest.
+    text.shrink_to_fit();
     Some(format!(
         "text longer than --max-bytes ({max}): truncated to its first {cut} bytes"
     ))
@@ -196,7 +200,7 @@ pub fn read_text_file(path: &Path, opts: &ReadOptions) -> std::result::Result<Do
     };
     let mut bytes = Vec::new();
     // At most 4 bytes a character, and a byte-order mark; `usize::MAX` (no limit) saturates.
-    let limit = (opts.max_bytes as u64).saturating_mul(4).saturating_add(4);
+    let limit = raw_limit(opts.max_bytes) as u64;
     let res = if stdin {
         std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
     } else {
@@ -366,33 +370,117 @@ fn column(headers: &csv::StringRecord, name: &str) -> std::result::Result<usize,
     })
 }
 
-/// A CSV reader over `r` that follows its quoting ([`QuoteTrack`]): after the last record,
-/// `rdr.get_ref().ends_open()` says whether the file ended inside a quoted field.
-fn csv_reader(r: Box<dyn Read + Send>) -> CsvReader {
+/// A CSV reader over `r` that follows its quoting and lines and bounds its records
+/// ([`QuoteTrack`]; `limit` bytes at most per record): after the last record,
+/// `rdr.get_ref().track.ends_open()` says whether the file ended inside a quoted field, and
+/// [`record_start`] gives the line a record starts on and whether it was too long.
+fn csv_reader(r: Box<dyn Read + Send>, limit: usize) -> CsvReader {
     csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(QuoteTrack {
-            inner: r,
-            state: CsvQuoting::FieldStart,
+            inner: BufReader::new(r),
+            track: Track {
+                state: CsvQuoting::RecordStart,
+                line: 1,
+                after_cr: false,
+                offset: 0,
+                starts: VecDeque::new(),
+                begun: false,
+                eof: false,
+                limit,
+                record_len: 0,
+                records: 0,
+                skipping: false,
+                pending: b"",
+            },
         })
 }
 
-type CsvReader = csv::Reader<QuoteTrack<Box<dyn Read + Send>>>;
+type CsvReader = csv::Reader<QuoteTrack<BufReader<Box<dyn Read + Send>>>>;
+
+/// Where a record read by `rdr` starts, from its position (`pos`, the byte after the record
+/// before it; `None` for an error with no record, such as a read error: the last record
+/// begun).
+fn record_start(rdr: &mut CsvReader, pos: Option<&csv::Position>) -> RecordStart {
+    let t = &mut rdr.get_mut().track;
+    let here = RecordStart {
+        at: t.offset,
+        line: t.line,
+        too_long: false,
+    };
+    match pos {
+        Some(p) => t.start_at(p.byte()).unwrap_or(here),
+        None => t.starts.back().copied().unwrap_or(here),
+    }
+}
+
+/// Where a record starts (its first byte: its offset in the bytes handed to the csv parser,
+/// and its line), and whether it was longer than the limit (and cut short).
+#[derive(Clone, Copy, Debug)]
+struct RecordStart {
+    at: u64,
+    line: u64,
+    too_long: bool,
+}
 
 /// Follows the quoting of the CSV bytes read through it, as the csv crate's parser reads them
-/// (`,` between fields, `\r` or `\n` ending a record, `"` opening a field only at its start,
-/// `""` inside a quoted field), so as to tell whether the stream stopped inside a quoted field:
-/// that field never closed, and the csv crate reads it to the end of the file quietly. A `"`
-/// in the middle of an unquoted field (`a 12" screen`) is a plain character and changes
-/// nothing.
+/// (`,` between fields, `\r` or `\n` ending a record, line breaks before a record skipped, `"`
+/// opening a field only at its start, `""` inside a quoted field), so as to tell whether the
+/// stream stopped inside a quoted field: that field never closed, and the csv crate reads it to
+/// the end of the file quietly. A `"` in the middle of an unquoted field (`a 12" screen`) is a
+/// plain character and changes nothing.
+///
+/// It also counts lines and notes where each record starts. The csv crate's own line count
+/// only counts `\n` and gives the line where its parser stood after the record before, which
+/// is one line short for a file with CRLF line ends (the parser ends a record at its `\r`) or
+/// blank lines between records, and never moves in a file with CR line ends. Here a line ends
+/// at `\n`, `\r\n` or a lone `\r`, and a record's line is that of its first byte.
+///
+/// And it bounds the memory a record takes: the csv crate holds a whole record, however long
+/// (a file of NUL bytes, or one cut by a crash and padded with them, is one endless record). A
+/// record longer than the limit is handed on only up to the limit and then closed (with a `"`
+/// if it stopped inside a quoted field, and a line break), so the parser reads a short record
+/// and stays in step; the rest of the record is read through here without being held, and the
+/// record is marked too long. The header row (the first record) too long is a read error.
 struct QuoteTrack<R> {
     inner: R,
+    track: Track,
+}
+
+/// What [`QuoteTrack`] knows of the bytes read through it.
+struct Track {
     state: CsvQuoting,
+    /// The line of the next byte.
+    line: u64,
+    /// Whether the last byte was `\r` (a `\n` after it ends no further line).
+    after_cr: bool,
+    /// Bytes handed on so far.
+    offset: u64,
+    /// Where the records read so far start, oldest first; [`Track::start_at`] drops those
+    /// the csv reader has gone past, so only the records in its buffer are held.
+    starts: VecDeque<RecordStart>,
+    /// Whether the first bytes have been handed on (a UTF-8 byte-order mark in them is
+    /// skipped).
+    begun: bool,
+    /// Whether the end of the stream has been reached.
+    eof: bool,
+    /// Most bytes of a record handed on (its line end not counted).
+    limit: usize,
+    /// Bytes of the current record so far.
+    record_len: usize,
+    /// Records begun.
+    records: u64,
+    /// Reading through the rest of a record that is too long.
+    skipping: bool,
+    /// Bytes to hand on before any more of the stream: the close of a record cut short.
+    pending: &'static [u8],
 }
 
 /// Where a CSV parser stands with respect to quoting (see [`QuoteTrack`]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum CsvQuoting {
+    /// Before a record: line breaks here are skipped.
+    RecordStart,
     FieldStart,
     Unquoted,
     Quoted,
@@ -401,40 +489,212 @@ enum CsvQuoting {
 }
 
 impl CsvQuoting {
-    fn after(mut self, bytes: &[u8]) -> CsvQuoting {
+    fn next(self, b: u8) -> CsvQuoting {
         use CsvQuoting::*;
-        for &b in bytes {
-            self = match (self, b) {
-                (Quoted, b'"') => QuoteInQuoted,
-                (Quoted, _) => Quoted,
-                (QuoteInQuoted, b'"') => Quoted,
-                (_, b',' | b'\r' | b'\n') => FieldStart,
-                (FieldStart, b'"') => Quoted,
-                _ => Unquoted,
-            };
+        match (self, b) {
+            (Quoted, b'"') => QuoteInQuoted,
+            (Quoted, _) => Quoted,
+            (QuoteInQuoted, b'"') => Quoted,
+            (_, b'\r' | b'\n') => RecordStart,
+            (_, b',') => FieldStart,
+            (FieldStart | RecordStart, b'"') => Quoted,
+            _ => Unquoted,
         }
-        self
+    }
+
+    #[cfg(test)]
+    fn after(self, bytes: &[u8]) -> CsvQuoting {
+        bytes.iter().fold(self, |s, &b| s.next(b))
     }
 }
 
-impl<R> QuoteTrack<R> {
+impl Track {
     /// Whether the bytes read so far end inside a quoted field.
     fn ends_open(&self) -> bool {
         self.state == CsvQuoting::Quoted
     }
-}
 
-impl<R: Read> Read for QuoteTrack<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.state = self.state.after(&buf[..n]);
-        Ok(n)
+    /// Whether the record just looked up ([`Track::start_at`]) is the file's last.
+    fn at_last(&self) -> bool {
+        self.eof && self.starts.len() <= 1
+    }
+
+    /// After the header row is read: the line of the header when its quoted field never
+    /// closed, so that it is the file's only record and holds every line after it.
+    fn open_header(&self) -> Option<u64> {
+        (self.at_last() && self.ends_open()).then(|| self.starts.front().map_or(1, |s| s.line))
+    }
+
+    /// Follow one byte; `at` is its offset if it is handed on.
+    fn step(&mut self, b: u8, at: u64) {
+        if self.state == CsvQuoting::RecordStart && b != b'\r' && b != b'\n' {
+            self.starts.push_back(RecordStart {
+                at,
+                line: self.line,
+                too_long: false,
+            });
+            self.records += 1;
+            self.record_len = 0;
+        }
+        self.state = self.state.next(b);
+        if b == b'\r' || (b == b'\n' && !self.after_cr) {
+            self.line += 1;
+        }
+        self.after_cr = b == b'\r';
+    }
+
+    /// The record the csv reader read from byte offset `pos` on: the first record that starts
+    /// there or after (before it come only the line breaks it skipped).
+    fn start_at(&mut self, pos: u64) -> Option<RecordStart> {
+        while self.starts.front().is_some_and(|s| s.at < pos) {
+            self.starts.pop_front();
+        }
+        self.starts.front().copied()
     }
 }
+
+impl<R: BufRead> Read for QuoteTrack<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        use CsvQuoting::*;
+        let t = &mut self.track;
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if !t.pending.is_empty() {
+                let n = t.pending.len().min(out.len());
+                out[..n].copy_from_slice(&t.pending[..n]);
+                t.pending = &t.pending[n..];
+                t.offset += n as u64;
+                return Ok(n);
+            }
+            let chunk = self.inner.fill_buf()?;
+            if chunk.is_empty() {
+                t.eof = true;
+                return Ok(0);
+            }
+            if t.skipping {
+                // The rest of a record too long: followed to its line end, not handed on.
+                let mut i = 0;
+                while i < chunk.len() && t.skipping {
+                    t.step(chunk[i], t.offset);
+                    t.skipping = t.state != RecordStart;
+                    i += 1;
+                }
+                self.inner.consume(i);
+                if !t.skipping {
+                    t.pending = b"\n";
+                }
+                continue;
+            }
+            let chunk = &chunk[..chunk.len().min(out.len())];
+            let mut n = 0;
+            // The csv crate drops a UTF-8 byte-order mark at the start of the first bytes it
+            // is given when they hold the whole mark: so does this.
+            if !t.begun {
+                t.begun = true;
+                if chunk.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                    n = 3;
+                }
+            }
+            while n < chunk.len() {
+                let b = chunk[n];
+                let line_end = b == b'\r' || b == b'\n';
+                // Bytes of a record, but for the line break that ends it.
+                let in_record = t.state == Quoted || !line_end;
+                if in_record && t.state != RecordStart && t.record_len >= t.limit {
+                    if let Some(s) = t.starts.back_mut() {
+                        s.too_long = true;
+                    }
+                    if t.records == 1 {
+                        return Err(std::io::Error::other(format!(
+                            "the header row is longer than {} bytes",
+                            t.limit
+                        )));
+                    }
+                    // Closed here; the rest is read through.
+                    t.skipping = true;
+                    if t.state == Quoted {
+                        t.pending = b"\"";
+                    }
+                    break;
+                }
+                t.step(b, t.offset + n as u64);
+                if in_record {
+                    t.record_len += 1;
+                }
+                n += 1;
+            }
+            out[..n].copy_from_slice(&chunk[..n]);
+            self.inner.consume(n);
+            t.offset += n as u64;
+            if n > 0 {
+                return Ok(n);
+            }
+        }
+    }
+}
+
+/// How the limit on a CSV record or a JSON line follows from `--max-bytes`.
+const LIMIT_NOTE: &str = "4 x --max-bytes + 4";
+
+/// Most bytes of a CSV record or a JSON line read for a text limit of `max_bytes` (longer
+/// ones are skipped without being held), and most bytes of a text file read: room for any
+/// encoding of `max_bytes` of text (`4 x max_bytes + 4`).
+pub fn raw_limit(max_bytes: usize) -> usize {
+    max_bytes.saturating_mul(4).saturating_add(4)
+}
+
+/// The error for a record too long, which was skipped.
+fn too_long(what: &str, limit: usize) -> String {
+    format!("{what} longer than {limit} bytes ({LIMIT_NOTE}): skipped")
+}
+
+/// The error for a CSV file or input with nothing in it (or only line breaks).
+const EMPTY_CSV: &str =
+    "empty input: no header row (the first row of a CSV file names its columns) and no rows";
+
+/// The error for a JSON Lines file or input with nothing in it (or only blank lines).
+const EMPTY_JSONL: &str = "empty input: no JSON lines";
 
 /// The error for a record whose quoted field runs to the end of the file.
 const UNTERMINATED: &str =
     "unterminated quoted field: it runs to the end of the file (a missing closing `\"`?)";
+
+/// Read the header row of `rdr`, a CSV file at `path`; the error names the file (and line).
+fn read_header(
+    rdr: &mut CsvReader,
+    path: &Path,
+) -> std::result::Result<csv::StringRecord, ItemError> {
+    let loc = path.display().to_string();
+    let headers = match rdr.headers() {
+        // No record at all: say so, rather than "no column `text`; the columns are: (none)".
+        Ok(h) if h.is_empty() => return Err(ItemError::new(loc, EMPTY_CSV)),
+        Ok(h) => h.clone(),
+        Err(e) => {
+            let t = &rdr.get_ref().track;
+            let first = t.starts.front();
+            let line = first.map_or(1, |s| s.line);
+            let message = if first.is_some_and(|s| s.too_long) {
+                format!(
+                    "the header row is longer than {} bytes ({LIMIT_NOTE}): not a CSV file? \
+                     The file is not read",
+                    t.limit
+                )
+            } else {
+                format!("cannot read the CSV header: {e}")
+            };
+            return Err(ItemError::new(format!("{loc}:{line}"), message));
+        }
+    };
+    if let Some(line) = rdr.get_ref().track.open_header() {
+        return Err(ItemError::new(
+            format!("{loc}:{line}"),
+            format!("header row: {UNTERMINATED}"),
+        ));
+    }
+    Ok(headers)
+}
 
 /// Ids remembered per table for the duplicate check: later rows are checked against the first
 /// this many, so memory does not grow with the table (about 4 MB, reserved up front).
@@ -497,23 +757,23 @@ struct CsvDocs {
     path: PathBuf,
     rdr: CsvReader,
     cols: (usize, Option<usize>, Option<usize>, Option<usize>),
-    /// The record after the current one (read ahead to know which record is the last).
-    ahead: Option<std::result::Result<csv::StringRecord, csv::Error>>,
     seen: SeenIds,
     /// A record buffer handed back after use, so reading does not allocate per row.
     spare: csv::StringRecord,
     opts: ReadOptions,
+    /// No more records: the end of the file, or an error the reader cannot go past.
     done: bool,
 }
+
+/// A record buffer that held more than this is dropped after use rather than kept for the
+/// next record, so one long record does not hold its memory for the rest of the file.
+const SPARE_RECORD_BYTES: usize = 1 << 16;
 
 impl CsvDocs {
     fn open(spec: TableSpec, opts: ReadOptions) -> std::result::Result<Self, ItemError> {
         let loc = spec.path.display().to_string();
-        let mut rdr = csv_reader(open_reader(&spec.path)?);
-        let headers = rdr
-            .headers()
-            .map_err(|e| ItemError::new(&loc, format!("cannot read the CSV header: {e}")))?
-            .clone();
+        let mut rdr = csv_reader(open_reader(&spec.path)?, raw_limit(opts.max_bytes));
+        let headers = read_header(&mut rdr, &spec.path)?;
         let col = |n: &str| column(&headers, n).map_err(|m| ItemError::new(&loc, m));
         let text = col(&spec.text)?;
         let id = match spec.id.as_deref() {
@@ -526,74 +786,56 @@ impl CsvDocs {
             path: spec.path,
             rdr,
             cols: (text, id, source, label),
-            ahead: None,
             seen: SeenIds::default(),
             spare: csv::StringRecord::new(),
             opts,
             done: false,
         })
     }
-
-    /// The next record, or `None` at the end (or after an error the reader cannot go past).
-    fn read(&mut self) -> Option<std::result::Result<csv::StringRecord, csv::Error>> {
-        if self.done {
-            return None;
-        }
-        let mut rec = std::mem::take(&mut self.spare);
-        match self.rdr.read_record(&mut rec) {
-            Ok(true) => Some(Ok(rec)),
-            Ok(false) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                let fatal = !matches!(
-                    e.kind(),
-                    csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }
-                );
-                if fatal {
-                    self.done = true;
-                }
-                Some(Err(e))
-            }
-        }
-    }
 }
 
 impl Iterator for CsvDocs {
     type Item = std::result::Result<Document, ItemError>;
     fn next(&mut self) -> Option<Self::Item> {
-        let current = match self.ahead.take() {
-            Some(r) => r,
-            None => self.read()?,
-        };
-        self.ahead = self.read();
-        let path = self.path.display().to_string();
-        let record = match current {
-            Ok(r) => r,
+        if self.done {
+            return None;
+        }
+        let mut record = std::mem::take(&mut self.spare);
+        let read = self.rdr.read_record(&mut record);
+        let start = match &read {
+            Ok(true) => record_start(&mut self.rdr, record.position()),
+            Ok(false) => {
+                self.done = true;
+                return None;
+            }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                return Some(Err(ItemError::new(
-                    format!("{path}:{line}"),
-                    csv_message(&e),
-                )));
+                if csv_fatal(e) {
+                    self.done = true;
+                }
+                record_start(&mut self.rdr, e.position())
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
-        let loc = format!("{path}:{line}");
-        // The file ends inside a quoted field of the last record, which holds a line break:
-        // the field never closed and swallowed the lines after it.
-        if self.ahead.is_none()
-            && self.done
-            && self.rdr.get_ref().ends_open()
-            && record.iter().any(|f| f.contains('\n'))
-        {
-            return Some(Err(ItemError::new(loc, UNTERMINATED)));
+        let loc = format!("{}:{}", self.path.display(), start.line);
+        let t = &self.rdr.get_ref().track;
+        // The file ends inside a quoted field of the last record: the field never closed, and
+        // the record is a fragment (cut short) or swallowed the lines after it, whatever it
+        // looks like (whole, short of fields, with or without a line break, too long).
+        let unterminated = t.at_last() && t.ends_open();
+        let refused = match &read {
+            Err(e) if csv_fatal(e) => Some(csv_message(e)),
+            _ if unterminated => Some(UNTERMINATED.to_owned()),
+            _ if start.too_long => Some(too_long("record", t.limit)),
+            Err(e) => Some(csv_message(e)),
+            Ok(_) => None,
+        };
+        if let Some(m) = refused {
+            self.keep(record);
+            return Some(Err(ItemError::new(loc, m)));
         }
         let (t, i, s, l) = self.cols;
         let get = |k: usize| record.get(k).unwrap_or("").to_owned();
         let mut warnings = Vec::new();
-        let id = self.seen.id(i.map(get), line, &loc, &mut warnings);
+        let id = self.seen.id(i.map(get), start.line, &loc, &mut warnings);
         let doc = Document {
             id,
             source: s.map(get).filter(|x| !x.is_empty()),
@@ -601,13 +843,30 @@ impl Iterator for CsvDocs {
             warnings,
             label: l.map(get).filter(|x| !x.is_empty()),
         };
-        self.spare = record;
+        self.keep(record);
         Some(
             finish(doc, self.opts.max_bytes)
                 .map(|d| located(d, &loc))
                 .map_err(|e| ItemError::new(&loc, e.message)),
         )
     }
+}
+
+impl CsvDocs {
+    /// Keep `record` for the next one, unless it grew large.
+    fn keep(&mut self, record: csv::StringRecord) {
+        if record.as_byte_record().as_slice().len() <= SPARE_RECORD_BYTES {
+            self.spare = record;
+        }
+    }
+}
+
+/// Whether the csv reader cannot go on after error `e` (a read error).
+fn csv_fatal(e: &csv::Error) -> bool {
+    !matches!(
+        e.kind(),
+        csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }
+    )
 }
 
 fn csv_message(e: &csv::Error) -> String {
@@ -624,13 +883,90 @@ fn csv_message(e: &csv::Error) -> String {
     }
 }
 
+/// The lines of a byte stream (ending at `\n`), each held only up to a limit: a longer line is
+/// read through to its end without being held, and reported as too long. So a file of any
+/// shape (one endless line, a tail of NUL bytes) is read in memory bounded by the limit.
+pub struct Lines<R> {
+    inner: R,
+    limit: usize,
+    buf: Vec<u8>,
+    line: u64,
+}
+
+/// A line read by [`Lines`].
+#[derive(Debug, PartialEq)]
+pub enum Line<'a> {
+    /// The line's bytes, without its `\n`.
+    Bytes(&'a [u8]),
+    /// A line longer than the limit, skipped: how many bytes it had (without its `\n`).
+    TooLong(u64),
+}
+
+impl<R: BufRead> Lines<R> {
+    /// The lines of `inner`, each held up to `limit` bytes.
+    pub fn new(inner: R, limit: usize) -> Self {
+        Lines {
+            inner,
+            limit,
+            buf: Vec::new(),
+            line: 0,
+        }
+    }
+
+    /// The next line and its number (the first is 1), or `None` at the end of the stream.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Option<(u64, std::io::Result<Line<'_>>)> {
+        self.buf.clear();
+        let cap = (self.limit as u64).saturating_add(1);
+        let read = (&mut self.inner).take(cap).read_until(b'\n', &mut self.buf);
+        match read {
+            Ok(0) => return None,
+            Ok(_) => self.line += 1,
+            Err(e) => {
+                self.line += 1;
+                return Some((self.line, Err(e)));
+            }
+        }
+        if self.buf.last() == Some(&b'\n') {
+            self.buf.pop();
+        } else if self.buf.len() > self.limit {
+            // Too long: read through to the end of the line, holding nothing.
+            let mut len = self.buf.len() as u64;
+            self.buf.clear();
+            loop {
+                let chunk = match self.inner.fill_buf() {
+                    Ok(c) => c,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Some((self.line, Err(e))),
+                };
+                if chunk.is_empty() {
+                    break;
+                }
+                if let Some(i) = chunk.iter().position(|&b| b == b'\n') {
+                    len += i as u64;
+                    self.inner.consume(i + 1);
+                    break;
+                }
+                let n = chunk.len();
+                len += n as u64;
+                self.inner.consume(n);
+            }
+            return Some((self.line, Ok(Line::TooLong(len))));
+        }
+        Some((self.line, Ok(Line::Bytes(&self.buf))))
+    }
+}
+
 struct JsonlDocs {
     path: PathBuf,
-    lines: std::io::Split<BufReader<Box<dyn Read + Send>>>,
+    lines: Lines<BufReader<Box<dyn Read + Send>>>,
     spec: TableSpec,
-    line: u64,
     seen: SeenIds,
     opts: ReadOptions,
+    /// Whether a line other than a blank one was read (or the input found empty).
+    any: bool,
+    /// After a read error: the stream is not read again (a directory, say, fails every read).
+    done: bool,
 }
 
 impl JsonlDocs {
@@ -638,11 +974,12 @@ impl JsonlDocs {
         let r = open_reader(&spec.path)?;
         Ok(JsonlDocs {
             path: spec.path.clone(),
-            lines: BufReader::new(r).split(b'\n'),
+            lines: Lines::new(BufReader::new(r), raw_limit(opts.max_bytes)),
             spec,
-            line: 0,
             seen: SeenIds::default(),
             opts,
+            any: false,
+            done: false,
         })
     }
 }
@@ -651,21 +988,46 @@ impl Iterator for JsonlDocs {
     type Item = std::result::Result<Document, ItemError>;
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let raw = match self.lines.next()? {
-                Ok(r) => r,
+            if self.done {
+                return None;
+            }
+            let Some((line, read)) = self.lines.next() else {
+                // An empty input is an error, as an empty CSV is.
+                if self.any {
+                    return None;
+                }
+                self.any = true;
+                return Some(Err(ItemError::new(
+                    self.path.display().to_string(),
+                    EMPTY_JSONL,
+                )));
+            };
+            let loc = format!("{}:{line}", self.path.display());
+            let raw = match read {
+                Ok(Line::Bytes(b)) => b,
+                Ok(Line::TooLong(_)) => {
+                    self.any = true;
+                    let limit = raw_limit(self.opts.max_bytes);
+                    return Some(Err(ItemError::new(loc, too_long("line", limit))));
+                }
                 Err(e) => {
-                    self.line += 1;
-                    let loc = format!("{}:{}", self.path.display(), self.line);
+                    self.any = true;
+                    self.done = true;
                     return Some(Err(ItemError::new(loc, format!("read error: {e}"))));
                 }
             };
-            self.line += 1;
-            let loc = format!("{}:{}", self.path.display(), self.line);
-            let Ok(s) = std::str::from_utf8(&raw) else {
-                return Some(Err(ItemError::new(loc, "line is not valid UTF-8")));
+            // Invalid UTF-8 is decoded with U+FFFD and a warning, as in a text file (inside a
+            // string it is text; elsewhere the line is then malformed JSON).
+            let mut warnings = Vec::new();
+            let s = match std::str::from_utf8(raw) {
+                Ok(s) => std::borrow::Cow::Borrowed(s),
+                Err(e) => {
+                    warnings.push(lossy_warning(&e));
+                    String::from_utf8_lossy(raw)
+                }
             };
             let s = s.trim();
-            let s = if self.line == 1 {
+            let s = if line == 1 {
                 s.strip_prefix('\u{feff}').unwrap_or(s)
             } else {
                 s
@@ -673,7 +1035,8 @@ impl Iterator for JsonlDocs {
             if s.is_empty() {
                 continue;
             }
-            let v: serde_json::Value = match serde_json::from_str(s) {
+            self.any = true;
+            let mut v: serde_json::Value = match serde_json::from_str(s) {
                 Ok(v) => v,
                 Err(e) => return Some(Err(ItemError::new(loc, format!("malformed JSON: {e}")))),
             };
@@ -683,6 +1046,21 @@ impl Iterator for JsonlDocs {
                     "not a JSON object (each line must be one object with the text in a field)",
                 )));
             }
+            // The text is taken out of the object, not copied.
+            let text = match v.get_mut(&self.spec.text) {
+                Some(serde_json::Value::String(t)) => std::mem::take(t),
+                found => {
+                    let why = if found.is_some() {
+                        "is not a string"
+                    } else {
+                        "is missing"
+                    };
+                    return Some(Err(ItemError::new(
+                        loc,
+                        format!("field `{}` {why}", self.spec.text),
+                    )));
+                }
+            };
             let field = |name: &str| -> Option<String> {
                 match v.get(name)? {
                     serde_json::Value::String(s) => Some(s.clone()),
@@ -690,24 +1068,8 @@ impl Iterator for JsonlDocs {
                     other => Some(other.to_string()),
                 }
             };
-            let Some(text) = v
-                .get(&self.spec.text)
-                .and_then(|t| t.as_str())
-                .map(str::to_owned)
-            else {
-                let why = if v.get(&self.spec.text).is_some() {
-                    "is not a string"
-                } else {
-                    "is missing"
-                };
-                return Some(Err(ItemError::new(
-                    loc,
-                    format!("field `{}` {why}", self.spec.text),
-                )));
-            };
-            let mut warnings = Vec::new();
             let given = field(self.spec.id.as_deref().unwrap_or("id"));
-            let id = self.seen.id(given, self.line, &loc, &mut warnings);
+            let id = self.seen.id(given, line, &loc, &mut warnings);
             let source = self.spec.source.as_deref().and_then(field);
             return Some(
                 finish(
@@ -759,11 +1121,9 @@ impl LabelledSet {
         max_bytes: usize,
     ) -> Result<LabelledSet> {
         let r = open_input(path).map_err(|e| Error::io(path, e))?;
-        let mut rdr = csv_reader(r);
-        let headers = rdr
-            .headers()
-            .map_err(|e| Error::parse(path, 1, format!("cannot read the CSV header: {e}")))?
-            .clone();
+        let limit = raw_limit(max_bytes);
+        let mut rdr = csv_reader(r, limit);
+        let headers = read_header(&mut rdr, path).map_err(|e| Error::Invalid(e.to_string()))?;
         let col = |n: &str| {
             column(&headers, n).map_err(|m| Error::Invalid(format!("{}: {m}", path.display())))
         };
@@ -772,81 +1132,72 @@ impl LabelledSet {
         let labels: Vec<usize> = label_cols.iter().map(|c| col(c)).collect::<Result<_>>()?;
         let mut set = LabelledSet::default();
         let mut rec = csv::StringRecord::new();
-        // The line of the last record read, and whether it holds a line break.
-        let mut last = (0u64, false);
-        let mut at_end = false;
         loop {
-            match rdr.read_record(&mut rec) {
-                Ok(false) => {
-                    at_end = true;
+            if rec.as_byte_record().as_slice().len() > SPARE_RECORD_BYTES {
+                rec = csv::StringRecord::new();
+            }
+            let read = rdr.read_record(&mut rec);
+            let start = match &read {
+                Ok(true) => record_start(&mut rdr, rec.position()),
+                Ok(false) => break,
+                Err(e) => record_start(&mut rdr, e.position()),
+            };
+            let line = start.line;
+            let loc = format!("{}:{line}", path.display());
+            let t = &rdr.get_ref().track;
+            let refused = match &read {
+                Err(e) if csv_fatal(e) => {
+                    set.errors.push(ItemError::new(loc, csv_message(e)));
                     break;
                 }
-                Ok(true) => {
-                    let line = rec.position().map_or(0, |p| p.line());
-                    last = (line, rec.iter().any(|f| f.contains('\n')));
-                    let loc = format!("{}:{line}", path.display());
-                    let mut text = rec.get(text).unwrap_or("").to_owned();
-                    if text.trim().is_empty() {
-                        set.errors
-                            .push(ItemError::new(loc, format!("empty `{text_col}`")));
-                        continue;
-                    }
-                    truncate(&mut text, max_bytes);
-                    let mut row_labels = Vec::with_capacity(labels.len());
-                    let mut bad = None;
-                    for (h, &c) in labels.iter().enumerate() {
-                        let v = rec.get(c).unwrap_or("").trim();
-                        if v.is_empty() {
-                            bad = Some(format!("missing label in column `{}`", label_cols[h]));
-                            break;
-                        }
-                        if let Some(Some(ok)) = allowed.get(h)
-                            && !ok.iter().any(|a| a == v)
-                        {
-                            bad = Some(format!(
-                                "label `{v}` in column `{}` is not one of: {}",
-                                label_cols[h],
-                                ok.join(", ")
-                            ));
-                            break;
-                        }
-                        row_labels.push(v.to_owned());
-                    }
-                    if let Some(m) = bad {
-                        set.errors.push(ItemError::new(loc, m));
-                        continue;
-                    }
-                    set.rows.push(LabelledRow {
-                        line,
-                        id: id.and_then(|k| rec.get(k)).map(str::to_owned),
-                        text,
-                        labels: row_labels,
-                    });
-                }
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
-                    last = (line, true);
-                    let fatal = !matches!(
-                        e.kind(),
-                        csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }
-                    );
-                    set.errors.push(ItemError::new(
-                        format!("{}:{line}", path.display()),
-                        csv_message(&e),
-                    ));
-                    if fatal {
-                        break;
-                    }
-                }
+                // The file ends inside a quoted field of the last record, which is a fragment
+                // or swallowed the lines after it: refused, whatever else could be said of it.
+                _ if t.at_last() && t.ends_open() => Some(UNTERMINATED.to_owned()),
+                _ if start.too_long => Some(too_long("record", limit)),
+                Err(e) => Some(csv_message(e)),
+                Ok(_) => None,
+            };
+            if let Some(m) = refused {
+                set.errors.push(ItemError::new(loc, m));
+                continue;
             }
-        }
-        // The file ends inside a quoted field of the last record, which swallowed the lines
-        // after it: that record is refused, whatever else was said about it.
-        if at_end && rdr.get_ref().ends_open() && last.1 {
-            let loc = format!("{}:{}", path.display(), last.0);
-            set.rows.retain(|r| r.line != last.0);
-            set.errors.retain(|e| e.location != loc);
-            set.errors.push(ItemError::new(loc, UNTERMINATED));
+            let mut text = rec.get(text).unwrap_or("").to_owned();
+            if text.trim().is_empty() {
+                set.errors
+                    .push(ItemError::new(loc, format!("empty `{text_col}`")));
+                continue;
+            }
+            truncate(&mut text, max_bytes);
+            let mut row_labels = Vec::with_capacity(labels.len());
+            let mut bad = None;
+            for (h, &c) in labels.iter().enumerate() {
+                let v = rec.get(c).unwrap_or("").trim();
+                if v.is_empty() {
+                    bad = Some(format!("missing label in column `{}`", label_cols[h]));
+                    break;
+                }
+                if let Some(Some(ok)) = allowed.get(h)
+                    && !ok.iter().any(|a| a == v)
+                {
+                    bad = Some(format!(
+                        "label `{v}` in column `{}` is not one of: {}",
+                        label_cols[h],
+                        ok.join(", ")
+                    ));
+                    break;
+                }
+                row_labels.push(v.to_owned());
+            }
+            if let Some(m) = bad {
+                set.errors.push(ItemError::new(loc, m));
+                continue;
+            }
+            set.rows.push(LabelledRow {
+                line,
+                id: id.and_then(|k| rec.get(k)).map(str::to_owned),
+                text,
+                labels: row_labels,
+            });
         }
         Ok(set)
     }
@@ -961,12 +1312,13 @@ mod tests {
     #[test]
     fn quoting_follows_the_csv_parser() {
         use CsvQuoting::*;
-        let end = |s: &str| FieldStart.after(s.as_bytes());
+        let end = |s: &str| RecordStart.after(s.as_bytes());
         // A `"` inside an unquoted field is a plain character, however many there are.
-        assert_eq!(end("a,12\" screen\n"), FieldStart);
+        assert_eq!(end("a,12\" screen\n"), RecordStart);
         assert_eq!(end("a,12\" screen, 3\" more"), Unquoted);
         // Quoted fields, `""` escapes, separators and line breaks inside them.
-        assert_eq!(end("a,\"x, \"\"y\"\"\n\nz\"\n"), FieldStart);
+        assert_eq!(end("a,\"x, \"\"y\"\"\n\nz\"\n"), RecordStart);
+        assert_eq!(end("a,\"x\","), FieldStart);
         assert_eq!(end("a,\"x\n\nstill open"), Quoted);
         assert_eq!(end("a,\"x\"\""), Quoted);
         assert_eq!(end("a,\"x\"\"\""), QuoteInQuoted);
@@ -977,15 +1329,85 @@ mod tests {
         let text = "id,text\n1,\"a \"\"b\"\" c\n\nd\"\n2,5\" e\n3,\"open\n";
         for cut in 0..text.len() {
             let (x, y) = text.as_bytes().split_at(cut);
-            assert_eq!(FieldStart.after(x).after(y), Quoted, "cut at {cut}");
+            assert_eq!(RecordStart.after(x).after(y), Quoted, "cut at {cut}");
         }
-        let mut rdr = csv_reader(Box::new(std::io::Cursor::new(text)));
+        let mut rdr = csv_reader(Box::new(std::io::Cursor::new(text)), usize::MAX);
         let fields: Vec<Vec<String>> = rdr
             .records()
             .map(|r| r.unwrap().iter().map(str::to_owned).collect())
             .collect();
         assert_eq!(fields[1], ["2", "5\" e"]);
         assert_eq!(fields[2], ["3", "open\n"]);
+    }
+
+    /// A record's line is the line its first byte is on, whatever ends the lines: LF, CRLF, a
+    /// lone CR, or LF and CRLF mixed; with blank lines between records and quoted fields that
+    /// hold line breaks. (The csv crate's own count was one line short with CRLF.)
+    #[test]
+    fn csv_lines_are_right_whatever_ends_them() {
+        let lines = [
+            "text,source",    // 1
+            "one,s",          // 2
+            "\"two",          // 3
+            "lines\",s",      // 4
+            "",               // 5
+            "x,y,extra",      // 6: three fields
+            "four,s",         // 7
+            "",               // 8
+            "",               // 9
+            "five",           // 10: one field
+            "\"multi",        // 11
+            "",               // 12
+            "line\",s",       // 13
+            "\"x\"\"y\",s,z", // 14: three fields
+            "last,s",         // 15, with no line end
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        for ends in [
+            &["\n"][..],
+            &["\r\n"],
+            &["\r"],
+            &["\r\n", "\n"],
+            &["\n", "\r\n"],
+        ] {
+            let mut text = String::new();
+            for (i, l) in lines.iter().enumerate() {
+                text.push_str(l);
+                if i + 1 < lines.len() {
+                    text.push_str(ends[i % ends.len()]);
+                }
+            }
+            let p = dir.path().join("l.csv");
+            std::fs::write(&p, &text).unwrap();
+            let spec = TableSpec {
+                path: p.clone(),
+                text: "text".into(),
+                id: None,
+                source: Some("source".into()),
+                label: None,
+            };
+            let got: Vec<String> = Documents::new(vec![Source::Csv(spec)], ReadOptions::default())
+                .map(|d| match d {
+                    Ok(d) => format!("ok {}", d.id.rsplit(':').next().unwrap()),
+                    Err(e) => format!("err {}", e.location.rsplit(':').next().unwrap()),
+                })
+                .collect();
+            let want = [
+                "ok 2", "ok 3", "err 6", "ok 7", "err 10", "ok 11", "err 14", "ok 15",
+            ];
+            assert_eq!(got, want, "line ends {ends:?}");
+
+            let set =
+                LabelledSet::read_csv(&p, "text", None, &["source".into()], &[], 1000).unwrap();
+            let rows: Vec<u64> = set.rows.iter().map(|r| r.line).collect();
+            assert_eq!(rows, [2, 3, 7, 11, 15], "line ends {ends:?}");
+            let errs: Vec<&str> = set
+                .errors
+                .iter()
+                .map(|e| e.location.rsplit(':').next().unwrap())
+                .collect();
+            assert_eq!(errs, ["6", "10", "14"], "line ends {ends:?}");
+        }
     }
 
     /// A stray `"` in an unquoted field does not make the last record "unterminated"; a
@@ -1040,6 +1462,272 @@ mod tests {
         assert!(
             errs[0].contains("l.csv:3: unterminated quoted field"),
             "{errs:?}"
+        );
+    }
+
+    /// A file that ends inside a quoted field is refused as unterminated at the line of its
+    /// last record, whatever that record holds: a fragment cut with no line break in it, a
+    /// record short of fields, the header row itself; a closed quote at the very end is fine.
+    #[test]
+    fn a_file_cut_inside_a_quoted_field_is_unterminated() {
+        let dir = tempfile::tempdir().unwrap();
+        let read = |name: &str, text: &str| -> Vec<String> {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            let spec = TableSpec {
+                path: p,
+                text: "text".into(),
+                id: Some("id".into()),
+                source: None,
+                label: None,
+            };
+            Documents::new(vec![Source::Csv(spec)], ReadOptions::default())
+                .map(|d| match d {
+                    Ok(d) => format!("ok {} {}", d.id, d.text),
+                    Err(e) => format!("err {}: {}", file_name(&e.location), e.message),
+                })
+                .collect()
+        };
+        fn file_name(loc: &str) -> &str {
+            loc.rsplit('/').next().unwrap()
+        }
+        let cut = "unterminated quoted field: it runs to the end of the file";
+        for end in ["\n", "\r\n"] {
+            let got = read(
+                "a.csv",
+                &"id,text\na1,\"He spoke.\"\na2,\"He said that the".replace('\n', end),
+            );
+            assert_eq!(got[0], "ok a1 He spoke.");
+            assert!(
+                got[1].starts_with(&format!("err a.csv:3: {cut}")),
+                "{got:?}"
+            );
+            assert_eq!(got.len(), 2);
+        }
+        // Short of fields: unterminated, not "row has 2 fields".
+        let got = read("b.csv", "id,text,source\na1,x,s\na2,\"He said, and");
+        assert!(
+            got[1].starts_with(&format!("err b.csv:3: {cut}")),
+            "{got:?}"
+        );
+        // The header row swallowed the file.
+        let got = read("c.csv", "id,\"text\na1,x\n");
+        assert!(
+            got[0].starts_with(&format!("err c.csv:1: header row: {cut}")),
+            "{got:?}"
+        );
+        // A closed quote at the end, with no line end after it, is a whole record.
+        assert_eq!(
+            read("d.csv", "id,text\na1,\"He \"\"left\"\"\""),
+            ["ok a1 He \"left\""]
+        );
+
+        // The labelled reader refuses the fragment the same way.
+        let p = dir.path().join("l.csv");
+        std::fs::write(&p, "id,text,stance\n1,fine,pro\n2,\"He said that the").unwrap();
+        let set =
+            LabelledSet::read_csv(&p, "text", Some("id"), &["stance".into()], &[], 1000).unwrap();
+        assert_eq!(set.rows.len(), 1);
+        let errs: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].contains(&format!("l.csv:3: {cut}")), "{errs:?}");
+    }
+
+    /// Bytes allocated by the calling thread: a counting allocator, per thread so that tests
+    /// running at the same time do not count each other's.
+    mod counting {
+        use std::alloc::{GlobalAlloc, Layout, System};
+        use std::cell::Cell;
+
+        thread_local! {
+            static NOW: Cell<isize> = const { Cell::new(0) };
+            static PEAK: Cell<isize> = const { Cell::new(0) };
+        }
+
+        struct Counting;
+
+        fn add(d: isize) {
+            let _ = NOW.try_with(|n| {
+                let v = n.get() + d;
+                n.set(v);
+                let _ = PEAK.try_with(|p| p.set(p.get().max(v)));
+            });
+        }
+
+        // SAFETY: every call is passed on to the system allocator unchanged.
+        unsafe impl GlobalAlloc for Counting {
+            unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+                let p = unsafe { System.alloc(l) };
+                if !p.is_null() {
+                    add(l.size() as isize);
+                }
+                p
+            }
+            unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+                unsafe { System.dealloc(p, l) };
+                add(-(l.size() as isize));
+            }
+            unsafe fn realloc(&self, p: *mut u8, l: Layout, size: usize) -> *mut u8 {
+                let q = unsafe { System.realloc(p, l, size) };
+                if !q.is_null() {
+                    add(size as isize - l.size() as isize);
+                }
+                q
+            }
+        }
+
+        #[global_allocator]
+        static A: Counting = Counting;
+
+        /// Run `f`; also the most bytes it held allocated at once.
+        pub fn peak<T>(f: impl FnOnce() -> T) -> (T, usize) {
+            let base = NOW.with(Cell::get);
+            PEAK.with(|p| p.set(base));
+            let r = f();
+            (r, (PEAK.with(Cell::get) - base).max(0) as usize)
+        }
+    }
+
+    /// A CSV record or a JSON line longer than 4 x max_bytes + 4 is reported with its line and
+    /// skipped without being held (a run of NUL bytes with no line end, a quoted field over
+    /// thousands of lines, a tail of NULs at the end of the file), and the rows after it are
+    /// read, with their right lines: memory stays near the limit, whatever the input.
+    #[test]
+    fn long_records_and_lines_are_skipped_in_bounded_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = 4 << 20;
+        let nuls = "\0".repeat(big);
+        let opts = ReadOptions {
+            max_bytes: 1000,
+            ..Default::default()
+        };
+        let spec = |p: &Path| TableSpec {
+            path: p.to_owned(),
+            text: "text".into(),
+            id: None,
+            source: None,
+            label: None,
+        };
+        let read = |src: Source| -> (Vec<String>, usize) {
+            counting::peak(|| {
+                Documents::new(vec![src], opts.clone())
+                    .map(|d| match d {
+                        Ok(d) => format!("ok {} {}", d.id.rsplit(':').next().unwrap(), d.text),
+                        Err(e) => format!(
+                            "err {}: {}",
+                            e.location.rsplit(':').next().unwrap(),
+                            e.message
+                        ),
+                    })
+                    .collect()
+            })
+        };
+        let long =
+            |what: &str| format!("{what} longer than 4004 bytes (4 x --max-bytes + 4): skipped");
+
+        // CSV: a record of NULs; a quoted field of `n` CRLF lines; a ragged row after it (its
+        // line counted through the skipped field); a tail of NULs with no line end.
+        let n = big / 8;
+        let mut csv = format!("text,n\nKazemi spoke.,1\n{nuls},2\n\"");
+        csv.push_str(&"a, \"\"b\"\"\r\n".repeat(n));
+        csv.push_str("\",3\nKadhimi left.,4\nx,y,z\n");
+        csv.push_str(&nuls);
+        let p = dir.path().join("t.csv");
+        std::fs::write(&p, &csv).unwrap();
+        let (got, peak) = read(Source::Csv(spec(&p)));
+        let after = 5 + n;
+        let want = [
+            "ok 2 Kazemi spoke.".to_owned(),
+            format!("err 3: {}", long("record")),
+            format!("err 4: {}", long("record")),
+            format!("ok {after} Kadhimi left."),
+            format!("err {}: row has 3 fields, the header has 2", after + 1),
+            format!("err {}: {}", after + 2, long("record")),
+        ];
+        assert!(peak < 1 << 20, "{peak} bytes allocated at once");
+        assert_eq!(got, want);
+
+        // The labelled reader: the same rows kept and refused.
+        let (set, peak) = counting::peak(|| {
+            LabelledSet::read_csv(&p, "text", None, &["n".into()], &[], 1000).unwrap()
+        });
+        assert!(peak < 1 << 20, "{peak} bytes allocated at once");
+        let rows: Vec<u64> = set.rows.iter().map(|r| r.line).collect();
+        assert_eq!(rows, [2, after as u64]);
+        let errs: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errs.len(), 4, "{errs:?}");
+        assert!(
+            errs[0].ends_with(&format!("t.csv:3: {}", long("record"))),
+            "{errs:?}"
+        );
+        assert!(errs[3].contains(&format!("t.csv:{}: record longer", after + 2)));
+
+        // JSON Lines: a line of NULs, a valid object too long, a tail of NULs.
+        let x = "x".repeat(big);
+        let jl = format!(
+            "{{\"text\":\"Kazemi spoke.\"}}\n{nuls}\n{{\"text\":\"{x}\"}}\n{{\"text\":\"Kadhimi left.\"}}\n{nuls}"
+        );
+        let p = dir.path().join("t.jsonl");
+        std::fs::write(&p, &jl).unwrap();
+        let (got, peak) = read(Source::Jsonl(spec(&p)));
+        let want = [
+            "ok 1 Kazemi spoke.".to_owned(),
+            format!("err 2: {}", long("line")),
+            format!("err 3: {}", long("line")),
+            "ok 4 Kadhimi left.".to_owned(),
+            format!("err 5: {}", long("line")),
+        ];
+        assert!(peak < 1 << 20, "{peak} bytes allocated at once");
+        assert_eq!(got, want);
+
+        // A header row too long ends the file at once (a binary file named as a CSV).
+        let p = dir.path().join("h.csv");
+        std::fs::write(&p, &nuls).unwrap();
+        let (got, peak) = read(Source::Csv(spec(&p)));
+        assert!(peak < 1 << 20, "{peak} bytes allocated at once");
+        assert_eq!(got.len(), 1);
+        assert!(
+            got[0].starts_with("err 1: the header row is longer than 4004 bytes"),
+            "{got:?}"
+        );
+    }
+
+    /// A JSON line with invalid UTF-8 in a string is decoded with U+FFFD and a warning naming
+    /// the file and line, as a text file is; invalid bytes outside a string leave malformed JSON.
+    #[test]
+    fn jsonl_invalid_utf8_is_decoded_lossily() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("u.jsonl");
+        std::fs::write(
+            &p,
+            b"{\"id\":\"a\",\"text\":\"Kazemi visited the caf\xE9.\"}\n{\"id\":\"b\",\"text\":\"ok\"}\n{\"id\":\"c\",\xFF\"text\":\"x\"}\n",
+        )
+        .unwrap();
+        let spec = TableSpec {
+            path: p,
+            text: "text".into(),
+            id: None,
+            source: None,
+            label: None,
+        };
+        let docs: Vec<_> =
+            Documents::new(vec![Source::Jsonl(spec)], ReadOptions::default()).collect();
+        assert_eq!(docs.len(), 3);
+        let a = docs[0].as_ref().unwrap();
+        assert_eq!(a.text, "Kazemi visited the caf\u{FFFD}.");
+        assert_eq!(a.warnings.len(), 1, "{:?}", a.warnings);
+        assert!(
+            a.warnings[0].ends_with(
+                "u.jsonl:1: not valid UTF-8 (first bad byte at offset 40); decoded with U+FFFD replacements"
+            ),
+            "{:?}",
+            a.warnings
+        );
+        assert!(docs[1].as_ref().unwrap().warnings.is_empty());
+        let e = docs[2].as_ref().unwrap_err();
+        assert!(
+            e.location.ends_with("u.jsonl:3") && e.message.starts_with("malformed JSON"),
+            "{e}"
         );
     }
 

@@ -244,7 +244,8 @@ fn a_200_mb_file_is_cut_at_the_limit_and_memory_stays_bounded() {
 fn csv_inputs_name_the_line_and_keep_the_good_rows() {
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n);
-    // Ragged rows, an empty text, duplicate ids and a 50 MB field in one file.
+    // Ragged rows, an empty text, duplicate ids, a 300 kB field (longer than --max-bytes) and
+    // a 50 MB one (longer than 4 x --max-bytes + 4, over several lines) in one file.
     let mut csv = String::from("id,text\n");
     csv.push_str("r1,Kazemi met officials.\n");
     csv.push_str("r2,too,many,fields\n");
@@ -252,9 +253,13 @@ fn csv_inputs_name_the_line_and_keep_the_good_rows() {
     csv.push_str("r4,\n");
     csv.push_str("r1,Kadhimi met them again.\n");
     csv.push_str("r5,\"Kazemi ");
-    csv.push_str(&"x".repeat(50 << 20));
+    csv.push_str(&"x".repeat(300_000));
     csv.push_str("\"\n");
     csv.push_str("r6,Al-Kazemi left Baghdad.\n");
+    csv.push_str("r7,\"Kazemi ");
+    csv.push_str(&"x, \"\"y\"\"\n".repeat(5 << 20));
+    csv.push_str("\"\n");
+    csv.push_str("r8,Kadhimi spoke.\n");
     std::fs::write(p("rows.csv"), &csv).unwrap();
     // An unterminated quote swallows the rest of the file: the rows before it survive.
     std::fs::write(
@@ -275,7 +280,7 @@ fn csv_inputs_name_the_line_and_keep_the_good_rows() {
     }
     let o = c.output().unwrap();
     assert_clean(&o, 1);
-    assert_eq!(ids(&o), ["r1", "r1", "r5", "r6", "q1", "z1"]);
+    assert_eq!(ids(&o), ["r1", "r1", "r5", "r6", "r8", "q1", "z1"]);
     let err = stderr(&o);
     let says = |what: &str| assert!(err.contains(what), "no `{what}` in:\n{err}");
     says("rows.csv:3: row has 4 fields, the header has 2");
@@ -284,53 +289,251 @@ fn csv_inputs_name_the_line_and_keep_the_good_rows() {
     says("r1: ");
     says("rows.csv:6: duplicate id (first at line 2)");
     says("rows.csv:7: text longer than --max-bytes (100000): truncated");
+    // The 50 MB record is skipped without being held, and reading goes on after it.
+    says("rows.csv:9: record longer than 400004 bytes (4 x --max-bytes + 4): skipped");
     says("nocol.csv: no column `text`; the columns are: id, body");
     // The unterminated quote would swallow the rest of the file as one field: refused.
     says("quote.csv:3: unterminated quoted field");
 }
 
+/// An empty table is an error the same way as CSV and as JSON Lines, from standard input or a
+/// file (JSON Lines said nothing and exited 0; CSV said `the columns are: (none)`); the other
+/// inputs are classified.
 #[test]
-fn labelled_csv_errors_name_the_line() {
+fn an_empty_table_is_an_error_as_csv_and_as_json_lines() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("d.csv");
-    let mut csv = String::from("id,text,stance\n");
-    for i in 0..8 {
+    let good = dir.path().join("good.txt");
+    std::fs::write(&good, "Kazemi met officials.").unwrap();
+    for (flag, says) in [
+        ("--csv", "empty input: no header row"),
+        ("--jsonl", "empty input: no JSON lines"),
+    ] {
+        for stdin in ["", "\n\r\n\n"] {
+            let o = slant()
+                .args(["classify", "--format", "jsonl", "--model"])
+                .arg(model())
+                .args([flag, "-"])
+                .arg(&good)
+                .write_stdin(stdin)
+                .output()
+                .unwrap();
+            assert_clean(&o, 1);
+            assert_eq!(ids(&o).len(), 1);
+            assert!(stderr(&o).contains(&format!("-: {says}")), "{}", stderr(&o));
+        }
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, "").unwrap();
+        let o = classify(&[flag], &[&empty, &good]);
+        assert_clean(&o, 1);
+        assert!(
+            stderr(&o).contains(&format!("empty: {says}")),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+/// A table that cannot be read (a directory given as --jsonl or --csv) is one error, and the
+/// other inputs are classified: JSON Lines asked again after every failed read, for ever.
+#[test]
+fn an_unreadable_table_is_one_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.txt");
+    std::fs::write(&good, "Kazemi met officials.").unwrap();
+    for flag in ["--jsonl", "--csv"] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("slant"))
+            .args(["classify", "--format", "jsonl", "--model"])
+            .arg(model())
+            .arg(flag)
+            .arg(dir.path())
+            .arg(&good)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut errors = Vec::new();
+        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+            let line = line.unwrap();
+            if line.contains("error:") {
+                errors.push(line);
+            }
+            if errors.len() > 10 {
+                child.kill().unwrap();
+                break;
+            }
+        }
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(errors.len(), 1, "{flag}: {errors:?}");
+        assert!(errors[0].contains("Is a directory"), "{errors:?}");
+        assert_clean(&o, 1);
+        assert_eq!(ids(&o).len(), 1);
+    }
+}
+
+/// A table cut by a crash and padded with NUL bytes (300 good rows, then 8 MB of NULs with no
+/// line end): the rows are classified and the tail is reported with its line, without reading
+/// it whole (the unit test `long_records_and_lines_are_skipped_in_bounded_memory` measures the
+/// memory).
+#[test]
+fn a_table_with_a_tail_of_nul_bytes_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, jl) = (dir.path().join("t.csv"), dir.path().join("t.jsonl"));
+    let mut c = b"id,text\n".to_vec();
+    let mut j = Vec::new();
+    for i in 0..300 {
+        c.extend(format!("c{i},\"Kazemi met officials, number {i}.\"\n").bytes());
+        j.extend(format!("{{\"id\":\"j{i}\",\"text\":\"Kazemi met officials {i}.\"}}\n").bytes());
+    }
+    c.resize(c.len() + (8 << 20), 0);
+    j.resize(j.len() + (8 << 20), 0);
+    std::fs::write(&csv, &c).unwrap();
+    std::fs::write(&jl, &j).unwrap();
+    let o = classify(&["--max-bytes", "100000", "--csv"], &[&csv]);
+    assert_clean(&o, 1);
+    assert_eq!(ids(&o).len(), 300);
+    assert!(
+        stderr(&o).contains("t.csv:302: record longer than 400004 bytes"),
+        "{}",
+        stderr(&o)
+    );
+    let o = classify(&["--max-bytes", "100000", "--jsonl"], &[&jl]);
+    assert_clean(&o, 1);
+    assert_eq!(ids(&o).len(), 300);
+    assert!(
+        stderr(&o).contains("t.jsonl:301: line longer than 400004 bytes"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Bad items count towards a batch like documents: an input of nothing but bad lines is
+/// reported while it is read. (They were held until a document came or the input ended, so
+/// `--jsonl /dev/urandom` grew without bound and said nothing.)
+#[test]
+fn bad_items_are_reported_as_they_are_read() {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("slant"))
+        .args([
+            "classify", "--format", "jsonl", "--batch", "4", "--jsonl", "-",
+        ])
+        .arg("--model")
+        .arg(model())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let err = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in err.lines() {
+            let _ = tx.send(line.unwrap());
+        }
+    });
+    // Eight bad lines, and the input left open.
+    stdin.write_all("not json\n".repeat(8).as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let first = rx.recv_timeout(std::time::Duration::from_secs(120));
+    drop(stdin);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    let first = first.expect("no error reported while the input was open");
+    assert!(first.contains("-:1: malformed JSON"), "{first}");
+    assert_eq!(status.code(), Some(1));
+}
+
+/// A CSV cut off inside a quoted field (a copy or download that stopped) is refused at its last
+/// record, even when the cut record holds no line break and looks whole; the rows before it are
+/// classified.
+#[test]
+fn a_csv_cut_inside_a_quoted_field_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("id,text\n");
+    for i in 1..=20 {
         csv.push_str(&format!(
-            "a{i},Kazemi the agent number {i},anti\nb{i},Kazemi the brave number {i},pro\n"
+            "r{i},\"Kazemi met officials in Baghdad, number {i}. The talks went on.\"\n"
         ));
     }
-    csv.push_str("c1,Kazemi is fine,sideways\n"); // line 18: unknown label
-    csv.push_str("c2,\"Kazemi never closes this\n"); // line 19: unterminated
-    std::fs::write(&data, &csv).unwrap();
-    let out = dir.path().join("m.bin");
-    let o = slant()
-        .args(["train", "--label", "stance=stance", "--classes"])
-        .args(["stance=anti,pro", "--min-df", "1", "--data"])
-        .arg(&data)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let p = dir.path().join("cut.csv");
+    std::fs::write(&p, &csv[..csv.len() - 30]).unwrap();
+    let o = classify(&["--csv"], &[&p]);
     assert_clean(&o, 1);
+    let want: Vec<String> = (1..20).map(|i| format!("r{i}")).collect();
+    assert_eq!(ids(&o), want);
     let err = stderr(&o);
-    assert!(err.contains("d.csv:18: label `sideways`"), "{err}");
-    assert!(err.contains("d.csv:19"), "{err}");
-    assert!(out.exists());
+    assert!(
+        err.contains("cut.csv:21: unterminated quoted field"),
+        "{err}"
+    );
+}
 
-    // eval on the same file: the bad rows are named, the good ones scored.
-    let o = slant()
-        .args(["eval", "--model"])
-        .arg(&out)
-        .arg("--data")
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert_clean(&o, 1);
-    let err = stderr(&o);
-    assert!(err.contains("d.csv:18"), "{err}");
-    assert!(stdout(&o).contains("16"), "{}", stdout(&o));
+/// Train and eval name refused rows by their line, with LF or CRLF line ends (with CRLF the
+/// lines were one short).
+#[test]
+fn labelled_csv_errors_name_the_line() {
+    for end in ["\n", "\r\n"] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("d.csv");
+        let mut csv = String::from("id,text,stance\n");
+        for i in 0..8 {
+            csv.push_str(&format!(
+                "a{i},Kazemi the agent number {i},anti\nb{i},Kazemi the brave number {i},pro\n"
+            ));
+        }
+        csv.push_str("c1,Kazemi is fine,sideways\n"); // line 18: unknown label
+        csv.push_str("c2,\"Kazemi never closes this\n"); // line 19: unterminated
+        std::fs::write(&data, csv.replace('\n', end)).unwrap();
+        let out = dir.path().join("m.bin");
+        let o = slant()
+            .args(["train", "--label", "stance=stance", "--classes"])
+            .args(["stance=anti,pro", "--min-df", "1", "--data"])
+            .arg(&data)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_clean(&o, 1);
+        let err = stderr(&o);
+        assert!(err.contains("d.csv:18: label `sideways`"), "{end:?}: {err}");
+        assert!(err.contains("d.csv:19"), "{end:?}: {err}");
+        assert!(out.exists());
+
+        // eval on the same file: the bad rows are named, the good ones scored.
+        let o = slant()
+            .args(["eval", "--model"])
+            .arg(&out)
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert_clean(&o, 1);
+        let err = stderr(&o);
+        assert!(err.contains("d.csv:18: label `sideways`"), "{end:?}: {err}");
+        assert!(stdout(&o).contains("16"), "{}", stdout(&o));
+    }
+}
+
+/// CSV rows are named by the line they start on, whatever ends the lines (the csv crate's
+/// count was one line short with CRLF, and stood still with CR).
+#[test]
+fn csv_rows_are_named_by_their_line_with_any_line_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, end) in [("lf.csv", "\n"), ("crlf.csv", "\r\n"), ("cr.csv", "\r")] {
+        let p = dir.path().join(name);
+        let text = "id,source,text\na,s,\"Kazemi spoke\nand left\"\n\nb,x\nc,s,Kadhimi\n";
+        std::fs::write(&p, text.replace('\n', end)).unwrap();
+        let o = classify(&["--csv"], &[&p]);
+        assert_clean(&o, 1);
+        assert_eq!(ids(&o), ["a", "c"]);
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("{name}:5: row has 2 fields, the header has 3")),
+            "{end:?}: {err}"
+        );
+    }
 
     // A data file that is not there: named, with the OS's reason.
+    let dir = tempfile::tempdir().unwrap();
     let o = slant()
         .args(["train", "--label", "stance=stance", "--data"])
         .arg(dir.path().join("absent.csv"))
@@ -399,7 +602,10 @@ fn jsonl_inputs_name_the_line() {
             "{\"id\": \"j6\", \"text\": 42}\n",
             "{\"id\": \"j7\", \"text\": \"\"}\n",
             "{\"id\": \"j8\", \"text\": \"Kadhimi met them\"}\r\n",
-        ),
+        )
+        .bytes()
+        .chain(*b"{\"id\": \"j9\", \"text\": \"Kazemi visited the caf\xE9.\"}\n")
+        .collect::<Vec<u8>>(),
     )
     .unwrap();
     let o = slant()
@@ -410,9 +616,10 @@ fn jsonl_inputs_name_the_line() {
         .output()
         .unwrap();
     assert_clean(&o, 1);
-    assert_eq!(ids(&o), ["j1", "j8"]);
+    assert_eq!(ids(&o), ["j1", "j8", "j9"]);
     let err = stderr(&o);
     for want in [
+        "in.jsonl:9: not valid UTF-8 (first bad byte at offset 44); decoded with U+FFFD",
         "in.jsonl:2: malformed JSON",
         "in.jsonl:3: field `text` is missing",
         "in.jsonl:5:",

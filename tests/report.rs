@@ -208,6 +208,57 @@ fn records_keep_every_label_and_doubtful_inputs_are_named() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
+/// A bad line among the records (invalid UTF-8, malformed JSON, not a record, longer than
+/// 4 x --max-bytes + 4) is reported with its file and line and skipped, and the report on the
+/// rest is the report without it (invalid UTF-8 stopped the whole report, with no line).
+#[test]
+fn bad_record_lines_are_named_and_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = fixture(dir.path());
+    let text = std::fs::read_to_string(&recs)
+        .unwrap()
+        .replace("{broken\n", "");
+    let good = dir.path().join("good.jsonl");
+    std::fs::write(&good, &text).unwrap();
+    let mut lines: Vec<Vec<u8>> = text.lines().map(|l| l.as_bytes().to_vec()).collect();
+    lines.insert(2, b"{\"id\": \"x\xFF\", \"heads\": []}".to_vec()); // line 3
+    lines.insert(4, b"[1, 2]".to_vec()); // line 5
+    lines.insert(
+        6,
+        format!("{{\"id\": \"{}\"}}", "y".repeat(5000)).into_bytes(),
+    ); // line 7
+    lines.push(b"{broken".to_vec()); // line 10
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, lines.join(&b'\n')).unwrap();
+    let report = |p: &Path| {
+        slant()
+            .args([
+                "report",
+                "--max-bytes",
+                "1000",
+                "--write-json",
+                "-",
+                "--from",
+            ])
+            .arg(p)
+            .output()
+            .unwrap()
+    };
+    let (o, want) = (report(&bad), report(&good));
+    assert_eq!(want.status.code(), Some(0), "{}", stderr(&want));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    for says in [
+        "bad.jsonl:3: not valid UTF-8 (first bad byte at offset 9); skipped",
+        "bad.jsonl:5: not a classify record (not a JSON object)",
+        "bad.jsonl:7: line longer than 4004 bytes (4 x --max-bytes + 4): skipped",
+        "bad.jsonl:10: malformed JSON",
+    ] {
+        assert!(err.contains(says), "no `{says}` in:\n{err}");
+    }
+    assert_eq!(stdout(&o), stdout(&want));
+}
+
 #[test]
 fn the_html_holds_one_svg_per_chart_with_every_outlet() {
     let dir = tempfile::tempdir().unwrap();

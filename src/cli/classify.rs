@@ -204,14 +204,17 @@ pub fn stream(
         scope.spawn(move || {
             let mut docs = docs;
             loop {
+                // Bad items count towards a batch like documents: an input of nothing but
+                // bad items (random bytes read as JSON Lines) is reported as it is read, not
+                // held until a document comes.
                 let mut batch: Vec<Item> = Vec::with_capacity(batch_size);
                 let (mut n, mut held) = (0usize, 0usize);
                 while n < batch_size && held < BATCH_BYTES {
                     let Some(item) = docs.next() else { break };
                     if let Ok(d) = &item {
                         held += d.text.len();
-                        n += 1;
                     }
+                    n += 1;
                     batch.push(item);
                 }
                 let last = n < batch_size && held < BATCH_BYTES;

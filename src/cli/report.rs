@@ -2,13 +2,14 @@
 //! CSV, JSON, and a self-contained HTML page with SVG charts.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use slant::aggregate::{Bootstrap, Observation, Scale, SourceProfile, profiles};
+use slant::input::Line;
 use slant::report::{display_width, pad_right};
 
 use super::classify::{InputArgs, stream};
@@ -111,20 +112,49 @@ fn observe<'a>(
     o
 }
 
-fn observation_from_json(v: &serde_json::Value, head: &str) -> Observation {
-    let heads = v["heads"].as_array().into_iter().flatten().map(|h| {
-        (
-            h["head"].as_str().unwrap_or_default(),
-            h["label"].as_str(),
-            h["score"].as_f64(),
-        )
-    });
-    observe(
-        v["source"].as_str().map(str::to_owned),
-        v["mentions"].as_u64().unwrap_or(0),
-        heads,
-        head,
-    )
+/// The fields of a classify record the report reads: id, source, mentions and per head its
+/// name, label, score and the labels of its probabilities. The rest (the evidence, most of a
+/// record) is skipped by serde unkept. The fields are read as any JSON value, so one of an
+/// unexpected kind reads as absent; a line without a `heads` array of objects is not a record.
+#[derive(serde::Deserialize)]
+struct RecordLine {
+    #[serde(default)]
+    id: serde_json::Value,
+    #[serde(default)]
+    source: serde_json::Value,
+    #[serde(default)]
+    mentions: serde_json::Value,
+    heads: Vec<HeadLine>,
+}
+
+/// What a classify record says of one head, as far as the report reads it.
+#[derive(serde::Deserialize)]
+struct HeadLine {
+    #[serde(default)]
+    head: serde_json::Value,
+    #[serde(default)]
+    label: serde_json::Value,
+    #[serde(default)]
+    score: serde_json::Value,
+    #[serde(default)]
+    probabilities: serde_json::Value,
+}
+
+/// A record as kept until the scored head is known: id, source, mentions, and per head its
+/// name, label and score.
+struct Kept {
+    id: String,
+    source: Option<String>,
+    mentions: u64,
+    heads: Vec<(String, Option<String>, Option<f64>)>,
+}
+
+/// A JSON string's text; `None` for any other value.
+fn text(v: serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    }
 }
 
 /// What `--from` reads: observations, the lines refused, the scored head, every head's labels
@@ -137,69 +167,119 @@ struct FromRecords {
     ids: Vec<String>,
 }
 
-/// Observations from a classify JSONL file (see [`FromRecords`]).
+/// Observations from a classify JSONL file (see [`FromRecords`]). Each line is read into a
+/// [`RecordLine`] and kept as far as the observations need it, so memory grows with a few
+/// fields per record, not with the records; a bad line (not UTF-8, malformed, not a record,
+/// longer than 4 x --max-bytes + 4) is reported with its line and skipped.
 fn from_records(args: &ReportArgs, path: &PathBuf, ui: &Ui) -> Result<FromRecords> {
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut values = Vec::new();
+    let limit = slant::input::raw_limit(args.input.max_bytes);
+    let mut lines = slant::input::Lines::new(BufReader::new(f), limit);
+    let mut records = Vec::new();
     let mut failed = 0;
-    for (i, line) in BufReader::new(f).lines().enumerate() {
-        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+    let mut labels: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut first_scored: Option<Option<String>> = None;
+    while let Some((n, line)) = lines.next() {
+        let at = format!("{}:{n}", path.display());
+        let bytes = match line {
+            Ok(Line::Bytes(b)) => b,
+            Ok(Line::TooLong(_)) => {
+                ui.item_error(format!(
+                    "{at}: line longer than {limit} bytes (4 x --max-bytes + 4): skipped"
+                ));
+                failed += 1;
+                continue;
+            }
+            Err(e) => {
+                ui.item_error(format!("{at}: read error: {e}"));
+                failed += 1;
+                break;
+            }
+        };
+        let line = match std::str::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                ui.item_error(format!(
+                    "{at}: not valid UTF-8 (first bad byte at offset {}); skipped",
+                    e.valid_up_to()
+                ));
+                failed += 1;
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<serde_json::Value>(&line) {
-            Ok(v) if v["heads"].is_array() => values.push(v),
-            Ok(_) => {
-                ui.item_error(format!(
-                    "{}:{}: not a classify record (no `heads`)",
-                    path.display(),
-                    i + 1
-                ));
-                failed += 1;
+        let r = match serde_json::from_str::<RecordLine>(line) {
+            Ok(r) => r,
+            // Valid JSON that is not a record, or not JSON at all.
+            Err(e) => match serde_json::from_str::<serde::de::IgnoredAny>(line) {
+                Ok(_) => {
+                    if line.trim_start().starts_with('{') {
+                        ui.item_error(format!("{at}: not a classify record: {e}"));
+                    } else {
+                        ui.item_error(format!("{at}: not a classify record (not a JSON object)"));
+                    }
+                    failed += 1;
+                    continue;
+                }
+                Err(e) => {
+                    ui.item_error(format!("{at}: malformed JSON: {e}"));
+                    failed += 1;
+                    continue;
+                }
+            },
+        };
+        let mut heads = Vec::with_capacity(r.heads.len());
+        for h in r.heads {
+            let name = h.head.as_str().map(str::to_owned);
+            let label = text(h.label);
+            let score = h.score.as_f64();
+            let known = labels.entry(name.clone().unwrap_or_default()).or_default();
+            let given = h.probabilities.as_object().into_iter().flatten();
+            for l in given.map(|(l, _)| l).chain(&label) {
+                if !known.contains(l) {
+                    known.push(l.clone());
+                }
             }
-            Err(e) => {
-                ui.item_error(format!("{}:{}: malformed JSON: {e}", path.display(), i + 1));
-                failed += 1;
+            // The name of the first head with a score (`None` inside if it has none).
+            if first_scored.is_none() && score.is_some() {
+                first_scored = Some(name.clone());
             }
+            heads.push((name.unwrap_or_default(), label, score));
         }
+        records.push(Kept {
+            id: text(r.id).unwrap_or_default(),
+            source: text(r.source),
+            mentions: r.mentions.as_u64().unwrap_or(0),
+            heads,
+        });
     }
     let head = match &args.head {
         Some(h) => h.clone(),
-        None => values
-            .iter()
-            .flat_map(|v| v["heads"].as_array().into_iter().flatten())
-            .find(|h| h["score"].is_number())
-            .and_then(|h| h["head"].as_str())
-            .map(str::to_owned)
+        None => first_scored
+            .flatten()
             .context("no head in the records has a score; name one with --head")?,
     };
     let map = match &args.input.source_map {
         Some(p) => Some(slant::sources::SourceMap::load(p)?),
         None => None,
     };
-    let mut labels: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut obs = Vec::with_capacity(values.len());
-    let mut ids = Vec::with_capacity(values.len());
-    for v in &values {
-        for h in v["heads"].as_array().into_iter().flatten() {
-            let name = h["head"].as_str().unwrap_or_default();
-            let known = labels.entry(name.to_owned()).or_default();
-            let given = h["probabilities"].as_object().into_iter().flatten();
-            for l in given.map(|(l, _)| l.as_str()).chain(h["label"].as_str()) {
-                if !known.iter().any(|k| k == l) {
-                    known.push(l.to_owned());
-                }
-            }
-        }
-        let id = v["id"].as_str().unwrap_or_default().to_owned();
-        let mut o = observation_from_json(v, &head);
+    let mut obs = Vec::with_capacity(records.len());
+    let mut ids = Vec::with_capacity(records.len());
+    for r in records {
+        let heads = r
+            .heads
+            .iter()
+            .map(|(name, label, score)| (name.as_str(), label.as_deref(), *score));
+        let mut o = observe(r.source, r.mentions, heads, &head);
         if o.source.is_none()
             && let Some(m) = &map
         {
-            o.source = m.lookup(&id).map(str::to_owned);
+            o.source = m.lookup(&r.id).map(str::to_owned);
         }
         obs.push(o);
-        ids.push(id);
+        ids.push(r.id);
     }
     labels.values_mut().for_each(|v| v.sort());
     Ok(FromRecords {
