@@ -598,6 +598,24 @@ impl<R: BufRead> Read for QuoteTrack<R> {
                 }
             }
             while n < chunk.len() {
+                // Inside a field, only a few bytes change anything: skip to the next one
+                // (within the record's limit), as the byte loop below would, a word at a time.
+                if matches!(t.state, Quoted | Unquoted) {
+                    let room = t.limit.saturating_sub(t.record_len);
+                    let window = &chunk[n..chunk.len().min(n.saturating_add(room))];
+                    let found = if t.state == Quoted {
+                        memchr::memchr3(b'"', b'\r', b'\n', window)
+                    } else {
+                        memchr::memchr3(b',', b'\r', b'\n', window)
+                    };
+                    let skip = found.unwrap_or(window.len());
+                    if skip > 0 {
+                        t.record_len += skip;
+                        t.after_cr = false;
+                        n += skip;
+                        continue;
+                    }
+                }
                 let b = chunk[n];
                 let line_end = b == b'\r' || b == b'\n';
                 // Bytes of a record, but for the line break that ends it.
