@@ -225,6 +225,11 @@ pub struct Documents {
     sources: VecDeque<Source>,
     current: Option<Box<dyn Iterator<Item = std::result::Result<Document, ItemError>> + Send>>,
     opts: ReadOptions,
+    /// Whether the current source is files (a path or a directory), not a table.
+    current_files: bool,
+    /// The text files read so far, as (device, inode): a file named twice, or reached by two
+    /// paths (`./a` and `a`, a directory and its parent, a link), is read again with a warning.
+    seen_files: rustc_hash::FxHashSet<(u64, u64)>,
 }
 
 impl Documents {
@@ -234,6 +239,8 @@ impl Documents {
             sources: sources.into(),
             current: None,
             opts,
+            current_files: false,
+            seen_files: Default::default(),
         }
     }
 
@@ -325,17 +332,45 @@ impl Documents {
     }
 }
 
+impl Documents {
+    /// Warn on a text file read before in this run (its id is its path).
+    #[cfg(unix)]
+    fn note_repeat(&mut self, d: &mut Document) {
+        use std::os::unix::fs::MetadataExt;
+        if d.id == "<stdin>" {
+            return;
+        }
+        if let Ok(m) = std::fs::metadata(&d.id)
+            && m.is_file()
+            && !self.seen_files.insert((m.dev(), m.ino()))
+        {
+            d.warnings
+                .push("read before in this run (named twice, or by two paths)".to_owned());
+        }
+    }
+
+    /// Elsewhere, files are not told apart by identity.
+    #[cfg(not(unix))]
+    fn note_repeat(&mut self, _: &mut Document) {}
+}
+
 impl Iterator for Documents {
     type Item = std::result::Result<Document, ItemError>;
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if let Some(it) = &mut self.current {
-                if let Some(x) = it.next() {
+                if let Some(mut x) = it.next() {
+                    if self.current_files
+                        && let Ok(d) = &mut x
+                    {
+                        self.note_repeat(d);
+                    }
                     return Some(x);
                 }
                 self.current = None;
             }
             let src = self.sources.pop_front()?;
+            self.current_files = matches!(src, Source::Path(_));
             self.current = Some(self.open(src));
         }
     }

@@ -881,3 +881,30 @@ fn standard_input_named_twice_is_refused() {
     assert_clean(&o, 2);
     assert!(stderr(&o).contains("named 2 times"), "{}", stderr(&o));
 }
+
+/// A file reached twice (named twice, by `./` and plain forms, inside a directory also named,
+/// through a link) is classified each time, with a warning from the second time on; distinct
+/// files with the same contents are not flagged.
+#[test]
+fn a_file_read_twice_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let a = sub.join("a.txt");
+    std::fs::write(&a, "Kazemi met the minister.").unwrap();
+    std::fs::write(sub.join("b.txt"), "Kazemi met the minister.").unwrap();
+    let dotted = dir.path().join(".").join("sub").join("a.txt");
+    let o = classify(&[], &[&sub, &a, &dotted]);
+    assert_clean(&o, 0);
+    let recs = jsonl(&o);
+    let warned: Vec<bool> = recs
+        .iter()
+        .map(|r| {
+            r["warnings"]
+                .to_string()
+                .contains("read before in this run")
+        })
+        .collect();
+    // sub/a.txt, sub/b.txt from the walk, then a.txt twice more.
+    assert_eq!(warned, [false, false, true, true]);
+}

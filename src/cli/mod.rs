@@ -85,7 +85,7 @@ pub fn stop_signal() -> Option<i32> {
 /// ([`stop_signal`]), so that the work in hand (a batch being written, a model being renamed
 /// into place) is finished and the run then stops cleanly; a second signal kills it at once.
 pub fn stop_on_signals() -> Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    use signal_hook::consts::{SIGINT, SIGTERM};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicUsize};
     if STOP_SIGNAL.get().is_some() {
@@ -93,7 +93,11 @@ pub fn stop_on_signals() -> Result<()> {
     }
     let which = Arc::clone(STOP_SIGNAL.get_or_init(|| Arc::new(AtomicUsize::new(0))));
     let seen = Arc::new(AtomicBool::new(false));
-    for sig in [SIGINT, SIGTERM, SIGHUP] {
+    #[cfg(unix)]
+    let signals = [SIGINT, SIGTERM, signal_hook::consts::SIGHUP];
+    #[cfg(not(unix))]
+    let signals = [SIGINT, SIGTERM];
+    for sig in signals {
         // Handlers run in order: the first exits if a signal came before, the next two note
         // this one.
         signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, Arc::clone(&seen))?;
