@@ -635,18 +635,28 @@ impl Model {
     }
 
     /// Write the model atomically: a temporary file in the same directory, synced, then renamed.
+    /// A model that replaces a file keeps that file's permissions; a new one is readable by
+    /// all (0644 on Unix).
     pub fn save(&self, path: &Path) -> Result<()> {
         let io = |e: std::io::Error| Error::io(path, e);
         let mut tmp = Self::temp_beside(path)?;
         tmp.write_all(&self.to_bytes()).map_err(io)?;
         tmp.flush().map_err(io)?;
         tmp.as_file().sync_all().map_err(io)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644))
-                .map_err(io)?;
+        let kept = std::fs::metadata(path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.permissions());
+        if let Some(p) = kept {
+            tmp.as_file().set_permissions(p).map_err(io)?;
+        } else {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                tmp.as_file()
+                    .set_permissions(std::fs::Permissions::from_mode(0o644))
+                    .map_err(io)?;
+            }
         }
         tmp.persist(path).map_err(|e| io(e.error))?;
         Ok(())

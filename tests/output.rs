@@ -327,3 +327,22 @@ fn unwritable_outputs_are_refused_up_front() {
         );
     }
 }
+
+/// A model written over another keeps the old file's permissions (a model made private stays
+/// private); a new one is 0644.
+#[test]
+fn a_replaced_model_keeps_its_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("m.bin");
+    std::fs::write(&old, b"old").unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = train_stance(&repo("tests/fixtures/tiny.csv"), &old, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&old), 0o600);
+    let new = dir.path().join("n.bin");
+    let o = train_stance(&repo("tests/fixtures/tiny.csv"), &new, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(mode(&new), 0o644);
+}
