@@ -1433,3 +1433,26 @@ fn tune_refuses_fold_options_with_a_validation_file() {
         assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
     }
 }
+
+/// `inspect` takes the model as the other subcommands do (`--model FILE`) as well as by
+/// position, and refuses both at once or neither.
+#[test]
+fn inspect_takes_the_model_either_way() {
+    let by_name = slant()
+        .args(["inspect", "--model", "models/stance.bin"])
+        .output()
+        .unwrap();
+    let by_place = slant()
+        .args(["inspect", "models/stance.bin"])
+        .output()
+        .unwrap();
+    assert!(by_name.status.success(), "{}", stderr(&by_name));
+    assert_eq!(by_name.stdout, by_place.stdout);
+    for args in [
+        vec!["inspect"],
+        vec!["inspect", "a.bin", "--model", "b.bin"],
+    ] {
+        let o = slant().args(&args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+    }
+}

@@ -182,9 +182,16 @@ fn char_block(cfg: &slant::features::FeatureConfig) -> String {
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
+    /// The model file (or `--model FILE`, as the other subcommands take it).
+    #[arg(
+        value_name = "MODEL",
+        required_unless_present = "model_opt",
+        conflicts_with = "model_opt"
+    )]
+    model: Option<PathBuf>,
     /// The model file.
-    #[arg(value_name = "MODEL")]
-    model: PathBuf,
+    #[arg(long = "model", short = 'm', value_name = "PATH")]
+    model_opt: Option<PathBuf>,
     /// Top features shown per class.
     #[arg(long, value_name = "N", default_value_t = 15)]
     top: usize,
@@ -193,21 +200,21 @@ pub struct InspectArgs {
     json: bool,
 }
 
-pub fn run_inspect(args: InspectArgs) -> Result<Status> {
-    let model = super::load_model(&args.model)?;
-    let size = std::fs::metadata(&args.model).map(|m| m.len()).unwrap_or(0);
+pub fn run_inspect(mut args: InspectArgs) -> Result<Status> {
+    let path = args
+        .model
+        .take()
+        .or(args.model_opt.take())
+        .context("no model named")?;
+    let model = super::load_model(&path)?;
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let f = model.featurizer();
     let spec = model.features();
     let meta = model.meta();
     let mut heads_json = Vec::new();
     let mut text = String::new();
     use std::fmt::Write as _;
-    let _ = writeln!(
-        text,
-        "model      {} ({})",
-        args.model.display(),
-        bytes(size)
-    );
+    let _ = writeln!(text, "model      {} ({})", path.display(), bytes(size));
     let _ = writeln!(
         text,
         "trained    by slant {} on {} ({} rows, {} skipped)",
@@ -294,7 +301,7 @@ pub fn run_inspect(args: InspectArgs) -> Result<Status> {
     let mut out = std::io::stdout().lock();
     if args.json {
         let v = serde_json::json!({
-            "model": args.model.display().to_string(),
+            "model": path.display().to_string(),
             "bytes": size,
             "meta": meta,
             "vocabulary": spec.terms.len(),
