@@ -143,7 +143,10 @@ fn a_full_disk_leaves_whole_records() {
             err.contains(&format!("cannot write {}", out.display())),
             "{err}"
         );
-        assert!(err.contains("ends on a whole record"), "{err}");
+        assert!(
+            err.contains("ends on a whole record") && err.contains("No space left"),
+            "{err}"
+        );
         if format == "jsonl" {
             assert!(whole_jsonl(&out) > 0);
         } else {
@@ -345,4 +348,99 @@ fn a_replaced_model_keeps_its_permissions() {
     let o = train_stance(&repo("tests/fixtures/tiny.csv"), &new, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(mode(&new), 0o644);
+}
+
+/// The input checks compare files, not names: a hard link to an input is the input; an empty
+/// `--ext` (every file is read) guards the whole directory; a hidden file, which the walk
+/// never reads, may go there.
+#[test]
+fn the_output_checks_compare_files_not_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("t.csv");
+    std::fs::copy(repo("tests/fixtures/tiny.csv"), &table).unwrap();
+    let linked = dir.path().join("linked.csv");
+    std::fs::hard_link(&table, &linked).unwrap();
+    let o = slant()
+        .args(["classify", "--csv"])
+        .arg(&table)
+        .arg("-o")
+        .arg(&linked)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is also an input"), "{}", stderr(&o));
+    let articles = dir.path().join("articles");
+    std::fs::create_dir(&articles).unwrap();
+    std::fs::write(articles.join("a.txt"), "Al-Kazemi met the minister.").unwrap();
+    let run = |ext: &str, name: &str| {
+        slant()
+            .arg("classify")
+            .arg(&articles)
+            .args(["--ext", ext, "-o"])
+            .arg(articles.join(name))
+            .output()
+            .unwrap()
+    };
+    let o = run("", "out.jsonl");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("read for input"), "{}", stderr(&o));
+    let o = run("txt", ".out.txt");
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// `-o` a named pipe whose reader goes away: the write fails, the run says so and ends (it
+/// used to reopen the pipe to cut it back, and wait there for ever).
+#[test]
+fn an_output_pipe_that_closes_ends_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = big_csv(dir.path(), 2_000);
+    let fifo = dir.path().join("f");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let f2 = fifo.clone();
+    let reader = std::thread::spawn(move || {
+        let mut first = [0u8; 100];
+        std::fs::File::open(&f2)
+            .unwrap()
+            .read_exact(&mut first)
+            .unwrap();
+    });
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slant"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["classify", "--batch", "10", "--csv"])
+        .arg(&data)
+        .arg("-o")
+        .arg(&fifo)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    reader.join().unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("still running a minute after its output pipe closed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot write") && err.contains("Broken pipe"),
+        "{err}"
+    );
 }

@@ -176,6 +176,17 @@ fn source_from_dir(d: &mut Document) {
     }
 }
 
+/// End the process after a signal (classify only; see `stop_on_signals`), between batches:
+/// every record so far is written and flushed, and the reader thread may be blocked on input
+/// that will not come (a terminal, a pipe that stays open), so it is not waited for.
+fn stop_now(sig: i32, ok: u64, ui: &Ui) -> ! {
+    ui.warn(format!(
+        "interrupted by signal {sig}: stopped after {}, each record written whole",
+        super::count(ok as usize, "document")
+    ));
+    std::process::exit(Status::Interrupted(sig).code())
+}
+
 /// Classify every document `inp` names, in batches, handing each batch's records (in input
 /// order) and their documents to `sink`. Bad items are reported on `ui` and counted.
 pub fn stream(
@@ -232,15 +243,8 @@ pub fn stream(
                 Ok(items) => items,
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                     if let Some(sig) = super::stop_signal() {
-                        // Asked to stop with no batch in hand: every record so far is written
-                        // and flushed, and the reader may be blocked on input that will not
-                        // come (a terminal, a pipe), so the process ends here.
                         pb.finish_and_clear();
-                        ui.warn(format!(
-                            "interrupted by signal {sig}: stopped after {}",
-                            super::count(c.ok as usize, "document")
-                        ));
-                        std::process::exit(128 + sig);
+                        stop_now(sig, c.ok, ui);
                     }
                     continue;
                 }
@@ -292,8 +296,9 @@ pub fn stream(
             c.bytes += batch.iter().map(|d| d.text.len() as u64).sum::<u64>();
             pb.set_position(c.ok);
             // Asked to stop (classify only; see `stop_on_signals`): this batch is written whole.
-            if super::stop_signal().is_some() {
-                break;
+            if let Some(sig) = super::stop_signal() {
+                pb.finish_and_clear();
+                stop_now(sig, c.ok, ui);
             }
         }
         Ok(())
@@ -390,25 +395,31 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
                 }
                 (Ok(()), None) => Ok(()),
                 (Err(e), Some(p)) => {
-                    // A full disk, a quota: cut the file back to its last whole record, once
-                    // the writer is gone (dropped, it writes what it still holds).
+                    // A full disk, a quota: cut a regular file back to its last whole record,
+                    // once the writer is gone (dropped, it writes what it still holds). A pipe
+                    // or a device is not reopened (opening a FIFO whose reader left blocks).
                     drop(out.take());
-                    let cut = std::fs::OpenOptions::new()
-                        .write(true)
-                        .open(p)
-                        .and_then(|f| f.set_len(whole));
-                    Err(anyhow::Error::new(e).context(format!(
-                        "cannot write {}: {}",
-                        p.display(),
-                        match cut {
+                    let regular = std::fs::metadata(p).is_ok_and(|m| m.is_file());
+                    let kept = if !regular {
+                        String::new()
+                    } else {
+                        match std::fs::OpenOptions::new()
+                            .write(true)
+                            .open(p)
+                            .and_then(|f| f.set_len(whole))
+                        {
                             Ok(()) => format!(
-                                "it keeps the {} written before, and ends on a whole record",
+                                " (it keeps the {} written before, and ends on a whole record)",
                                 super::count(records_out, "record")
                             ),
-                            Err(c) =>
-                                format!("and cannot cut it back to its last whole record ({c})"),
+                            Err(c) => format!(
+                                " (and it cannot be cut back to its last whole record: {c})"
+                            ),
                         }
-                    )))
+                    };
+                    // As text, not as the io error: a closed pipe named by -o is a failure,
+                    // not the quiet end of `| head` on standard output.
+                    Err(anyhow::anyhow!("cannot write {}: {e}{kept}", p.display()))
                 }
                 (Err(e), None) => {
                     Err(anyhow::Error::new(e).context("cannot write to standard output"))
@@ -423,7 +434,6 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
             p.display(),
             if p.exists() { " (left as it was)" } else { "" }
         )),
-        (None, None) if counts.ok == 0 => ui.warn("nothing classified"),
         (None, None) => {}
     }
     std::io::stdout().flush()?;
@@ -446,17 +456,6 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
     }
     ui.info(summary);
     ui.throughput(&counts);
-    if let Some(sig) = super::stop_signal() {
-        ui.warn(format!(
-            "interrupted by signal {sig}: stopped after {}{}",
-            super::count(ok as usize, "document"),
-            match &args.output {
-                Some(p) if ok > 0 => format!("; {} ends on the last whole record", p.display()),
-                _ => String::new(),
-            }
-        ));
-        return Ok(Status::Interrupted(sig));
-    }
     // A run that classified nothing has failed, whatever the reason: a script's next step
     // must not read an old output file as this run's.
     Ok(Status::from_failures(failed > 0 || ok == 0))

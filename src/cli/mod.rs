@@ -50,7 +50,19 @@ impl From<Status> for ExitCode {
             Status::Success => ExitCode::SUCCESS,
             Status::Partial => ExitCode::from(1),
             Status::Fatal => ExitCode::from(2),
-            Status::Interrupted(sig) => ExitCode::from((128 + sig).clamp(0, 255) as u8),
+            Status::Interrupted(_) => ExitCode::from(s.code() as u8),
+        }
+    }
+}
+
+impl Status {
+    /// The exit status as a number.
+    pub fn code(self) -> i32 {
+        match self {
+            Status::Success => 0,
+            Status::Partial => 1,
+            Status::Fatal => 2,
+            Status::Interrupted(sig) => (128 + sig).clamp(0, 255),
         }
     }
 }
@@ -138,6 +150,17 @@ pub fn check_output_file(path: &Path) -> Result<()> {
     if path.is_dir() {
         bail!("{}: is a directory, not a file", path.display());
     }
+    if let Ok(m) = std::fs::metadata(path) {
+        // There already: a device (`/dev/null`, `/dev/stdout`), a pipe (`>(...)`) is taken as
+        // it is; a file must open for writing (not truncated here), whatever its directory.
+        if m.is_file() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        return Ok(());
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -178,28 +201,54 @@ pub fn refuse_overwriting_inputs(out: &Path, inputs: &[&Path], exts: &[String]) 
         };
         Some(dir.canonicalize().ok()?.join(p.file_name()?))
     };
+    // The same file, however named: a hard link, `/dev/stdin` for `-`.
+    #[cfg(unix)]
+    let same_file = |a: &Path, b: &Path| {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.is_file() && x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+    };
+    #[cfg(not(unix))]
+    let same_file = |_: &Path, _: &Path| false;
     let Some(o) = resolve(out) else {
         return Ok(());
     };
+    // As the walk reads them (see `classify::documents`): trimmed, without a dot, lowercase;
+    // none left means every file.
+    let exts: Vec<String> = exts
+        .iter()
+        .map(|e| e.trim().trim_start_matches('.').to_lowercase())
+        .filter(|e| !e.is_empty())
+        .collect();
     for &input in inputs {
-        if input.as_os_str() == "-" {
-            continue;
-        }
-        let Ok(i) = input.canonicalize() else {
-            continue;
+        let named = if input.as_os_str() == "-" {
+            Path::new("/dev/stdin")
+        } else {
+            input
         };
-        if i == o {
+        if same_file(out, named)
+            || input.as_os_str() != "-" && input.canonicalize().is_ok_and(|i| i == o)
+        {
             bail!(
                 "{} is also an input ({}): writing the output there would destroy it",
                 out.display(),
                 input.display()
             );
         }
-        let read_there = exts.is_empty()
-            || o.extension().is_some_and(|e| {
-                exts.iter()
-                    .any(|x| e.eq_ignore_ascii_case(x.trim_start_matches('.')))
-            });
+        let Ok(i) = input.canonicalize() else {
+            continue;
+        };
+        let hidden = o
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        let read_there = !hidden
+            && (exts.is_empty()
+                || o.extension().is_some_and(|e| {
+                    exts.iter()
+                        .any(|x| e.to_string_lossy().to_lowercase() == *x)
+                }));
         if i.is_dir() && o.starts_with(&i) && read_there {
             bail!(
                 "{} is inside {}, which is read for input: the output would be read as an article (write it elsewhere, or change --ext)",
