@@ -341,7 +341,7 @@ fn an_unreadable_table_is_one_error() {
     let good = dir.path().join("good.txt");
     std::fs::write(&good, "Kazemi met officials.").unwrap();
     for flag in ["--jsonl", "--csv"] {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("slant"))
+        let mut child = slant_process()
             .args(["classify", "--format", "jsonl", "--model"])
             .arg(model())
             .arg(flag)
@@ -411,7 +411,7 @@ fn a_table_with_a_tail_of_nul_bytes_keeps_its_rows() {
 /// `--jsonl /dev/urandom` grew without bound and said nothing.)
 #[test]
 fn bad_items_are_reported_as_they_are_read() {
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("slant"))
+    let mut child = slant_process()
         .args([
             "classify", "--format", "jsonl", "--batch", "4", "--jsonl", "-",
         ])
@@ -746,8 +746,7 @@ fn a_closed_pipe_ends_quietly() {
         ));
     }
     std::fs::write(&jl, s).unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("slant");
-    let mut child = std::process::Command::new(bin)
+    let mut child = slant_process()
         .args(["classify", "--format", "jsonl", "--model"])
         .arg(model())
         .arg("--jsonl")

@@ -45,8 +45,7 @@ fn an_interrupted_run_ends_its_output_on_a_whole_record() {
     let dir = tempfile::tempdir().unwrap();
     let data = big_csv(dir.path(), 40_000);
     let out = dir.path().join("out.jsonl");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slant"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let mut child = slant_process()
         .args([
             "--threads",
             "1",
@@ -244,8 +243,7 @@ fn an_unwritable_stderr_does_not_stop_the_run() {
         .write(true)
         .open("/dev/full")
         .unwrap();
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_slant"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let status = slant_process()
         .args(["classify", "data/samples", "no-such-file.txt", "-o"])
         .arg(&out)
         .stderr(Stdio::from(full))
@@ -261,8 +259,7 @@ fn an_unwritable_stderr_does_not_stop_the_run() {
 fn a_closed_pipe_keeps_the_failures_exit_status() {
     let dir = tempfile::tempdir().unwrap();
     let data = big_csv(dir.path(), 20_000);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slant"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let mut child = slant_process()
         .args(["classify", "no-such-file.txt", "--format", "jsonl", "--csv"])
         .arg(&data)
         .stdout(Stdio::piped())
@@ -410,8 +407,7 @@ fn an_output_pipe_that_closes_ends_the_run() {
             .read_exact(&mut first)
             .unwrap();
     });
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slant"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let mut child = slant_process()
         .args(["classify", "--batch", "10", "--csv"])
         .arg(&data)
         .arg("-o")

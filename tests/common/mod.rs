@@ -13,6 +13,14 @@ pub fn slant() -> Command {
     c
 }
 
+/// The `slant` binary as a plain process, run from the repository, for tests that signal it,
+/// read its pipes as it runs or give it other standard streams.
+pub fn slant_process() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_slant"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
 pub fn repo(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
 }
