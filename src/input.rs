@@ -273,16 +273,7 @@ impl Documents {
                         }
                         Ok(e) if e.file_type().is_dir() => None,
                         Ok(e) => {
-                            let name = e.file_name().to_string_lossy();
-                            if name.starts_with('.') {
-                                return None;
-                            }
-                            let ext = e
-                                .path()
-                                .extension()
-                                .map(|x| x.to_string_lossy().to_lowercase());
-                            let wanted = exts.is_empty() || ext.is_some_and(|x| exts.contains(&x));
-                            if !wanted {
+                            if !walk_reads(e.path(), &exts) {
                                 return None;
                             }
                             // A named pipe, socket or device met in a walk is not opened:
@@ -332,26 +323,43 @@ impl Documents {
     }
 }
 
+/// Whether a directory walk reads the file at `path`: not hidden (a name starting with `.`),
+/// and with one of `extensions` (lowercase, no dot; empty: any).
+pub fn walk_reads(path: &Path, extensions: &[String]) -> bool {
+    let hidden = path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+    let ext = path.extension().map(|x| x.to_string_lossy().to_lowercase());
+    !hidden && (extensions.is_empty() || ext.is_some_and(|x| extensions.contains(&x)))
+}
+
+/// A regular file's identity, (device, inode), however it is named (`./a`, a symbolic or hard
+/// link); `None` for anything else, a path that is not there, or off Unix.
+pub fn file_id(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
+        Some((m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 impl Documents {
     /// Warn on a text file read before in this run (its id is its path).
-    #[cfg(unix)]
     fn note_repeat(&mut self, d: &mut Document) {
-        use std::os::unix::fs::MetadataExt;
-        if d.id == "<stdin>" {
-            return;
-        }
-        if let Ok(m) = std::fs::metadata(&d.id)
-            && m.is_file()
-            && !self.seen_files.insert((m.dev(), m.ino()))
+        if d.id != "<stdin>"
+            && let Some(id) = file_id(Path::new(&d.id))
+            && !self.seen_files.insert(id)
         {
             d.warnings
                 .push("read before in this run (named twice, or by two paths)".to_owned());
         }
     }
-
-    /// Elsewhere, files are not told apart by identity.
-    #[cfg(not(unix))]
-    fn note_repeat(&mut self, _: &mut Document) {}
 }
 
 impl Iterator for Documents {

@@ -155,14 +155,18 @@ pub fn documents(inp: &InputArgs, label_col: Option<&str>) -> Result<Documents> 
     }
     let opts = ReadOptions {
         max_bytes: inp.max_bytes,
-        extensions: inp
-            .ext
-            .iter()
-            .map(|e| e.trim().trim_start_matches('.').to_lowercase())
-            .filter(|e| !e.is_empty())
-            .collect(),
+        extensions: extensions(inp),
     };
     Ok(Documents::new(sources, opts))
+}
+
+/// `--ext` as the walk reads it: trimmed, without a dot, lowercase; none left means any file.
+fn extensions(inp: &InputArgs) -> Vec<String> {
+    inp.ext
+        .iter()
+        .map(|e| e.trim().trim_start_matches('.').to_lowercase())
+        .filter(|e| !e.is_empty())
+        .collect()
 }
 
 /// The outlet of a text file under `--source-from dir`: the name of its directory.
@@ -333,7 +337,7 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
         let inputs: Vec<&std::path::Path> = (inp.inputs.iter().chain(&inp.csv).chain(&inp.jsonl))
             .map(PathBuf::as_path)
             .collect();
-        super::refuse_overwriting_inputs(o, &inputs, &inp.ext)?;
+        super::refuse_overwriting_inputs(o, &inputs, &extensions(inp))?;
     }
     let format = args.format.unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {

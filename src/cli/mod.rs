@@ -46,12 +46,7 @@ impl Status {
 
 impl From<Status> for ExitCode {
     fn from(s: Status) -> ExitCode {
-        match s {
-            Status::Success => ExitCode::SUCCESS,
-            Status::Partial => ExitCode::from(1),
-            Status::Fatal => ExitCode::from(2),
-            Status::Interrupted(_) => ExitCode::from(s.code() as u8),
-        }
+        ExitCode::from(s.code() as u8)
     }
 }
 
@@ -188,8 +183,10 @@ pub fn check_output_file(path: &Path) -> Result<()> {
 /// Refuse to write `out` where it would destroy or feed back into an input: the same file as
 /// one of `inputs` (`classify --jsonl c.jsonl -o c.jsonl` cut its own input short; `train
 /// --data x.csv -o x.csv` replaced the data with the model), or, for an input directory read
-/// for files ending in one of `exts` (all files when empty), a file of that kind inside it,
-/// which the next run would read as an article. Paths are compared resolved (`./a`, links).
+/// for files ending in one of `exts` (as `ReadOptions::extensions`: lowercase, no dot; all
+/// files when empty), a file the walk reads inside it ([`slant::input::walk_reads`]), which
+/// the next run would read as an article. Files are compared by identity
+/// ([`slant::input::file_id`]), directories by their resolved paths.
 pub fn refuse_overwriting_inputs(out: &Path, inputs: &[&Path], exts: &[String]) -> Result<()> {
     let resolve = |p: &Path| -> Option<PathBuf> {
         if let Ok(c) = p.canonicalize() {
@@ -201,36 +198,18 @@ pub fn refuse_overwriting_inputs(out: &Path, inputs: &[&Path], exts: &[String]) 
         };
         Some(dir.canonicalize().ok()?.join(p.file_name()?))
     };
-    // The same file, however named: a hard link, `/dev/stdin` for `-`.
-    #[cfg(unix)]
-    let same_file = |a: &Path, b: &Path| {
-        use std::os::unix::fs::MetadataExt;
-        match (std::fs::metadata(a), std::fs::metadata(b)) {
-            (Ok(x), Ok(y)) => x.is_file() && x.dev() == y.dev() && x.ino() == y.ino(),
-            _ => false,
-        }
-    };
-    #[cfg(not(unix))]
-    let same_file = |_: &Path, _: &Path| false;
+    // The same file however named (`./a`, a symbolic or hard link, `/dev/stdin` for `-`).
+    let out_id = slant::input::file_id(out);
     let Some(o) = resolve(out) else {
         return Ok(());
     };
-    // As the walk reads them (see `classify::documents`): trimmed, without a dot, lowercase;
-    // none left means every file.
-    let exts: Vec<String> = exts
-        .iter()
-        .map(|e| e.trim().trim_start_matches('.').to_lowercase())
-        .filter(|e| !e.is_empty())
-        .collect();
     for &input in inputs {
         let named = if input.as_os_str() == "-" {
             Path::new("/dev/stdin")
         } else {
             input
         };
-        if same_file(out, named)
-            || input.as_os_str() != "-" && input.canonicalize().is_ok_and(|i| i == o)
-        {
+        if out_id.is_some() && out_id == slant::input::file_id(named) {
             bail!(
                 "{} is also an input ({}): writing the output there would destroy it",
                 out.display(),
@@ -240,16 +219,7 @@ pub fn refuse_overwriting_inputs(out: &Path, inputs: &[&Path], exts: &[String]) 
         let Ok(i) = input.canonicalize() else {
             continue;
         };
-        let hidden = o
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        let read_there = !hidden
-            && (exts.is_empty()
-                || o.extension().is_some_and(|e| {
-                    exts.iter()
-                        .any(|x| e.to_string_lossy().to_lowercase() == *x)
-                }));
-        if i.is_dir() && o.starts_with(&i) && read_there {
+        if i.is_dir() && o.starts_with(&i) && slant::input::walk_reads(&o, exts) {
             bail!(
                 "{} is inside {}, which is read for input: the output would be read as an article (write it elsewhere, or change --ext)",
                 out.display(),
