@@ -156,28 +156,9 @@ pub fn check_output_file(path: &Path) -> Result<()> {
         }
         return Ok(());
     }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        bail!(
-            "{}: the directory {} does not exist",
-            path.display(),
-            dir.display()
-        );
-    }
-    tempfile::Builder::new()
-        .prefix(".slant-check-")
-        .tempfile_in(dir)
-        .map(drop)
-        .with_context(|| {
-            format!(
-                "{}: cannot create a file in {}",
-                path.display(),
-                dir.display()
-            )
-        })
+    // A new file: its directory must exist and take one (the check a model's destination
+    // gets).
+    Ok(slant::model::Model::check_destination(path)?)
 }
 
 /// Refuse to write `out` where it would destroy or feed back into an input: the same file as
