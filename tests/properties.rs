@@ -65,6 +65,17 @@ fn resources() -> Resources {
 }
 
 /// A small trained model, built once.
+/// A document of `text` with nothing else.
+fn document(text: String) -> slant::input::Document {
+    slant::input::Document {
+        id: "d".into(),
+        source: None,
+        text,
+        warnings: vec![],
+        label: None,
+    }
+}
+
 fn model() -> &'static Model {
     static M: OnceLock<Model> = OnceLock::new();
     M.get_or_init(|| {
@@ -192,13 +203,7 @@ proptest! {
     #[test]
     fn classify_with_evidence_holds_together(text in messy_text(), k in 0usize..8) {
         let m = model();
-        let doc = slant::input::Document {
-            id: "d".into(),
-            source: None,
-            text,
-            warnings: vec![],
-            label: None,
-        };
+        let doc = document(text);
         let r = slant::classify::with_thread_scratch(|s| {
             let mut r = m.classify(&doc, k, s);
             m.key_sentences(&doc.text, &mut r, k, s);
@@ -251,13 +256,7 @@ proptest! {
     fn texts_with_too_few_known_words_are_not_scored(text in messy_text(), least in 0.0f32..=1.0) {
         let mut strict = Model::new(model().file().clone()).unwrap();
         strict.set_min_known(least);
-        let doc = slant::input::Document {
-            id: "d".into(),
-            source: None,
-            text,
-            warnings: vec![],
-            label: None,
-        };
+        let doc = document(text);
         let (r, open) = slant::classify::with_thread_scratch(|s| {
             (strict.classify(&doc, 3, s), model().classify(&doc, 3, s))
         });
@@ -281,13 +280,7 @@ proptest! {
     #[test]
     fn scoring_with_and_without_evidence_agrees(text in messy_text()) {
         for m in variants() {
-            let doc = slant::input::Document {
-                id: "d".into(),
-                source: None,
-                text: text.clone(),
-                warnings: vec![],
-                label: None,
-            };
+            let doc = document(text.clone());
             let (with, without) = slant::classify::with_thread_scratch(|s| {
                 (m.classify(&doc, 5, s), m.classify(&doc, 0, s))
             });
