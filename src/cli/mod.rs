@@ -119,10 +119,7 @@ pub fn stop_on_signals() -> Result<()> {
 /// temporary file is left beside it, and the run then stops with that signal's status.
 pub fn save_model(model: &slant::model::Model, path: &Path, ui: &Ui) -> Result<Option<Status>> {
     stop_on_signals()?;
-    let target = match path.is_symlink() {
-        true => path.canonicalize().unwrap_or_else(|_| path.to_owned()),
-        false => path.to_owned(),
-    };
+    let target = path.canonicalize().unwrap_or_else(|_| path.to_owned());
     model
         .save(&target)
         .with_context(|| format!("cannot write the model to {}", path.display()))?;
