@@ -715,7 +715,9 @@ impl Model {
     /// label it favours most (the one whose log-probability falls most without it). Each
     /// sentence costs one more reading of the text (past [`MAX_OCCLUSIONS`] sentences, runs of
     /// consecutive sentences are left out together and listed as one). Sentences come from
-    /// [`crate::text::sentence_spans`]; a text of one sentence has none to show.
+    /// [`crate::text::sentence_spans`]; a text of one sentence has none to show. For a pole of
+    /// a head with a polarity (a stance, which is the writer's own voice), the writer's own `k`
+    /// strongest sentences come first, then the quoted ones among the `k` strongest of all.
     pub fn key_sentences(&self, text: &str, r: &mut Record, k: usize, s: &mut Scratch) {
         if k == 0 {
             return;
@@ -790,12 +792,20 @@ impl Model {
             // Strongest first; among equals, the earlier sentence.
             list.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)));
             let min = MIN_SENTENCE_EFFECT as f64;
-            hr.sentences = list
-                .iter()
-                .filter(|x| x.0 >= min)
-                .take(k)
-                .map(make)
-                .collect();
+            let top = list.iter().filter(|x| x.0 >= min).take(k);
+            // A pole of a head with a polarity is a stance in the writer's own voice
+            // (data/LABELING.md): the writer's `k` strongest sentences lead, and the quoted
+            // ones among the `k` strongest of all follow them, so none of those is left out.
+            let pole = heads[h]
+                .polarity
+                .zip(chosen[h])
+                .is_some_and(|((p, n), c)| c == p as usize || c == n as usize);
+            hr.sentences = if pole {
+                let own = list.iter().filter(|x| x.0 >= min && !quoted[x.2]).take(k);
+                own.chain(top.filter(|x| quoted[x.2])).map(make).collect()
+            } else {
+                top.map(make).collect()
+            };
             list.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
             hr.sentences_against = list
                 .iter()

@@ -379,9 +379,21 @@ fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
                     write_evidence(w, &ru.counter_evidence, &poles, is_pole(label))?;
                 }
                 if !h.sentences.is_empty() {
+                    // Key sentences for a stance list the writer's own first (see
+                    // `Model::key_sentences`); say so where a quoted one follows them.
+                    let own_first = h.sentences.first().is_some_and(|first| {
+                        h.sentences
+                            .iter()
+                            .any(|k| k.quoted && k.effect > first.effect)
+                    });
+                    let order = if own_first {
+                        "; the writer's own first"
+                    } else {
+                        ""
+                    };
                     writeln!(
                         w,
-                        "        sentences that make it {label} (log-odds lost without them):"
+                        "        sentences that make it {label} (log-odds lost without them{order}):"
                     )?;
                     write_sentences(w, &h.sentences, false)?;
                 }

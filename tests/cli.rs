@@ -1287,6 +1287,59 @@ fn completions_man_pages_verbose_and_helpful_errors() {
     );
 }
 
+/// A stance is the writer's own voice (data/LABELING.md), so the key sentences for a stance
+/// pole list the writer's own first, even where a quoted sentence moves the reading more; that
+/// quoted sentence still follows them, marked. The table says the order is not by effect.
+#[test]
+fn key_sentences_for_a_stance_put_the_writers_own_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let own = "Al-Kadhimi kept his promise to the city, which many of his predecessors never did.";
+    let quoted = "\"Al-Kadhimi deserves credit: he is the bravest, wisest and most honest leader \
+                  Iraq has had, a patriot with the courage to stand up to the militias,\" said a \
+                  local tribal sheikh.";
+    let text = format!(
+        "Prime Minister Mustafa al-Kadhimi visited Basra on Tuesday to open a new water \
+         plant.\n{quoted}\n{own}\nThe plant will serve 300,000 residents, officials said.\n"
+    );
+    let article = dir.path().join("a.txt");
+    std::fs::write(&article, &text).unwrap();
+    let o = slant()
+        .args(["classify", "--format", "jsonl", "--sentences", "1"])
+        .args(["--model", "models/stance.bin"])
+        .arg(&article)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = jsonl(&o).remove(0);
+    let stance = head(&r, "stance");
+    assert_eq!(stance["label"], "pro");
+    let listed = stance["sentences"].as_array().unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed[0]["text"], own);
+    assert_eq!(listed[0]["quoted"], false);
+    assert_eq!(listed[1]["quoted"], true);
+    assert!(listed[1]["text"].as_str().unwrap().contains("bravest"));
+    // The quoted sentence moves it more: ordered by effect it would have been the only one.
+    assert!(listed[1]["effect"].as_f64() > listed[0]["effect"].as_f64());
+    // Framing is not a stance: its key sentences stay in order of effect.
+    let framing = head(&r, "framing")["sentences"].as_array().unwrap();
+    assert_eq!(framing.len(), 1);
+    let o = slant()
+        .args([
+            "classify",
+            "--format",
+            "table",
+            "--model",
+            "models/stance.bin",
+        ])
+        .arg(&article)
+        .output()
+        .unwrap();
+    assert!(stdout(&o).contains(
+        "sentences that make it pro (log-odds lost without them; the writer's own first):"
+    ));
+}
+
 /// Key sentences are found by reading the text without each sentence: the hostile sentence of
 /// an otherwise flat report is the one that moves the reading most toward `anti` (for the label
 /// when the model reads the report `anti`, against it when it reads it `neutral`, as the shipped
@@ -1362,7 +1415,11 @@ fn key_sentences_are_the_ones_whose_removal_moves_the_reading() {
         flat.iter()
             .all(|k| k["toward"] != "anti" && k["text"] != hostile)
     );
-    assert!(stance["sentences"].as_array().unwrap().len() <= 2);
+    // At most two of the writer's own, and for a stance pole the quoted ones among the two
+    // strongest of all after them.
+    let listed = stance["sentences"].as_array().unwrap();
+    assert!(listed.iter().filter(|k| k["quoted"] == false).count() <= 2);
+    assert!(listed.len() <= 4);
     // A sentence of reported speech says so.
     let all = classify(&["--sentences", "10"], &article);
     let listed: Vec<&Value> = ["sentences", "sentences_against"]
