@@ -212,8 +212,22 @@ proptest! {
         let spans = slant::text::sentence_spans(&doc.text);
         for h in &r.heads {
             // Key sentences: at most k each way, sentences of the text, the effect past the
-            // floor, "for" toward the label and "against" toward another one.
-            prop_assert!(h.sentences.len() <= k && h.sentences_against.len() <= k);
+            // floor, "for" toward the label and "against" toward another one. For a stance
+            // pole, k of the writer's own first, then at most k quoted ones (the quoted among
+            // the k strongest), each part strongest first.
+            prop_assert!(h.sentences_against.len() <= k);
+            let pole = h.leanings.is_some() && h.label.as_deref() != Some("neutral");
+            if pole {
+                let own = h.sentences.iter().take_while(|s| !s.quoted).count();
+                prop_assert!(own <= k && h.sentences.len() - own <= k);
+                prop_assert!(h.sentences[own..].iter().all(|s| s.quoted));
+                for part in [&h.sentences[..own], &h.sentences[own..]] {
+                    prop_assert!(part.windows(2).all(|w| w[0].effect >= w[1].effect));
+                }
+            } else {
+                prop_assert!(h.sentences.len() <= k);
+                prop_assert!(h.sentences.windows(2).all(|w| w[0].effect >= w[1].effect));
+            }
             for (list, toward_label) in [(&h.sentences, true), (&h.sentences_against, false)] {
                 for ks in list.iter() {
                     prop_assert!(spans.iter().any(|r| r.start == ks.start && r.end == ks.end));
