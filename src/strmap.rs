@@ -1,31 +1,41 @@
-//! Owns [`ShortStrMap`], the string -> u32 map of the per-thread caches on the classify path
-//! (word -> unit in the analyzer, character unit -> entry in the per-word character scorer):
+//! Owns [`ShortStrMap`], the string -> value map of the per-thread caches on the classify path
+//! (word -> unit and character n-grams in the analyzer, character unit -> entry in the per-word
+//! character scorer):
 //! words and chunks are short, so most keys are held inline and compared as integers.
 
 use crate::sparse::prefetch;
 use rustc_hash::FxHashMap;
 
-/// A string -> u32 map: open addressing over keys of up to 16 bytes held in the slot as two
+/// A string -> `V` map (a small `Copy` value): open addressing over keys of up to 16 bytes held in the slot as two
 /// integers (compared without a call to `memcmp` and without following a pointer), longer keys
 /// in a hash map. Its string-keyed predecessor, as the word -> unit cache, spent most of its
 /// 11% of classify comparing keys.
-#[derive(Default)]
-pub(crate) struct ShortStrMap {
-    slots: Vec<Slot>,
+pub(crate) struct ShortStrMap<V = u32> {
+    slots: Vec<Slot<V>>,
     len: usize,
-    long: FxHashMap<Box<str>, u32>,
+    long: FxHashMap<Box<str>, V>,
+}
+
+impl<V> Default for ShortStrMap<V> {
+    fn default() -> Self {
+        ShortStrMap {
+            slots: Vec::new(),
+            len: 0,
+            long: FxHashMap::default(),
+        }
+    }
 }
 
 /// One slot: a key of `len` bytes (0: empty) packed by [`ShortStrMap::pack`], and its value.
 #[derive(Clone, Copy, Default)]
-struct Slot {
+struct Slot<V> {
     k0: u64,
     k1: u64,
     len: u32,
-    unit: u32,
+    unit: V,
 }
 
-impl ShortStrMap {
+impl<V: Copy + Default> ShortStrMap<V> {
     const INLINE: usize = 16;
 
     /// A word of 1 to 16 bytes as two integers that, with its length, determine it: the first
@@ -68,7 +78,7 @@ impl ShortStrMap {
 
     /// The value of `w`, if it is held.
     #[inline]
-    pub fn get(&self, w: &str) -> Option<u32> {
+    pub fn get(&self, w: &str) -> Option<V> {
         let b = w.as_bytes();
         let n = b.len();
         if n == 0 || n > Self::INLINE {
@@ -103,7 +113,7 @@ impl ShortStrMap {
     }
 
     /// Insert a key that is not there.
-    pub fn insert(&mut self, w: &str, unit: u32) {
+    pub fn insert(&mut self, w: &str, unit: V) {
         let b = w.as_bytes();
         let n = b.len();
         if n == 0 || n > Self::INLINE {
@@ -127,7 +137,7 @@ impl ShortStrMap {
         self.len += 1;
     }
 
-    fn put(&mut self, s: Slot) {
+    fn put(&mut self, s: Slot<V>) {
         let mask = self.slots.len() - 1;
         let mut i = self.home(s.k0, s.k1, s.len as usize);
         while self.slots[i].len != 0 {

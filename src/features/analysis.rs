@@ -2,6 +2,7 @@
 //! negated, hypothetical), and its character chunks; the per-document scratch state
 //! ([`Analysis`]) and the per-thread word -> unit cache.
 
+use super::chars::char_ngrams;
 use super::cues::{
     POSTPOSED_CUE_TAIL, QUOTE_ATTRIBUTION_GAP, SCARE_QUOTE_UNITS, according_to_attributes,
     is_negator, is_own_voice_cue, is_report_cue,
@@ -49,6 +50,13 @@ pub struct Analysis {
     /// `chunk_text` and its byte span in the original text.
     pub(super) chunk_text: String,
     pub(super) chunks: Vec<ChunkSpan>,
+    /// The character buckets of every n-gram of the text's character units (see
+    /// [`super::chars::CharUnits`]), in no particular order, when `char_grams_ready`: the
+    /// cached analysis of a model whose character units are words copies each word's buckets
+    /// from the per-thread word cache, which hashes a word's n-grams once, not at each
+    /// occurrence. The vectoriser counts them instead of hashing the n-grams again.
+    pub(super) char_grams: Vec<u32>,
+    pub(super) char_grams_ready: bool,
 }
 
 /// A character chunk: its range in [`Analysis::chunk_text`] and its byte span in the original
@@ -61,14 +69,44 @@ pub type Provenance = (Vec<Range<usize>>, Option<String>);
 
 /// Words a per-thread word -> unit cache holds before it is cleared (bounds its memory).
 const WORD_UNITS_CAPACITY: usize = 1 << 18;
+/// Character buckets the same cache holds before it is cleared (4 bytes each: 16 MB).
+const WORD_GRAMS_CAPACITY: usize = 1 << 22;
+
+/// What the word cache keeps of a word: its unit id and the range of its character n-grams'
+/// buckets in [`WordCache::grams`] (empty for a model without word n-grams).
+#[derive(Clone, Copy, Default)]
+struct WordEntry {
+    unit: u32,
+    grams: u32,
+    n_grams: u32,
+}
+
+/// Append a word's buckets: a loop, because the few words' worth of a call to `memmove`
+/// cost more than the copy (6.6% of classify with `extend_from_slice`).
+#[inline(always)]
+fn push_grams(to: &mut Vec<u32>, from: &[u32]) {
+    to.reserve(from.len());
+    for &b in from {
+        to.push(b);
+    }
+}
+
+/// The per-thread word cache (see [`Analyzer::analyze_cached`]).
+#[derive(Default)]
+struct WordCache {
+    /// The featurizer whose answers it holds.
+    owner: u64,
+    words: ShortStrMap<WordEntry>,
+    grams: Vec<u32>,
+}
 
 thread_local! {
-    /// Normalised word -> unit id, for the featurizer whose id is the first field (see
-    /// [`Analyzer::analyze_cached`]); cleared when another featurizer analyses on this thread.
-    /// Per thread, like the stem cache: scratch space is made afresh for each piece of work
-    /// rayon splits off, a thread outlives them.
-    static WORD_UNITS: std::cell::RefCell<(u64, ShortStrMap)> =
-        std::cell::RefCell::new((0, ShortStrMap::default()));
+    /// Normalised word -> unit id and character n-gram buckets, for the featurizer whose id
+    /// is `owner` (see [`Analyzer::analyze_cached`]); cleared when another featurizer analyses
+    /// on this thread. Per thread, like the stem cache: scratch space is made afresh for each
+    /// piece of work rayon splits off, a thread outlives them.
+    static WORD_UNITS: std::cell::RefCell<WordCache> =
+        std::cell::RefCell::new(WordCache::default());
 }
 
 impl Analysis {
@@ -89,6 +127,9 @@ pub struct Analyzer {
     char_chunks: bool,
     split_hashtags: bool,
     abbrev_dots: bool,
+    /// The n-gram lengths and bucket mask of a model whose character units are words: the
+    /// cached analysis gives their buckets ([`Analysis::char_grams`]).
+    word_grams: Option<((u8, u8), u64)>,
 }
 
 impl Analyzer {
@@ -104,6 +145,10 @@ impl Analyzer {
             char_chunks: cfg.char_chunks,
             split_hashtags: cfg.split_hashtags,
             abbrev_dots: cfg.abbrev_dots,
+            word_grams: cfg
+                .char_ngrams
+                .filter(|_| !cfg.char_chunks)
+                .map(|r| (r, (1u64 << cfg.char_buckets_log2) - 1)),
         })
     }
 
@@ -118,10 +163,12 @@ impl Analyzer {
         self.analyze_with(text, a, None, lookup)
     }
 
-    /// [`Analyzer::analyze`] with a word -> unit cache in `a` that is valid for as long as
+    /// [`Analyzer::analyze`] with a per-thread word -> unit cache that is valid for as long as
     /// `lookup` gives the same answers, which `owner` names (a featurizer's id): a word seen
     /// before then costs one hash lookup instead of a stem-cache lookup and a dictionary
-    /// lookup (the two string lookups were about 15% of classify).
+    /// lookup (the two string lookups were about 15% of classify). The cache also keeps a
+    /// word's character n-gram buckets, copied into [`Analysis::char_grams`] at each
+    /// occurrence, where the vectoriser used to hash every n-gram of every occurrence.
     pub fn analyze_cached(
         &self,
         text: &str,
@@ -153,13 +200,24 @@ impl Analyzer {
         a.units.clear();
         a.unit_span.clear();
         a.unit_flags.clear();
+        a.char_grams.clear();
+        let word_grams = self.word_grams.filter(|_| owner.is_some());
+        a.char_grams_ready = word_grams.is_some();
         let toks = a.tokens.as_slice();
         let mut next_mention = a.mentions.iter().peekable();
-        WORD_UNITS.with_borrow_mut(|(cached_for, word_units)| {
+        WORD_UNITS.with_borrow_mut(|cache_of_words| {
+            let WordCache {
+                owner: cached_for,
+                words: word_units,
+                grams,
+            } = cache_of_words;
             if let Some(o) = owner
-                && (*cached_for != o || word_units.len() >= WORD_UNITS_CAPACITY)
+                && (*cached_for != o
+                    || word_units.len() >= WORD_UNITS_CAPACITY
+                    || grams.len() >= WORD_GRAMS_CAPACITY)
             {
                 word_units.clear();
+                grams.clear();
                 *cached_for = o;
             }
             with_thread_cache(|cache| {
@@ -354,11 +412,38 @@ impl Analyzer {
                         continue;
                     }
                     let unit = match owner.and_then(|_| word_units.get(w)) {
-                        Some(u) => u,
+                        Some(e) => {
+                            if word_grams.is_some() && !t.subword() {
+                                let g = e.grams as usize;
+                                push_grams(&mut a.char_grams, &grams[g..g + e.n_grams as usize]);
+                            }
+                            e.unit
+                        }
                         None => {
                             let u = lookup(if self.stem { cache.stem(w) } else { w });
                             if owner.is_some() {
-                                word_units.insert(w, u);
+                                let start = grams.len();
+                                if let Some((range, mask)) = word_grams {
+                                    char_ngrams(
+                                        w,
+                                        range,
+                                        mask,
+                                        &mut a.chars,
+                                        &mut a.char_offsets,
+                                        |b, _| grams.push(b),
+                                    );
+                                    if !t.subword() {
+                                        a.char_grams.extend_from_slice(&grams[start..]);
+                                    }
+                                }
+                                word_units.insert(
+                                    w,
+                                    WordEntry {
+                                        unit: u,
+                                        grams: start as u32,
+                                        n_grams: (grams.len() - start) as u32,
+                                    },
+                                );
                             }
                             u
                         }

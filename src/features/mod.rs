@@ -1158,22 +1158,32 @@ impl Featurizer {
             }
             let (counts, overflow) = (&mut a.counts, &mut a.count_overflow);
             let (bits, summary) = (&mut a.char_bits, &mut a.char_summary);
-            for_each_char_gram(
-                &a.tokens,
-                &a.mentions,
-                chunks,
-                range,
-                (lay.n_buckets - 1) as u64,
-                &mut a.chars,
-                &mut a.char_offsets,
-                |_, b, _| {
-                    count_one(counts, overflow, off + b);
-                    let w = (b >> 6) as usize;
-                    bits[w] |= 1 << (b & 63);
-                    summary[w >> 6] |= 1 << (w & 63);
-                    false
-                },
-            );
+            let mut count = |b: u32| {
+                count_one(counts, overflow, off + b);
+                let w = (b >> 6) as usize;
+                bits[w] |= 1 << (b & 63);
+                summary[w >> 6] |= 1 << (w & 63);
+            };
+            if a.char_grams_ready && chunks.is_none() {
+                // The buckets the cached analysis copied from its word cache.
+                for &b in &a.char_grams {
+                    count(b);
+                }
+            } else {
+                for_each_char_gram(
+                    &a.tokens,
+                    &a.mentions,
+                    chunks,
+                    range,
+                    (lay.n_buckets - 1) as u64,
+                    &mut a.chars,
+                    &mut a.char_offsets,
+                    |_, b, _| {
+                        count(b);
+                        false
+                    },
+                );
+            }
             for (s, sw) in a.char_summary.iter_mut().enumerate() {
                 let mut sw = std::mem::take(sw);
                 while sw != 0 {

@@ -91,6 +91,62 @@ fn word_cache_is_per_featurizer() {
     }
 }
 
+/// The cached analysis copies each word's character buckets from the per-thread word cache;
+/// the vector must be the one hashing every n-gram of every occurrence gives: with repeated
+/// words (cache hits), target mentions (no n-grams), hashtag parts (no n-grams of their own),
+/// words outside the ASCII range, and two featurizers of other n-gram settings taking turns
+/// on the thread (each must get its own buckets).
+#[test]
+fn cached_character_buckets_give_the_vector_hashing_does() {
+    let texts = [
+        DOCS[0],
+        DOCS[5],
+        "Al-Kazemi condemned the militias and #OutlawMilitias, then condemned them again: \u{201C}\u{e9}t\u{e9} \
+         na\u{ef}ve\u{201D} \u{0627}\u{0644}\u{0643}\u{0627}\u{0638}\u{0645}\u{064A} Kazemi \
+         condemned.",
+        "The militias, the militias and the martyrs; Kadhimi, Kadhimi.",
+    ];
+    let wide = featurizer(FeatureConfig {
+        min_df: 1,
+        char_ngrams: Some((2, 5)),
+        char_buckets_log2: 12,
+        split_hashtags: true,
+        ..Default::default()
+    });
+    let narrow = featurizer(FeatureConfig {
+        min_df: 1,
+        char_ngrams: Some((3, 4)),
+        char_buckets_log2: 10,
+        split_hashtags: true,
+        ..Default::default()
+    });
+    // Each featurizer reads the texts twice in a row (the second time from its cache), then
+    // the other takes the thread.
+    for round in 0..4 {
+        for f in [&wide, &narrow] {
+            for t in texts.iter().chain(&texts) {
+                let (mut a, mut b) = (Analysis::default(), Analysis::default());
+                let (mut cached, mut hashed) = (SparseVec::default(), SparseVec::default());
+                f.analyze(t, &mut a);
+                assert!(a.char_grams_ready && !a.char_grams.is_empty());
+                f.vectorize(&mut a, &mut cached);
+                f.analyzer.analyze(t, &mut b, |s| f.unit_id(s));
+                f.dense_raw(&mut b);
+                assert!(!b.char_grams_ready);
+                f.vectorize(&mut b, &mut hashed);
+                assert_eq!(cached.indices, hashed.indices, "round {round}: {t}");
+                assert_eq!(cached.values, hashed.values, "round {round}: {t}");
+                let chars = cached
+                    .indices
+                    .iter()
+                    .filter(|&&j| f.feature_name(j).starts_with("chars#"))
+                    .count();
+                assert!(chars > 10, "{chars} character buckets in {t}");
+            }
+        }
+    }
+}
+
 #[test]
 fn counts_past_u16_are_exact() {
     // "budget" 70,000 times (past the u16 accumulator's 65,535) and 140,000 times, beside
@@ -849,6 +905,7 @@ fn provenance_of_many_features_matches_one_at_a_time() {
         ngram_max: 3,
         char_ngrams: Some((2, 4)),
         char_buckets_log2: 12,
+        split_hashtags: true,
         ..Default::default()
     };
     let configs = [
@@ -944,6 +1001,7 @@ fn char_ngrams_and_provenance() {
         min_df: 1,
         char_ngrams: Some((3, 4)),
         char_buckets_log2: 12,
+        split_hashtags: true,
         ..Default::default()
     });
     let text = DOCS[0];
@@ -1041,6 +1099,7 @@ fn same_features_for_any_thread_count() {
         min_df: 1,
         char_ngrams: Some((2, 4)),
         char_buckets_log2: 12,
+        split_hashtags: true,
         ..Default::default()
     });
     let texts: Vec<String> = (0..200)
@@ -1090,6 +1149,7 @@ fn without_a_target_there_is_no_window_block() {
         min_df: 1,
         char_ngrams: Some((3, 4)),
         char_buckets_log2: 10,
+        split_hashtags: true,
         ..Default::default()
     };
     let with = featurizer(cfg.clone());
