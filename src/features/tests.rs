@@ -94,8 +94,9 @@ fn word_cache_is_per_featurizer() {
 /// The cached analysis copies each word's character buckets from the per-thread word cache;
 /// the vector must be the one hashing every n-gram of every occurrence gives: with repeated
 /// words (cache hits), target mentions (no n-grams), hashtag parts (no n-grams of their own),
-/// words outside the ASCII range, and two featurizers of other n-gram settings taking turns
-/// on the thread (each must get its own buckets).
+/// words outside the ASCII range, and three featurizers of other n-gram settings taking turns
+/// on the thread (each must get its own buckets), one of them reading raw chunks (hashed as
+/// they come, not cached).
 #[test]
 fn cached_character_buckets_give_the_vector_hashing_does() {
     let texts = [
@@ -122,13 +123,23 @@ fn cached_character_buckets_give_the_vector_hashing_does() {
     });
     // Each featurizer reads the texts twice in a row (the second time from its cache), then
     // the other takes the thread.
+    let chunked = featurizer(FeatureConfig {
+        min_df: 1,
+        char_ngrams: Some((2, 4)),
+        char_buckets_log2: 11,
+        char_chunks: true,
+        ..Default::default()
+    });
     for round in 0..4 {
-        for f in [&wide, &narrow] {
+        for f in [&wide, &narrow, &chunked] {
             for t in texts.iter().chain(&texts) {
                 let (mut a, mut b) = (Analysis::default(), Analysis::default());
                 let (mut cached, mut hashed) = (SparseVec::default(), SparseVec::default());
                 f.analyze(t, &mut a);
-                assert!(a.char_grams_ready && !a.char_grams.is_empty());
+                // Raw chunks are hashed as they come (a chunk cache was slower on tweets).
+                let words = !f.spec().config.char_chunks;
+                assert_eq!(a.char_grams_ready, words);
+                assert_eq!(a.char_grams.is_empty(), !words);
                 f.vectorize(&mut a, &mut cached);
                 f.analyzer.analyze(t, &mut b, |s| f.unit_id(s));
                 f.dense_raw(&mut b);
