@@ -126,16 +126,21 @@ pub const CLOSE_CALL: f32 = 0.15;
 /// a close call, and toward each pole of a head with a polarity.
 const SLOTS: usize = 5;
 
-/// A sentence that moves a head's reading: read without it, the text gives the label it
-/// pushes toward lower odds. Found by reading the text once per sentence with that sentence
-/// left out (occlusion), so it measures what the sentence does in this text, after the
-/// normalisation and every other word, not what its words weigh on their own.
+/// A sentence that moves a head's reading: the part of the scores that its own words carry.
+/// Each feature's contribution to the scores (its value times its weights, as in the
+/// evidence) is shared among the places in the text it comes from (a word or n-gram once per
+/// occurrence, a lexicon rate by the weight of each match), and a sentence gets the shares of
+/// the places it holds. So a sentence with no cue of its own moves nothing, however long it
+/// is: leaving a sentence out (occlusion, used before 2026-11-27) also changed the length
+/// that the rates and norms divide by, and long cue-free sentences were listed as pulling
+/// toward `neutral`. The target statistics (how densely the text names him) belong to no one
+/// sentence and are left out.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KeySentence {
     /// The label it pushes toward.
     pub toward: String,
-    /// How much leaving it out lowers the log-odds of `toward` (natural log; 0.69 halves the
-    /// odds).
+    /// The log-odds of `toward` that its words carry (natural log; 0.69 doubles the odds): to
+    /// first order, what the label would lose if their contributions were taken away.
     pub effect: f32,
     /// Its byte range in the text.
     pub start: usize,
@@ -145,24 +150,6 @@ pub struct KeySentence {
     /// Most of its words are inside quotation marks or reported speech: the model reads them
     /// apart from the writer's own words, but they still move it.
     pub quoted: bool,
-}
-
-/// At most this many readings per document for its key sentences: a longer text is read
-/// without runs of consecutive sentences instead of single ones (a 37,000-word file of 1,900
-/// sentences took 12 s one sentence at a time).
-pub const MAX_OCCLUSIONS: usize = 200;
-
-/// The pieces left out one at a time: the sentences, or, past [`MAX_OCCLUSIONS`], runs of
-/// as many consecutive sentences as it takes to stay within it.
-fn occlusion_units(spans: Vec<std::ops::Range<usize>>) -> Vec<std::ops::Range<usize>> {
-    if spans.len() <= MAX_OCCLUSIONS {
-        return spans;
-    }
-    let per = spans.len().div_ceil(MAX_OCCLUSIONS);
-    spans
-        .chunks(per)
-        .map(|run| run[0].start..run[run.len() - 1].end)
-        .collect()
 }
 
 /// Sentences whose effect is smaller than this (in log-odds) are not listed.
@@ -710,27 +697,27 @@ impl Model {
     }
 
     /// Fill in each scored head's key sentences of `r` (the record [`Model::classify`] made
-    /// of `text`): the `k` sentences whose removal lowers the log-odds of the chosen label the
-    /// most, and the `k` whose removal raises it the most, each of these toward the other
-    /// label it favours most (the one whose log-probability falls most without it). Each
-    /// sentence costs one more reading of the text (past [`MAX_OCCLUSIONS`] sentences, runs of
-    /// consecutive sentences are left out together and listed as one). Sentences come from
-    /// [`crate::text::sentence_spans`]; a text of one sentence has none to show. For a pole of
-    /// a head with a polarity (a stance, which is the writer's own voice), the writer's own `k`
-    /// strongest sentences come first, then the quoted ones among the `k` strongest of all.
+    /// of `text`): the `k` sentences whose words carry the most log-odds toward the chosen
+    /// label, and the `k` whose words carry the most toward another label, each with the
+    /// label they favour most (see [`KeySentence`]). One reading of the text, whatever its
+    /// length. Sentences come from [`crate::text::sentence_spans`]; a text of one sentence has
+    /// none to show. For a pole of a head with a polarity (a stance, which is the writer's own
+    /// voice), the writer's own `k` strongest sentences come first, then the quoted ones among
+    /// the `k` strongest of all.
     pub fn key_sentences(&self, text: &str, r: &mut Record, k: usize, s: &mut Scratch) {
         if k == 0 {
             return;
         }
-        let spans = occlusion_units(crate::text::sentence_spans(text));
+        let spans = crate::text::sentence_spans(text);
         if spans.len() < 2 {
             return;
         }
         let (base, _) = self.all_proba(text, s);
-        // Per sentence, whether most of its units are quoted (on the whole text's analysis).
         let f = self.featurizer();
         f.analyze(text, &mut s.analysis);
-        let a = &s.analysis;
+        f.vectorize(&mut s.analysis, &mut s.vec);
+        let (a, v) = (&s.analysis, &s.vec);
+        // Per sentence, whether most of its units are quoted.
         let quoted: Vec<bool> = spans
             .iter()
             .map(|r| {
@@ -754,26 +741,53 @@ impl Model {
                 head.labels.iter().position(|x| x == l)
             })
             .collect();
-        let ln = |p: f32| (p.clamp(1e-7, 1.0 - 1e-7) as f64).ln();
-        let log_odds = |p: f32| ln(p) - ln(1.0 - p.clamp(1e-7, 1.0 - 1e-7));
-        // Per head: (effect on the chosen label's log-odds, label pushed toward, span).
+        let scorer = self.scorer();
+        let cols: Vec<std::ops::Range<usize>> = heads
+            .iter()
+            .enumerate()
+            .map(|(h, head)| scorer.columns(h, head.labels.len()))
+            .collect();
+        let width = cols.iter().map(|c| c.end).max().unwrap_or(0);
+        // Per sentence and score column: the part of the logit its places carry.
+        let mut carried = vec![0f64; spans.len() * width];
+        let places = f.occurrences(a, &v.indices);
+        for ((&j, &x), places) in v.indices.iter().zip(&v.values).zip(&places) {
+            let total: f32 = places.iter().map(|p| p.1).sum();
+            let Some(row) = scorer.row(j).filter(|_| total.abs() > 1e-12) else {
+                continue;
+            };
+            for (place, w) in places {
+                let i = spans.partition_point(|sp| sp.end <= place.start);
+                if i >= spans.len() || place.start < spans[i].start {
+                    continue; // between sentences (a residue line, say)
+                }
+                let share = (x * w / total) as f64;
+                for (c, &wc) in row[..width].iter().enumerate() {
+                    carried[i * width + c] += share * wc as f64;
+                }
+            }
+        }
+        // Per head: (effect on the chosen label's log-odds, label pushed toward, sentence).
         let mut found: Vec<Vec<(f64, usize, usize)>> = vec![Vec::new(); heads.len()];
-        let mut without = String::with_capacity(text.len());
-        for (i, span) in spans.iter().enumerate() {
-            without.clear();
-            without.push_str(&text[..span.start]);
-            without.push_str(&text[span.end..]);
-            let (probs, _) = self.all_proba(&without, s);
-            for (h, c) in chosen.iter().enumerate() {
-                let Some(c) = *c else { continue };
-                let (p, q) = (&base[h], &probs[h]);
-                let effect = log_odds(p[c]) - log_odds(q[c]);
+        for (h, c) in chosen.iter().enumerate() {
+            let Some(c) = *c else { continue };
+            let p = &base[h];
+            let pc = (p[c] as f64).clamp(1e-7, 1.0 - 1e-7);
+            for i in 0..spans.len() {
+                let d = &carried[i * width..][cols[h].clone()];
+                // The gradient of log(p_c / (1 - p_c)) in the logits is 1 for c and
+                // -p_l / (1 - p_c) for every other label l.
+                let others: f64 = (0..d.len())
+                    .filter(|&l| l != c)
+                    .map(|l| p[l] as f64 / (1.0 - pc) * d[l])
+                    .sum();
+                let effect = d[c] - others;
                 let toward = if effect >= 0.0 {
                     c
                 } else {
-                    (0..p.len())
+                    (0..d.len())
                         .filter(|&l| l != c)
-                        .max_by(|&a, &b| (ln(p[a]) - ln(q[a])).total_cmp(&(ln(p[b]) - ln(q[b]))))
+                        .max_by(|&x, &y| d[x].total_cmp(&d[y]))
                         .unwrap_or(c)
                 };
                 found[h].push((effect, toward, i));
@@ -838,19 +852,6 @@ impl Model {
 mod tests {
     use super::*;
     use crate::model::tests::tiny_model;
-
-    #[test]
-    fn long_texts_are_occluded_in_runs_of_sentences() {
-        let few: Vec<_> = (0..MAX_OCCLUSIONS).map(|i| i * 10..i * 10 + 5).collect();
-        assert_eq!(occlusion_units(few.clone()), few);
-        let many: Vec<_> = (0..1_900).map(|i| i * 10..i * 10 + 5).collect();
-        let runs = occlusion_units(many);
-        assert!(runs.len() <= MAX_OCCLUSIONS && runs.len() > MAX_OCCLUSIONS / 2);
-        // Runs cover the sentences in order, each from a sentence start to a sentence end.
-        assert_eq!(runs[0], 0..95);
-        assert_eq!(runs[1], 100..195);
-        assert_eq!(runs.last().unwrap().end, 18_995);
-    }
 
     fn doc(text: &str) -> Document {
         Document {

@@ -393,7 +393,7 @@ fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
                     };
                     writeln!(
                         w,
-                        "        sentences that make it {label} (log-odds lost without them{order}):"
+                        "        sentences that make it {label} (log-odds its words carry{order}):"
                     )?;
                     write_sentences(w, &h.sentences, false)?;
                 }

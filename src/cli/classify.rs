@@ -102,10 +102,10 @@ pub struct ClassifyArgs {
     /// those with evidence in the last printed decimal, the same sums added in another order).
     #[arg(long, value_name = "K", default_value_t = 5)]
     explain: usize,
-    /// Key sentences per head: the N sentences whose removal lowers the chosen label's odds
-    /// the most, and the N that push away from it the most. Each sentence costs one more
-    /// reading of its document (a 30-sentence article is read 31 times). Default: 3 in the
-    /// table, 0 in jsonl and csv.
+    /// Key sentences per head: the N sentences whose words carry the most log-odds toward the
+    /// chosen label, and the N whose words carry the most toward another (for a stance of
+    /// `anti` or `pro`, the writer's own sentences first). About one more reading of each
+    /// document. Default: 3 in the table, 0 in jsonl and csv.
     #[arg(long, value_name = "N")]
     sentences: Option<usize>,
 }

@@ -1613,20 +1613,16 @@ impl Featurizer {
 
     /// Where a lexicon rate or a target statistic (`j` at or past the dense block) comes from:
     /// the lexicon matches that counted, or the mentions.
-    fn dense_provenance(&self, a: &Analysis, j: u32, max: usize) -> Vec<Range<usize>> {
-        let lay = &self.layout;
-        let mut spans = Vec::new();
-        let d = (j - lay.dense) as usize;
-        let name = &self.dense_names[d];
-        if let Some(rest) = name.strip_prefix("lex") {
-            let (scope, cat) = rest.split_once(':').unwrap_or(("", rest));
-            let Some(ci) = self.categories.iter().position(|c| c == cat) else {
-                return spans;
-            };
-            // A match of weight 0 (a party name holding a praise word) counted for nothing:
-            // it is not shown as where the feature comes from.
-            let mut kept: Vec<&LexMatch> = a
-                .lex_matches
+    /// The lexicon matches dense feature `j` (a `lex...` rate) counted, in text order; `None`
+    /// for a feature that is not a lexicon rate. A match of weight 0 (a party name holding a
+    /// praise word) counted for nothing and is left out.
+    fn lex_matches_of<'a>(&self, a: &'a Analysis, j: u32) -> Option<Vec<&'a LexMatch>> {
+        let name = &self.dense_names[(j - self.layout.dense) as usize];
+        let rest = name.strip_prefix("lex")?;
+        let (scope, cat) = rest.split_once(':').unwrap_or(("", rest));
+        let ci = self.categories.iter().position(|c| c == cat)?;
+        Some(
+            a.lex_matches
                 .iter()
                 .filter(|m| m.category as usize == ci && m.weight != 0.0)
                 .filter(|m| {
@@ -1638,7 +1634,48 @@ impl Featurizer {
                             _ => f & QUOTED == 0,
                         }
                 })
-                .collect();
+                .collect(),
+        )
+    }
+
+    /// Every occurrence in the analysed text of each feature of `ids`, as (byte span, weight):
+    /// a word or character n-gram once per word it occurs in (weight 1), a lexicon rate once per
+    /// match it counted (the match's weight). The target statistics have none: no one place in
+    /// the text holds them. For sharing a feature's value among the places it comes from (key
+    /// sentences).
+    pub fn occurrences(&self, a: &Analysis, ids: &[u32]) -> Vec<Vec<(Range<usize>, f32)>> {
+        let dense = self.layout.dense;
+        let sparse: Vec<u32> = ids.iter().copied().filter(|&j| j < dense).collect();
+        let mut places = self.provenance_many(a, &sparse, usize::MAX).into_iter();
+        ids.iter()
+            .map(|&j| {
+                if j < dense {
+                    let (spans, _) = places.next().unwrap_or_default();
+                    spans.into_iter().map(|r| (r, 1.0)).collect()
+                } else {
+                    let matches = self.lex_matches_of(a, j).unwrap_or_default();
+                    matches
+                        .iter()
+                        .map(|m| {
+                            let (s, _) = a.unit_span[m.start];
+                            let (_, e) = a.unit_span[m.start + m.len - 1];
+                            (s as usize..e as usize, m.weight)
+                        })
+                        .collect()
+                }
+            })
+            .collect()
+    }
+
+    fn dense_provenance(&self, a: &Analysis, j: u32, max: usize) -> Vec<Range<usize>> {
+        let lay = &self.layout;
+        let mut spans = Vec::new();
+        let d = (j - lay.dense) as usize;
+        let name = &self.dense_names[d];
+        if name.starts_with("lex") {
+            let Some(mut kept) = self.lex_matches_of(a, j) else {
+                return spans;
+            };
             // A category's rate sums many phrases: quote up to twice `max` distinct ones (by
             // their units, so "militias" and "militia's" are one), heaviest first and then in
             // text order, so that the item shows its breadth ("militias", "loyal to Iran",
