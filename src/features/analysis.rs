@@ -167,7 +167,7 @@ impl Analyzer {
     /// `lookup` gives the same answers, which `owner` names (a featurizer's id): a word seen
     /// before then costs one hash lookup instead of a stem-cache lookup and a dictionary
     /// lookup (the two string lookups were about 15% of classify). The cache also keeps a
-    /// word's character n-gram buckets, copied into [`Analysis::char_grams`] at each
+    /// word's character n-gram buckets, copied into the analysis at each
     /// occurrence, where the vectoriser used to hash every n-gram of every occurrence.
     pub fn analyze_cached(
         &self,
