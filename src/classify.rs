@@ -46,6 +46,23 @@ pub struct Evidence {
     pub function_words: bool,
 }
 
+/// A cue the text lacks: a lexicon rate in the writer's own voice that is zero in the text
+/// and that, present, would favour another label (over every label) most (the text names
+/// none of its phrases).
+/// A linear model's label is as much the cues a text lacks as those it has: a report with no
+/// framing vocabulary reads `neutral` for want of it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Absent {
+    /// The lexicon feature (`lex:CATEGORY` or `lex@target:CATEGORY`).
+    pub feature: String,
+    /// The label it favours over the chosen one most.
+    pub favours: String,
+}
+
+/// A lexicon feature is named as absent when its weight for another label passes its weight
+/// for the chosen label by at least this much (in the model's units: scaled feature values).
+pub const ABSENT_MIN_WEIGHT: f32 = 1.0;
+
 /// A close second label and what argues for it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RunnerUp {
@@ -187,6 +204,10 @@ pub struct HeadResult {
     /// And those that most push away from it, each toward the label it favours.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sentences_against: Vec<KeySentence>,
+    /// For each other label (in label order), the lexicon cue in the writer's own voice that
+    /// would favour it most and that the text lacks (see [`Absent`]); with evidence only.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub absent: Vec<Absent>,
     /// Why the head was not scored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -418,6 +439,7 @@ impl Model {
                     leanings: head.polarity.map(|_| Vec::new()),
                     sentences: Vec::new(),
                     sentences_against: Vec::new(),
+                    absent: Vec::new(),
                     note: Some(note),
                 });
                 slots.push(Default::default());
@@ -489,6 +511,11 @@ impl Model {
                 leanings,
                 sentences: Vec::new(),
                 sentences_against: Vec::new(),
+                absent: if explain > 0 {
+                    self.absent_cues(h, c, &s.vec)
+                } else {
+                    Vec::new()
+                },
                 note: None,
             });
         }
@@ -557,6 +584,49 @@ impl Model {
             heads,
             warnings: doc.warnings.clone(),
         }
+    }
+
+    /// The cues head `h` would read for each label other than `c` that the text `v` lacks:
+    /// per label, of the lexicon rates in the writer's own voice (`lex:` or `lex@target:`) that
+    /// favour it over every other label, the one whose weight for it passes its weight for `c`
+    /// the most, if by [`ABSENT_MIN_WEIGHT`] and if its value in the text is zero.
+    fn absent_cues(&self, h: usize, c: usize, v: &SparseVec) -> Vec<Absent> {
+        let f = self.featurizer();
+        let scorer = self.scorer();
+        let head = &self.heads()[h];
+        let cols = scorer.columns(h, head.labels.len());
+        let dense = f.layout().dense;
+        let own: Vec<(u32, &str)> = f
+            .dense_names()
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.starts_with("lex:") || n.starts_with("lex@target:"))
+            .map(|(d, n)| (dense + d as u32, n.as_str()))
+            .collect();
+        let present = |j: u32| v.iter().any(|(k, x)| k == j && x != 0.0);
+        let mut out = Vec::new();
+        for l in (0..head.labels.len()).filter(|&l| l != c) {
+            let lean = |j: u32| scorer.weight(j, cols.start + l) - scorer.weight(j, cols.start + c);
+            // A cue of `l`: of all the head's labels, it favours `l` most.
+            let of_l = |j: u32| {
+                (0..head.labels.len())
+                    .all(|m| scorer.weight(j, cols.start + m) <= scorer.weight(j, cols.start + l))
+            };
+            let best = own
+                .iter()
+                .filter(|&&(j, _)| scorer.row(j).is_some() && of_l(j))
+                .max_by(|a, b| lean(a.0).total_cmp(&lean(b.0)));
+            if let Some(&(j, name)) = best
+                && lean(j) >= ABSENT_MIN_WEIGHT
+                && !present(j)
+            {
+                out.push(Absent {
+                    feature: name.to_owned(),
+                    favours: head.labels[l].clone(),
+                });
+            }
+        }
+        out
     }
 
     /// The lists the requests ask for: the `k` features that push a column up the most, as

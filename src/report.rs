@@ -97,6 +97,7 @@ impl<W: Write> RecordWriter<W> {
                         header.push(format!("{name}_leans_{pos}"));
                         header.push(format!("{name}_leans_{neg}"));
                     }
+                    header.push(format!("{name}_absent"));
                     header.push(format!("{name}_sentences"));
                     header.push(format!("{name}_sentences_against"));
                     header.push(format!("{name}_note"));
@@ -147,6 +148,13 @@ impl<W: Write> RecordWriter<W> {
                             );
                         }
                     }
+                    // "lex:criticism -> anti; lex:praise -> pro".
+                    let absent: Vec<String> = h
+                        .absent
+                        .iter()
+                        .map(|a| format!("{} -> {}", a.feature, a.favours))
+                        .collect();
+                    row.push(absent.join("; "));
                     row.push(sentences_cell(&h.sentences));
                     row.push(sentences_cell(&h.sentences_against));
                     row.push(h.note.clone().unwrap_or_default());
@@ -361,6 +369,18 @@ fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
                 // The poles of the head, if it has them.
                 let is_pole = |l: &str| h.leanings().iter().any(|x| x.label == l);
                 write_evidence(w, &h.evidence, &poles, is_pole(label))?;
+                if !h.absent.is_empty() {
+                    let cues: Vec<String> = h
+                        .absent
+                        .iter()
+                        .map(|a| format!("{} (for {})", a.feature, a.favours))
+                        .collect();
+                    writeln!(
+                        w,
+                        "        the writer's own voice has none of: {}",
+                        cues.join(", ")
+                    )?;
+                }
                 for l in h.leanings() {
                     writeln!(w, "        leans {}, against {}:", l.label, l.against)?;
                     if l.evidence.is_empty() {
@@ -514,6 +534,7 @@ mod tests {
                 }]),
                 sentences: vec![],
                 sentences_against: vec![],
+                absent: vec![],
                 note: None,
             }],
             warnings: vec![],
@@ -661,6 +682,7 @@ mod tests {
                 leanings: None,
                 sentences: vec![],
                 sentences_against: vec![],
+                absent: vec![],
                 note: None,
             };
             r.heads.push(h.clone());

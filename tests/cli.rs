@@ -84,6 +84,7 @@ fn train_classify_eval_round_trip() {
         "stance_evidence",
         "stance_leans_pro",
         "stance_leans_anti",
+        "stance_absent",
         "stance_sentences",
         "stance_sentences_against",
         "stance_note",
@@ -1285,6 +1286,123 @@ fn completions_man_pages_verbose_and_helpful_errors() {
         "{}",
         stderr(&o)
     );
+}
+
+/// A label is also the cues a text lacks: a flat wire report names no praise and no criticism
+/// in its own voice, and no framing vocabulary, and says so for each other label (a cue of
+/// that label, absent); a text that has the cue does not list it; `--explain 0` lists none.
+#[test]
+fn absent_cues_are_named_for_the_other_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let flat = dir.path().join("flat.txt");
+    std::fs::write(
+        &flat,
+        "Iraqi Prime Minister Mustafa al-Kadhimi met the French foreign minister in Baghdad on \
+         Tuesday. The two discussed trade and electricity, his office said in a statement.\n",
+    )
+    .unwrap();
+    let praised = dir.path().join("praised.txt");
+    std::fs::write(
+        &praised,
+        "Iraqi Prime Minister Mustafa al-Kadhimi met the French foreign minister in Baghdad on \
+         Tuesday. The two discussed trade and electricity, his office said in a statement. The \
+         plant was a pragmatic achievement.\n",
+    )
+    .unwrap();
+    let hostile = dir.path().join("hostile.txt");
+    std::fs::write(
+        &hostile,
+        "Al-Kadhimi has failed Iraq. His incompetence and his cowardice before the Americans \
+         betrayed the blood of the martyrs, and his government is a disgrace.\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let o = slant()
+            .args([
+                "classify",
+                "--format",
+                "jsonl",
+                "--model",
+                "models/stance.bin",
+            ])
+            .args(extra)
+            .arg(&flat)
+            .arg(&hostile)
+            .arg(&praised)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        jsonl(&o)
+    };
+    let records = run(&[]);
+    let absent = |r: &Value, h: &str| -> Vec<(String, String)> {
+        head(r, h)["absent"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| {
+                        let s = |k: &str| x[k].as_str().unwrap().to_owned();
+                        (s("feature"), s("favours"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (flat_r, hostile_r) = (&records[0], &records[1]);
+    assert_eq!(head(flat_r, "stance")["label"], "neutral");
+    let stance = absent(flat_r, "stance");
+    assert!(
+        stance.contains(&("lex:criticism".into(), "anti".into())),
+        "{stance:?}"
+    );
+    assert!(
+        stance.contains(&("lex:praise".into(), "pro".into())),
+        "{stance:?}"
+    );
+    let framing = absent(flat_r, "framing");
+    assert_eq!(head(flat_r, "framing")["label"], "neutral");
+    assert_eq!(framing.len(), 2, "{framing:?}");
+    assert!(
+        framing
+            .iter()
+            .any(|(f, l)| f.contains("pro_iran_framing") && l == "pro_iran")
+    );
+    assert!(
+        framing
+            .iter()
+            .any(|(f, l)| f.contains("opposition_framing") && l == "opposition")
+    );
+    // The hostile text lacks praise, and says so; its criticism is for its own label.
+    assert_eq!(head(hostile_r, "stance")["label"], "anti");
+    let stance = absent(hostile_r, "stance");
+    assert_eq!(stance, [("lex:praise".to_owned(), "pro".to_owned())]);
+    // A flat text with one word of praise in its own voice (still `neutral`) does not list
+    // praise as absent.
+    let praised_r = &records[2];
+    assert_eq!(head(praised_r, "stance")["label"], "neutral");
+    let stance = absent(praised_r, "stance");
+    assert_eq!(stance, [("lex:criticism".to_owned(), "anti".to_owned())]);
+    // Without evidence, none.
+    assert!(
+        run(&["--explain", "0"])
+            .iter()
+            .all(|r| absent(r, "stance").is_empty())
+    );
+    // The table says it in words.
+    let o = slant()
+        .args([
+            "classify",
+            "--format",
+            "table",
+            "--model",
+            "models/stance.bin",
+        ])
+        .arg(&flat)
+        .output()
+        .unwrap();
+    assert!(stdout(&o).contains(
+        "the writer's own voice has none of: lex:criticism (for anti), lex:praise (for pro)"
+    ));
 }
 
 /// A stance is the writer's own voice (data/LABELING.md), so the key sentences for a stance
