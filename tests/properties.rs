@@ -237,6 +237,19 @@ proptest! {
             }
             if h.label.is_none() {
                 prop_assert!(h.sentences.is_empty() && h.sentences_against.is_empty());
+                prop_assert!(h.absent.is_empty());
+            }
+            // Absent cues: one at most per other label, a lexicon rate in the writer's own
+            // voice, and none that the evidence shows as present in the text.
+            for a in &h.absent {
+                prop_assert!(Some(&a.favours) != h.label.as_ref());
+                prop_assert!(a.feature.starts_with("lex:") || a.feature.starts_with("lex@target:"));
+                prop_assert_eq!(h.absent.iter().filter(|b| b.favours == a.favours).count(), 1);
+                let shown = std::iter::once(&h.evidence)
+                    .chain(h.leanings().iter().map(|l| &l.evidence))
+                    .flatten()
+                    .any(|e| e.feature == a.feature);
+                prop_assert!(!shown, "{} is absent and shown", a.feature);
             }
             if let Some(p) = &h.probabilities {
                 let total: f32 = p.values().sum();
