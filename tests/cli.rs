@@ -1288,6 +1288,22 @@ fn completions_man_pages_verbose_and_helpful_errors() {
     );
 }
 
+/// `slant classify --format table` of one file with the shipped model: its standard output.
+fn table_of(path: &Path) -> String {
+    let o = slant()
+        .args([
+            "classify",
+            "--format",
+            "table",
+            "--model",
+            "models/stance.bin",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    stdout(&o)
+}
+
 /// A label is also the cues a text lacks: a flat wire report names no praise and no criticism
 /// in its own voice, and no framing vocabulary, and says so for each other label (a cue of
 /// that label, absent); a text that has the cue does not list it; `--explain 0` lists none.
@@ -1389,18 +1405,7 @@ fn absent_cues_are_named_for_the_other_labels() {
             .all(|r| absent(r, "stance").is_empty())
     );
     // The table says it in words.
-    let o = slant()
-        .args([
-            "classify",
-            "--format",
-            "table",
-            "--model",
-            "models/stance.bin",
-        ])
-        .arg(&flat)
-        .output()
-        .unwrap();
-    assert!(stdout(&o).contains(
+    assert!(table_of(&flat).contains(
         "the writer's own voice has none of: lex:criticism (for anti), lex:praise (for pro)"
     ));
 }
@@ -1442,30 +1447,19 @@ fn key_sentences_for_a_stance_put_the_writers_own_first() {
     // Framing is not a stance: its key sentences stay in order of effect.
     let framing = head(&r, "framing")["sentences"].as_array().unwrap();
     assert_eq!(framing.len(), 1);
-    let o = slant()
-        .args([
-            "classify",
-            "--format",
-            "table",
-            "--model",
-            "models/stance.bin",
-        ])
-        .arg(&article)
-        .output()
-        .unwrap();
-    assert!(stdout(&o).contains(
+    assert!(table_of(&article).contains(
         "sentences that make it pro (log-odds its words carry; the writer's own first):"
     ));
 }
 
-/// Key sentences are found by reading the text without each sentence: the hostile sentence of
-/// an otherwise flat report is the one that moves the reading most toward `anti` (for the label
-/// when the model reads the report `anti`, against it when it reads it `neutral`, as the shipped
-/// model now does: failure mode 2 of the model card), its effect is the log-odds the label
-/// loses or gains when the text is read without it, and its range points at it in the input.
-/// The table shows them by default; JSON only when asked.
+/// Key sentences are each sentence's share of the feature contributions: the hostile sentence
+/// of an otherwise flat report is the one whose words carry the reading most toward `anti` (for
+/// the label when the model reads the report `anti`, against it when it reads it `neutral`:
+/// failure mode 2 of the model card); read without it, the text is further from `anti`; its
+/// range points at it in the input; a long text is one reading, each key sentence one
+/// sentence. The table shows them by default; JSON only when asked.
 #[test]
-fn key_sentences_are_the_ones_whose_removal_moves_the_reading() {
+fn key_sentences_are_the_ones_whose_words_move_the_reading() {
     let dir = tempfile::tempdir().unwrap();
     let hostile = "Al-Kazemi is a spineless American agent whose incompetence betrayed the blood of the martyrs.";
     let text = format!(

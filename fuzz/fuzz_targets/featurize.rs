@@ -1,7 +1,7 @@
 //! Featurise and classify any text with the shipped model: features, probabilities and evidence
 //! must come out finite, without a panic, and scoring without evidence (the character block
 //! summed against the model's table) must give the probabilities of scoring with it, up to
-//! rounding.
+//! rounding. Key sentences and absent cues hold together.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -37,7 +37,15 @@ fuzz_target!(|data: &[u8]| {
         label: None,
     };
     let mut scratch = Scratch::default();
-    let rec = m.classify(&doc, 5, &mut scratch);
+    let mut rec = m.classify(&doc, 5, &mut scratch);
+    // Key sentences: shares of the contributions, finite, within the text.
+    m.key_sentences(&doc.text, &mut rec, 3, &mut scratch);
+    for h in &rec.heads {
+        for k in h.sentences.iter().chain(&h.sentences_against) {
+            assert!(k.effect.is_finite() && k.start <= k.end && k.end <= text.len());
+        }
+        assert!(h.absent.iter().all(|a| Some(&a.favours) != h.label.as_ref()));
+    }
     let plain = m.classify(&doc, 0, &mut scratch);
     for (h, g) in rec.heads.iter().zip(&plain.heads) {
         if let Some(p) = &h.probabilities {
