@@ -1157,8 +1157,10 @@ pub struct LabelledRow {
     pub line: u64,
     pub id: Option<String>,
     pub text: String,
-    /// One label per requested head, in order.
-    pub labels: Vec<String>,
+    /// One label per requested head, in order; `None` where the row's cell is empty (a row
+    /// labelled for some heads only: each head learns from, and is scored on, the rows that
+    /// have its label).
+    pub labels: Vec<Option<String>>,
 }
 
 /// Labelled rows read from a CSV, and the rows refused.
@@ -1170,8 +1172,9 @@ pub struct LabelledSet {
 
 impl LabelledSet {
     /// Read `path` (CSV with a header): text from `text_col`, one label per entry of
-    /// `label_cols`. A row with a missing text or label, or a label outside `allowed` (when
-    /// given for that column), is refused with its line number. A missing column is an error
+    /// `label_cols`. A row with a missing text, with no label in any of the columns, or with a
+    /// label outside `allowed` (when given for that column), is refused with its line number; a
+    /// row with some labels and not others is kept, `None` for those it lacks. A missing column is an error
     /// for the whole file; a file that cannot be opened is [`Error::Io`] with its path.
     pub fn read_csv(
         path: &Path,
@@ -1234,8 +1237,8 @@ impl LabelledSet {
             for (h, &c) in labels.iter().enumerate() {
                 let v = rec.get(c).unwrap_or("").trim();
                 if v.is_empty() {
-                    bad = Some(format!("missing label in column `{}`", label_cols[h]));
-                    break;
+                    row_labels.push(None);
+                    continue;
                 }
                 if let Some(Some(ok)) = allowed.get(h)
                     && !ok.iter().any(|a| a == v)
@@ -1247,7 +1250,19 @@ impl LabelledSet {
                     ));
                     break;
                 }
-                row_labels.push(v.to_owned());
+                row_labels.push(Some(v.to_owned()));
+            }
+            if bad.is_none() && !labels.is_empty() && row_labels.iter().all(Option::is_none) {
+                bad = Some(match label_cols {
+                    [one] => format!("missing label in column `{one}`"),
+                    all => format!(
+                        "no label in any of the columns {}",
+                        all.iter()
+                            .map(|c| format!("`{c}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
             }
             if let Some(m) = bad {
                 set.errors.push(ItemError::new(loc, m));
@@ -1269,8 +1284,14 @@ impl LabelledSet {
         for r in &self.rows {
             h.update(r.text.as_bytes());
             for l in &r.labels {
-                h.update([0u8]);
-                h.update(l.as_bytes());
+                match l {
+                    Some(l) => {
+                        h.update([0u8]);
+                        h.update(l.as_bytes());
+                    }
+                    // A byte no label's 0 separator can be mistaken for.
+                    None => h.update([1u8]),
+                }
             }
             h.update([b'\n']);
         }
@@ -1308,6 +1329,48 @@ mod tests {
         assert!(truncate(&mut s, 3).is_some());
         assert_eq!(s, "ab");
         assert!(truncate(&mut s, 10).is_none());
+    }
+
+    /// A row labelled for some heads is kept with `None` for the others; a row labelled for
+    /// none is refused, naming the columns; the data hash tells a missing label from any label.
+    #[test]
+    fn rows_labelled_for_some_heads_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.csv");
+        std::fs::write(
+            &p,
+            "text,stance,framing\na,pro,neutral\nb,anti,\nc,,opposition\nd,,\ne, , \n",
+        )
+        .unwrap();
+        let cols = ["stance".to_owned(), "framing".to_owned()];
+        let set = LabelledSet::read_csv(&p, "text", None, &cols, &[], 1000).unwrap();
+        let labels: Vec<Vec<Option<&str>>> = set
+            .rows
+            .iter()
+            .map(|r| r.labels.iter().map(Option::as_deref).collect())
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                vec![Some("pro"), Some("neutral")],
+                vec![Some("anti"), None],
+                vec![None, Some("opposition")],
+            ]
+        );
+        let errs: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        for (e, line) in errs.iter().zip([5, 6]) {
+            assert!(
+                e.contains(&format!(
+                    "d.csv:{line}: no label in any of the columns `stance`, `framing`"
+                )),
+                "{e}"
+            );
+        }
+        // "b" without a framing label and "b" with an empty-string one cannot hash alike.
+        let mut other = set.clone();
+        other.rows[1].labels[1] = Some(String::new());
+        assert_ne!(set.sha256(), other.sha256());
     }
 
     #[test]

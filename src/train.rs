@@ -122,10 +122,28 @@ pub struct Corpus {
     pub groups: Option<Vec<usize>>,
 }
 
+/// In [`Corpus::labels`]: the row has no label for that head (see [`Corpus::new_partial`]).
+pub const NO_LABEL: usize = usize::MAX;
+
 impl Corpus {
     /// Build from texts and string labels (`labels[i][h]`: one row per text, one label per
     /// head); classes are the sorted distinct labels.
     pub fn new(texts: Vec<String>, heads: Vec<HeadSpec>, labels: &[Vec<String>]) -> Result<Corpus> {
+        let labels: Vec<Vec<Option<String>>> = labels
+            .iter()
+            .map(|r| r.iter().cloned().map(Some).collect())
+            .collect();
+        Self::new_partial(texts, heads, &labels)
+    }
+
+    /// [`Corpus::new`] where a row may lack the label of some heads (`None`): it is
+    /// [`NO_LABEL`] in [`Corpus::labels`], and [`train`] fits each head on the rows that have
+    /// its label. Cross-validation and the settings search need every label.
+    pub fn new_partial(
+        texts: Vec<String>,
+        heads: Vec<HeadSpec>,
+        labels: &[Vec<Option<String>>],
+    ) -> Result<Corpus> {
         if heads.is_empty() {
             return Err(Error::Invalid(
                 "a corpus needs at least one head (label column)".into(),
@@ -152,7 +170,7 @@ impl Corpus {
         let mut classes = Vec::new();
         let mut idx = Vec::new();
         for (h, head) in heads.iter().enumerate() {
-            let mut c: Vec<String> = labels.iter().map(|r| r[h].clone()).collect();
+            let mut c: Vec<String> = labels.iter().filter_map(|r| r[h].clone()).collect();
             c.sort();
             c.dedup();
             if c.len() < 2 {
@@ -166,7 +184,10 @@ impl Corpus {
             idx.push(
                 labels
                     .iter()
-                    .map(|r| c.binary_search(&r[h]).expect("label present"))
+                    .map(|r| {
+                        r[h].as_ref()
+                            .map_or(NO_LABEL, |l| c.binary_search(l).expect("label present"))
+                    })
                     .collect(),
             );
             classes.push(c);
@@ -218,7 +239,10 @@ impl Corpus {
                     labels.len()
                 ));
             }
-            if let Some(&c) = labels.iter().find(|&&c| c >= classes.len()) {
+            if let Some(&c) = labels
+                .iter()
+                .find(|&&c| c >= classes.len() && c != NO_LABEL)
+            {
                 return bad(format!(
                     "label index {c} of head `{name}`, which has {} classes",
                     classes.len()
@@ -229,6 +253,28 @@ impl Corpus {
             Some(g) if g.len() != n => bad(format!("{} group ids for {n} texts", g.len())),
             _ => Ok(()),
         }
+    }
+
+    /// Whether every row has a label for every head (no [`NO_LABEL`]).
+    pub fn is_complete(&self) -> bool {
+        self.labels.iter().all(|l| !l.contains(&NO_LABEL))
+    }
+
+    /// An error naming the first head some rows have no label for, for the work that needs
+    /// every label (`what`: "cross-validation").
+    pub fn require_complete(&self, what: &str) -> Result<()> {
+        for (h, l) in self.labels.iter().enumerate() {
+            let missing = l.iter().filter(|&&c| c == NO_LABEL).count();
+            if missing > 0 {
+                return Err(Error::Invalid(format!(
+                    "{what} needs every row labelled on every head: {missing} of {} rows have no \
+                     label in column `{}` (give that head its own run, or label them)",
+                    l.len(),
+                    self.heads[h].column
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The rows listed in `rows` (indices into this corpus: one past its end is an error, as is
@@ -269,6 +315,8 @@ pub struct TrainReport {
     pub nnz: usize,
     pub featurise_time: Duration,
     pub fit_time: Vec<Duration>,
+    /// Per head: the rows it was fitted on (those with its label).
+    pub rows_per_head: Vec<usize>,
 }
 
 /// Fit the feature pipeline on `texts` and return the featurizer and the training matrix
@@ -356,20 +404,41 @@ pub fn train(
     let featurise_time = t0.elapsed();
     let mut heads = Vec::new();
     let mut fit_time = Vec::new();
+    let mut rows_per_head = Vec::new();
     for (h, spec) in corpus.heads.iter().enumerate() {
         let t = Instant::now();
         let k = corpus.classes[h].len();
         let tie = head_tie(&featurizer, spec, &corpus.classes[h], opts);
-        let clf = opts.logistic.fit_grouped(
-            &x,
-            &corpus.labels[h],
-            k,
-            corpus.groups.as_deref(),
-            tie.as_ref(),
-        )?;
+        // A head fits on the rows that have its label (all of them, usually).
+        let labelled: Vec<usize> = (0..corpus.texts.len())
+            .filter(|&i| corpus.labels[h][i] != NO_LABEL)
+            .collect();
+        rows_per_head.push(labelled.len());
+        let clf = if labelled.len() == corpus.texts.len() {
+            opts.logistic.fit_grouped(
+                &x,
+                &corpus.labels[h],
+                k,
+                corpus.groups.as_deref(),
+                tie.as_ref(),
+            )?
+        } else {
+            let y: Vec<usize> = labelled.iter().map(|&i| corpus.labels[h][i]).collect();
+            let groups: Option<Vec<usize>> = corpus
+                .groups
+                .as_ref()
+                .map(|g| labelled.iter().map(|&i| g[i]).collect());
+            opts.logistic.fit_grouped(
+                &x.select_rows(&labelled),
+                &y,
+                k,
+                groups.as_deref(),
+                tie.as_ref(),
+            )?
+        };
         fit_time.push(t.elapsed());
         let mut counts = vec![0u64; k];
-        for &c in &corpus.labels[h] {
+        for &c in corpus.labels[h].iter().filter(|&&c| c != NO_LABEL) {
             counts[c] += 1;
         }
         heads.push(Head {
@@ -392,6 +461,7 @@ pub fn train(
         nnz: x.nnz(),
         featurise_time,
         fit_time,
+        rows_per_head,
     };
     let model = Model::new(ModelFile {
         features: featurizer.spec().clone(),
@@ -543,6 +613,7 @@ pub fn cross_validate(
 ) -> Result<CvReport> {
     opts.validate()?;
     corpus.check()?;
+    corpus.require_complete("cross-validation")?;
     let n = corpus.texts.len();
     check_folds(n, k, groups)?;
     let (labels, n_classes) = (&corpus.labels[0], corpus.classes[0].len());

@@ -232,6 +232,7 @@ pub fn tune(
         return Err(Error::Invalid("the settings grid is empty".into()));
     }
     corpus.check()?;
+    corpus.require_complete("the settings search")?;
     for fc in grid.feature_configs(&base.features) {
         fc.validate()?;
     }

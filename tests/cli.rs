@@ -1304,6 +1304,116 @@ fn table_of(path: &Path) -> String {
     stdout(&o)
 }
 
+/// A CSV labelled for some heads on some rows: each head learns from the rows that have its
+/// label (stance from all 461 dev passages, framing from the 231 left labelled), `eval` scores
+/// each head on its own rows, and cross-validation, which needs every label, says so.
+#[test]
+fn rows_labelled_for_some_heads_train_the_heads_they_have() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("partial.csv");
+    let mut rdr = csv::Reader::from_path("data/dev.csv").unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let framing = headers.iter().position(|h| h == "framing").unwrap();
+    let mut w = csv::Writer::from_path(&data).unwrap();
+    w.write_record(&headers).unwrap();
+    let mut rows = 0usize;
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.unwrap();
+        let mut fields: Vec<&str> = rec.iter().collect();
+        if i % 2 == 1 {
+            fields[framing] = "";
+        }
+        w.write_record(&fields).unwrap();
+        rows += 1;
+    }
+    w.flush().unwrap();
+    let labelled = rows.div_ceil(2);
+    let model = dir.path().join("m.bin");
+    let o = slant()
+        .args([
+            "train",
+            "--json",
+            "--label",
+            "stance=stance",
+            "--label",
+            "framing=framing",
+        ])
+        .arg("--data")
+        .arg(&data)
+        .arg("-o")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "on the {labelled} of {rows} rows labelled in column `framing`"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let fitted: Vec<(String, u64)> = v["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["head"].as_str().unwrap().to_owned(),
+                h["rows"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fitted,
+        [
+            ("stance".to_owned(), rows as u64),
+            ("framing".to_owned(), labelled as u64)
+        ]
+    );
+    let o = slant()
+        .args(["eval", "--json", "--data"])
+        .arg(&data)
+        .arg("--model")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let n: Vec<u64> = v["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["report"]["n"].as_u64().unwrap())
+        .collect();
+    assert_eq!(n, [rows as u64, labelled as u64]);
+    // The framing head learnt from half the rows and still reads its own training rows well.
+    let framing_f1 = v["heads"][1]["report"]["macro_f1"].as_f64().unwrap();
+    assert!(framing_f1 > 0.9, "{framing_f1}");
+    let o = slant()
+        .args([
+            "cv",
+            "--label",
+            "stance=stance",
+            "--label",
+            "framing=framing",
+            "--data",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains(&format!(
+            "cross-validation needs every row labelled on every head: {} of {rows} rows have no \
+             label in column `framing`",
+            rows - labelled
+        )),
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// A label is also the cues a text lacks: a flat wire report names no praise and no criticism
 /// in its own voice, and no framing vocabulary, and says so for each other label (a cue of
 /// that label, absent); a text that has the cue does not list it; `--explain 0` lists none.

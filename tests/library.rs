@@ -231,3 +231,64 @@ fn a_labelled_csv_that_is_not_there_is_an_io_error_naming_it() {
         "{e}"
     );
 }
+
+/// A corpus labelled for some heads on some rows: each head is fitted on the rows with its
+/// label (its class counts say so), and cross-validation, which needs every label, refuses it.
+#[test]
+fn a_partly_labelled_corpus_trains_each_head_on_its_rows() {
+    let (texts, stance) = rows();
+    let both = vec![
+        heads().remove(0),
+        HeadSpec {
+            name: "framing".into(),
+            column: "framing".into(),
+            target_dependent: false,
+        },
+    ];
+    let framing = [
+        Some("pro_iran"),
+        None,
+        Some("opposition"),
+        None,
+        Some("neutral"),
+        Some("neutral"),
+    ];
+    let labels: Vec<Vec<Option<String>>> = stance
+        .iter()
+        .zip(framing)
+        .map(|(s, f)| vec![Some(s[0].clone()), f.map(str::to_owned)])
+        .collect();
+    let c = Corpus::new_partial(texts, both, &labels).unwrap();
+    assert!(!c.is_complete());
+    let (model, report) = train(
+        &c,
+        &Resources::default(),
+        &options(),
+        TrainingMeta::default(),
+    )
+    .unwrap();
+    assert_eq!(report.rows_per_head, [6, 4]);
+    let counts: Vec<u64> = model
+        .heads()
+        .iter()
+        .map(|h| h.counts.iter().sum())
+        .collect();
+    assert_eq!(counts, [6, 4]);
+    assert_eq!(
+        model.heads()[1].labels,
+        ["neutral", "opposition", "pro_iran"]
+    );
+    invalid(
+        cross_validate(
+            &c,
+            &Resources::default(),
+            &options(),
+            2,
+            1,
+            None,
+            &[None, None],
+            |_| {},
+        ),
+        "2 of 6 rows have no label in column `framing`",
+    );
+}

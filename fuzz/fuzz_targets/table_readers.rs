@@ -42,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
     let allowed = vec![Some(vec!["anti".to_string(), "pro".to_string()])];
     if let Ok(set) = LabelledSet::read_csv(path, "text", Some("id"), &labels, &allowed, 1 << 10) {
         for r in &set.rows {
-            assert!(r.labels[0] == "anti" || r.labels[0] == "pro");
+            assert!(matches!(r.labels[0].as_deref(), Some("anti" | "pro")));
         }
     }
 });

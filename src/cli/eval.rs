@@ -101,20 +101,34 @@ pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
     );
     for (k, &h) in head_idx.iter().enumerate() {
         let head = &model.heads()[h];
-        let truth: Vec<usize> = set
+        // The rows with this head's label (a row may be labelled for some heads only).
+        let (truth, probs): (Vec<usize>, Vec<Vec<f32>>) = set
             .rows
             .iter()
-            .map(|r| {
-                head.labels
+            .zip(&proba[h])
+            .filter_map(|(r, p)| {
+                let l = r.labels[k].as_ref()?;
+                let t = head
+                    .labels
                     .iter()
-                    .position(|l| *l == r.labels[k])
-                    .expect("label checked")
+                    .position(|x| x == l)
+                    .expect("label checked");
+                Some((t, p.clone()))
             })
-            .collect();
+            .unzip();
+        if truth.is_empty() {
+            ui.warn(format!(
+                "{}: no row has a label in column `{}`; head {} not scored",
+                args.data.display(),
+                cols[k],
+                head.name
+            ));
+            continue;
+        }
         let fa = favg_for(&head.labels, args.favg.as_ref());
         reports.push((
             head.name.clone(),
-            metrics::evaluate(&head.labels, &truth, &proba[h], fa),
+            metrics::evaluate(&head.labels, &truth, &probs, fa),
         ));
     }
     if let Some(p) = &args.html {

@@ -144,7 +144,7 @@ fn load_corpus(d: &DataArgs, ui: &Ui) -> Result<(Corpus, LabelledSet)> {
             Some(list) => {
                 let unused: Vec<&str> = list
                     .iter()
-                    .filter(|l| !set.rows.iter().any(|r| &r.labels[h] == *l))
+                    .filter(|l| !set.rows.iter().any(|r| r.labels[h].as_ref() == Some(*l)))
                     .map(String::as_str)
                     .collect();
                 if !unused.is_empty() {
@@ -167,9 +167,9 @@ fn load_corpus(d: &DataArgs, ui: &Ui) -> Result<(Corpus, LabelledSet)> {
         })
         .collect();
     let texts = set.rows.iter().map(|r| r.text.clone()).collect();
-    let labels: Vec<Vec<String>> = set.rows.iter().map(|r| r.labels.clone()).collect();
-    let mut corpus =
-        Corpus::new(texts, heads, &labels).with_context(|| format!("{}", d.data.display()))?;
+    let labels: Vec<Vec<Option<String>>> = set.rows.iter().map(|r| r.labels.clone()).collect();
+    let mut corpus = Corpus::new_partial(texts, heads, &labels)
+        .with_context(|| format!("{}", d.data.display()))?;
     if let Some(col) = &d.balance_col {
         corpus = corpus.with_groups(read_groups(d, col, &set)?)?;
     }
@@ -214,7 +214,9 @@ const CLASSES_HINT: &str = "(--classes HEAD=a,b,... refuses labels outside a lis
 fn label_doubts(set: &LabelledSet, h: usize) -> Vec<String> {
     let mut counts: std::collections::BTreeMap<&str, (usize, u64)> = Default::default();
     for r in &set.rows {
-        counts.entry(r.labels[h].as_str()).or_insert((0, r.line)).0 += 1;
+        if let Some(l) = &r.labels[h] {
+            counts.entry(l.as_str()).or_insert((0, r.line)).0 += 1;
+        }
     }
     let mut doubts = Vec::new();
     let mut by_fold: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
@@ -303,6 +305,7 @@ pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
     let t0 = Instant::now();
     let pb = ui.spinner("training");
     let (model, report) = train(&corpus, &res, &opts, meta)?;
+    let corpus_rows = corpus.texts.len();
     let train_secs = t0.elapsed().as_secs_f64();
     pb.finish_and_clear();
     warn_if_off_target(&model, &report, set.rows.len(), ui);
@@ -330,8 +333,18 @@ pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
             .zip(&head.counts)
             .map(|(l, n)| format!("{l} {n}"))
             .collect();
+        // A head fitted on fewer rows than were read: some rows had no label for it.
+        let rows = report.rows_per_head[h];
+        let on = if rows < corpus_rows {
+            format!(
+                ", on the {rows} of {corpus_rows} rows labelled in column `{}`",
+                head.column
+            )
+        } else {
+            String::new()
+        };
         ui.info(format!(
-            "head {}: {} ({}); L-BFGS {} iterations, gradient norm {:.2e}, {} in {:.2} s",
+            "head {}: {} ({}){on}; L-BFGS {} iterations, gradient norm {:.2e}, {} in {:.2} s",
             head.name,
             head.labels.len(),
             counts.join(", "),
@@ -393,6 +406,7 @@ pub fn run_train(args: TrainArgs, ui: &Ui) -> Result<Status> {
                     "head": h.name,
                     "labels": h.labels,
                     "counts": h.counts,
+                    "rows": h.counts.iter().sum::<u64>(),
                     "convergence": h.classifier.convergence,
                     "fit_seconds": t.as_secs_f64(),
                 })
@@ -723,7 +737,7 @@ fn read_groups(d: &DataArgs, col: &str, set: &LabelledSet) -> Result<Vec<usize>>
     let by_line: std::collections::HashMap<u64, &str> = g
         .rows
         .iter()
-        .map(|r| (r.line, r.labels[0].as_str()))
+        .filter_map(|r| Some((r.line, r.labels[0].as_deref()?)))
         .collect();
     let mut ids: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(set.rows.len());
@@ -811,16 +825,23 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
             if vs.rows.is_empty() {
                 bail!("{}: no usable rows", path.display());
             }
+            if let Some(r) = vs.rows.iter().find(|r| r.labels.contains(&None)) {
+                bail!(
+                    "{}:{}: a validation row needs a label for every head",
+                    path.display(),
+                    r.line
+                );
+            }
             let texts: Vec<String> = vs.rows.iter().map(|r| r.text.clone()).collect();
             let labels: Vec<Vec<usize>> = (0..corpus.heads.len())
                 .map(|h| {
                     vs.rows
                         .iter()
                         .map(|r| {
-                            corpus.classes[h]
-                                .iter()
-                                .position(|c| *c == r.labels[h])
-                                .expect("labels were checked against the classes")
+                            r.labels[h]
+                                .as_ref()
+                                .and_then(|l| corpus.classes[h].iter().position(|c| c == l))
+                                .unwrap_or(slant::train::NO_LABEL)
                         })
                         .collect()
                 })
