@@ -1611,8 +1611,6 @@ impl Featurizer {
         out
     }
 
-    /// Where a lexicon rate or a target statistic (`j` at or past the dense block) comes from:
-    /// the lexicon matches that counted, or the mentions.
     /// The lexicon matches dense feature `j` (a `lex...` rate) counted, in text order; `None`
     /// for a feature that is not a lexicon rate. A match of weight 0 (a party name holding a
     /// praise word) counted for nothing and is left out.
@@ -1667,6 +1665,8 @@ impl Featurizer {
             .collect()
     }
 
+    /// Where a lexicon rate or a target statistic (`j` at or past the dense block) comes from:
+    /// the lexicon matches that counted, or the mentions.
     fn dense_provenance(&self, a: &Analysis, j: u32, max: usize) -> Vec<Range<usize>> {
         let lay = &self.layout;
         let mut spans = Vec::new();
