@@ -373,6 +373,27 @@ impl Model {
         }
     }
 
+    /// Classify a text on its own (no id, no source), with this thread's scratch space: the
+    /// labels, probabilities and up to `explain` evidence items per head, as
+    /// [`Model::classify`] gives them. For a library user with a string in hand.
+    ///
+    /// ```no_run
+    /// let model = slant::model::Model::load("models/stance.bin")?;
+    /// let r = model.classify_text("Al-Kazemi met the French foreign minister on Tuesday.", 3);
+    /// println!("{:?}", r.heads[0].label);
+    /// # Ok::<(), slant::Error>(())
+    /// ```
+    pub fn classify_text(&self, text: &str, explain: usize) -> Record {
+        let doc = Document {
+            id: String::new(),
+            source: None,
+            text: text.to_owned(),
+            warnings: Vec::new(),
+            label: None,
+        };
+        with_thread_scratch(|s| self.classify(&doc, explain, s))
+    }
+
     /// Classify one text: labels, probabilities and up to `explain` evidence items per head.
     /// Evidence comes from the whole text's features.
     pub fn classify(&self, doc: &Document, explain: usize, s: &mut Scratch) -> Record {

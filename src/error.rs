@@ -5,8 +5,10 @@
 
 use std::path::PathBuf;
 
-/// Errors raised by the slant library.
+/// Errors raised by the slant library. Non-exhaustive: a later version may add kinds, so a
+/// match needs a catch-all arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// An I/O failure on a named file.
     #[error("{path}: {err}")]

@@ -292,3 +292,23 @@ fn a_partly_labelled_corpus_trains_each_head_on_its_rows() {
         "2 of 6 rows have no label in column `framing`",
     );
 }
+
+/// A string in hand is classified without building a document or scratch space, and reads as
+/// the same text through `classify` does.
+#[test]
+fn a_text_is_classified_from_a_string() {
+    let model = slant::model::Model::load("models/stance.bin").unwrap();
+    let text = "Al-Kazemi is a coward and a traitor who betrayed the blood of the martyrs.";
+    let r = model.classify_text(text, 3);
+    let doc = slant::input::Document {
+        id: "x".into(),
+        source: None,
+        text: text.into(),
+        warnings: vec![],
+        label: None,
+    };
+    let full = slant::classify::with_thread_scratch(|s| model.classify(&doc, 3, s));
+    assert_eq!(r.heads, full.heads);
+    assert_eq!(r.heads[0].label.as_deref(), Some("anti"));
+    assert!(!r.heads[0].evidence.is_empty());
+}
