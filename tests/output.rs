@@ -282,7 +282,7 @@ fn a_closed_pipe_keeps_the_failures_exit_status() {
 }
 
 /// `train -o` through a symbolic link writes the file it names and keeps the link (a
-/// `current.bin` link to the model of the day).
+/// `current.bin` link to the model of the day), also when that file is not there yet.
 #[test]
 fn training_through_a_link_keeps_the_link() {
     let dir = tempfile::tempdir().unwrap();
@@ -302,6 +302,16 @@ fn training_through_a_link_keeps_the_link() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
+    // A link to a file not there yet (a relative one, through a second link): the file is
+    // written where the links lead, and both links stay.
+    let next = dir.path().join("next.bin");
+    std::os::unix::fs::symlink("v2.bin", &next).unwrap();
+    let via = dir.path().join("via.bin");
+    std::os::unix::fs::symlink(&next, &via).unwrap();
+    let o = train_stance(&repo("tests/fixtures/tiny.csv"), &via, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(via.is_symlink() && next.is_symlink());
+    assert!(dir.path().join("v2.bin").is_file());
 }
 
 /// Output files that cannot be written are refused before the work, not after it.

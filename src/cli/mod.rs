@@ -119,7 +119,7 @@ pub fn stop_on_signals() -> Result<()> {
 /// temporary file is left beside it, and the run then stops with that signal's status.
 pub fn save_model(model: &slant::model::Model, path: &Path, ui: &Ui) -> Result<Option<Status>> {
     stop_on_signals()?;
-    let target = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+    let target = link_target(path);
     model
         .save(&target)
         .with_context(|| format!("cannot write the model to {}", path.display()))?;
@@ -130,6 +130,27 @@ pub fn save_model(model: &slant::model::Model, path: &Path, ui: &Ui) -> Result<O
         ));
         Status::Interrupted(sig)
     }))
+}
+
+/// The file `path` names, through any symbolic links, whether or not it exists yet (a link to
+/// a file not written yet names that file, as a shell's `>` takes it): the model is written
+/// there and the links are kept. A chain of more than 40 links is left as it is (the write
+/// then fails on it, naming it).
+fn link_target(path: &Path) -> PathBuf {
+    let mut p = path.to_owned();
+    for _ in 0..40 {
+        if !p.is_symlink() {
+            break;
+        }
+        let Ok(to) = std::fs::read_link(&p) else {
+            break;
+        };
+        p = match p.parent() {
+            Some(dir) if to.is_relative() => dir.join(to),
+            _ => to,
+        };
+    }
+    p.canonicalize().unwrap_or(p)
 }
 
 /// Whether a file could be written at `path` (`-`, standard output, always can): not a
