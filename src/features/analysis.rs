@@ -56,6 +56,9 @@ pub struct Analysis {
     /// from the per-thread word cache, which hashes a word's n-grams once, not at each
     /// occurrence. The vectoriser counts them instead of hashing the n-grams again.
     pub(super) char_grams: Vec<u32>,
+    /// Per character unit with buckets in `char_grams`, in text order: its token and the end
+    /// of its buckets there (for finding where a bucket occurs without hashing again).
+    pub(super) char_gram_ends: Vec<(u32, u32)>,
     pub(super) char_grams_ready: bool,
 }
 
@@ -201,6 +204,7 @@ impl Analyzer {
         a.unit_span.clear();
         a.unit_flags.clear();
         a.char_grams.clear();
+        a.char_gram_ends.clear();
         let word_grams = self.word_grams.filter(|_| owner.is_some());
         a.char_grams_ready = word_grams.is_some();
         let toks = a.tokens.as_slice();
@@ -416,6 +420,7 @@ impl Analyzer {
                             if word_grams.is_some() && !t.subword() {
                                 let g = e.grams as usize;
                                 push_grams(&mut a.char_grams, &grams[g..g + e.n_grams as usize]);
+                                a.char_gram_ends.push((i as u32, a.char_grams.len() as u32));
                             }
                             e.unit
                         }
@@ -434,6 +439,8 @@ impl Analyzer {
                                     );
                                     if !t.subword() {
                                         a.char_grams.extend_from_slice(&grams[start..]);
+                                        a.char_gram_ends
+                                            .push((i as u32, a.char_grams.len() as u32));
                                     }
                                 }
                                 word_units.insert(

@@ -1528,36 +1528,87 @@ impl Featurizer {
             let (mut buf, mut offs) = (String::new(), Vec::new());
             // Places still short of `max` quotes: the pass stops when none is.
             let mut short: usize = buckets.values().map(Vec::len).sum();
-            for_each_char_gram(
-                &a.tokens,
-                &a.mentions,
-                chunks,
-                range,
-                (lay.n_buckets - 1) as u64,
-                &mut buf,
-                &mut offs,
-                |u, b, g| {
-                    let Some(asked) = buckets.get(&b) else {
-                        return false;
-                    };
-                    let span = match chunks {
-                        Some((_, ch)) => ch[u].2 as usize..ch[u].3 as usize,
-                        None => a.tokens.as_slice()[u].span(),
-                    };
-                    for &i in asked {
-                        let (spans, gram) = &mut out[i];
-                        gram.get_or_insert_with(|| g.as_str().to_owned());
-                        // A unit can hold the same gram twice: one span each.
-                        if spans.len() < max && spans.last() != Some(&span) {
-                            spans.push(span.clone());
-                            if spans.len() == max {
-                                short -= 1;
+            // One bit per bucket asked for, by its low six bits: most n-grams are passed over
+            // without a lookup.
+            let filter = buckets.keys().fold(0u64, |f, &b| f | 1 << (b & 63));
+            let mask = (lay.n_buckets - 1) as u64;
+            if a.char_grams_ready && chunks.is_none() {
+                // The buckets the cached analysis copied, word by word: no n-gram is hashed
+                // again, except a word's own to quote the n-gram of a bucket found in it.
+                let mut from = 0usize;
+                'units: for &(tok, end) in &a.char_gram_ends {
+                    let word = &a.char_grams[from..end as usize];
+                    from = end as usize;
+                    for &b in word {
+                        if filter >> (b & 63) & 1 == 0 {
+                            continue;
+                        }
+                        let Some(asked) = buckets.get(&b) else {
+                            continue;
+                        };
+                        let span = a.tokens.as_slice()[tok as usize].span();
+                        for &i in asked {
+                            let (spans, gram) = &mut out[i];
+                            if gram.is_none() {
+                                let mut first = None;
+                                char_ngrams(
+                                    a.tokens.norm(tok as usize),
+                                    range,
+                                    mask,
+                                    &mut buf,
+                                    &mut offs,
+                                    |c, g| {
+                                        if c == b && first.is_none() {
+                                            first = Some(g.as_str().to_owned());
+                                        }
+                                    },
+                                );
+                                *gram = first;
+                            }
+                            if spans.len() < max && spans.last() != Some(&span) {
+                                spans.push(span.clone());
+                                if spans.len() == max {
+                                    short -= 1;
+                                }
                             }
                         }
+                        if short == 0 {
+                            break 'units;
+                        }
                     }
-                    short == 0
-                },
-            );
+                }
+            } else {
+                for_each_char_gram(
+                    &a.tokens,
+                    &a.mentions,
+                    chunks,
+                    range,
+                    (lay.n_buckets - 1) as u64,
+                    &mut buf,
+                    &mut offs,
+                    |u, b, g| {
+                        let Some(asked) = buckets.get(&b) else {
+                            return false;
+                        };
+                        let span = match chunks {
+                            Some((_, ch)) => ch[u].2 as usize..ch[u].3 as usize,
+                            None => a.tokens.as_slice()[u].span(),
+                        };
+                        for &i in asked {
+                            let (spans, gram) = &mut out[i];
+                            gram.get_or_insert_with(|| g.as_str().to_owned());
+                            // A unit can hold the same gram twice: one span each.
+                            if spans.len() < max && spans.last() != Some(&span) {
+                                spans.push(span.clone());
+                                if spans.len() == max {
+                                    short -= 1;
+                                }
+                            }
+                        }
+                        short == 0
+                    },
+                );
+            }
         }
         if !terms.is_empty() {
             let across = cfg.ngrams_across_breaks;

@@ -92,7 +92,8 @@ fn word_cache_is_per_featurizer() {
 }
 
 /// The cached analysis copies each word's character buckets from the per-thread word cache;
-/// the vector must be the one hashing every n-gram of every occurrence gives: with repeated
+/// the vector, and where each feature occurs, must be those hashing every n-gram of every
+/// occurrence gives: with repeated
 /// words (cache hits), target mentions (no n-grams), hashtag parts (no n-grams of their own),
 /// words outside the ASCII range, and three featurizers of other n-gram settings taking turns
 /// on the thread (each must get its own buckets), one of them reading raw chunks (hashed as
@@ -153,6 +154,15 @@ fn cached_character_buckets_give_the_vector_hashing_does() {
                     .filter(|&&j| f.feature_name(j).starts_with("chars#"))
                     .count();
                 assert!(chars > 10, "{chars} character buckets in {t}");
+                // Where each feature occurs, and the n-gram quoted for a bucket, found in the
+                // cached buckets or by hashing again: the same, with a limit and without.
+                for max in [1, 2, usize::MAX] {
+                    assert_eq!(
+                        f.provenance_many(&a, &cached.indices, max),
+                        f.provenance_many(&b, &hashed.indices, max),
+                        "round {round}, max {max}: {t}"
+                    );
+                }
             }
         }
     }
