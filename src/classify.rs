@@ -169,6 +169,9 @@ pub struct KeySentence {
     pub quoted: bool,
 }
 
+/// The note of a head not scored because the text has no words besides the target's name.
+pub const NO_WORDS_NOTE: &str = "no words to read besides the target's name; not scored";
+
 /// Sentences whose effect is smaller than this (in log-odds) are not listed.
 pub const MIN_SENTENCE_EFFECT: f32 = 0.05;
 
@@ -424,7 +427,7 @@ impl Model {
         let unknown_note = known.and_then(|(k, w, share)| {
             (share < self.min_known()).then(|| {
                 if w == 0 {
-                    "no words to read besides the target's name; not scored".to_string()
+                    NO_WORDS_NOTE.to_string()
                 } else {
                     format!("the model knows {k} of its {w} words: another language?; not scored")
                 }

@@ -774,8 +774,8 @@ fn shipped_model_reads_own_voice_epithets_as_hostile() {
 }
 
 /// A text in another language than the model's gets no labels (they would come from a name
-/// and a few character n-grams), says why, and counts in the summary; `--min-known 0` scores
-/// it anyway. English texts are scored, and every record has the share of known words.
+/// and a few character n-grams), says why, and counts in the summary (apart from a text that is
+/// only his name); `--min-known 0` scores it anyway. English texts are scored, and every record has the share of known words.
 #[test]
 fn texts_the_model_cannot_read_are_not_scored() {
     let dir = tempfile::tempdir().unwrap();
@@ -820,6 +820,16 @@ fn texts_the_model_cannot_read_are_not_scored() {
     assert!(head(&recs[2], "stance")["label"].is_string());
     assert!(head(&recs[2], "framing")["label"].is_string());
     assert!(stderr(&o).contains("2 not scored"), "{}", stderr(&o));
+    // A text that is only his name is unscored too, and counted apart in the summary.
+    let name = dir.path().join("name.txt");
+    std::fs::write(&name, "Al-Kazemi.\n").unwrap();
+    let o = shipped_jsonl().arg(&name).arg(&french).output().unwrap();
+    let err = stderr(&o);
+    assert!(
+        err.contains("1 not scored: the model knows too few of their words")
+            && err.contains("1 not scored: no words besides the target's name"),
+        "{err}"
+    );
 
     let o = shipped_jsonl()
         .args(["--min-known", "0"])

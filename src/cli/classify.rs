@@ -121,8 +121,11 @@ pub struct Counts {
     pub ok: u64,
     pub failed: u64,
     pub unmentioned: u64,
-    /// Documents not scored because the model knows too few of their words (`--min-known`).
+    /// Documents not scored because the model knows too few of their words (`--min-known`),
+    /// those with no words besides the target's name aside.
     pub unknown: u64,
+    /// Documents not scored because they have no words besides the target's name.
+    pub name_only: u64,
     /// Bytes of text classified.
     pub bytes: u64,
 }
@@ -288,7 +291,13 @@ pub fn stream(
                 for w in &r.warnings {
                     pb.suspend(|| ui.warn(format!("{}: {w}", r.id)));
                 }
-                if r.known_words.is_some_and(|k| k < model.min_known()) {
+                let name_only = r
+                    .heads
+                    .iter()
+                    .any(|h| h.note.as_deref() == Some(slant::classify::NO_WORDS_NOTE));
+                if name_only {
+                    c.name_only += 1;
+                } else if r.known_words.is_some_and(|k| k < model.min_known()) {
                     c.unknown += 1;
                 } else if model.featurizer().has_target() && r.mentions == 0 {
                     c.unmentioned += 1;
@@ -319,11 +328,18 @@ fn unknown_phrase(n: String, model: &Model) -> String {
     )
 }
 
-/// For `report` and `suggest`: say how many documents were not scored for their unknown words.
+/// For `report` and `suggest`: say how many documents were not scored for their unknown words,
+/// or for having no words besides the target's name.
 pub fn warn_unknown(counts: &Counts, model: &Model, ui: &Ui) {
     if counts.unknown > 0 {
         let n = super::count(counts.unknown as usize, "document");
         ui.warn(unknown_phrase(n, model));
+    }
+    if counts.name_only > 0 {
+        let n = super::count(counts.name_only as usize, "document");
+        ui.warn(format!(
+            "{n} not scored: no words besides the target's name"
+        ));
     }
 }
 
@@ -450,6 +466,12 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
         summary.push_str(&format!(
             ", {}",
             unknown_phrase(counts.unknown.to_string(), &model)
+        ));
+    }
+    if counts.name_only > 0 {
+        summary.push_str(&format!(
+            ", {} not scored: no words besides the target's name",
+            counts.name_only
         ));
     }
     if failed > 0 {
