@@ -76,7 +76,7 @@ const WORD_UNITS_CAPACITY: usize = 1 << 18;
 const WORD_GRAMS_CAPACITY: usize = 1 << 22;
 
 /// What the word cache keeps of a word: its unit id and the range of its character n-grams'
-/// buckets in [`WordCache::grams`] (empty for a model without word n-grams).
+/// buckets in [`WordCache::grams`] (empty for a model without character n-grams of words).
 #[derive(Clone, Copy, Default)]
 struct WordEntry {
     unit: u32,
