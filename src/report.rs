@@ -399,23 +399,28 @@ fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
                     write_evidence(w, &ru.counter_evidence, &poles, is_pole(label))?;
                 }
                 if !h.sentences.is_empty() {
-                    // Key sentences for a stance list the writer's own first (see
-                    // `Model::key_sentences`); say so where a quoted one follows them.
-                    let own_first = h.sentences.first().is_some_and(|first| {
-                        h.sentences
-                            .iter()
-                            .any(|k| k.quoted && k.effect > first.effect)
-                    });
-                    let order = if own_first {
-                        "; the writer's own first"
-                    } else {
-                        ""
-                    };
                     writeln!(
                         w,
-                        "        sentences that make it {label} (log-odds its words carry{order}):"
+                        "        sentences that make it {label} (log-odds its words carry):"
                     )?;
-                    write_sentences(w, &h.sentences, false)?;
+                    // Key sentences for a stance list the writer's own first, then the quoted
+                    // ones among the strongest (see `Model::key_sentences`): where a quoted one
+                    // outweighs the first, they are set apart under a line that says so.
+                    let own = h.sentences.iter().take_while(|k| !k.quoted).count();
+                    let (mine, quoted) = h.sentences.split_at(own);
+                    let set_apart = mine
+                        .first()
+                        .is_some_and(|first| quoted.iter().any(|k| k.effect > first.effect));
+                    if set_apart {
+                        write_sentences(w, mine, false)?;
+                        writeln!(
+                            w,
+                            "        and, quoted (not the writer's voice, but the model leans on them):"
+                        )?;
+                        write_sentences(w, quoted, false)?;
+                    } else {
+                        write_sentences(w, &h.sentences, false)?;
+                    }
                 }
                 if !h.sentences_against.is_empty() {
                     writeln!(w, "        sentences that pull away from {label}:")?;

@@ -1532,7 +1532,8 @@ fn absent_cues_are_named_for_the_other_labels() {
 
 /// A stance is the writer's own voice (data/LABELING.md), so the key sentences for a stance
 /// pole list the writer's own first, even where a quoted sentence moves the reading more; that
-/// quoted sentence still follows them, marked. The table says the order is not by effect.
+/// quoted sentence still follows them, marked. The table sets it apart under a line that says
+/// it is quoted but leaned on.
 #[test]
 fn key_sentences_for_a_stance_put_the_writers_own_first() {
     let dir = tempfile::tempdir().unwrap();
@@ -1567,9 +1568,18 @@ fn key_sentences_for_a_stance_put_the_writers_own_first() {
     // Framing is not a stance: its key sentences stay in order of effect.
     let framing = head(&r, "framing")["sentences"].as_array().unwrap();
     assert_eq!(framing.len(), 1);
-    assert!(table_of(&article).contains(
-        "sentences that make it pro (log-odds its words carry; the writer's own first):"
-    ));
+    let t = table_of(&article);
+    let (head_at, quoted_at) = (
+        t.find("sentences that make it pro (log-odds its words carry):"),
+        t.find("and, quoted (not the writer's voice, but the model leans on them):"),
+    );
+    assert!(head_at.is_some() && quoted_at > head_at, "{t}");
+    // The writer's sentence is listed above the line, the quoted one below it.
+    let (above, below) = t.split_at(quoted_at.unwrap());
+    assert!(
+        above.contains("kept his promise") && below.contains("bravest"),
+        "{t}"
+    );
 }
 
 /// Key sentences are each sentence's share of the feature contributions: the hostile sentence
