@@ -415,46 +415,33 @@ impl Analyzer {
                         next_mention.next();
                         continue;
                     }
-                    let unit = match owner.and_then(|_| word_units.get(w)) {
-                        Some(e) => {
-                            if word_grams.is_some() && !t.subword() {
-                                let g = e.grams as usize;
-                                push_grams(&mut a.char_grams, &grams[g..g + e.n_grams as usize]);
-                                a.char_gram_ends.push((i as u32, a.char_grams.len() as u32));
-                            }
-                            e.unit
-                        }
+                    // A word seen before comes from the cache; a new one is looked up (and its
+                    // n-grams hashed, with a cache: `word_grams` is set only then) and kept.
+                    let entry = match owner.and_then(|_| word_units.get(w)) {
+                        Some(e) => e,
                         None => {
-                            let u = lookup(if self.stem { cache.stem(w) } else { w });
-                            if owner.is_some() {
-                                let start = grams.len();
-                                if let Some((range, mask)) = word_grams {
-                                    char_ngrams(
-                                        w,
-                                        range,
-                                        mask,
-                                        &mut a.chars,
-                                        &mut a.char_offsets,
-                                        |b, _| grams.push(b),
-                                    );
-                                    if !t.subword() {
-                                        a.char_grams.extend_from_slice(&grams[start..]);
-                                        a.char_gram_ends
-                                            .push((i as u32, a.char_grams.len() as u32));
-                                    }
-                                }
-                                word_units.insert(
-                                    w,
-                                    WordEntry {
-                                        unit: u,
-                                        grams: start as u32,
-                                        n_grams: (grams.len() - start) as u32,
-                                    },
-                                );
+                            let start = grams.len();
+                            if let Some((range, mask)) = word_grams {
+                                let (buf, offs) = (&mut a.chars, &mut a.char_offsets);
+                                char_ngrams(w, range, mask, buf, offs, |b, _| grams.push(b));
                             }
-                            u
+                            let e = WordEntry {
+                                unit: lookup(if self.stem { cache.stem(w) } else { w }),
+                                grams: start as u32,
+                                n_grams: (grams.len() - start) as u32,
+                            };
+                            if owner.is_some() {
+                                word_units.insert(w, e);
+                            }
+                            e
                         }
                     };
+                    if word_grams.is_some() && !t.subword() {
+                        let g = entry.grams as usize;
+                        push_grams(&mut a.char_grams, &grams[g..g + entry.n_grams as usize]);
+                        a.char_gram_ends.push((i as u32, a.char_grams.len() as u32));
+                    }
+                    let unit = entry.unit;
                     a.units.push(unit);
                     a.unit_span.push((t.start, t.end));
                     a.unit_flags.push(flags);
