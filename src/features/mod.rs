@@ -1164,8 +1164,9 @@ impl Featurizer {
                 bits[w] |= 1 << (b & 63);
                 summary[w >> 6] |= 1 << (w & 63);
             };
-            if a.char_grams_ready && chunks.is_none() {
-                // The buckets the cached analysis copied from its word cache.
+            if a.char_grams_ready {
+                // The buckets the cached analysis copied from its word cache (words only: a
+                // model of raw chunks hashes them as it goes).
                 for &b in &a.char_grams {
                     count(b);
                 }
@@ -1532,47 +1533,53 @@ impl Featurizer {
             // without a lookup.
             let filter = buckets.keys().fold(0u64, |f, &b| f | 1 << (b & 63));
             let mask = (lay.n_buckets - 1) as u64;
-            if a.char_grams_ready && chunks.is_none() {
+            let asked_for = |b: u32| {
+                (filter >> (b & 63) & 1 != 0)
+                    .then(|| buckets.get(&b))
+                    .flatten()
+            };
+            // One place of a bucket (a word's or chunk's span) for every feature asking for
+            // it, the first time with its n-gram (`gram`, made at most once). A unit can hold
+            // the same n-gram twice: one span each.
+            let mut note = |out: &mut [Provenance],
+                            asked: &[usize],
+                            span: Range<usize>,
+                            gram: &mut dyn FnMut() -> Option<String>| {
+                let mut quoted = None;
+                for &i in asked {
+                    let (spans, g) = &mut out[i];
+                    if g.is_none() {
+                        *g = quoted.get_or_insert_with(&mut *gram).clone();
+                    }
+                    if spans.len() < max && spans.last() != Some(&span) {
+                        spans.push(span.clone());
+                        if spans.len() == max {
+                            short -= 1;
+                        }
+                    }
+                }
+                short == 0
+            };
+            if a.char_grams_ready {
                 // The buckets the cached analysis copied, word by word: no n-gram is hashed
                 // again, except a word's own to quote the n-gram of a bucket found in it.
                 let mut from = 0usize;
                 'units: for &(tok, end) in &a.char_gram_ends {
-                    let word = &a.char_grams[from..end as usize];
+                    let (word, tok) = (&a.char_grams[from..end as usize], tok as usize);
                     from = end as usize;
                     for &b in word {
-                        if filter >> (b & 63) & 1 == 0 {
-                            continue;
-                        }
-                        let Some(asked) = buckets.get(&b) else {
-                            continue;
-                        };
-                        let span = a.tokens.as_slice()[tok as usize].span();
-                        for &i in asked {
-                            let (spans, gram) = &mut out[i];
-                            if gram.is_none() {
-                                let mut first = None;
-                                char_ngrams(
-                                    a.tokens.norm(tok as usize),
-                                    range,
-                                    mask,
-                                    &mut buf,
-                                    &mut offs,
-                                    |c, g| {
-                                        if c == b && first.is_none() {
-                                            first = Some(g.as_str().to_owned());
-                                        }
-                                    },
-                                );
-                                *gram = first;
-                            }
-                            if spans.len() < max && spans.last() != Some(&span) {
-                                spans.push(span.clone());
-                                if spans.len() == max {
-                                    short -= 1;
+                        let Some(asked) = asked_for(b) else { continue };
+                        let mut gram = || {
+                            let mut first = None;
+                            let w = a.tokens.norm(tok);
+                            char_ngrams(w, range, mask, &mut buf, &mut offs, |c, g| {
+                                if c == b && first.is_none() {
+                                    first = Some(g.as_str().to_owned());
                                 }
-                            }
-                        }
-                        if short == 0 {
+                            });
+                            first
+                        };
+                        if note(&mut out, asked, a.tokens.as_slice()[tok].span(), &mut gram) {
                             break 'units;
                         }
                     }
@@ -1583,29 +1590,18 @@ impl Featurizer {
                     &a.mentions,
                     chunks,
                     range,
-                    (lay.n_buckets - 1) as u64,
+                    mask,
                     &mut buf,
                     &mut offs,
                     |u, b, g| {
-                        let Some(asked) = buckets.get(&b) else {
+                        let Some(asked) = asked_for(b) else {
                             return false;
                         };
                         let span = match chunks {
                             Some((_, ch)) => ch[u].2 as usize..ch[u].3 as usize,
                             None => a.tokens.as_slice()[u].span(),
                         };
-                        for &i in asked {
-                            let (spans, gram) = &mut out[i];
-                            gram.get_or_insert_with(|| g.as_str().to_owned());
-                            // A unit can hold the same gram twice: one span each.
-                            if spans.len() < max && spans.last() != Some(&span) {
-                                spans.push(span.clone());
-                                if spans.len() == max {
-                                    short -= 1;
-                                }
-                            }
-                        }
-                        short == 0
+                        note(&mut out, asked, span, &mut || Some(g.as_str().to_owned()))
                     },
                 );
             }
