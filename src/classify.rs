@@ -627,7 +627,12 @@ impl Model {
             .filter(|(_, n)| n.starts_with("lex:") || n.starts_with("lex@target:"))
             .map(|(d, n)| (dense + d as u32, n.as_str()))
             .collect();
-        let present = |j: u32| v.iter().any(|(k, x)| k == j && x != 0.0);
+        // A vector's indices are sorted.
+        let present = |j: u32| {
+            v.indices
+                .binary_search(&j)
+                .is_ok_and(|p| v.values[p] != 0.0)
+        };
         let mut out = Vec::new();
         for l in (0..head.labels.len()).filter(|&l| l != c) {
             let lean = |j: u32| scorer.weight(j, cols.start + l) - scorer.weight(j, cols.start + c);
@@ -811,20 +816,20 @@ impl Model {
         f.analyze(text, &mut s.analysis);
         f.vectorize(&mut s.analysis, &mut s.vec);
         let (a, v) = (&s.analysis, &s.vec);
-        // Per sentence, whether most of its units are quoted.
-        let quoted: Vec<bool> = spans
-            .iter()
-            .map(|r| {
-                let (mut n, mut q) = (0usize, 0usize);
-                for (&(start, _), &flags) in a.unit_span.iter().zip(&a.unit_flags) {
-                    if (r.start..r.end).contains(&(start as usize)) {
-                        n += 1;
-                        q += (flags & crate::text::QUOTED != 0) as usize;
-                    }
-                }
-                2 * q > n
-            })
-            .collect();
+        // The sentence a byte of the text belongs to, if any.
+        let sentence_of = |at: usize| {
+            let i = spans.partition_point(|sp| sp.end <= at);
+            (i < spans.len() && spans[i].start <= at).then_some(i)
+        };
+        // Per sentence, whether most of its units are quoted (one pass over the units).
+        let mut units_quoted = vec![(0usize, 0usize); spans.len()];
+        for (&(start, _), &flags) in a.unit_span.iter().zip(&a.unit_flags) {
+            if let Some(i) = sentence_of(start as usize) {
+                units_quoted[i].0 += 1;
+                units_quoted[i].1 += (flags & crate::text::QUOTED != 0) as usize;
+            }
+        }
+        let quoted: Vec<bool> = units_quoted.iter().map(|&(n, q)| 2 * q > n).collect();
         let heads = self.heads();
         let chosen: Vec<Option<usize>> = r
             .heads
@@ -851,10 +856,10 @@ impl Model {
                 continue;
             };
             for (place, w) in places {
-                let i = spans.partition_point(|sp| sp.end <= place.start);
-                if i >= spans.len() || place.start < spans[i].start {
-                    continue; // between sentences (a residue line, say)
-                }
+                // A place between sentences (a residue line, say) belongs to none.
+                let Some(i) = sentence_of(place.start) else {
+                    continue;
+                };
                 let share = (x * w / total) as f64;
                 for (c, &wc) in row[..width].iter().enumerate() {
                     carried[i * width + c] += share * wc as f64;
