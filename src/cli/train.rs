@@ -841,7 +841,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
                             r.labels[h]
                                 .as_ref()
                                 .and_then(|l| corpus.classes[h].iter().position(|c| c == l))
-                                .unwrap_or(slant::train::NO_LABEL)
+                                .expect("every validation label is there and among the classes")
                         })
                         .collect()
                 })
