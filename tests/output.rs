@@ -170,15 +170,7 @@ fn the_output_never_overwrites_an_input() {
     std::fs::copy(repo("tests/fixtures/tiny.csv"), &table).unwrap();
     let before = std::fs::read(&table).unwrap();
     let same = dir.path().join(".").join("t.csv");
-    let o = slant()
-        .args(["classify", "--csv"])
-        .arg(&table)
-        .arg("-o")
-        .arg(&same)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("is also an input"), "{}", stderr(&o));
+    refused_as_input(&table, &same);
     let o = train_stance(&table, &table, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("is also an input"), "{}", stderr(&o));
@@ -281,6 +273,19 @@ fn a_closed_pipe_keeps_the_failures_exit_status() {
     assert!(err.contains("no-such-file.txt"), "{err}");
 }
 
+/// `classify --csv table -o out` is refused before anything is written: `out` is the table.
+fn refused_as_input(table: &Path, out: &Path) {
+    let o = slant()
+        .args(["classify", "--csv"])
+        .arg(table)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is also an input"), "{}", stderr(&o));
+}
+
 /// `train -o` through a symbolic link writes the file it names and keeps the link (a
 /// `current.bin` link to the model of the day), also when that file is not there yet.
 #[test]
@@ -367,15 +372,7 @@ fn the_output_checks_compare_files_not_names() {
     std::fs::copy(repo("tests/fixtures/tiny.csv"), &table).unwrap();
     let linked = dir.path().join("linked.csv");
     std::fs::hard_link(&table, &linked).unwrap();
-    let o = slant()
-        .args(["classify", "--csv"])
-        .arg(&table)
-        .arg("-o")
-        .arg(&linked)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("is also an input"), "{}", stderr(&o));
+    refused_as_input(&table, &linked);
     let articles = dir.path().join("articles");
     std::fs::create_dir(&articles).unwrap();
     std::fs::write(articles.join("a.txt"), "Al-Kazemi met the minister.").unwrap();
