@@ -44,13 +44,16 @@ pub enum ClassWeight {
     Balanced,
 }
 
-/// Weights held equal in a fit: for each of `features`, the two `classes` share one weight, so
-/// the feature can set those two classes apart from the others but never one from the other
-/// (how much a text is about its target may say whether it takes a side, not which side).
+/// Weights held in a fit: for each of `features`, the two `classes` share one weight, so the
+/// feature can set those two classes apart from the others but never one from the other (how
+/// much a text is about its target may say whether it takes a side, not which side); each of
+/// `frozen` keeps weight 0 for every class (the head does not use it at all).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tie {
     pub features: Vec<usize>,
+    /// The two tied classes; not read when `features` is empty.
     pub classes: (usize, usize),
+    pub frozen: Vec<usize>,
 }
 
 /// Parameters of the fit (a consuming builder; defaults in [`Default`]).
@@ -512,13 +515,19 @@ impl LogisticRegression {
         let mut tied = Vec::new();
         if let Some(t) = tie {
             let (a, b) = t.classes;
-            if a >= n_classes || b >= n_classes || a == b {
+            if !t.features.is_empty() && (a >= n_classes || b >= n_classes || a == b) {
                 return Err(Error::Invalid(format!(
                     "tied classes {a} and {b} are not two of the {n_classes} classes"
                 )));
             }
-            if let Some(&j) = t.features.iter().find(|&&j| j >= d) {
+            if let Some(&j) = t.features.iter().chain(&t.frozen).find(|&&j| j >= d) {
                 return Err(Error::Invalid(format!("tied feature {j} out of range")));
+            }
+            for &j in &t.frozen {
+                // Unused columns stay 0 anyway.
+                if let Ok(pos) = active.binary_search(&j) {
+                    tied.extend((0..k).map(|c| (pos * k + c, None)));
+                }
             }
             for &j in &t.features {
                 // Unused columns stay 0 anyway.
@@ -995,6 +1004,7 @@ mod tests {
         let tie = Tie {
             features: vec![0, 3],
             classes: (0, 2),
+            frozen: vec![],
         };
         let free = lr.fit_grouped(&x, &y, 3, None, None).unwrap();
         let tied = lr.fit_grouped(&x, &y, 3, None, Some(&tie)).unwrap();
@@ -1020,6 +1030,7 @@ mod tests {
         let t2 = Tie {
             features: vec![0],
             classes: (0, 1),
+            frozen: vec![],
         };
         let b = lr.fit_grouped(&x, &y2, 2, None, Some(&t2)).unwrap();
         assert_eq!(b.weight(0, 0), 0.0);
@@ -1029,13 +1040,61 @@ mod tests {
         let bad = Tie {
             features: vec![9],
             classes: (0, 2),
+            frozen: vec![],
         };
         assert!(lr.fit_grouped(&x, &y, 3, None, Some(&bad)).is_err());
         let bad = Tie {
             features: vec![0],
             classes: (1, 1),
+            frozen: vec![],
         };
         assert!(lr.fit_grouped(&x, &y, 3, None, Some(&bad)).is_err());
+        let bad = Tie {
+            frozen: vec![4],
+            ..Tie::default()
+        };
+        assert!(lr.fit_grouped(&x, &y, 3, None, Some(&bad)).is_err());
+    }
+
+    #[test]
+    fn frozen_weights_stay_zero_for_every_class() {
+        // Feature 0 tells the three classes apart; feature 1 marks half of class 2.
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..60usize {
+            let c = i % 3;
+            rows.push(crate::sparse::SparseVec {
+                indices: vec![0, 1],
+                values: vec![
+                    c as f32 + (i % 4) as f32 * 0.1,
+                    if c == 2 && i % 2 == 0 { 1.0 } else { 0.0 },
+                ],
+            });
+            y.push(c);
+        }
+        let x = CsrMatrix::from_rows(2, &rows);
+        let lr = LogisticRegression::default().c(5.0);
+        let frozen = Tie {
+            frozen: vec![0],
+            ..Tie::default()
+        };
+        let free = lr.fit_grouped(&x, &y, 3, None, None).unwrap();
+        let held = lr.fit_grouped(&x, &y, 3, None, Some(&frozen)).unwrap();
+        assert!(
+            free.weight(0, 2) - free.weight(0, 0) > 0.5,
+            "{:?}",
+            free.coef
+        );
+        for c in 0..3 {
+            assert_eq!(held.weight(0, c), 0.0);
+        }
+        // The fit goes on without it, worse.
+        assert!(held.weight(1, 2) > held.weight(1, 0));
+        assert!(held.convergence.loss > free.convergence.loss + 0.1);
+        // The binary form too.
+        let y2: Vec<usize> = y.iter().map(|&c| (c == 2) as usize).collect();
+        let b = lr.fit_grouped(&x, &y2, 2, None, Some(&frozen)).unwrap();
+        assert_eq!((b.weight(0, 0), b.weight(0, 1)), (0.0, 0.0));
     }
 
     #[test]

@@ -46,6 +46,12 @@ pub struct TrainOptions {
     /// guide it never sets which side the writer takes. Default true.
     #[serde(default = "yes")]
     pub tie_quoted_lexicon: bool,
+    /// Let a head that is not about the target (framing: the outlet's lens) use the target
+    /// statistics. Default false: how much a text is about the target says nothing about the
+    /// lens it is written in, so such a head gives them no weight. A model's metadata without
+    /// this field was trained before the rule, with them, and reads true.
+    #[serde(default = "yes")]
+    pub target_stats_on_other_heads: bool,
 }
 
 fn yes() -> bool {
@@ -59,6 +65,7 @@ impl Default for TrainOptions {
             logistic: LogisticRegression::default(),
             tie_target_stats: true,
             tie_quoted_lexicon: true,
+            target_stats_on_other_heads: false,
         }
     }
 }
@@ -72,24 +79,38 @@ pub fn head_tie(
     classes: &[String],
     opts: &TrainOptions,
 ) -> Option<Tie> {
-    if !(head.target_dependent && featurizer.has_target()) {
+    if !featurizer.has_target() {
         return None;
     }
-    let (pos, neg) = metrics::default_polarity(classes)?;
     let dense = featurizer.layout().dense as usize;
-    let features: Vec<usize> = featurizer
-        .dense_names()
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| {
-            opts.tie_target_stats && n.starts_with("target:")
-                || opts.tie_quoted_lexicon && n.starts_with("lex@quote:")
-        })
-        .map(|(d, _)| dense + d)
-        .collect();
+    let dense_where = |keep: &dyn Fn(&str) -> bool| -> Vec<usize> {
+        featurizer
+            .dense_names()
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| keep(n))
+            .map(|(d, _)| dense + d)
+            .collect()
+    };
+    if !head.target_dependent {
+        if opts.target_stats_on_other_heads {
+            return None;
+        }
+        let frozen = dense_where(&|n| n.starts_with("target:"));
+        return (!frozen.is_empty()).then_some(Tie {
+            frozen,
+            ..Tie::default()
+        });
+    }
+    let (pos, neg) = metrics::default_polarity(classes)?;
+    let features = dense_where(&|n| {
+        opts.tie_target_stats && n.starts_with("target:")
+            || opts.tie_quoted_lexicon && n.starts_with("lex@quote:")
+    });
     (!features.is_empty()).then_some(Tie {
         features,
         classes: (pos, neg),
+        frozen: Vec::new(),
     })
 }
 
@@ -799,12 +820,26 @@ mod tests {
             ..TrainOptions::default()
         };
         assert!(head_tie(&f, &head(true), &stance, &off).is_none());
-        // Not a head about the target, or labels without a polarity: nothing tied.
-        assert!(head_tie(&f, &head(false), &stance, &on).is_none());
+        assert!(t.frozen.is_empty());
+        // Labels without a polarity: nothing tied.
         let framing: Vec<String> = ["neutral", "opposition", "pro_iran"]
             .map(String::from)
             .to_vec();
         assert!(head_tie(&f, &head(true), &framing, &on).is_none());
+        // Not a head about the target: nothing tied, the target statistics held at 0, unless
+        // asked for.
+        let t = head_tie(&f, &head(false), &framing, &on).unwrap();
+        assert!(t.features.is_empty());
+        let frozen: Vec<String> = t.frozen.iter().map(|&j| f.feature_name(j as u32)).collect();
+        assert_eq!(
+            frozen,
+            ["target:per_1k", "target:window_share", "target:absent"]
+        );
+        let every_head = TrainOptions {
+            target_stats_on_other_heads: true,
+            ..TrainOptions::default()
+        };
+        assert!(head_tie(&f, &head(false), &stance, &every_head).is_none());
     }
 
     #[test]

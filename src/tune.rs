@@ -332,6 +332,7 @@ pub fn tune(
                     logistic: learner.clone(),
                     tie_target_stats: base.tie_target_stats,
                     tie_quoted_lexicon: base.tie_quoted_lexicon,
+                    target_stats_on_other_heads: base.target_stats_on_other_heads,
                 },
                 score: per_head.iter().sum::<f64>() / nh as f64,
                 per_head,

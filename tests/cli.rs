@@ -1008,6 +1008,9 @@ fn evidence_items_are_distinct_and_say_what_they_are() {
             // A target statistic says what was measured instead of quoting the text.
             for e in h["evidence"].as_array().unwrap() {
                 let stat = e["feature"].as_str().unwrap().starts_with("target:");
+                // How much a text is about him says nothing of its lens: the framing head
+                // gives the target statistics no weight.
+                assert!(!(stat && h["head"] == "framing"), "{e}");
                 // The stance head's tied features (target statistics, the quoted lexicon)
                 // weigh the same for anti and pro, and say so; nothing else does.
                 let name = e["feature"].as_str().unwrap();

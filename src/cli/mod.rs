@@ -746,6 +746,10 @@ pub struct ModelArgs {
     /// what others are quoted as saying does not set which side the writer takes.
     #[arg(long)]
     untie_quoted_lexicon: bool,
+    /// Let a head not about the target (framing) use the target statistics. By default it
+    /// gives them no weight: how much a text is about the target says nothing about its lens.
+    #[arg(long)]
+    target_stats_on_every_head: bool,
 }
 
 pub fn parse_range(s: &str) -> std::result::Result<(u8, u8), String> {
@@ -805,6 +809,7 @@ impl ModelArgs {
             },
             tie_target_stats: !self.untie_target_stats,
             tie_quoted_lexicon: !self.untie_quoted_lexicon,
+            target_stats_on_other_heads: self.target_stats_on_every_head,
         }
     }
 }
