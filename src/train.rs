@@ -431,32 +431,15 @@ pub fn train(
         let k = corpus.classes[h].len();
         let tie = head_tie(&featurizer, spec, &corpus.classes[h], opts);
         // A head fits on the rows that have its label (all of them, usually).
-        let labelled: Vec<usize> = (0..corpus.texts.len())
-            .filter(|&i| corpus.labels[h][i] != NO_LABEL)
-            .collect();
-        rows_per_head.push(labelled.len());
-        let clf = if labelled.len() == corpus.texts.len() {
-            opts.logistic.fit_grouped(
-                &x,
-                &corpus.labels[h],
-                k,
-                corpus.groups.as_deref(),
-                tie.as_ref(),
-            )?
-        } else {
-            let y: Vec<usize> = labelled.iter().map(|&i| corpus.labels[h][i]).collect();
-            let groups: Option<Vec<usize>> = corpus
-                .groups
-                .as_ref()
-                .map(|g| labelled.iter().map(|&i| g[i]).collect());
-            opts.logistic.fit_grouped(
-                &x.select_rows(&labelled),
-                &y,
-                k,
-                groups.as_deref(),
-                tie.as_ref(),
-            )?
-        };
+        rows_per_head.push(corpus.labels[h].iter().filter(|&&c| c != NO_LABEL).count());
+        let clf = fit_head(
+            &opts.logistic,
+            &x,
+            &corpus.labels[h],
+            k,
+            corpus.groups.as_deref(),
+            tie.as_ref(),
+        )?;
         fit_time.push(t.elapsed());
         let mut counts = vec![0u64; k];
         for &c in corpus.labels[h].iter().filter(|&&c| c != NO_LABEL) {
@@ -524,6 +507,55 @@ impl SplitMix {
             v.swap(i, j);
         }
     }
+}
+
+/// Fit one head on the rows of `x` that have its label (`y[i]` not [`NO_LABEL`]; all rows,
+/// usually), with their groups.
+pub(crate) fn fit_head(
+    learner: &LogisticRegression,
+    x: &CsrMatrix,
+    y: &[usize],
+    k: usize,
+    groups: Option<&[usize]>,
+    tie: Option<&Tie>,
+) -> Result<FittedLogistic> {
+    if !y.contains(&NO_LABEL) {
+        return learner.fit_grouped(x, y, k, groups, tie);
+    }
+    let labelled: Vec<usize> = (0..y.len()).filter(|&i| y[i] != NO_LABEL).collect();
+    let yl: Vec<usize> = labelled.iter().map(|&i| y[i]).collect();
+    let gl: Option<Vec<usize>> = groups.map(|g| labelled.iter().map(|&i| g[i]).collect());
+    learner.fit_grouped(&x.select_rows(&labelled), &yl, k, gl.as_deref(), tie)
+}
+
+/// The classes folds are stratified on: the first head's, with the rows that have no label for
+/// it as one more class (so they are spread over the folds too).
+pub(crate) fn fold_strata(corpus: &Corpus) -> (Vec<usize>, usize) {
+    let k = corpus.classes[0].len();
+    let strata = corpus.labels[0]
+        .iter()
+        .map(|&c| if c == NO_LABEL { k } else { c })
+        .collect();
+    (strata, k + 1)
+}
+
+/// Check that every head has a labelled row in the training part of every fold (`fold[i]`:
+/// row i's fold), naming the first that has not.
+pub(crate) fn check_labelled_folds(corpus: &Corpus, fold: &[usize], k: usize) -> Result<()> {
+    for (h, labels) in corpus.labels.iter().enumerate() {
+        for f in 0..k {
+            if !(0..labels.len()).any(|i| fold[i] != f && labels[i] != NO_LABEL) {
+                return Err(Error::Invalid(format!(
+                    "head `{}`: no row outside fold {} has a label in column `{}` (label more \
+                     rows or use fewer folds)",
+                    corpus.heads[h].name,
+                    f + 1,
+                    corpus.heads[h].column
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Stratified fold of every row: rows of each class are shuffled (seeded) and dealt round-robin
@@ -613,13 +645,15 @@ pub struct CvReport {
     /// predictions ([`Report::macro_f1_present`]: a fold without a rare class is not scored
     /// 0 on it).
     pub fold_macro_f1: Vec<(String, Vec<f64>)>,
-    /// Out-of-fold probabilities per head (`oof[h][i]`).
+    /// Out-of-fold probabilities per head (`oof[h][i]`; empty for a row without that head's
+    /// label).
     #[serde(skip)]
     pub oof: Vec<Vec<Vec<f32>>>,
 }
 
 /// Stratified k-fold cross-validation (on the first head's labels). With `groups` (row i's
-/// group id), rows of one group stay in one fold ([`stratified_group_folds`]). The options are
+/// group id), rows of one group stay in one fold ([`stratified_group_folds`]). A row labelled
+/// for some heads only is trained on and scored for those ([`NO_LABEL`]). The options are
 /// checked ([`TrainOptions::validate`]) before any text is read.
 #[allow(clippy::too_many_arguments)]
 pub fn cross_validate(
@@ -634,14 +668,14 @@ pub fn cross_validate(
 ) -> Result<CvReport> {
     opts.validate()?;
     corpus.check()?;
-    corpus.require_complete("cross-validation")?;
     let n = corpus.texts.len();
     check_folds(n, k, groups)?;
-    let (labels, n_classes) = (&corpus.labels[0], corpus.classes[0].len());
+    let (strata, n_strata) = fold_strata(corpus);
     let fold = match groups {
-        Some(g) => stratified_group_folds(labels, n_classes, g, k, seed),
-        None => stratified_folds(labels, n_classes, k, seed),
+        Some(g) => stratified_group_folds(&strata, n_strata, g, k, seed),
+        None => stratified_folds(&strata, n_strata, k, seed),
     };
+    check_labelled_folds(corpus, &fold, k)?;
     let nh = corpus.heads.len();
     let mut oof: Vec<Vec<Vec<f32>>> = (0..nh).map(|_| vec![Vec::new(); n]).collect();
     let mut fold_truth: Vec<Vec<Vec<usize>>> = vec![vec![Vec::new(); k]; nh];
@@ -659,7 +693,8 @@ pub fn cross_validate(
         for h in 0..nh {
             let kc = corpus.classes[h].len();
             let tie = head_tie(&featurizer, &corpus.heads[h], &corpus.classes[h], opts);
-            let clf: FittedLogistic = opts.logistic.fit_grouped(
+            let clf: FittedLogistic = fit_head(
+                &opts.logistic,
                 &x,
                 &sub.labels[h],
                 kc,
@@ -668,6 +703,9 @@ pub fn cross_validate(
             )?;
             let p = clf.predict_proba(&xt);
             for (r, &i) in test_rows.iter().enumerate() {
+                if corpus.labels[h][i] == NO_LABEL {
+                    continue;
+                }
                 let row = p.row(r).to_vec();
                 fold_truth[h][f].push(corpus.labels[h][i]);
                 fold_proba[h][f].push(row.clone());
@@ -680,9 +718,14 @@ pub fn cross_validate(
     let mut fold_macro_f1 = Vec::new();
     for h in 0..nh {
         let fa = favg.get(h).copied().flatten();
+        let labelled: Vec<usize> = (0..n)
+            .filter(|&i| corpus.labels[h][i] != NO_LABEL)
+            .collect();
+        let truth: Vec<usize> = labelled.iter().map(|&i| corpus.labels[h][i]).collect();
+        let proba: Vec<Vec<f32>> = labelled.iter().map(|&i| oof[h][i].clone()).collect();
         pooled.push((
             corpus.heads[h].name.clone(),
-            metrics::evaluate(&corpus.classes[h], &corpus.labels[h], &oof[h], fa),
+            metrics::evaluate(&corpus.classes[h], &truth, &proba, fa),
         ));
         fold_macro_f1.push((
             corpus.heads[h].name.clone(),
@@ -720,6 +763,37 @@ mod tests {
         }
         assert_eq!(f, stratified_folds(&labels, 2, 5, 42));
         assert_ne!(f, stratified_folds(&labels, 2, 5, 43));
+    }
+
+    #[test]
+    fn rows_without_the_first_heads_label_are_a_stratum_and_every_fold_needs_labels() {
+        let heads = ["stance", "framing"].map(|n| HeadSpec {
+            name: n.into(),
+            column: n.into(),
+            target_dependent: false,
+        });
+        let l = |s: Option<&str>, f: Option<&str>| vec![s.map(String::from), f.map(String::from)];
+        let labels = vec![
+            l(Some("anti"), Some("neutral")),
+            l(None, Some("opposition")),
+            l(Some("pro"), None),
+            l(None, Some("neutral")),
+            l(Some("anti"), None),
+            l(Some("pro"), None),
+        ];
+        let texts = (0..6).map(|i| format!("text {i}")).collect();
+        let c = Corpus::new_partial(texts, heads.to_vec(), &labels).unwrap();
+        let (strata, n) = fold_strata(&c);
+        assert_eq!((strata, n), (vec![0, 2, 1, 2, 0, 1], 3));
+        // Framing is labelled on rows 0, 1 and 3: folds that leave one of them outside every
+        // fold pass; a fold holding all three leaves the framing head nothing to learn from.
+        assert!(check_labelled_folds(&c, &[0, 1, 0, 1, 0, 1], 2).is_ok());
+        let e = check_labelled_folds(&c, &[0, 0, 1, 0, 1, 1], 2).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("head `framing`: no row outside fold 1"),
+            "{e}"
+        );
     }
 
     /// Resources with the target "Kazemi", no residue list, and `lexicon`.

@@ -17,8 +17,8 @@ use crate::features::FeatureConfig;
 use crate::logistic::{ClassWeight, LogisticRegression};
 use crate::metrics::{self, Report};
 use crate::train::{
-    Corpus, Resources, TrainOptions, check_folds, fit_features, head_tie, stratified_folds,
-    stratified_group_folds,
+    Corpus, NO_LABEL, Resources, TrainOptions, check_folds, check_labelled_folds, fit_features,
+    fit_head, fold_strata, head_tie, stratified_folds, stratified_group_folds,
 };
 
 /// The settings to try. Each list holds the values of one setting; the grid is their product.
@@ -232,7 +232,6 @@ pub fn tune(
         return Err(Error::Invalid("the settings grid is empty".into()));
     }
     corpus.check()?;
-    corpus.require_complete("the settings search")?;
     for fc in grid.feature_configs(&base.features) {
         fc.validate()?;
     }
@@ -253,16 +252,22 @@ pub fn tune(
             if texts.is_empty() {
                 return Err(Error::Invalid("the validation set is empty".into()));
             }
+            if let Some(h) = (0..nh).find(|&h| labels[h].iter().all(|&c| c == NO_LABEL)) {
+                return Err(Error::Invalid(format!(
+                    "no validation row has a label in column `{}`",
+                    corpus.heads[h].column
+                )));
+            }
             vec![((0..n).collect(), Vec::new())]
         }
         Validation::Folds { k, seed, groups } => {
             check_folds(n, *k, *groups)?;
+            let (strata, n_strata) = fold_strata(corpus);
             let fold = match groups {
-                Some(g) => {
-                    stratified_group_folds(&corpus.labels[0], corpus.classes[0].len(), g, *k, *seed)
-                }
-                None => stratified_folds(&corpus.labels[0], corpus.classes[0].len(), *k, *seed),
+                Some(g) => stratified_group_folds(&strata, n_strata, g, *k, *seed),
+                None => stratified_folds(&strata, n_strata, *k, *seed),
             };
+            check_labelled_folds(corpus, &fold, *k)?;
             (0..*k)
                 .map(|f| {
                     (
@@ -305,7 +310,8 @@ pub fn tune(
                 for (h, out) in proba[li].iter_mut().enumerate() {
                     let k = corpus.classes[h].len();
                     let tie = head_tie(&featurizer, &corpus.heads[h], &corpus.classes[h], base);
-                    let clf = learner.fit_grouped(
+                    let clf = fit_head(
+                        learner,
                         &x,
                         &sub.labels[h],
                         k,
@@ -322,7 +328,14 @@ pub fn tune(
             let per_head: Vec<f64> = (0..nh)
                 .map(|h| {
                     let fa = favg.get(h).copied().flatten();
-                    let r = metrics::evaluate(&corpus.classes[h], &truth[h], &proba[li][h], fa);
+                    // Scored on the rows with this head's label.
+                    let (t, p): (Vec<usize>, Vec<Vec<f32>>) = truth[h]
+                        .iter()
+                        .zip(&proba[li][h])
+                        .filter(|(t, _)| **t != NO_LABEL)
+                        .map(|(t, p)| (*t, p.clone()))
+                        .unzip();
+                    let r = metrics::evaluate(&corpus.classes[h], &t, &p, fa);
                     head_metric(&r, metric)
                 })
                 .collect();

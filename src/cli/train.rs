@@ -9,7 +9,7 @@ use clap::Args;
 use slant::input::LabelledSet;
 use slant::model::{Model, TrainingMeta};
 use slant::report::write_eval;
-use slant::train::{Corpus, HeadSpec, TrainOptions, cross_validate, options_json, train};
+use slant::train::{Corpus, HeadSpec, NO_LABEL, TrainOptions, cross_validate, options_json, train};
 
 use super::{ModelArgs, ResourceArgs, Status, Ui, bytes, favg_for, parse_label, parse_pair};
 
@@ -825,23 +825,18 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
             if vs.rows.is_empty() {
                 bail!("{}: no usable rows", path.display());
             }
-            if let Some(r) = vs.rows.iter().find(|r| r.labels.contains(&None)) {
-                bail!(
-                    "{}:{}: a validation row needs a label for every head",
-                    path.display(),
-                    r.line
-                );
-            }
             let texts: Vec<String> = vs.rows.iter().map(|r| r.text.clone()).collect();
             let labels: Vec<Vec<usize>> = (0..corpus.heads.len())
                 .map(|h| {
                     vs.rows
                         .iter()
                         .map(|r| {
-                            r.labels[h]
-                                .as_ref()
-                                .and_then(|l| corpus.classes[h].iter().position(|c| c == l))
-                                .expect("every validation label is there and among the classes")
+                            r.labels[h].as_ref().map_or(NO_LABEL, |l| {
+                                corpus.classes[h]
+                                    .iter()
+                                    .position(|c| c == l)
+                                    .expect("every validation label is among the classes")
+                            })
                         })
                         .collect()
                 })
