@@ -421,7 +421,7 @@ fn csv_reader(r: Box<dyn Read + Send>, limit: usize) -> CsvReader {
     csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(QuoteTrack {
-            inner: BufReader::new(r),
+            inner: BufReader::new(SkipBom::new(r)),
             track: Track {
                 state: CsvQuoting::RecordStart,
                 line: 1,
@@ -439,7 +439,59 @@ fn csv_reader(r: Box<dyn Read + Send>, limit: usize) -> CsvReader {
         })
 }
 
-type CsvReader = csv::Reader<QuoteTrack<BufReader<Box<dyn Read + Send>>>>;
+type CsvReader = csv::Reader<QuoteTrack<BufReader<SkipBom<Box<dyn Read + Send>>>>>;
+
+/// A reader that drops a UTF-8 byte order mark at the start of `inner`, however the bytes
+/// arrive: the csv crate drops one only when its first read holds all three bytes, and a pipe
+/// may hand over the mark alone or split (the header's first name then starts with U+FEFF, or
+/// the input reads as empty).
+struct SkipBom<R> {
+    inner: R,
+    /// The first bytes, up to three, read before anything is handed on.
+    head: [u8; 3],
+    /// `head[at..len]` is still to be handed on.
+    at: usize,
+    len: usize,
+    started: bool,
+}
+
+impl<R: Read> SkipBom<R> {
+    fn new(inner: R) -> Self {
+        SkipBom {
+            inner,
+            head: [0; 3],
+            at: 0,
+            len: 0,
+            started: false,
+        }
+    }
+}
+
+impl<R: Read> Read for SkipBom<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if !self.started {
+            while self.len < 3 {
+                match self.inner.read(&mut self.head[self.len..]) {
+                    Ok(0) => break,
+                    Ok(n) => self.len += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            self.started = true;
+            if self.head[..self.len] == [0xEF, 0xBB, 0xBF] {
+                self.len = 0;
+            }
+        }
+        if self.at < self.len {
+            let n = (self.len - self.at).min(buf.len());
+            buf[..n].copy_from_slice(&self.head[self.at..self.at + n]);
+            self.at += n;
+            return Ok(n);
+        }
+        self.inner.read(buf)
+    }
+}
 
 /// Where a record read by `rdr` starts, from its position (`pos`, the byte after the record
 /// before it; `None` for an error with no record, such as a read error: the last record
@@ -1462,6 +1514,62 @@ mod tests {
             .collect();
         assert_eq!(fields[1], ["2", "5\" e"]);
         assert_eq!(fields[2], ["3", "open\n"]);
+    }
+
+    /// Hands over its bytes `step` at a time, as a pipe may.
+    struct Trickle {
+        bytes: Vec<u8>,
+        at: usize,
+        step: usize,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.bytes.len() - self.at);
+            buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// A byte order mark is dropped however the bytes arrive (alone, split, or with the rest),
+    /// and only at the start; other short inputs pass whole.
+    #[test]
+    fn a_csv_byte_order_mark_is_dropped_however_it_arrives() {
+        let read_all = |bytes: &[u8], step: usize| {
+            let mut out = Vec::new();
+            SkipBom::new(Trickle {
+                bytes: bytes.to_vec(),
+                at: 0,
+                step,
+            })
+            .read_to_end(&mut out)
+            .unwrap();
+            out
+        };
+        let csv = b"\xEF\xBB\xBFid,text\n1,\xEF\xBB\xBFx\n";
+        for step in [1, 2, 3, 4, 64] {
+            assert_eq!(
+                read_all(csv, step),
+                b"id,text\n1,\xEF\xBB\xBFx\n",
+                "step {step}"
+            );
+            assert_eq!(read_all(b"\xEF\xBB\xBF", step), b"");
+            assert_eq!(read_all(b"ab", step), b"ab");
+            assert_eq!(read_all(b"\xEF\xBBx,y", step), b"\xEF\xBBx,y");
+            // Through the CSV reader: the header's first name is `id`, not U+FEFF `id`.
+            let mut rdr = csv_reader(
+                Box::new(Trickle {
+                    bytes: csv.to_vec(),
+                    at: 0,
+                    step,
+                }),
+                usize::MAX,
+            );
+            assert_eq!(rdr.headers().unwrap().get(0), Some("id"), "step {step}");
+            let rec = rdr.records().next().unwrap().unwrap();
+            assert_eq!((rec.position().unwrap().line(), &rec[1]), (2, "\u{feff}x"));
+        }
     }
 
     /// A record's line is the line its first byte is on, whatever ends the lines: LF, CRLF, a
