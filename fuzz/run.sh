@@ -16,7 +16,8 @@ run() {
 }
 run tokenize & run featurize & wait
 run model_load & run table_readers & wait
-for t in tokenize featurize model_load table_readers; do
+run html & wait
+for t in tokenize featurize model_load table_readers html; do
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "logs/$t.log" | grep -o '[0-9]*$' || true)
   cov=$(grep -o 'cov: [0-9]*' "logs/$t.log" | tail -1 || true)
   crashes=$(ls artifacts/"$t" 2>/dev/null | wc -l)

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::html::{HTML_EXTENSIONS, HtmlMode, article_text, looks_like_html};
 
 /// One document to classify.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -81,14 +82,43 @@ pub struct ReadOptions {
     pub max_bytes: usize,
     /// File extensions taken from directories (lowercase, no dot); empty takes every file.
     pub extensions: Vec<String>,
+    /// Which documents are web pages, read for their article text ([`crate::html`]).
+    pub html: HtmlMode,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
             max_bytes: 16 << 20,
-            extensions: vec!["txt".into(), "text".into(), "md".into()],
+            extensions: ["txt", "text", "md", "html", "htm"]
+                .map(String::from)
+                .to_vec(),
+            html: HtmlMode::Auto,
         }
+    }
+}
+
+/// `text` read as a web page when `mode` says so (for a file, `path` names it: `.html`, `.htm`
+/// and `.xhtml` files are pages in [`HtmlMode::Auto`]): its article text, or why it has none.
+fn web_page(
+    text: String,
+    path: Option<&Path>,
+    mode: HtmlMode,
+) -> std::result::Result<String, String> {
+    let page = match mode {
+        HtmlMode::Never => false,
+        HtmlMode::Always => true,
+        HtmlMode::Auto => {
+            path.and_then(|p| p.extension()).is_some_and(|x| {
+                HTML_EXTENSIONS.contains(&x.to_string_lossy().to_lowercase().as_str())
+            }) || looks_like_html(&text)
+        }
+    };
+    // An empty page is an empty document, said as such by the caller.
+    if page && !text.trim().is_empty() {
+        article_text(&text)
+    } else {
+        Ok(text)
     }
 }
 
@@ -208,6 +238,9 @@ pub fn read_text_file(path: &Path, opts: &ReadOptions) -> std::result::Result<Do
     };
     res.map_err(|e| ItemError::new(&id, e.to_string()))?;
     let (text, warning) = decode(&bytes).map_err(|m| ItemError::new(&id, m))?;
+    drop(bytes);
+    let text =
+        web_page(text, (!stdin).then_some(path), opts.html).map_err(|m| ItemError::new(&id, m))?;
     finish(
         Document {
             id,
@@ -957,12 +990,19 @@ impl Iterator for CsvDocs {
         }
         let (t, i, s, l) = self.cols;
         let get = |k: usize| record.get(k).unwrap_or("").to_owned();
+        let text = match web_page(get(t), None, self.opts.html) {
+            Ok(text) => text,
+            Err(m) => {
+                self.keep(record);
+                return Some(Err(ItemError::new(loc, m)));
+            }
+        };
         let mut warnings = Vec::new();
         let id = self.seen.id(i.map(get), start.line, &loc, &mut warnings);
         let doc = Document {
             id,
             source: s.map(get).filter(|x| !x.is_empty()),
-            text: get(t),
+            text,
             warnings,
             label: l.map(get).filter(|x| !x.is_empty()),
         };
@@ -1189,6 +1229,10 @@ impl Iterator for JsonlDocs {
                     )));
                 }
             };
+            let text = match web_page(text, None, self.opts.html) {
+                Ok(text) => text,
+                Err(m) => return Some(Err(ItemError::new(loc, m))),
+            };
             let field = |name: &str| -> Option<String> {
                 match v.get(name)? {
                     serde_json::Value::String(s) => Some(s.clone()),
@@ -1292,12 +1336,20 @@ impl LabelledSet {
                 set.errors.push(ItemError::new(loc, m));
                 continue;
             }
-            let mut text = rec.get(text).unwrap_or("").to_owned();
+            let text = rec.get(text).unwrap_or("").to_owned();
             if text.trim().is_empty() {
                 set.errors
                     .push(ItemError::new(loc, format!("empty `{text_col}`")));
                 continue;
             }
+            // A text that looks like a web page is read for its article, as `classify` reads it.
+            let mut text = match web_page(text, None, HtmlMode::Auto) {
+                Ok(text) => text,
+                Err(m) => {
+                    set.errors.push(ItemError::new(loc, m));
+                    continue;
+                }
+            };
             truncate(&mut text, max_bytes);
             let mut row_labels = Vec::with_capacity(labels.len());
             let mut bad = None;
@@ -1529,6 +1581,27 @@ mod tests {
             .collect();
         assert_eq!(fields[1], ["2", "5\" e"]);
         assert_eq!(fields[2], ["3", "open\n"]);
+    }
+
+    /// Which texts are read as web pages: by file extension (any case) or by their look in
+    /// `auto`, every one in `always`, none in `never`; an empty text is left for the caller
+    /// to call empty.
+    #[test]
+    fn web_pages_are_chosen_by_mode_extension_and_look() {
+        let bold = "Kadhimi met <b>the</b> envoys.";
+        let page = |t: &str, p: Option<&str>, m| web_page(t.to_owned(), p.map(Path::new), m);
+        assert_eq!(page(bold, None, HtmlMode::Auto).unwrap(), bold);
+        assert_eq!(page(bold, Some("a.txt"), HtmlMode::Auto).unwrap(), bold);
+        let read = "Kadhimi met the envoys.";
+        assert_eq!(page(bold, Some("a.HTM"), HtmlMode::Auto).unwrap(), read);
+        assert_eq!(page(bold, None, HtmlMode::Always).unwrap(), read);
+        let p = "<p>Kadhimi met the envoys.</p>";
+        assert_eq!(page(p, None, HtmlMode::Auto).unwrap(), read);
+        assert_eq!(page(p, Some("a.html"), HtmlMode::Never).unwrap(), p);
+        assert_eq!(
+            page("  \n", Some("a.html"), HtmlMode::Always).unwrap(),
+            "  \n"
+        );
     }
 
     /// Hands over its bytes `step` at a time, as a pipe may.

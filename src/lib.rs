@@ -41,6 +41,7 @@ pub mod audit;
 pub mod classify;
 pub mod error;
 pub mod features;
+pub mod html;
 pub mod input;
 pub mod lexicon;
 pub mod logistic;

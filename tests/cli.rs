@@ -1806,3 +1806,89 @@ fn inspect_takes_the_model_either_way() {
         assert_eq!(o.status.code(), Some(2), "{args:?}");
     }
 }
+
+/// Web pages are read for their article (headline and paragraphs): menus, reader comments and
+/// scripts that name him do not count; a page with no article is an error naming it while the
+/// rest of the batch goes on; `--html-input never` reads the markup as text, and a CSV field holding
+/// an HTML fragment is read as a page.
+#[test]
+fn web_pages_are_read_for_their_article_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let article = "<p>Prime Minister Mustafa al-Kadhimi received two Gulf envoys in Baghdad on \
+        Thursday, his office said in a statement, and discussed electricity links, investment and \
+        the border crossings with them.</p>\n<p>The statement said the talks touched on regional \
+        de-escalation. A government adviser said a second round was planned for next month, and \
+        officials gave no figures for the investments discussed.</p>\n<p>The envoys left Baghdad \
+        on Thursday evening, and the ministry of electricity said its interconnection studies \
+        would be published before the summer.</p>";
+    let page = format!(
+        "<!DOCTYPE html><html><head><title>Gulf envoys meet the premier in Baghdad | Example \
+         Daily</title><script>var tag = 'Kadhimi traitor';</script></head><body><nav><a \
+         href=\"/\">Home</a> <a href=\"/kadhimi\">Kadhimi files</a></nav><article><h1>Gulf envoys \
+         meet the premier in Baghdad</h1>{article}</article><section class=\"comments\"><div \
+         class=\"comment\">Kadhimi is a spy and a traitor. Kadhimi must go.</div></section>\
+         </body></html>"
+    );
+    std::fs::write(dir.path().join("a_page.html"), &page).unwrap();
+    std::fs::write(
+        dir.path().join("b_menu.htm"),
+        "<html><head><title></title></head><body><script>var k = 'Kadhimi';</script></body></html>",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("c_note.txt"),
+        "Kadhimi met the envoys on Thursday, his office said.",
+    )
+    .unwrap();
+    let o = shipped_jsonl().arg(dir.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("b_menu.htm: no article text found in the HTML"),
+        "{}",
+        stderr(&o)
+    );
+    let recs = jsonl(&o);
+    let ids: Vec<&str> = recs.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert!(
+        ids.len() == 2 && ids[0].ends_with("a_page.html") && ids[1].ends_with("c_note.txt"),
+        "{ids:?}"
+    );
+    // The article names him once; the script, menu and comment four more times.
+    assert_eq!(recs[0]["mentions"], 1, "{}", recs[0]);
+    assert_eq!(head(&recs[0], "stance")["label"], "neutral");
+    let never = shipped_jsonl()
+        .args(["--html-input", "never"])
+        .arg(dir.path().join("a_page.html"))
+        .output()
+        .unwrap();
+    // Read as text, the menu, the script and the reader's comment count: the comment's "spy"
+    // is then the strongest item, and the page reads hostile.
+    let raw = &jsonl(&never)[0];
+    assert!(raw["mentions"].as_u64().unwrap() >= 5, "{raw}");
+    assert_eq!(head(raw, "stance")["label"], "anti", "{raw}");
+    // A CSV field holding a fragment: the same words as the plain text.
+    let csv = dir.path().join("t.csv");
+    std::fs::write(
+        &csv,
+        "id,text\nplain,Kadhimi met the envoys. Talks went on.\n\
+         html,\"<p>Kadhimi met the <b>envoys</b>.</p><p>Talks went on.</p>\"\n",
+    )
+    .unwrap();
+    let tokens = |extra: &[&str]| -> Vec<u64> {
+        let o = shipped_jsonl()
+            .args(extra)
+            .arg("--csv")
+            .arg(&csv)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        jsonl(&o)
+            .iter()
+            .map(|r| r["tokens"].as_u64().unwrap())
+            .collect()
+    };
+    let auto = tokens(&[]);
+    assert_eq!(auto[0], auto[1]);
+    let never = tokens(&["--html-input", "never"]);
+    assert!(never[1] > auto[1], "{never:?} {auto:?}");
+}

@@ -8,6 +8,7 @@ use clap::Args;
 use rayon::prelude::*;
 
 use slant::classify::{Record, with_thread_scratch};
+use slant::html::HtmlMode;
 use slant::input::{Document, Documents, ReadOptions, Source, TableSpec};
 use slant::model::Model;
 use slant::report::{Format, RecordWriter};
@@ -64,9 +65,15 @@ pub struct InputArgs {
         long,
         value_name = "EXT,...",
         value_delimiter = ',',
-        default_value = "txt,text,md"
+        default_value = "txt,text,md,html,htm"
     )]
     pub ext: Vec<String>,
+    /// Which documents are web pages, read for their article text (headline and paragraphs,
+    /// without menus, teasers, comments and scripts): `auto` takes `.html`, `.htm` and `.xhtml`
+    /// files and texts that look like HTML; `always` every document (CSV fields holding HTML
+    /// fragments); `never` reads markup as text.
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub html_input: String,
     /// Documents classified per batch (memory is bounded by one batch).
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub batch: usize,
@@ -159,6 +166,11 @@ pub fn documents(inp: &InputArgs, label_col: Option<&str>) -> Result<Documents> 
     let opts = ReadOptions {
         max_bytes: inp.max_bytes,
         extensions: extensions(inp),
+        html: match inp.html_input.as_str() {
+            "always" => HtmlMode::Always,
+            "never" => HtmlMode::Never,
+            _ => HtmlMode::Auto,
+        },
     };
     Ok(Documents::new(sources, opts))
 }

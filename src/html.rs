@@ -1,0 +1,190 @@
+//! Web pages: the article text of an HTML page, without its menus, teasers, comments, scripts
+//! and footers.
+//!
+//! A saved or scraped page holds far more than the article: navigation, "most read" lists,
+//! links to other stories, reader comments (which may attack or praise the target in a voice
+//! that is not the outlet's), cookie notices and scripts. Read as plain text, all of it would
+//! count as the article's words. The article is found with the Readability algorithm (the one
+//! behind Firefox's reader view) as ported by the `dom_smoothie` crate; its headline comes
+//! first, then its paragraphs, one per line (the text stage reads quotations line by line).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use dom_smoothie::{Config, Readability, TextMode};
+
+/// When documents are read as HTML.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HtmlMode {
+    /// Files named `.html`, `.htm` or `.xhtml`, and texts that look like a page or a fragment
+    /// of one ([`looks_like_html`]).
+    #[default]
+    Auto,
+    /// Every document (fields of a CSV holding HTML fragments, say).
+    Always,
+    /// None: markup is read as text.
+    Never,
+}
+
+/// File extensions read as HTML in [`HtmlMode::Auto`] (lowercase).
+pub const HTML_EXTENSIONS: [&str; 3] = ["html", "htm", "xhtml"];
+
+/// Whether `text` looks like HTML: it starts (after white space) with a tag or a doctype, and
+/// within its first 64 KiB has a doctype, an `<html>`, `<head>` or `<body>` tag, or a closing
+/// `</p>`, `</div>` or `</article>`, or a `<br>`. Plain prose that happens to start with `<`
+/// has none of those.
+pub fn looks_like_html(text: &str) -> bool {
+    let t = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if !t.starts_with('<') {
+        return false;
+    }
+    let mut end = t.len().min(1 << 16);
+    while !t.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = t[..end].to_ascii_lowercase();
+    [
+        "<!doctype html",
+        "<html",
+        "<head",
+        "<body",
+        "</p>",
+        "</div>",
+        "</article>",
+        "<br",
+    ]
+    .iter()
+    .any(|m| head.contains(m))
+}
+
+/// The article text of an HTML page or fragment: its title (when the page has one that the
+/// text does not already start with) on the first line, a blank line, then its paragraphs
+/// separated by blank lines. An error when no article text is found (an empty page, a page of
+/// scripts and links only).
+pub fn article_text(html: &str) -> Result<String, String> {
+    let cfg = Config {
+        text_mode: TextMode::Formatted,
+        ..Default::default()
+    };
+    // The parser is not expected to panic on any input; should it, that page fails, not the run.
+    let parsed = catch_unwind(AssertUnwindSafe(|| {
+        let mut r = Readability::new(html, None, Some(cfg))?;
+        r.parse()
+    }));
+    let article = match parsed {
+        Ok(Ok(a)) => a,
+        Ok(Err(e)) => return Err(format!("no article text found in the HTML ({e})")),
+        Err(_) => return Err("the HTML could not be parsed".to_owned()),
+    };
+    let body = tidy(&article.text_content);
+    if body.is_empty() {
+        return Err("no article text found in the HTML".to_owned());
+    }
+    let title = article
+        .title
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if title.is_empty() || body.starts_with(&title) {
+        Ok(body)
+    } else {
+        Ok(format!("{title}\n\n{body}"))
+    }
+}
+
+/// Lines trimmed, runs of spaces within a line made one, runs of blank lines made one, and no
+/// blank lines at either end.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = false;
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.is_empty() {
+            blank = !out.is_empty();
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if blank { "\n\n" } else { "\n" });
+        }
+        blank = false;
+        out.push_str(&words.join(" "));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = r#"<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Gulf envoys meet the premier in Baghdad | Example Daily</title>
+<script>var tracker = "a spy and a traitor";</script><style>p { color: red }</style></head>
+<body>
+<nav><ul><li><a href="/">Home</a></li><li><a href="/politics">Politics</a></li><li><a href="/sport">Sport</a></li></ul></nav>
+<article>
+<h1>Gulf envoys meet the premier in Baghdad</h1>
+<p>Prime Minister Mustafa al-Kadhimi received two Gulf envoys in Baghdad on Thursday, his office said in a statement, and discussed electricity links and the border crossings.</p>
+<p>The statement said the talks touched on &ldquo;regional de-escalation&rdquo;, a phrase his office has used since he began hosting contacts between Riyadh and Tehran.</p>
+<div class="related"><h3>Read also</h3><ul><li><a href="/a/1">Factions threaten the premier</a></li><li><a href="/a/2">Dinar slips</a></li></ul></div>
+<p>A government adviser said a second round was planned for next month. Officials gave no figures for the investments discussed, and the envoys left on Thursday evening.</p>
+<p>Opponents in parliament accused the government of courting the Gulf at the expense of its neighbours; his office did not respond to that charge, and the ministry of electricity said the interconnection studies would be published before the summer.</p>
+</article>
+<section class="comments"><h3>Comments</h3><div class="comment">He is a spy and a traitor!</div></section>
+<footer><p>&copy; 2021 Example Daily. All rights reserved.</p></footer>
+</body></html>"#;
+
+    #[test]
+    fn a_page_gives_its_headline_and_paragraphs_and_nothing_around_them() {
+        let t = article_text(PAGE).unwrap();
+        let lines: Vec<&str> = t.lines().collect();
+        // The headline, without the site's name.
+        assert_eq!(lines[0], "Gulf envoys meet the premier in Baghdad", "{t}");
+        assert!(t.contains("Prime Minister Mustafa al-Kadhimi received two Gulf envoys"));
+        // Entities decoded; each paragraph on a line of its own, blank lines between.
+        assert!(
+            t.contains("touched on “regional de-escalation”, a phrase"),
+            "{t}"
+        );
+        assert!(t.contains("Tehran.\n\nA government adviser"), "{t}");
+        // Menus, scripts, styles, comments and the footer are gone.
+        for gone in [
+            "Home",
+            "Sport",
+            "spy",
+            "traitor",
+            "color",
+            "rights reserved",
+            "Read also",
+            "Dinar slips",
+        ] {
+            assert!(!t.contains(gone), "{gone} in {t}");
+        }
+    }
+
+    #[test]
+    fn fragments_are_read_and_empty_pages_refused() {
+        let t = article_text("<p>Kadhimi is a <b>reformer</b> &amp; a patriot.</p><p>Next.</p>")
+            .unwrap();
+        assert_eq!(t, "Kadhimi is a reformer & a patriot.\n\nNext.");
+        for empty in ["", "<html><body><script>var x = 1;</script></body></html>"] {
+            let e = article_text(empty).unwrap_err();
+            assert!(e.starts_with("no article text found in the HTML"), "{e}");
+        }
+    }
+
+    #[test]
+    fn html_is_told_from_prose() {
+        assert!(looks_like_html(PAGE));
+        assert!(looks_like_html("\u{feff}  <html><body>x</body></html>"));
+        assert!(looks_like_html("<p>one</p>"));
+        assert!(looks_like_html("<div class=\"x\">text</div>"));
+        assert!(looks_like_html("<b>Baghdad</b><br>text"));
+        assert!(!looks_like_html("Kadhimi met the envoys."));
+        assert!(!looks_like_html("<unclear> the factions said, and left."));
+        assert!(!looks_like_html("a <p> in the middle, then </p>"));
+    }
+
+    #[test]
+    fn tidy_keeps_one_blank_line_between_paragraphs() {
+        assert_eq!(tidy("\n\n  a   b \n c\n\n\n\nd  \n\n"), "a b\nc\n\nd");
+    }
+}
