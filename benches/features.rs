@@ -39,8 +39,13 @@ fn corpus() -> Vec<String> {
             }
         }
     }
+    // The plain-text samples (the web page among them is markup, read for its article only
+    // by the input stage).
     for e in std::fs::read_dir(root.join("data/samples")).unwrap() {
-        texts.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "txt") {
+            texts.push(std::fs::read_to_string(p).unwrap());
+        }
     }
     texts
 }
