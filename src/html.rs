@@ -56,11 +56,26 @@ pub fn looks_like_html(text: &str) -> bool {
     .any(|m| head.contains(m))
 }
 
+/// The article of a web page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageText {
+    /// See [`article_text`].
+    pub text: String,
+    /// The site's name as the page gives it (`og:site_name`, or the publisher in its JSON-LD
+    /// metadata), when it does.
+    pub site_name: Option<String>,
+}
+
 /// The article text of an HTML page or fragment: its title (when the page has one that the
 /// text does not already start with) on the first line, a blank line, then its paragraphs
 /// separated by blank lines. An error when no article text is found (an empty page, a page of
 /// scripts and links only).
 pub fn article_text(html: &str) -> Result<String, String> {
+    article(html).map(|p| p.text)
+}
+
+/// [`article_text`] with the page's site name.
+pub fn article(html: &str) -> Result<PageText, String> {
     let cfg = Config {
         text_mode: TextMode::Formatted,
         ..Default::default()
@@ -79,16 +94,22 @@ pub fn article_text(html: &str) -> Result<String, String> {
     if body.is_empty() {
         return Err("no article text found in the HTML".to_owned());
     }
-    let title = article
-        .title
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if title.is_empty() || body.starts_with(&title) {
-        Ok(body)
+    let title = words(&article.title);
+    let text = if title.is_empty() || body.starts_with(&title) {
+        body
     } else {
-        Ok(format!("{title}\n\n{body}"))
-    }
+        format!("{title}\n\n{body}")
+    };
+    let site_name = article
+        .site_name
+        .map(|s| words(&s))
+        .filter(|s| !s.is_empty());
+    Ok(PageText { text, site_name })
+}
+
+/// `s` with each run of white space made one space, and none at either end.
+fn words(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Lines trimmed, runs of spaces within a line made one, runs of blank lines made one, and no
@@ -97,8 +118,8 @@ fn tidy(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut blank = false;
     for line in text.lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if words.is_empty() {
+        let line = words(line);
+        if line.is_empty() {
             blank = !out.is_empty();
             continue;
         }
@@ -106,7 +127,7 @@ fn tidy(text: &str) -> String {
             out.push_str(if blank { "\n\n" } else { "\n" });
         }
         blank = false;
-        out.push_str(&words.join(" "));
+        out.push_str(&line);
     }
     out
 }
@@ -145,6 +166,16 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("Tehran.\n\nA government adviser"), "{t}");
+        assert_eq!(article(PAGE).unwrap().site_name, None);
+        let named = PAGE.replace(
+            "<meta charset=\"utf-8\">",
+            "<meta charset=\"utf-8\"><meta property=\"og:site_name\" content=\" Example  Daily \">",
+        );
+        let p = article(&named).unwrap();
+        assert_eq!(
+            (p.text, p.site_name.as_deref()),
+            (t.clone(), Some("Example Daily"))
+        );
         // Menus, scripts, styles, comments and the footer are gone.
         for gone in [
             "Home",

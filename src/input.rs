@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::html::{HTML_EXTENSIONS, HtmlMode, article_text, looks_like_html};
+use crate::html::{HTML_EXTENSIONS, HtmlMode, article, looks_like_html};
 
 /// One document to classify.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -84,6 +84,9 @@ pub struct ReadOptions {
     pub extensions: Vec<String>,
     /// Which documents are web pages, read for their article text ([`crate::html`]).
     pub html: HtmlMode,
+    /// A web page's source (outlet), where no column or field gives one, is the site name in
+    /// its metadata, when it has one.
+    pub page_source: bool,
 }
 
 impl Default for ReadOptions {
@@ -94,17 +97,19 @@ impl Default for ReadOptions {
                 .map(String::from)
                 .to_vec(),
             html: HtmlMode::Auto,
+            page_source: false,
         }
     }
 }
 
 /// `text` read as a web page when `mode` says so (for a file, `path` names it: `.html`, `.htm`
-/// and `.xhtml` files are pages in [`HtmlMode::Auto`]): its article text, or why it has none.
+/// and `.xhtml` files are pages in [`HtmlMode::Auto`]): its article text and the site name its
+/// metadata gives, or why it has no article.
 fn web_page(
     text: String,
     path: Option<&Path>,
     mode: HtmlMode,
-) -> std::result::Result<String, String> {
+) -> std::result::Result<(String, Option<String>), String> {
     let page = match mode {
         HtmlMode::Never => false,
         HtmlMode::Always => true,
@@ -116,9 +121,9 @@ fn web_page(
     };
     // An empty page is an empty document, said as such by the caller.
     if page && !text.trim().is_empty() {
-        article_text(&text)
+        article(&text).map(|p| (p.text, p.site_name))
     } else {
-        Ok(text)
+        Ok((text, None))
     }
 }
 
@@ -239,12 +244,12 @@ pub fn read_text_file(path: &Path, opts: &ReadOptions) -> std::result::Result<Do
     res.map_err(|e| ItemError::new(&id, e.to_string()))?;
     let (text, warning) = decode(&bytes).map_err(|m| ItemError::new(&id, m))?;
     drop(bytes);
-    let text =
+    let (text, site) =
         web_page(text, (!stdin).then_some(path), opts.html).map_err(|m| ItemError::new(&id, m))?;
     finish(
         Document {
             id,
-            source: None,
+            source: site.filter(|_| opts.page_source),
             text,
             warnings: warning.into_iter().collect(),
             label: None,
@@ -990,8 +995,8 @@ impl Iterator for CsvDocs {
         }
         let (t, i, s, l) = self.cols;
         let get = |k: usize| record.get(k).unwrap_or("").to_owned();
-        let text = match web_page(get(t), None, self.opts.html) {
-            Ok(text) => text,
+        let (text, site) = match web_page(get(t), None, self.opts.html) {
+            Ok(page) => page,
             Err(m) => {
                 self.keep(record);
                 return Some(Err(ItemError::new(loc, m)));
@@ -1001,7 +1006,10 @@ impl Iterator for CsvDocs {
         let id = self.seen.id(i.map(get), start.line, &loc, &mut warnings);
         let doc = Document {
             id,
-            source: s.map(get).filter(|x| !x.is_empty()),
+            source: s
+                .map(get)
+                .filter(|x| !x.is_empty())
+                .or(site.filter(|_| self.opts.page_source)),
             text,
             warnings,
             label: l.map(get).filter(|x| !x.is_empty()),
@@ -1229,8 +1237,8 @@ impl Iterator for JsonlDocs {
                     )));
                 }
             };
-            let text = match web_page(text, None, self.opts.html) {
-                Ok(text) => text,
+            let (text, site) = match web_page(text, None, self.opts.html) {
+                Ok(page) => page,
                 Err(m) => return Some(Err(ItemError::new(loc, m))),
             };
             let field = |name: &str| -> Option<String> {
@@ -1242,7 +1250,12 @@ impl Iterator for JsonlDocs {
             };
             let given = field(self.spec.id.as_deref().unwrap_or("id"));
             let id = self.seen.id(given, line, &loc, &mut warnings);
-            let source = self.spec.source.as_deref().and_then(field);
+            let source = self
+                .spec
+                .source
+                .as_deref()
+                .and_then(field)
+                .or(site.filter(|_| self.opts.page_source));
             return Some(
                 finish(
                     Document {
@@ -1344,7 +1357,7 @@ impl LabelledSet {
             }
             // A text that looks like a web page is read for its article, as `classify` reads it.
             let mut text = match web_page(text, None, HtmlMode::Auto) {
-                Ok(text) => text,
+                Ok((text, _)) => text,
                 Err(m) => {
                     set.errors.push(ItemError::new(loc, m));
                     continue;
@@ -1589,7 +1602,9 @@ mod tests {
     #[test]
     fn web_pages_are_chosen_by_mode_extension_and_look() {
         let bold = "Kadhimi met <b>the</b> envoys.";
-        let page = |t: &str, p: Option<&str>, m| web_page(t.to_owned(), p.map(Path::new), m);
+        let page = |t: &str, p: Option<&str>, m| {
+            web_page(t.to_owned(), p.map(Path::new), m).map(|(text, _)| text)
+        };
         assert_eq!(page(bold, None, HtmlMode::Auto).unwrap(), bold);
         assert_eq!(page(bold, Some("a.txt"), HtmlMode::Auto).unwrap(), bold);
         let read = "Kadhimi met the envoys.";

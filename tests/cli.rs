@@ -1823,7 +1823,7 @@ fn web_pages_are_read_for_their_article_text() {
         would be published before the summer.</p>";
     let page = format!(
         "<!DOCTYPE html><html><head><title>Gulf envoys meet the premier in Baghdad | Example \
-         Daily</title><script>var tag = 'Kadhimi traitor';</script></head><body><nav><a \
+         Daily</title><meta property=\"og:site_name\" content=\"Example Daily\"><script>var tag = 'Kadhimi traitor';</script></head><body><nav><a \
          href=\"/\">Home</a> <a href=\"/kadhimi\">Kadhimi files</a></nav><article><h1>Gulf envoys \
          meet the premier in Baghdad</h1>{article}</article><section class=\"comments\"><div \
          class=\"comment\">Kadhimi is a spy and a traitor. Kadhimi must go.</div></section>\
@@ -1856,6 +1856,15 @@ fn web_pages_are_read_for_their_article_text() {
     // The article names him once; the script, menu and comment four more times.
     assert_eq!(recs[0]["mentions"], 1, "{}", recs[0]);
     assert_eq!(head(&recs[0], "stance")["label"], "neutral");
+    assert!(recs[0].get("source").is_none_or(|s| s.is_null()));
+    // The outlet, from the page's metadata when asked for (a text file has none).
+    let o = shipped_jsonl()
+        .args(["--source-from", "page"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let sources: Vec<Value> = jsonl(&o).iter().map(|r| r["source"].clone()).collect();
+    assert_eq!(sources, [Value::from("Example Daily"), Value::Null]);
     let never = shipped_jsonl()
         .args(["--html-input", "never"])
         .arg(dir.path().join("a_page.html"))

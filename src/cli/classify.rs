@@ -50,8 +50,10 @@ pub struct InputArgs {
     /// Column or field holding the source (outlet).
     #[arg(long, value_name = "C")]
     pub source_col: Option<String>,
-    /// Take each text file's source from the name of the directory holding it.
-    #[arg(long, value_name = "dir", value_parser = ["dir"])]
+    /// Take each document's source, where no --source-col gave one: `dir`, a text file's from
+    /// the name of the directory holding it (after --source-map); `page`, a web page's from the
+    /// site name in its metadata (og:site_name or its JSON-LD publisher; before --source-map).
+    #[arg(long, value_name = "dir|page", value_parser = ["dir", "page"])]
     pub source_from: Option<String>,
     /// Rules giving a document's source from its id (URL host or file-name pattern): lines of
     /// `PATTERN OUTLET`, first match wins; used where no source column gave one.
@@ -171,6 +173,7 @@ pub fn documents(inp: &InputArgs, label_col: Option<&str>) -> Result<Documents> 
             "never" => HtmlMode::Never,
             _ => HtmlMode::Auto,
         },
+        page_source: inp.source_from.as_deref() == Some("page"),
     };
     Ok(Documents::new(sources, opts))
 }
