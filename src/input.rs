@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::html::{HTML_EXTENSIONS, HtmlMode, article, looks_like_html};
+use crate::html::{HTML_EXTENSIONS, HtmlMode, PageText, article, looks_like_html};
 
 /// One document to classify.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -103,13 +103,14 @@ impl Default for ReadOptions {
 }
 
 /// `text` read as a web page when `mode` says so (for a file, `path` names it: `.html`, `.htm`
-/// and `.xhtml` files are pages in [`HtmlMode::Auto`]): its article text and the site name its
-/// metadata gives, or why it has no article.
+/// and `.xhtml` files are pages in [`HtmlMode::Auto`]): its article text, the site name its
+/// metadata gives and a warning when it was cut, or why it has no article. Other text comes
+/// back as it is.
 fn web_page(
     text: String,
     path: Option<&Path>,
     mode: HtmlMode,
-) -> std::result::Result<(String, Option<String>), String> {
+) -> std::result::Result<PageText, String> {
     let page = match mode {
         HtmlMode::Never => false,
         HtmlMode::Always => true,
@@ -121,9 +122,13 @@ fn web_page(
     };
     // An empty page is an empty document, said as such by the caller.
     if page && !text.trim().is_empty() {
-        article(&text).map(|p| (p.text, p.site_name))
+        article(&text)
     } else {
-        Ok((text, None))
+        Ok(PageText {
+            text,
+            site_name: None,
+            warning: None,
+        })
     }
 }
 
@@ -244,14 +249,14 @@ pub fn read_text_file(path: &Path, opts: &ReadOptions) -> std::result::Result<Do
     res.map_err(|e| ItemError::new(&id, e.to_string()))?;
     let (text, warning) = decode(&bytes).map_err(|m| ItemError::new(&id, m))?;
     drop(bytes);
-    let (text, site) =
+    let page =
         web_page(text, (!stdin).then_some(path), opts.html).map_err(|m| ItemError::new(&id, m))?;
     finish(
         Document {
             id,
-            source: site.filter(|_| opts.page_source),
-            text,
-            warnings: warning.into_iter().collect(),
+            source: page.site_name.filter(|_| opts.page_source),
+            text: page.text,
+            warnings: warning.into_iter().chain(page.warning).collect(),
             label: None,
         },
         opts.max_bytes,
@@ -995,22 +1000,22 @@ impl Iterator for CsvDocs {
         }
         let (t, i, s, l) = self.cols;
         let get = |k: usize| record.get(k).unwrap_or("").to_owned();
-        let (text, site) = match web_page(get(t), None, self.opts.html) {
+        let page = match web_page(get(t), None, self.opts.html) {
             Ok(page) => page,
             Err(m) => {
                 self.keep(record);
                 return Some(Err(ItemError::new(loc, m)));
             }
         };
-        let mut warnings = Vec::new();
+        let mut warnings: Vec<String> = page.warning.into_iter().collect();
         let id = self.seen.id(i.map(get), start.line, &loc, &mut warnings);
         let doc = Document {
             id,
             source: s
                 .map(get)
                 .filter(|x| !x.is_empty())
-                .or(site.filter(|_| self.opts.page_source)),
-            text,
+                .or(page.site_name.filter(|_| self.opts.page_source)),
+            text: page.text,
             warnings,
             label: l.map(get).filter(|x| !x.is_empty()),
         };
@@ -1237,10 +1242,11 @@ impl Iterator for JsonlDocs {
                     )));
                 }
             };
-            let (text, site) = match web_page(text, None, self.opts.html) {
+            let page = match web_page(text, None, self.opts.html) {
                 Ok(page) => page,
                 Err(m) => return Some(Err(ItemError::new(loc, m))),
             };
+            warnings.extend(page.warning);
             let field = |name: &str| -> Option<String> {
                 match v.get(name)? {
                     serde_json::Value::String(s) => Some(s.clone()),
@@ -1255,13 +1261,13 @@ impl Iterator for JsonlDocs {
                 .source
                 .as_deref()
                 .and_then(field)
-                .or(site.filter(|_| self.opts.page_source));
+                .or(page.site_name.filter(|_| self.opts.page_source));
             return Some(
                 finish(
                     Document {
                         id,
                         source,
-                        text,
+                        text: page.text,
                         warnings,
                         label: self.spec.label.as_deref().and_then(field),
                     },
@@ -1357,7 +1363,7 @@ impl LabelledSet {
             }
             // A text that looks like a web page is read for its article, as `classify` reads it.
             let mut text = match web_page(text, None, HtmlMode::Auto) {
-                Ok((text, _)) => text,
+                Ok(page) => page.text,
                 Err(m) => {
                     set.errors.push(ItemError::new(loc, m));
                     continue;
@@ -1603,7 +1609,7 @@ mod tests {
     fn web_pages_are_chosen_by_mode_extension_and_look() {
         let bold = "Kadhimi met <b>the</b> envoys.";
         let page = |t: &str, p: Option<&str>, m| {
-            web_page(t.to_owned(), p.map(Path::new), m).map(|(text, _)| text)
+            web_page(t.to_owned(), p.map(Path::new), m).map(|p| p.text)
         };
         assert_eq!(page(bold, None, HtmlMode::Auto).unwrap(), bold);
         assert_eq!(page(bold, Some("a.txt"), HtmlMode::Auto).unwrap(), bold);
