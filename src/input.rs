@@ -7,8 +7,10 @@
 //!
 //! Decoding policy for text files: a UTF-8 byte-order mark is dropped; UTF-16 (LE or BE) is
 //! recognised by its byte-order mark and decoded; a file with NUL bytes and no UTF-16 mark is
-//! binary and refused; other invalid UTF-8 is decoded lossily (U+FFFD) with a warning. Texts
-//! longer than `max_bytes` are cut at a character boundary with a warning.
+//! binary and refused; other invalid UTF-8 is decoded lossily (U+FFFD) with a warning, except
+//! in a web page, which is decoded as it declares (`<meta charset=...>`) or, declaring
+//! nothing, as windows-1252. Texts longer than `max_bytes` are cut at a character boundary with
+//! a warning.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -102,6 +104,74 @@ impl Default for ReadOptions {
     }
 }
 
+/// Whether `text` (of the file at `path`, if a file) is read as a web page in `mode`.
+fn is_page(text: &str, path: Option<&Path>, mode: HtmlMode) -> bool {
+    match mode {
+        HtmlMode::Never => false,
+        HtmlMode::Always => true,
+        HtmlMode::Auto => {
+            path.and_then(|p| p.extension()).is_some_and(|x| {
+                HTML_EXTENSIONS.contains(&x.to_string_lossy().to_lowercase().as_str())
+            }) || looks_like_html(text)
+        }
+    }
+}
+
+/// A web page's bytes that are not UTF-8, decoded as the page says it is encoded (a `charset`
+/// in its first 1,024 bytes: `<meta charset="windows-1256">`, `content="text/html;
+/// charset=iso-8859-1"`) or, when it says nothing, as windows-1252 (what browsers assume of a
+/// legacy page), with a warning then or when some bytes are invalid in that encoding. `None`
+/// for bytes with a byte-order mark, or a page that declares UTF-8 (read lossily as before).
+fn decode_legacy_page(bytes: &[u8]) -> Option<(String, Option<String>)> {
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF])
+        || bytes.starts_with(&[0xFF, 0xFE])
+        || bytes.starts_with(&[0xFE, 0xFF])
+    {
+        return None;
+    }
+    let declared =
+        charset_label(&bytes[..bytes.len().min(1024)]).and_then(encoding_rs::Encoding::for_label);
+    let enc = declared.unwrap_or(encoding_rs::WINDOWS_1252);
+    if enc == encoding_rs::UTF_8 {
+        return None;
+    }
+    let (text, bad) = enc.decode_without_bom_handling(bytes);
+    let warning = match (declared, bad) {
+        (_, true) => Some(format!(
+            "bytes invalid in {} (the page's encoding) replaced with U+FFFD",
+            enc.name()
+        )),
+        (None, false) => Some(
+            "not valid UTF-8 and no charset declared: read as windows-1252, as browsers do"
+                .to_owned(),
+        ),
+        (Some(_), false) => None,
+    };
+    Some((text.into_owned(), warning))
+}
+
+/// The label after the first `charset=` in `head` (any case; the value may be quoted).
+fn charset_label(head: &[u8]) -> Option<&[u8]> {
+    let key = b"charset";
+    let at = head
+        .windows(key.len())
+        .position(|w| w.eq_ignore_ascii_case(key))?;
+    let rest = &head[at + key.len()..];
+    let rest = rest
+        .trim_ascii_start()
+        .strip_prefix(b"=")?
+        .trim_ascii_start();
+    let rest = rest
+        .strip_prefix(b"\"")
+        .or_else(|| rest.strip_prefix(b"'"))
+        .unwrap_or(rest);
+    let len = rest
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':' | b'.'))
+        .count();
+    (len > 0).then(|| &rest[..len])
+}
+
 /// `text` read as a web page when `mode` says so (for a file, `path` names it: `.html`, `.htm`
 /// and `.xhtml` files are pages in [`HtmlMode::Auto`]): its article text, the site name its
 /// metadata gives and a warning when it was cut, or why it has no article. Other text comes
@@ -111,15 +181,7 @@ fn web_page(
     path: Option<&Path>,
     mode: HtmlMode,
 ) -> std::result::Result<PageText, String> {
-    let page = match mode {
-        HtmlMode::Never => false,
-        HtmlMode::Always => true,
-        HtmlMode::Auto => {
-            path.and_then(|p| p.extension()).is_some_and(|x| {
-                HTML_EXTENSIONS.contains(&x.to_string_lossy().to_lowercase().as_str())
-            }) || looks_like_html(&text)
-        }
-    };
+    let page = is_page(&text, path, mode);
     // An empty page is an empty document, said as such by the caller.
     if page && !text.trim().is_empty() {
         article(&text)
@@ -247,7 +309,14 @@ pub fn read_text_file(path: &Path, opts: &ReadOptions) -> std::result::Result<Do
         File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes))
     };
     res.map_err(|e| ItemError::new(&id, e.to_string()))?;
-    let (text, warning) = decode(&bytes).map_err(|m| ItemError::new(&id, m))?;
+    let (mut text, mut warning) = decode(&bytes).map_err(|m| ItemError::new(&id, m))?;
+    // Not UTF-8: a web page may say how it is encoded.
+    if warning.is_some()
+        && is_page(&text, (!stdin).then_some(path), opts.html)
+        && let Some((t, w)) = decode_legacy_page(&bytes)
+    {
+        (text, warning) = (t, w);
+    }
     drop(bytes);
     let page =
         web_page(text, (!stdin).then_some(path), opts.html).map_err(|m| ItemError::new(&id, m))?;
@@ -1600,6 +1669,54 @@ mod tests {
             .collect();
         assert_eq!(fields[1], ["2", "5\" e"]);
         assert_eq!(fields[2], ["3", "open\n"]);
+    }
+
+    /// A page that is not UTF-8 is read in the encoding it declares, or as windows-1252 when it
+    /// declares none (its curly quotes, which mark quotations, survive); UTF-8, a page that
+    /// declares UTF-8 and plain text files are read as before.
+    #[test]
+    fn legacy_web_pages_are_read_in_their_encoding() {
+        let dir = tempfile::tempdir().unwrap();
+        let read = |name: &str, bytes: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            read_text_file(&p, &ReadOptions::default()).unwrap()
+        };
+        // 0x93 0x94: curly double quotes in windows-1252; 0xE9: é in both.
+        let body = b"<p>Officials called Kadhimi \x93a patriot\x94 in Caf\xE9 Baghdad.</p>";
+        let page = |charset: &str| {
+            [
+                format!("<html><head><meta charset=\"{charset}\"></head><body>").as_bytes(),
+                body,
+                b"</body></html>",
+            ]
+            .concat()
+        };
+        let declared = page("windows-1252");
+        let d = read("a.html", &declared);
+        assert_eq!(
+            d.text,
+            "Officials called Kadhimi \u{201c}a patriot\u{201d} in Café Baghdad."
+        );
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        assert_eq!(read("b.htm", &page("ISO-8859-1")).text, d.text);
+        // None declared: windows-1252, said so.
+        let d = read("c.html", body);
+        assert!(d.text.contains("\u{201c}a patriot\u{201d}"), "{}", d.text);
+        assert!(
+            d.warnings[0].contains("read as windows-1252"),
+            "{:?}",
+            d.warnings
+        );
+        // Declared UTF-8, or a plain text file: lossy UTF-8 as before.
+        assert!(read("d.html", &page("utf-8")).text.contains('\u{fffd}'));
+        let d = read("e.txt", b"Kadhimi \x93a patriot\x94");
+        assert!(d.text.contains('\u{fffd}') && d.warnings[0].contains("not valid UTF-8"));
+        assert_eq!(
+            charset_label(b"content='text/html; CHARSET = \"koi8-r\"'"),
+            Some(&b"koi8-r"[..])
+        );
+        assert_eq!(charset_label(b"charset"), None);
     }
 
     /// Which texts are read as web pages: by file extension (any case) or by their look in
