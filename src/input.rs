@@ -1758,6 +1758,48 @@ mod tests {
         }
     }
 
+    /// Byte strings of `pieces`, 0 to 39 of them, each any of the pieces.
+    fn runs_of(pieces: &[&[u8]]) -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        let pieces: Vec<Vec<u8>> = pieces.iter().map(|p| p.to_vec()).collect();
+        use proptest::strategy::Strategy;
+        proptest::collection::vec(proptest::sample::select(pieces), 0..40).prop_map(|v| v.concat())
+    }
+
+    /// The items of a table, as a reader opens it.
+    type Items = std::result::Result<
+        Box<dyn Iterator<Item = std::result::Result<Document, ItemError>>>,
+        ItemError,
+    >;
+
+    /// The table read from `r` with texts cut at 64 bytes, each item as one line (documents
+    /// with their id, text and warnings; errors with their place and message).
+    fn read_table(
+        path: &str,
+        r: Box<dyn Read + Send>,
+        open: fn(TableSpec, ReadOptions, Box<dyn Read + Send>) -> Items,
+    ) -> Vec<String> {
+        let spec = TableSpec {
+            path: path.into(),
+            text: "text".into(),
+            id: None,
+            source: None,
+            label: None,
+        };
+        let opts = ReadOptions {
+            max_bytes: 64,
+            ..Default::default()
+        };
+        match open(spec, opts, r) {
+            Err(e) => vec![format!("open: {} {}", e.location, e.message)],
+            Ok(docs) => docs
+                .map(|d| match d {
+                    Ok(d) => format!("{} {:?} {:?}", d.id, d.text, d.warnings),
+                    Err(e) => format!("error {} {}", e.location, e.message),
+                })
+                .collect(),
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
         /// The CSV reader gives the same documents and errors, at the same lines, however the
@@ -1765,21 +1807,10 @@ mod tests {
         /// counts, the record limit and the byte order mark are followed across reads).
         #[test]
         fn csv_documents_do_not_depend_on_how_the_bytes_arrive(
-            body in proptest::collection::vec(
-                proptest::prop_oneof![
-                    proptest::strategy::Just(b"\"".to_vec()),
-                    proptest::strategy::Just(b",".to_vec()),
-                    proptest::strategy::Just(b"\n".to_vec()),
-                    proptest::strategy::Just(b"\r\n".to_vec()),
-                    proptest::strategy::Just(b"\r".to_vec()),
-                    proptest::strategy::Just(b"\xEF\xBB\xBF".to_vec()),
-                    proptest::strategy::Just(b"\xFF".to_vec()),
-                    proptest::strategy::Just(b"Kazemi said".to_vec()),
-                    proptest::strategy::Just(b"x".repeat(40)),
-                    proptest::strategy::Just(b"7".to_vec()),
-                ],
-                0..40,
-            ),
+            body in runs_of(&[
+                b"\"", b",", b"\n", b"\r\n", b"\r", b"\xEF\xBB\xBF", b"\xFF", b"Kazemi said",
+                &[b'x'; 40], b"7",
+            ]),
             bom in proptest::bool::ANY,
             header in 0usize..3,
             step in 1usize..9,
@@ -1789,28 +1820,11 @@ mod tests {
                 bytes.extend_from_slice(b"\xEF\xBB\xBF");
             }
             bytes.extend_from_slice([&b"id,text\n"[..], b"text\n", b"text,source,x\n"][header]);
-            bytes.extend(body.concat());
-            let read = |r: Box<dyn Read + Send>| -> Vec<String> {
-                let spec = TableSpec {
-                    path: "t.csv".into(),
-                    text: "text".into(),
-                    id: None,
-                    source: None,
-                    label: None,
-                };
-                let opts = ReadOptions {
-                    max_bytes: 64,
-                    ..Default::default()
-                };
-                match CsvDocs::from_reader(spec, opts, r) {
-                    Err(e) => vec![format!("open: {} {}", e.location, e.message)],
-                    Ok(docs) => docs
-                        .map(|d| match d {
-                            Ok(d) => format!("{} {:?} {:?}", d.id, d.text, d.warnings),
-                            Err(e) => format!("error {} {}", e.location, e.message),
-                        })
-                        .collect(),
-                }
+            bytes.extend(body);
+            let read = |r| {
+                read_table("t.csv", r, |s, o, r| {
+                    CsvDocs::from_reader(s, o, r).map(|d| Box::new(d) as Box<dyn Iterator<Item = _>>)
+                })
             };
             let whole = read(Box::new(std::io::Cursor::new(bytes.clone())));
             let trickled = read(Box::new(Trickle { bytes, at: 0, step }));
@@ -1824,40 +1838,17 @@ mod tests {
         /// are followed across reads.
         #[test]
         fn jsonl_documents_do_not_depend_on_how_the_bytes_arrive(
-            body in proptest::collection::vec(
-                proptest::prop_oneof![
-                    proptest::strategy::Just(b"{\"text\": \"Kazemi said\"}".to_vec()),
-                    proptest::strategy::Just(b"{\"id\": \"a\", \"text\": \"".to_vec()),
-                    proptest::strategy::Just(b"\"}".to_vec()),
-                    proptest::strategy::Just(b"\n".to_vec()),
-                    proptest::strategy::Just(b"\r\n".to_vec()),
-                    proptest::strategy::Just(b"\xEF\xBB\xBF".to_vec()),
-                    proptest::strategy::Just(b"\xFF".to_vec()),
-                    proptest::strategy::Just(b"x".repeat(40)),
-                ],
-                0..40,
-            ),
+            body in runs_of(&[
+                b"{\"text\": \"Kazemi said\"}", b"{\"id\": \"a\", \"text\": \"", b"\"}", b"\n",
+                b"\r\n", b"\xEF\xBB\xBF", b"\xFF", &[b'x'; 40],
+            ]),
             step in 1usize..9,
         ) {
-            let bytes = body.concat();
-            let read = |r: Box<dyn Read + Send>| -> Vec<String> {
-                let spec = TableSpec {
-                    path: "t.jsonl".into(),
-                    text: "text".into(),
-                    id: None,
-                    source: None,
-                    label: None,
-                };
-                let opts = ReadOptions {
-                    max_bytes: 64,
-                    ..Default::default()
-                };
-                JsonlDocs::from_reader(spec, opts, r)
-                    .map(|d| match d {
-                        Ok(d) => format!("{} {:?} {:?}", d.id, d.text, d.warnings),
-                        Err(e) => format!("error {} {}", e.location, e.message),
-                    })
-                    .collect()
+            let bytes = body;
+            let read = |r| {
+                read_table("t.jsonl", r, |s, o, r| {
+                    Ok(Box::new(JsonlDocs::from_reader(s, o, r)) as Box<dyn Iterator<Item = _>>)
+                })
             };
             let whole = read(Box::new(std::io::Cursor::new(bytes.clone())));
             let trickled = read(Box::new(Trickle { bytes, at: 0, step }));

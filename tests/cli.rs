@@ -1317,6 +1317,17 @@ fn table_of(path: &Path) -> String {
     stdout(&o)
 }
 
+/// The rows each head of an `eval` or `cv` JSON report was scored on (`report`: its `report`
+/// or `pooled` key).
+fn rows_scored(v: &Value, report: &str) -> Vec<u64> {
+    v["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h[report]["n"].as_u64().unwrap())
+        .collect()
+}
+
 /// A CSV labelled for some heads on some rows: each head learns from the rows that have its
 /// label (stance from all 461 dev passages, framing from the 231 left labelled), `eval` scores
 /// each head on its own rows, and so do cross-validation and a settings search.
@@ -1393,13 +1404,7 @@ fn rows_labelled_for_some_heads_train_the_heads_they_have() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let n: Vec<u64> = v["heads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["report"]["n"].as_u64().unwrap())
-        .collect();
-    assert_eq!(n, [rows as u64, labelled as u64]);
+    assert_eq!(rows_scored(&v, "report"), [rows as u64, labelled as u64]);
     // The framing head learnt from half the rows and still reads its own training rows well.
     let framing_f1 = v["heads"][1]["report"]["macro_f1"].as_f64().unwrap();
     assert!(framing_f1 > 0.9, "{framing_f1}");
@@ -1419,13 +1424,7 @@ fn rows_labelled_for_some_heads_train_the_heads_they_have() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let n: Vec<u64> = v["heads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["pooled"]["n"].as_u64().unwrap())
-        .collect();
-    assert_eq!(n, [rows as u64, labelled as u64]);
+    assert_eq!(rows_scored(&v, "pooled"), [rows as u64, labelled as u64]);
     let o = slant()
         .args([
             "tune",
