@@ -1900,3 +1900,55 @@ fn web_pages_are_read_for_their_article_text() {
     let never = tokens(&["--html-input", "never"]);
     assert!(never[1] > auto[1], "{never:?} {auto:?}");
 }
+
+/// `slant text` prints what classify reads, one JSON object per input: classifying those texts
+/// gives the records classifying the inputs gives; a web page's text is its article only, with
+/// its outlet under `--source-from page`; a missing input is reported and the rest go on.
+#[test]
+fn text_prints_what_classify_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = slant()
+        .args([
+            "text",
+            "--source-from",
+            "page",
+            "data/samples",
+            "no-such-file.txt",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no-such-file.txt: no such file"),
+        "{}",
+        stderr(&o)
+    );
+    let texts = jsonl(&o);
+    assert_eq!(
+        texts.len(),
+        std::fs::read_dir(repo("data/samples")).unwrap().count()
+    );
+    let page = texts
+        .iter()
+        .find(|t| t["id"].as_str().unwrap().ends_with(".html"))
+        .unwrap();
+    assert_eq!(page["source"], "Example Gazette");
+    let text = page["text"].as_str().unwrap();
+    assert!(text.starts_with("Baghdad hosts a second round"), "{text}");
+    for gone in ["traitor", "Most read", "analytics", "All rights reserved"] {
+        assert!(!text.contains(gone), "{gone}: {text}");
+    }
+    let file = dir.path().join("texts.jsonl");
+    std::fs::write(&file, &o.stdout).unwrap();
+    let direct = shipped_jsonl()
+        .args(["--source-from", "page", "data/samples"])
+        .output()
+        .unwrap();
+    let via_text = shipped_jsonl()
+        .args(["--source-col", "source", "--jsonl"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(via_text.status.success(), "{}", stderr(&via_text));
+    assert_eq!(jsonl(&direct), jsonl(&via_text));
+}

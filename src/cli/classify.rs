@@ -187,6 +187,38 @@ fn extensions(inp: &InputArgs) -> Vec<String> {
         .collect()
 }
 
+/// Where a document's source comes from when its input gave none: `--source-map`, then
+/// `--source-from dir`. (A column, or a page's metadata with `--source-from page`, is read
+/// with the document.)
+pub struct Sources {
+    map: Option<slant::sources::SourceMap>,
+    by_dir: bool,
+}
+
+impl Sources {
+    pub fn new(inp: &InputArgs) -> Result<Sources> {
+        Ok(Sources {
+            map: match &inp.source_map {
+                Some(p) => Some(slant::sources::SourceMap::load(p)?),
+                None => None,
+            },
+            by_dir: inp.source_from.as_deref() == Some("dir"),
+        })
+    }
+
+    /// Give `d` its source, if it has none yet and one of the rules gives one.
+    pub fn assign(&self, d: &mut Document) {
+        if d.source.is_none()
+            && let Some(m) = &self.map
+        {
+            d.source = m.lookup(&d.id).map(str::to_owned);
+        }
+        if self.by_dir {
+            source_from_dir(d);
+        }
+    }
+}
+
 /// The outlet of a text file under `--source-from dir`: the name of its directory.
 fn source_from_dir(d: &mut Document) {
     if d.source.is_none()
@@ -221,11 +253,7 @@ pub fn stream(
     mut sink: impl FnMut(&[Record], &[Document]) -> Result<()>,
 ) -> Result<Counts> {
     let docs = documents(inp, label_col)?;
-    let by_dir = inp.source_from.as_deref() == Some("dir");
-    let map = match &inp.source_map {
-        Some(p) => Some(slant::sources::SourceMap::load(p)?),
-        None => None,
-    };
+    let sources = Sources::new(inp)?;
     let pb = ui.spinner("classified");
     let mut c = Counts::default();
     let batch_size = inp.batch.max(1);
@@ -276,14 +304,7 @@ pub fn stream(
             for item in items {
                 match item {
                     Ok(mut d) => {
-                        if d.source.is_none()
-                            && let Some(m) = &map
-                        {
-                            d.source = m.lookup(&d.id).map(str::to_owned);
-                        }
-                        if by_dir {
-                            source_from_dir(&mut d);
-                        }
+                        sources.assign(&mut d);
                         batch.push(d)
                     }
                     Err(e) => {
@@ -500,4 +521,54 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
     // A run that classified nothing has failed, whatever the reason: a script's next step
     // must not read an old output file as this run's.
     Ok(Status::from_failures(failed > 0 || ok == 0))
+}
+
+#[derive(Args, Debug)]
+pub struct TextArgs {
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+pub const TEXT_HELP: &str = "\
+Examples:
+  slant text saved_pages/ | head -c 2000
+  slant text --source-from page saved_pages/ > articles.jsonl
+  slant classify --jsonl articles.jsonl --source-col source
+
+One JSON object per line, in input order: `id`, `source` (when known), `text`, and `warnings`
+when there are any. The text is what `classify` reads: decoded, a web page read for its
+article (headline and paragraphs, without menus, comments and scripts), cut at --max-bytes.
+Bad inputs are reported on stderr and skipped (exit status 1), as in `classify`.";
+
+/// `slant text`: the text of each input as `classify` reads it, as JSON Lines.
+pub fn run_text(args: TextArgs, ui: &Ui) -> Result<Status> {
+    let inp = &args.input;
+    let sources = Sources::new(inp)?;
+    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut failed = false;
+    for item in documents(inp, None)? {
+        match item {
+            Ok(mut d) => {
+                sources.assign(&mut d);
+                let mut v = serde_json::json!({ "id": d.id, "text": d.text });
+                if let Some(s) = d.source {
+                    v["source"] = s.into();
+                }
+                for w in &d.warnings {
+                    ui.warn(format!("{}: {w}", d.id));
+                }
+                if !d.warnings.is_empty() {
+                    v["warnings"] = d.warnings.into();
+                }
+                serde_json::to_writer(&mut out, &v)?;
+                out.write_all(b"\n")?;
+            }
+            Err(e) => {
+                ui.item_error(&e);
+                failed = true;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(Status::from_failures(failed))
 }

@@ -294,6 +294,10 @@ enum Command {
     /// near-duplicates, as a CSV with empty label columns ready for `slant train`.
     #[command(after_help = suggest::AFTER_HELP)]
     Suggest(suggest::SuggestArgs),
+    /// Print the text of each input as classify reads it (decoded, a web page read for its
+    /// article), as JSON Lines: id, source, text.
+    #[command(after_help = classify::TEXT_HELP)]
+    Text(classify::TextArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
         after_help = "Example:\n  slant completions bash > ~/.local/share/bash-completion/completions/slant"
@@ -350,6 +354,7 @@ pub fn run() -> Result<Status> {
         Command::Tune(a) => train::run_tune(a, &ui),
         Command::Report(a) => report::run(a, &ui),
         Command::Suggest(a) => suggest::run(a, &ui),
+        Command::Text(a) => classify::run_text(a, &ui),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             // Into a buffer first: the generator panics on a write error (a closed pipe).
