@@ -292,8 +292,49 @@ fn located(mut doc: Document, loc: &str) -> Document {
     doc
 }
 
+/// A document as read, before its last step: a web page still to be read for its article, and
+/// the length limit and the empty check still to come ([`complete`]). Kept apart so that the
+/// pages of many documents are read in parallel ([`Documents`]).
+struct Pending {
+    doc: Document,
+    /// `doc.text` is a web page.
+    page: bool,
+    /// A table row's place (`FILE:LINE`), which names its errors and, when the id does not,
+    /// its warnings; `None` for a text file, named by its id.
+    row: Option<String>,
+}
+
+type PendingItem = std::result::Result<Pending, ItemError>;
+
+/// The document `p` becomes: a page read for its article (its site name the source under
+/// `opts.page_source`, where none is given), then cut to `opts.max_bytes`; an error for a
+/// page with no article or an empty text.
+fn complete(p: Pending, opts: &ReadOptions) -> std::result::Result<Document, ItemError> {
+    let Pending { mut doc, page, row } = p;
+    let loc = row.clone().unwrap_or_else(|| doc.id.clone());
+    // An empty page is an empty document, said as such below.
+    if page && !doc.text.trim().is_empty() {
+        let a = article(&doc.text).map_err(|m| ItemError::new(&loc, m))?;
+        doc.text = a.text;
+        doc.warnings.extend(a.warning);
+        if opts.page_source && doc.source.is_none() {
+            doc.source = a.site_name;
+        }
+    }
+    let doc = finish(doc, opts.max_bytes).map_err(|e| ItemError::new(&loc, e.message))?;
+    Ok(match row {
+        Some(r) => located(doc, &r),
+        None => doc,
+    })
+}
+
 /// Read one text file (or standard input for `-`) as a document.
 pub fn read_text_file(path: &Path, opts: &ReadOptions) -> std::result::Result<Document, ItemError> {
+    read_text_pending(path, opts).and_then(|p| complete(p, opts))
+}
+
+/// [`read_text_file`] up to its last step.
+fn read_text_pending(path: &Path, opts: &ReadOptions) -> PendingItem {
     let stdin = path.as_os_str() == "-";
     let id = if stdin {
         "<stdin>".to_owned()
@@ -318,24 +359,25 @@ pub fn read_text_file(path: &Path, opts: &ReadOptions) -> std::result::Result<Do
         (text, warning) = (t, w);
     }
     drop(bytes);
-    let page =
-        web_page(text, (!stdin).then_some(path), opts.html).map_err(|m| ItemError::new(&id, m))?;
-    finish(
-        Document {
+    Ok(Pending {
+        page: is_page(&text, (!stdin).then_some(path), opts.html),
+        doc: Document {
             id,
-            source: page.site_name.filter(|_| opts.page_source),
-            text: page.text,
-            warnings: warning.into_iter().chain(page.warning).collect(),
+            source: None,
+            text,
+            warnings: warning.into_iter().collect(),
             label: None,
         },
-        opts.max_bytes,
-    )
+        row: None,
+    })
 }
 
 /// A lazy stream of documents from many sources, in order.
 pub struct Documents {
     sources: VecDeque<Source>,
-    current: Option<Box<dyn Iterator<Item = std::result::Result<Document, ItemError>> + Send>>,
+    current: Option<Box<dyn Iterator<Item = PendingItem> + Send>>,
+    /// Documents completed ahead, in order (see [`Documents::next`]).
+    ready: VecDeque<std::result::Result<Document, ItemError>>,
     opts: ReadOptions,
     /// Whether the current source is files (a path or a directory), not a table.
     current_files: bool,
@@ -350,16 +392,14 @@ impl Documents {
         Documents {
             sources: sources.into(),
             current: None,
+            ready: VecDeque::new(),
             opts,
             current_files: false,
             seen_files: Default::default(),
         }
     }
 
-    fn open(
-        &self,
-        src: Source,
-    ) -> Box<dyn Iterator<Item = std::result::Result<Document, ItemError>> + Send> {
+    fn open(&self, src: Source) -> Box<dyn Iterator<Item = PendingItem> + Send> {
         let opts = self.opts.clone();
         match src {
             Source::Path(p) if p.as_os_str() != "-" && p.is_dir() => {
@@ -397,7 +437,7 @@ impl Documents {
                                     "not a regular file (a named pipe, socket or device); skipped",
                                 )));
                             }
-                            Some(read_text_file(e.path(), &opts))
+                            Some(read_text_pending(e.path(), &opts))
                         }
                     });
                 Box::new(walk)
@@ -413,9 +453,9 @@ impl Documents {
                 };
                 Err(ItemError::new(p.display().to_string(), msg))
             } else {
-                read_text_file(&p, &opts).map(|mut d| {
+                read_text_pending(&p, &opts).map(|mut d| {
                     if let Some(flag) = table_flag(&p) {
-                        d.warnings.push(format!(
+                        d.doc.warnings.push(format!(
                             "read as one article; to read its rows, give it as {flag} {}",
                             p.display()
                         ));
@@ -474,16 +514,21 @@ impl Documents {
     }
 }
 
-impl Iterator for Documents {
-    type Item = std::result::Result<Document, ItemError>;
-    fn next(&mut self) -> Option<Self::Item> {
+/// Most documents read ahead to read their web pages in parallel.
+const PAGES_AHEAD: usize = 64;
+/// Most bytes of text read ahead so.
+const PAGE_BYTES_AHEAD: usize = 32 << 20;
+
+impl Documents {
+    /// The next item as read, before its last step.
+    fn next_pending(&mut self) -> Option<PendingItem> {
         loop {
             if let Some(it) = &mut self.current {
                 if let Some(mut x) = it.next() {
                     if self.current_files
-                        && let Ok(d) = &mut x
+                        && let Ok(p) = &mut x
                     {
-                        self.note_repeat(d);
+                        self.note_repeat(&mut p.doc);
                     }
                     return Some(x);
                 }
@@ -493,6 +538,40 @@ impl Iterator for Documents {
             self.current_files = matches!(src, Source::Path(_));
             self.current = Some(self.open(src));
         }
+    }
+}
+
+impl Iterator for Documents {
+    type Item = std::result::Result<Document, ItemError>;
+    /// Items in input order. A text that is not a web page is completed at once; at a web page,
+    /// the items after it are read ahead (up to [`PAGES_AHEAD`] and [`PAGE_BYTES_AHEAD`], to
+    /// the end of the inputs at most) and their pages read for their articles in parallel on
+    /// the rayon pool, which takes about 0.3 ms of CPU for a page of 18 KB.
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(x) = self.ready.pop_front() {
+            return Some(x);
+        }
+        let first = match self.next_pending()? {
+            Ok(p) if p.page => p,
+            x => return Some(x.and_then(|p| complete(p, &self.opts))),
+        };
+        let mut ahead = vec![Ok(first)];
+        let mut bytes = 0;
+        while ahead.len() < PAGES_AHEAD && bytes < PAGE_BYTES_AHEAD {
+            let Some(x) = self.next_pending() else { break };
+            if let Ok(p) = &x {
+                bytes += p.doc.text.len();
+            }
+            ahead.push(x);
+        }
+        use rayon::prelude::*;
+        let opts = &self.opts;
+        self.ready = ahead
+            .into_par_iter()
+            .map(|x| x.and_then(|p| complete(p, opts)))
+            .collect::<Vec<_>>()
+            .into();
+        self.ready.pop_front()
     }
 }
 
@@ -1030,7 +1109,7 @@ impl CsvDocs {
 }
 
 impl Iterator for CsvDocs {
-    type Item = std::result::Result<Document, ItemError>;
+    type Item = PendingItem;
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
@@ -1069,31 +1148,22 @@ impl Iterator for CsvDocs {
         }
         let (t, i, s, l) = self.cols;
         let get = |k: usize| record.get(k).unwrap_or("").to_owned();
-        let page = match web_page(get(t), None, self.opts.html) {
-            Ok(page) => page,
-            Err(m) => {
-                self.keep(record);
-                return Some(Err(ItemError::new(loc, m)));
-            }
-        };
-        let mut warnings: Vec<String> = page.warning.into_iter().collect();
+        let mut warnings = Vec::new();
         let id = self.seen.id(i.map(get), start.line, &loc, &mut warnings);
+        let text = get(t);
         let doc = Document {
             id,
-            source: s
-                .map(get)
-                .filter(|x| !x.is_empty())
-                .or(page.site_name.filter(|_| self.opts.page_source)),
-            text: page.text,
+            source: s.map(get).filter(|x| !x.is_empty()),
             warnings,
             label: l.map(get).filter(|x| !x.is_empty()),
+            text,
         };
         self.keep(record);
-        Some(
-            finish(doc, self.opts.max_bytes)
-                .map(|d| located(d, &loc))
-                .map_err(|e| ItemError::new(&loc, e.message)),
-        )
+        Some(Ok(Pending {
+            page: is_page(&doc.text, None, self.opts.html),
+            doc,
+            row: Some(loc),
+        }))
     }
 }
 
@@ -1235,7 +1305,7 @@ impl JsonlDocs {
 }
 
 impl Iterator for JsonlDocs {
-    type Item = std::result::Result<Document, ItemError>;
+    type Item = PendingItem;
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if self.done {
@@ -1311,11 +1381,6 @@ impl Iterator for JsonlDocs {
                     )));
                 }
             };
-            let page = match web_page(text, None, self.opts.html) {
-                Ok(page) => page,
-                Err(m) => return Some(Err(ItemError::new(loc, m))),
-            };
-            warnings.extend(page.warning);
             let field = |name: &str| -> Option<String> {
                 match v.get(name)? {
                     serde_json::Value::String(s) => Some(s.clone()),
@@ -1325,26 +1390,18 @@ impl Iterator for JsonlDocs {
             };
             let given = field(self.spec.id.as_deref().unwrap_or("id"));
             let id = self.seen.id(given, line, &loc, &mut warnings);
-            let source = self
-                .spec
-                .source
-                .as_deref()
-                .and_then(field)
-                .or(page.site_name.filter(|_| self.opts.page_source));
-            return Some(
-                finish(
-                    Document {
-                        id,
-                        source,
-                        text: page.text,
-                        warnings,
-                        label: self.spec.label.as_deref().and_then(field),
-                    },
-                    self.opts.max_bytes,
-                )
-                .map(|d| located(d, &loc))
-                .map_err(|e| ItemError::new(&loc, e.message)),
-            );
+            let source = self.spec.source.as_deref().and_then(field);
+            return Some(Ok(Pending {
+                page: is_page(&text, None, self.opts.html),
+                doc: Document {
+                    id,
+                    source,
+                    text,
+                    warnings,
+                    label: self.spec.label.as_deref().and_then(field),
+                },
+                row: Some(loc),
+            }));
         }
     }
 }
@@ -1766,10 +1823,7 @@ mod tests {
     }
 
     /// The items of a table, as a reader opens it.
-    type Items = std::result::Result<
-        Box<dyn Iterator<Item = std::result::Result<Document, ItemError>>>,
-        ItemError,
-    >;
+    type Items = std::result::Result<Box<dyn Iterator<Item = PendingItem>>, ItemError>;
 
     /// The table read from `r` with texts cut at 64 bytes, each item as one line (documents
     /// with their id, text and warnings; errors with their place and message).
@@ -1789,10 +1843,10 @@ mod tests {
             max_bytes: 64,
             ..Default::default()
         };
-        match open(spec, opts, r) {
+        match open(spec, opts.clone(), r) {
             Err(e) => vec![format!("open: {} {}", e.location, e.message)],
             Ok(docs) => docs
-                .map(|d| match d {
+                .map(|d| match d.and_then(|p| complete(p, &opts)) {
                     Ok(d) => format!("{} {:?} {:?}", d.id, d.text, d.warnings),
                     Err(e) => format!("error {} {}", e.location, e.message),
                 })
