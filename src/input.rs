@@ -544,7 +544,7 @@ impl Documents {
 impl Iterator for Documents {
     type Item = std::result::Result<Document, ItemError>;
     /// Items in input order. A text that is not a web page is completed at once; at a web page,
-    /// the items after it are read ahead (up to [`PAGES_AHEAD`] and [`PAGE_BYTES_AHEAD`], to
+    /// the items after it are read ahead (up to 64 items and 32 MB of text, to
     /// the end of the inputs at most) and their pages read for their articles in parallel on
     /// the rayon pool, which takes about 0.3 ms of CPU for a page of 18 KB.
     fn next(&mut self) -> Option<Self::Item> {
