@@ -68,10 +68,11 @@ pub struct PageText {
     pub warning: Option<String>,
 }
 
-/// Longest page read, in bytes: a longer one is cut to its first 4 MiB (news pages run to a few
-/// hundred KB; the parsed page takes about 20 times its size in memory, so 4 MiB keeps a run
-/// near 120 MB).
-pub const MAX_PAGE_BYTES: usize = 4 << 20;
+/// Longest page read, in bytes, once its scripts, styles and comments are dropped: a longer one
+/// is cut to its first 2 MiB. The markup and text of a news page run to a few hundred KB; a
+/// parsed page takes about 20 times its size in memory, and pages are read two or more at a
+/// time, so 2 MiB keeps a run of huge pages near 150 MB.
+pub const MAX_PAGE_BYTES: usize = 2 << 20;
 
 /// Deepest nesting of elements read: the parser and the article search slow down with the
 /// square of the depth (5,000 levels took 4 s, 200,000 minutes before the parser's recursion
@@ -88,13 +89,16 @@ pub fn article_text(html: &str) -> Result<String, String> {
 
 /// [`article_text`] with the page's site name.
 pub fn article(html: &str) -> Result<PageText, String> {
+    let stripped = without_scripts(html);
+    let html: &str = &stripped;
     let (html, warning) = if html.len() > MAX_PAGE_BYTES {
         let mut cut = MAX_PAGE_BYTES;
         while !html.is_char_boundary(cut) {
             cut -= 1;
         }
         let w = format!(
-            "web page longer than {} MiB ({} bytes): only its first {} MiB read",
+            "web page longer than {} MiB ({} bytes without its scripts and styles): only its \
+             first {} MiB read",
             MAX_PAGE_BYTES >> 20,
             html.len(),
             MAX_PAGE_BYTES >> 20
@@ -197,6 +201,59 @@ fn nesting_deeper_than(html: &str, limit: usize) -> bool {
         }
     }
     false
+}
+
+/// `html` without its scripts (but for JSON-LD metadata, which names the site), styles and
+/// comments, which the article search drops anyway: on a modern news page they are most of the
+/// bytes, and they count toward [`MAX_PAGE_BYTES`] and the parsing time for nothing. A linear
+/// scan; an element left open runs to the end.
+fn without_scripts(html: &str) -> std::borrow::Cow<'_, str> {
+    let b = html.as_bytes();
+    let mut out = String::new();
+    let (mut kept, mut i) = (0, 0);
+    while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
+        let at = i + off;
+        let rest = &b[at + 1..];
+        let skip_to = if rest.starts_with(b"!--") {
+            Some(find(b, at + 4, b"-->").map_or(b.len(), |e| e + 3))
+        } else {
+            ["script", "style"].iter().find_map(|name| {
+                let n = name.len();
+                let is_tag = rest.len() > n
+                    && rest[..n].eq_ignore_ascii_case(name.as_bytes())
+                    && !rest[n].is_ascii_alphanumeric();
+                if !is_tag {
+                    return None;
+                }
+                let open_end = find(b, at, b">").map_or(b.len(), |e| e + 1);
+                let open = b[at..open_end].to_ascii_lowercase();
+                if *name == "script" && find(&open, 0, b"ld+json").is_some() {
+                    return None;
+                }
+                let close = format!("</{name}");
+                Some(
+                    find_ascii_ci(b, open_end, close.as_bytes())
+                        .map_or(b.len(), |c| find(b, c, b">").map_or(b.len(), |e| e + 1)),
+                )
+            })
+        };
+        match skip_to {
+            Some(end) => {
+                out.push_str(&html[kept..at]);
+                kept = end;
+                i = end;
+            }
+            None => i = at + 1,
+        }
+        if i >= b.len() {
+            break;
+        }
+    }
+    if kept == 0 {
+        return std::borrow::Cow::Borrowed(html);
+    }
+    out.push_str(&html[kept.min(html.len())..]);
+    std::borrow::Cow::Owned(out)
 }
 
 /// Where `pat` first occurs in `b` at or after `from`.
@@ -360,9 +417,37 @@ mod tests {
             para.repeat(MAX_PAGE_BYTES / para.len() + 10)
         );
         let p = article(&long).unwrap();
-        assert!(p.warning.unwrap().contains("only its first 4 MiB read"));
+        assert!(p.warning.unwrap().contains("only its first 2 MiB read"));
+        // Scripts and styles do not count toward the limit (nor are they parsed).
+        let scripted = format!(
+            "<html><head><script>{}</script><style>{}</style></head><body>{}</body></html>",
+            "var a = 1;".repeat(MAX_PAGE_BYTES / 5),
+            "p{}".repeat(MAX_PAGE_BYTES / 2),
+            PAGE
+        );
+        assert_eq!(article(&scripted).unwrap().warning, None);
         assert!(p.text.len() < MAX_PAGE_BYTES && p.text.len() > MAX_PAGE_BYTES / 2);
         assert_eq!(article(PAGE).unwrap().warning, None);
+    }
+
+    #[test]
+    fn scripts_styles_and_comments_are_dropped_before_parsing() {
+        let html = "<p>a</p><SCRIPT type=\"text/javascript\">if (x<y) { s = '</p>'; }</script>\
+            <p>b</p><style>p{}</style ><!-- <p>c</p> --><script type=\"application/ld+json\">\
+            {\"publisher\": {\"name\": \"N\"}}</script><scripts>d</scripts><p>e";
+        assert_eq!(
+            without_scripts(html),
+            "<p>a</p><p>b</p><script type=\"application/ld+json\">{\"publisher\": {\"name\": \
+             \"N\"}}</script><scripts>d</scripts><p>e"
+        );
+        // Nothing to drop: the text itself, not a copy; an unclosed script runs to the end.
+        assert!(matches!(
+            without_scripts("<p>a</p>"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(without_scripts("<p>a</p><script>var x"), "<p>a</p>");
+        assert_eq!(without_scripts("<p>a<!-- open"), "<p>a");
+        assert_eq!(without_scripts("x<"), "x<");
     }
 
     #[test]

@@ -351,16 +351,17 @@ fn read_text_pending(path: &Path, opts: &ReadOptions) -> PendingItem {
     };
     res.map_err(|e| ItemError::new(&id, e.to_string()))?;
     let (mut text, mut warning) = decode(&bytes).map_err(|m| ItemError::new(&id, m))?;
+    let page = is_page(&text, (!stdin).then_some(path), opts.html);
     // Not UTF-8: a web page may say how it is encoded.
     if warning.is_some()
-        && is_page(&text, (!stdin).then_some(path), opts.html)
+        && page
         && let Some((t, w)) = decode_legacy_page(&bytes)
     {
         (text, warning) = (t, w);
     }
     drop(bytes);
     Ok(Pending {
-        page: is_page(&text, (!stdin).then_some(path), opts.html),
+        page,
         doc: Document {
             id,
             source: None,
@@ -517,7 +518,7 @@ impl Documents {
 /// Most documents read ahead to read their web pages in parallel.
 const PAGES_AHEAD: usize = 64;
 /// Most bytes of text read ahead so.
-const PAGE_BYTES_AHEAD: usize = 32 << 20;
+const PAGE_BYTES_AHEAD: usize = 16 << 20;
 
 impl Documents {
     /// The next item as read, before its last step.
@@ -544,7 +545,7 @@ impl Documents {
 impl Iterator for Documents {
     type Item = std::result::Result<Document, ItemError>;
     /// Items in input order. A text that is not a web page is completed at once; at a web page,
-    /// the items after it are read ahead (up to 64 items and 32 MB of text, to
+    /// the items after it are read ahead (up to 64 items and 16 MB of text, to
     /// the end of the inputs at most) and their pages read for their articles in parallel on
     /// the rayon pool, which takes about 0.3 ms of CPU for a page of 18 KB.
     fn next(&mut self) -> Option<Self::Item> {
