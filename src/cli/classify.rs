@@ -21,6 +21,11 @@ Examples:
   slant classify --model models/stance.bin --format jsonl article.txt - < other.txt
   slant classify --model models/stance.bin --csv articles.csv --text-col body --id-col url --source-col outlet
   slant classify --model models/stance.bin --jsonl scraped.jsonl --text-col text --format csv
+  slant classify --model models/stance.bin --source-from page saved_pages/
+
+Web pages (.html, .htm, or text that looks like HTML) are read for their article: headline and
+paragraphs, without menus, teasers, comments and scripts (--html-input; `slant text` shows what
+is read).
 
 Heads about the target (stance) are not scored for a document that never mentions it; the
 record says `target not mentioned` instead; no head is scored for a text the model knows too
