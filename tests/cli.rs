@@ -1409,16 +1409,11 @@ fn rows_labelled_for_some_heads_train_the_heads_they_have() {
     let framing_f1 = v["heads"][1]["report"]["macro_f1"].as_f64().unwrap();
     assert!(framing_f1 > 0.9, "{framing_f1}");
     // Cross-validation and a settings search score each head on the rows with its label.
+    let heads = ["--label", "stance=stance", "--label", "framing=framing"];
     let o = slant()
-        .args([
-            "cv",
-            "--json",
-            "--label",
-            "stance=stance",
-            "--label",
-            "framing=framing",
-            "--data",
-        ])
+        .args(["cv", "--json"])
+        .args(heads)
+        .arg("--data")
         .arg(&data)
         .output()
         .unwrap();
@@ -1426,16 +1421,9 @@ fn rows_labelled_for_some_heads_train_the_heads_they_have() {
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(rows_scored(&v, "pooled"), [rows as u64, labelled as u64]);
     let o = slant()
-        .args([
-            "tune",
-            "-C",
-            "10",
-            "--label",
-            "stance=stance",
-            "--label",
-            "framing=framing",
-            "--data",
-        ])
+        .args(["tune", "-C", "10"])
+        .args(heads)
+        .arg("--data")
         .arg(&data)
         .arg("--valid")
         .arg(&data)
