@@ -79,6 +79,10 @@ pub const MAX_PAGE_BYTES: usize = 2 << 20;
 /// overflowed the stack). Real pages nest a few dozen levels.
 pub const MAX_DEPTH: usize = 512;
 
+/// Characters of article text that make Readability's strict first reading enough (see
+/// [`article`]).
+const SHORT_ARTICLE_CHARS: usize = 100;
+
 /// The article text of an HTML page or fragment: its title (when the page has one that the
 /// text does not already start with) on the first line, a blank line, then its paragraphs
 /// separated by blank lines. An error when no article text is found (an empty page, a page of
@@ -114,6 +118,11 @@ pub fn article(html: &str) -> Result<PageText, String> {
     }
     let cfg = Config {
         text_mode: TextMode::Formatted,
+        // Readability takes its first, strictest reading of a page when it finds this many
+        // characters, else reads again with fewer rules and keeps the longest text. Its default,
+        // 500, is longer than a short news item: such a page was read again, and the longest
+        // text was a sidebar's "About us" box, or the article with its "Read also" links kept.
+        char_threshold: SHORT_ARTICLE_CHARS,
         ..Default::default()
     };
     // The parser is not expected to panic on any input; should it, that page fails, not the run.
@@ -428,6 +437,35 @@ mod tests {
         assert_eq!(article(&scripted).unwrap().warning, None);
         assert!(p.text.len() < MAX_PAGE_BYTES && p.text.len() > MAX_PAGE_BYTES / 2);
         assert_eq!(article(PAGE).unwrap().warning, None);
+    }
+
+    /// A short news item is read as the article, not as the longest text around it, and its
+    /// "Read also" links go (both wrong with Readability's default threshold, 500 characters).
+    #[test]
+    fn a_short_item_is_its_own_article() {
+        let page = "<html><head><title>Premier receives envoys | Daily</title></head><body>\
+            <div class=\"main\"><article><h1>Premier receives envoys</h1><p>Prime Minister \
+            Mustafa al-Kadhimi received two Gulf envoys in Baghdad on Thursday, his office \
+            said.</p><div class=\"related\"><h3>Read also</h3><ul><li><a href=\"/1\">Factions \
+            threaten the premier</a></li><li><a href=\"/2\">Dinar slips</a></li></ul></div><p>No \
+            details were given.</p></article></div><div class=\"sidebar\"><div \
+            class=\"about\"><h3>About us</h3><p>Example Daily is an independent newspaper founded \
+            in 2004 in Baghdad. We cover politics, the economy and culture in Iraq and the region, \
+            with correspondents in Basra, Mosul and Erbil, and we publish in Arabic and English \
+            every day of the year.</p></div></div></body></html>";
+        let t = article_text(page).unwrap();
+        assert!(
+            t.contains("received two Gulf envoys") && t.contains("No details"),
+            "{t}"
+        );
+        for gone in [
+            "About us",
+            "independent newspaper",
+            "Read also",
+            "Dinar slips",
+        ] {
+            assert!(!t.contains(gone), "{gone}: {t}");
+        }
     }
 
     #[test]
