@@ -311,17 +311,21 @@ type PendingItem = std::result::Result<Pending, ItemError>;
 /// page with no article or an empty text.
 fn complete(p: Pending, opts: &ReadOptions) -> std::result::Result<Document, ItemError> {
     let Pending { mut doc, page, row } = p;
-    let loc = row.clone().unwrap_or_else(|| doc.id.clone());
     // An empty page is an empty document, said as such below.
     if page && !doc.text.trim().is_empty() {
-        let a = article(&doc.text).map_err(|m| ItemError::new(&loc, m))?;
+        let a =
+            article(&doc.text).map_err(|m| ItemError::new(row.as_deref().unwrap_or(&doc.id), m))?;
         doc.text = a.text;
         doc.warnings.extend(a.warning);
         if opts.page_source && doc.source.is_none() {
             doc.source = a.site_name;
         }
     }
-    let doc = finish(doc, opts.max_bytes).map_err(|e| ItemError::new(&loc, e.message))?;
+    // `finish` names its errors by the id; a table row is named by its place.
+    let doc = finish(doc, opts.max_bytes).map_err(|e| match &row {
+        Some(r) => ItemError::new(r, e.message),
+        None => e,
+    })?;
     Ok(match row {
         Some(r) => located(doc, &r),
         None => doc,
