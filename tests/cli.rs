@@ -1887,6 +1887,28 @@ fn web_pages_are_read_for_their_article_text() {
     assert_eq!(auto[0], auto[1]);
     let never = tokens(&["--html-input", "never"]);
     assert!(never[1] > auto[1], "{never:?} {auto:?}");
+    // A row's source column wins over its page's site name, which wins over --source-map.
+    let rows = dir.path().join("sources.csv");
+    let site = "<html><head><meta property=og:site_name content=Site></head><body><p>Kadhimi \
+                met the envoys in Baghdad.</p></body></html>";
+    std::fs::write(
+        &rows,
+        format!("id,text,outlet\nr1,{site},Column\nr2,{site},\nr3,Kadhimi met the envoys.,\n"),
+    )
+    .unwrap();
+    let map = dir.path().join("map.txt");
+    std::fs::write(&map, "r* Mapped\n").unwrap();
+    let o = slant()
+        .args(["text", "--source-from", "page", "--source-col", "outlet"])
+        .arg("--source-map")
+        .arg(&map)
+        .arg("--csv")
+        .arg(&rows)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let sources: Vec<Value> = jsonl(&o).iter().map(|r| r["source"].clone()).collect();
+    assert_eq!(sources, ["Column", "Site", "Mapped"].map(Value::from));
 }
 
 /// `slant text` prints what classify reads, one JSON object per input: classifying those texts
