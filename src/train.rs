@@ -281,23 +281,6 @@ impl Corpus {
         self.labels.iter().all(|l| !l.contains(&NO_LABEL))
     }
 
-    /// An error naming the first head some rows have no label for, for the work that needs
-    /// every label (`what`: "cross-validation").
-    pub fn require_complete(&self, what: &str) -> Result<()> {
-        for (h, l) in self.labels.iter().enumerate() {
-            let missing = l.iter().filter(|&&c| c == NO_LABEL).count();
-            if missing > 0 {
-                return Err(Error::Invalid(format!(
-                    "{what} needs every row labelled on every head: {missing} of {} rows have no \
-                     label in column `{}` (give that head its own run, or label them)",
-                    l.len(),
-                    self.heads[h].column
-                )));
-            }
-        }
-        Ok(())
-    }
-
     /// The rows listed in `rows` (indices into this corpus: one past its end is an error, as is
     /// a corpus that fails [`Corpus::check`]).
     pub fn subset(&self, rows: &[usize]) -> Result<Corpus> {
@@ -530,7 +513,7 @@ pub(crate) fn fit_head(
 
 /// The classes folds are stratified on: the first head's, with the rows that have no label for
 /// it as one more class (so they are spread over the folds too).
-pub(crate) fn fold_strata(corpus: &Corpus) -> (Vec<usize>, usize) {
+fn fold_strata(corpus: &Corpus) -> (Vec<usize>, usize) {
     let k = corpus.classes[0].len();
     let strata = corpus.labels[0]
         .iter()
@@ -539,9 +522,44 @@ pub(crate) fn fold_strata(corpus: &Corpus) -> (Vec<usize>, usize) {
     (strata, k + 1)
 }
 
+/// Each row's fold for `k`-fold cross-validation of `corpus` (`cross_validate`, `tune`):
+/// stratified on [`fold_strata`], groups kept together when given; an error when the rows
+/// cannot fill the folds or a head would have no labelled row to learn from in some fold.
+pub(crate) fn cv_folds(
+    corpus: &Corpus,
+    k: usize,
+    seed: u64,
+    groups: Option<&[usize]>,
+) -> Result<Vec<usize>> {
+    check_folds(corpus.texts.len(), k, groups)?;
+    let (strata, n_strata) = fold_strata(corpus);
+    let fold = match groups {
+        Some(g) => stratified_group_folds(&strata, n_strata, g, k, seed),
+        None => stratified_folds(&strata, n_strata, k, seed),
+    };
+    check_labelled_folds(corpus, &fold, k)?;
+    Ok(fold)
+}
+
+/// [`metrics::evaluate`] over the rows that have a label (`truth[i]` not [`NO_LABEL`]).
+pub(crate) fn evaluate_labelled(
+    classes: &[String],
+    truth: &[usize],
+    proba: &[Vec<f32>],
+    favg: Option<(usize, usize)>,
+) -> Report {
+    let (t, p): (Vec<usize>, Vec<Vec<f32>>) = truth
+        .iter()
+        .zip(proba)
+        .filter(|(t, _)| **t != NO_LABEL)
+        .map(|(t, p)| (*t, p.clone()))
+        .unzip();
+    metrics::evaluate(classes, &t, &p, favg)
+}
+
 /// Check that every head has a labelled row in the training part of every fold (`fold[i]`:
 /// row i's fold), naming the first that has not.
-pub(crate) fn check_labelled_folds(corpus: &Corpus, fold: &[usize], k: usize) -> Result<()> {
+fn check_labelled_folds(corpus: &Corpus, fold: &[usize], k: usize) -> Result<()> {
     for (h, labels) in corpus.labels.iter().enumerate() {
         for f in 0..k {
             if !(0..labels.len()).any(|i| fold[i] != f && labels[i] != NO_LABEL) {
@@ -669,13 +687,7 @@ pub fn cross_validate(
     opts.validate()?;
     corpus.check()?;
     let n = corpus.texts.len();
-    check_folds(n, k, groups)?;
-    let (strata, n_strata) = fold_strata(corpus);
-    let fold = match groups {
-        Some(g) => stratified_group_folds(&strata, n_strata, g, k, seed),
-        None => stratified_folds(&strata, n_strata, k, seed),
-    };
-    check_labelled_folds(corpus, &fold, k)?;
+    let fold = cv_folds(corpus, k, seed, groups)?;
     let nh = corpus.heads.len();
     let mut oof: Vec<Vec<Vec<f32>>> = (0..nh).map(|_| vec![Vec::new(); n]).collect();
     let mut fold_truth: Vec<Vec<Vec<usize>>> = vec![vec![Vec::new(); k]; nh];
@@ -718,14 +730,9 @@ pub fn cross_validate(
     let mut fold_macro_f1 = Vec::new();
     for h in 0..nh {
         let fa = favg.get(h).copied().flatten();
-        let labelled: Vec<usize> = (0..n)
-            .filter(|&i| corpus.labels[h][i] != NO_LABEL)
-            .collect();
-        let truth: Vec<usize> = labelled.iter().map(|&i| corpus.labels[h][i]).collect();
-        let proba: Vec<Vec<f32>> = labelled.iter().map(|&i| oof[h][i].clone()).collect();
         pooled.push((
             corpus.heads[h].name.clone(),
-            metrics::evaluate(&corpus.classes[h], &truth, &proba, fa),
+            evaluate_labelled(&corpus.classes[h], &corpus.labels[h], &oof[h], fa),
         ));
         fold_macro_f1.push((
             corpus.heads[h].name.clone(),

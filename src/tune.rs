@@ -15,10 +15,10 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::features::FeatureConfig;
 use crate::logistic::{ClassWeight, LogisticRegression};
-use crate::metrics::{self, Report};
+use crate::metrics::Report;
 use crate::train::{
-    Corpus, NO_LABEL, Resources, TrainOptions, check_folds, check_labelled_folds, fit_features,
-    fit_head, fold_strata, head_tie, stratified_folds, stratified_group_folds,
+    Corpus, NO_LABEL, Resources, TrainOptions, cv_folds, evaluate_labelled, fit_features, fit_head,
+    head_tie,
 };
 
 /// The settings to try. Each list holds the values of one setting; the grid is their product.
@@ -261,13 +261,7 @@ pub fn tune(
             vec![((0..n).collect(), Vec::new())]
         }
         Validation::Folds { k, seed, groups } => {
-            check_folds(n, *k, *groups)?;
-            let (strata, n_strata) = fold_strata(corpus);
-            let fold = match groups {
-                Some(g) => stratified_group_folds(&strata, n_strata, g, *k, *seed),
-                None => stratified_folds(&strata, n_strata, *k, *seed),
-            };
-            check_labelled_folds(corpus, &fold, *k)?;
+            let fold = cv_folds(corpus, *k, *seed, *groups)?;
             (0..*k)
                 .map(|f| {
                     (
@@ -328,14 +322,7 @@ pub fn tune(
             let per_head: Vec<f64> = (0..nh)
                 .map(|h| {
                     let fa = favg.get(h).copied().flatten();
-                    // Scored on the rows with this head's label.
-                    let (t, p): (Vec<usize>, Vec<Vec<f32>>) = truth[h]
-                        .iter()
-                        .zip(&proba[li][h])
-                        .filter(|(t, _)| **t != NO_LABEL)
-                        .map(|(t, p)| (*t, p.clone()))
-                        .unzip();
-                    let r = metrics::evaluate(&corpus.classes[h], &t, &p, fa);
+                    let r = evaluate_labelled(&corpus.classes[h], &truth[h], &proba[li][h], fa);
                     head_metric(&r, metric)
                 })
                 .collect();
@@ -369,7 +356,7 @@ pub fn best(trials: &[Trial]) -> Option<&Trial> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::HeadSpec;
+    use crate::train::{HeadSpec, stratified_group_folds};
 
     fn corpus() -> Corpus {
         let mut texts = Vec::new();
