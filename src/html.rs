@@ -37,11 +37,7 @@ pub fn looks_like_html(text: &str) -> bool {
     if !t.starts_with('<') {
         return false;
     }
-    let mut end = t.len().min(1 << 16);
-    while !t.is_char_boundary(end) {
-        end -= 1;
-    }
-    let head = t[..end].to_ascii_lowercase();
+    let head = &t.as_bytes()[..t.len().min(1 << 16)];
     [
         "<!doctype html",
         "<html",
@@ -53,7 +49,7 @@ pub fn looks_like_html(text: &str) -> bool {
         "<br",
     ]
     .iter()
-    .any(|m| head.contains(m))
+    .any(|m| find_ascii_ci(head, 0, m.as_bytes()).is_some())
 }
 
 /// The article of a web page.
@@ -172,7 +168,7 @@ fn nesting_deeper_than(html: &str, limit: usize) -> bool {
     let b = html.as_bytes();
     let mut depth = 0usize;
     let mut i = 0;
-    while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
         i += off + 1;
         if b[i..].starts_with(b"!--") {
             i = find(b, i + 3, b"-->").map_or(b.len(), |e| e + 3);
@@ -187,22 +183,27 @@ fn nesting_deeper_than(html: &str, limit: usize) -> bool {
         if len == 0 || !b[start].is_ascii_alphabetic() {
             continue;
         }
-        let name = html[start..start + len].to_ascii_lowercase();
+        let name = &b[start..start + len];
+        let among = |set: &[&'static str]| -> Option<&'static str> {
+            set.iter()
+                .copied()
+                .find(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+        };
+        let flat = among(&FLAT).is_some();
         let end = find(b, start + len, b">").unwrap_or(b.len());
         i = end;
         if closing {
-            if !FLAT.contains(&name.as_str()) {
+            if !flat {
                 depth = depth.saturating_sub(1);
             }
             continue;
         }
-        if RAW.contains(&name.as_str()) {
-            let close = format!("</{name}");
-            i = find_ascii_ci(b, i, close.as_bytes()).unwrap_or(b.len());
+        if let Some(raw) = among(&RAW) {
+            i = find_ascii_ci(b, i, format!("</{raw}").as_bytes()).unwrap_or(b.len());
             continue;
         }
         let self_closed = end > 0 && b[end - 1] == b'/';
-        if !self_closed && !FLAT.contains(&name.as_str()) {
+        if !self_closed && !flat {
             depth += 1;
             if depth > limit {
                 return true;
@@ -220,7 +221,7 @@ fn without_scripts(html: &str) -> std::borrow::Cow<'_, str> {
     let b = html.as_bytes();
     let mut out = String::new();
     let (mut kept, mut i) = (0, 0);
-    while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
         let at = i + off;
         let rest = &b[at + 1..];
         let skip_to = if rest.starts_with(b"!--") {
@@ -235,8 +236,7 @@ fn without_scripts(html: &str) -> std::borrow::Cow<'_, str> {
                     return None;
                 }
                 let open_end = find(b, at, b">").map_or(b.len(), |e| e + 1);
-                let open = b[at..open_end].to_ascii_lowercase();
-                if *name == "script" && find(&open, 0, b"ld+json").is_some() {
+                if *name == "script" && find_ascii_ci(&b[at..open_end], 0, b"ld+json").is_some() {
                     return None;
                 }
                 let close = format!("</{name}");
@@ -261,21 +261,18 @@ fn without_scripts(html: &str) -> std::borrow::Cow<'_, str> {
     if kept == 0 {
         return std::borrow::Cow::Borrowed(html);
     }
-    out.push_str(&html[kept.min(html.len())..]);
+    out.push_str(&html[kept..]);
     std::borrow::Cow::Owned(out)
 }
 
 /// Where `pat` first occurs in `b` at or after `from`.
 fn find(b: &[u8], from: usize, pat: &[u8]) -> Option<usize> {
     let from = from.min(b.len());
-    b[from..]
-        .windows(pat.len())
-        .position(|w| w == pat)
-        .map(|p| from + p)
+    memchr::memmem::find(&b[from..], pat).map(|p| from + p)
 }
 
-/// [`find`], ignoring ASCII case.
-fn find_ascii_ci(b: &[u8], from: usize, pat: &[u8]) -> Option<usize> {
+/// [`find`], ignoring ASCII case (`pat` is short: tag names, `charset`).
+pub(crate) fn find_ascii_ci(b: &[u8], from: usize, pat: &[u8]) -> Option<usize> {
     let from = from.min(b.len());
     b[from..]
         .windows(pat.len())

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::html::{HTML_EXTENSIONS, HtmlMode, PageText, article, looks_like_html};
+use crate::html::{HTML_EXTENSIONS, HtmlMode, article, find_ascii_ci, looks_like_html};
 
 /// One document to classify.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -110,9 +110,9 @@ fn is_page(text: &str, path: Option<&Path>, mode: HtmlMode) -> bool {
         HtmlMode::Never => false,
         HtmlMode::Always => true,
         HtmlMode::Auto => {
-            path.and_then(|p| p.extension()).is_some_and(|x| {
-                HTML_EXTENSIONS.contains(&x.to_string_lossy().to_lowercase().as_str())
-            }) || looks_like_html(text)
+            path.and_then(|p| p.extension())
+                .is_some_and(|x| HTML_EXTENSIONS.iter().any(|e| x.eq_ignore_ascii_case(e)))
+                || looks_like_html(text)
         }
     }
 }
@@ -153,9 +153,7 @@ fn decode_legacy_page(bytes: &[u8]) -> Option<(String, Option<String>)> {
 /// The label after the first `charset=` in `head` (any case; the value may be quoted).
 fn charset_label(head: &[u8]) -> Option<&[u8]> {
     let key = b"charset";
-    let at = head
-        .windows(key.len())
-        .position(|w| w.eq_ignore_ascii_case(key))?;
+    let at = find_ascii_ci(head, 0, key)?;
     let rest = &head[at + key.len()..];
     let rest = rest
         .trim_ascii_start()
@@ -170,28 +168,6 @@ fn charset_label(head: &[u8]) -> Option<&[u8]> {
         .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':' | b'.'))
         .count();
     (len > 0).then(|| &rest[..len])
-}
-
-/// `text` read as a web page when `mode` says so (for a file, `path` names it: `.html`, `.htm`
-/// and `.xhtml` files are pages in [`HtmlMode::Auto`]): its article text, the site name its
-/// metadata gives and a warning when it was cut, or why it has no article. Other text comes
-/// back as it is.
-fn web_page(
-    text: String,
-    path: Option<&Path>,
-    mode: HtmlMode,
-) -> std::result::Result<PageText, String> {
-    let page = is_page(&text, path, mode);
-    // An empty page is an empty document, said as such by the caller.
-    if page && !text.trim().is_empty() {
-        article(&text)
-    } else {
-        Ok(PageText {
-            text,
-            site_name: None,
-            warning: None,
-        })
-    }
 }
 
 /// Decode a text file's bytes by the policy in the module doc.
@@ -1493,12 +1469,16 @@ impl LabelledSet {
                 continue;
             }
             // A text that looks like a web page is read for its article, as `classify` reads it.
-            let mut text = match web_page(text, None, HtmlMode::Auto) {
-                Ok(page) => page.text,
-                Err(m) => {
-                    set.errors.push(ItemError::new(loc, m));
-                    continue;
+            let mut text = if is_page(&text, None, HtmlMode::Auto) {
+                match article(&text) {
+                    Ok(page) => page.text,
+                    Err(m) => {
+                        set.errors.push(ItemError::new(loc, m));
+                        continue;
+                    }
                 }
+            } else {
+                text
             };
             truncate(&mut text, max_bytes);
             let mut row_labels = Vec::with_capacity(labels.len());
@@ -1782,13 +1762,26 @@ mod tests {
     }
 
     /// Which texts are read as web pages: by file extension (any case) or by their look in
-    /// `auto`, every one in `always`, none in `never`; an empty text is left for the caller
-    /// to call empty.
+    /// `auto`, every one in `always`, none in `never`; an empty page is an empty document.
     #[test]
     fn web_pages_are_chosen_by_mode_extension_and_look() {
         let bold = "Kadhimi met <b>the</b> envoys.";
         let page = |t: &str, p: Option<&str>, m| {
-            web_page(t.to_owned(), p.map(Path::new), m).map(|p| p.text)
+            let doc = Document {
+                text: t.to_owned(),
+                ..Document::default()
+            };
+            let page = is_page(t, p.map(Path::new), m);
+            complete(
+                Pending {
+                    doc,
+                    page,
+                    row: None,
+                },
+                &ReadOptions::default(),
+            )
+            .map(|d| d.text)
+            .map_err(|e| e.message)
         };
         assert_eq!(page(bold, None, HtmlMode::Auto).unwrap(), bold);
         assert_eq!(page(bold, Some("a.txt"), HtmlMode::Auto).unwrap(), bold);
@@ -1799,8 +1792,8 @@ mod tests {
         assert_eq!(page(p, None, HtmlMode::Auto).unwrap(), read);
         assert_eq!(page(p, Some("a.html"), HtmlMode::Never).unwrap(), p);
         assert_eq!(
-            page("  \n", Some("a.html"), HtmlMode::Always).unwrap(),
-            "  \n"
+            page("  \n", Some("a.html"), HtmlMode::Always).unwrap_err(),
+            "empty document (no text)"
         );
     }
 
