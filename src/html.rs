@@ -13,10 +13,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use dom_smoothie::{Config, Readability, TextMode};
 
 /// When documents are read as HTML.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum HtmlMode {
     /// Files named `.html`, `.htm` or `.xhtml`, and texts that look like a page or a fragment
-    /// of one ([`looks_like_html`]).
+    /// of one (`looks_like_html`).
     #[default]
     Auto,
     /// Every document (fields of a CSV holding HTML fragments, say).

@@ -33,7 +33,16 @@ few words of (--min-known). Exit status: 0 all documents classified, 1 some inpu
 is reported on stderr; the others are classified) or nothing was classified, 2 fatal error,
 128 + N stopped by signal N (Ctrl-C: 130) after writing the batch in hand.";
 
-/// Where documents come from: shared by `classify`, `report` and `suggest`.
+/// What `--source-from` takes a document's source from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceFrom {
+    /// A text file's directory.
+    Dir,
+    /// A web page's metadata.
+    Page,
+}
+
+/// Where documents come from: shared by `classify`, `report`, `suggest` and `text`.
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
     /// Text files, directories (read recursively) or `-` for standard input.
@@ -58,8 +67,8 @@ pub struct InputArgs {
     /// Take each document's source, where no --source-col gave one: `dir`, a text file's from
     /// the name of the directory holding it (after --source-map); `page`, a web page's from the
     /// site name in its metadata (og:site_name or its JSON-LD publisher; before --source-map).
-    #[arg(long, value_name = "dir|page", value_parser = ["dir", "page"])]
-    pub source_from: Option<String>,
+    #[arg(long, value_name = "FROM", value_enum)]
+    pub source_from: Option<SourceFrom>,
     /// Rules giving a document's source from its id (URL host or file-name pattern): lines of
     /// `PATTERN OUTLET`, first match wins; used where no source column gave one.
     #[arg(long, value_name = "FILE")]
@@ -79,8 +88,8 @@ pub struct InputArgs {
     /// without menus, teasers, comments and scripts): `auto` takes `.html`, `.htm` and `.xhtml`
     /// files and texts that look like HTML; `always` every document (CSV fields holding HTML
     /// fragments); `never` reads markup as text.
-    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
-    pub html_input: String,
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = HtmlMode::Auto)]
+    pub html_input: HtmlMode,
     /// Documents classified per batch (memory is bounded by one batch).
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub batch: usize,
@@ -173,12 +182,8 @@ pub fn documents(inp: &InputArgs, label_col: Option<&str>) -> Result<Documents> 
     let opts = ReadOptions {
         max_bytes: inp.max_bytes,
         extensions: extensions(inp),
-        html: match inp.html_input.as_str() {
-            "always" => HtmlMode::Always,
-            "never" => HtmlMode::Never,
-            _ => HtmlMode::Auto,
-        },
-        page_source: inp.source_from.as_deref() == Some("page"),
+        html: inp.html_input,
+        page_source: inp.source_from == Some(SourceFrom::Page),
     };
     Ok(Documents::new(sources, opts))
 }
@@ -207,7 +212,7 @@ impl Sources {
                 Some(p) => Some(slant::sources::SourceMap::load(p)?),
                 None => None,
             },
-            by_dir: inp.source_from.as_deref() == Some("dir"),
+            by_dir: inp.source_from == Some(SourceFrom::Dir),
         })
     }
 
