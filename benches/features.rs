@@ -147,6 +147,7 @@ fn benches(c: &mut Criterion) {
             text: t.clone(),
             warnings: vec![],
             label: None,
+            date: None,
         })
         .collect();
     score_group(c, "score", &model, &docs, bytes);

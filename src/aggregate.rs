@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::date::{Date, Period};
 use crate::train::SplitMix;
 
 /// What one classified article contributes to its outlet's profile.
@@ -26,15 +27,24 @@ pub struct Observation {
     pub mentions: u64,
     /// The true label of the scored head, when the input has one.
     pub truth: Option<String>,
+    /// When the article was published, when known.
+    pub date: Option<Date>,
 }
 
 /// The group of records that name no source.
 pub const UNKNOWN_SOURCE: &str = "(no source)";
 
+/// The period of articles without a date, in per-period profiles (after every dated one).
+pub const UNDATED: &str = "undated";
+
 /// One outlet's profile.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SourceProfile {
     pub source: String,
+    /// The period the profile covers ([`period_profiles`]: `2021-11`, `2021-Q4`, [`UNDATED`],
+    /// ...); none for a profile of all the source's articles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
     /// Articles from the outlet.
     pub articles: u64,
     /// Articles with a score (the others did not mention the target).
@@ -161,52 +171,7 @@ pub fn profiles(
     }
     let mut out: Vec<SourceProfile> = groups
         .into_iter()
-        .map(|(source, os)| {
-            let scores: Vec<f64> = os.iter().filter_map(|o| o.score).collect();
-            let mean_score =
-                (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);
-            let interval = (!scores.is_empty()).then(|| bootstrap_mean_interval(&scores, b));
-            let mut labels: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-            let mut truths: BTreeMap<String, u64> = BTreeMap::new();
-            for o in &os {
-                for (h, l) in &o.labels {
-                    *labels
-                        .entry(h.clone())
-                        .or_default()
-                        .entry(l.clone())
-                        .or_default() += 1;
-                }
-                // Over the articles the prediction is taken over: those scored on the head.
-                if let Some(t) = &o.truth
-                    && o.labels.contains_key(head)
-                {
-                    *truths.entry(t.clone()).or_default() += 1;
-                }
-            }
-            let maj = labels.get(head).and_then(majority);
-            let predicted = match (scale, labels.get(head)) {
-                (Some(s), Some(c)) => s.label(c),
-                _ => maj.clone(),
-            };
-            let truth = majority(&truths);
-            let matches = match (&predicted, &truth) {
-                (Some(m), Some(t)) => Some(m == t),
-                _ => None,
-            };
-            SourceProfile {
-                source: source.to_owned(),
-                articles: os.len() as u64,
-                scored: scores.len() as u64,
-                mean_score,
-                interval,
-                labels,
-                majority: maj,
-                predicted,
-                mean_mentions: os.iter().map(|o| o.mentions as f64).sum::<f64>() / os.len() as f64,
-                truth,
-                matches,
-            }
-        })
+        .map(|(source, os)| profile(source, None, &os, head, scale, b))
         .collect();
     out.sort_by(|a, b| match (a.mean_score, b.mean_score) {
         (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| a.source.cmp(&b.source)),
@@ -215,6 +180,97 @@ pub fn profiles(
         (None, None) => a.source.cmp(&b.source),
     });
     out
+}
+
+/// The profile of one group of a source's articles (`period`: the period they fall in, for
+/// [`period_profiles`]).
+fn profile(
+    source: &str,
+    period: Option<String>,
+    os: &[&Observation],
+    head: &str,
+    scale: Option<&Scale>,
+    b: Bootstrap,
+) -> SourceProfile {
+    let scores: Vec<f64> = os.iter().filter_map(|o| o.score).collect();
+    let mean_score = (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);
+    let interval = (!scores.is_empty()).then(|| bootstrap_mean_interval(&scores, b));
+    let mut labels: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut truths: BTreeMap<String, u64> = BTreeMap::new();
+    for o in os {
+        for (h, l) in &o.labels {
+            *labels
+                .entry(h.clone())
+                .or_default()
+                .entry(l.clone())
+                .or_default() += 1;
+        }
+        // Over the articles the prediction is taken over: those scored on the head.
+        if let Some(t) = &o.truth
+            && o.labels.contains_key(head)
+        {
+            *truths.entry(t.clone()).or_default() += 1;
+        }
+    }
+    let maj = labels.get(head).and_then(majority);
+    let predicted = match (scale, labels.get(head)) {
+        (Some(s), Some(c)) => s.label(c),
+        _ => maj.clone(),
+    };
+    let truth = majority(&truths);
+    let matches = match (&predicted, &truth) {
+        (Some(m), Some(t)) => Some(m == t),
+        _ => None,
+    };
+    SourceProfile {
+        source: source.to_owned(),
+        period,
+        articles: os.len() as u64,
+        scored: scores.len() as u64,
+        mean_score,
+        interval,
+        labels,
+        majority: maj,
+        predicted,
+        mean_mentions: os.iter().map(|o| o.mentions as f64).sum::<f64>() / os.len() as f64,
+        truth,
+        matches,
+    }
+}
+
+/// Profiles of every source in `obs` per `period` (articles without a date under
+/// [`UNDATED`]): the sources in the order of `order` (the sources' overall profiles, by
+/// [`profiles`]), each source's periods in time order, [`UNDATED`] last.
+pub fn period_profiles(
+    obs: &[Observation],
+    head: &str,
+    scale: Option<&Scale>,
+    b: Bootstrap,
+    period: Period,
+    order: &[SourceProfile],
+) -> Vec<SourceProfile> {
+    let rank: BTreeMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.source.as_str(), i))
+        .collect();
+    // (source rank, source, undated last, period name) -> articles.
+    let mut groups: BTreeMap<(usize, &str, bool, String), Vec<&Observation>> = BTreeMap::new();
+    for o in obs {
+        let source = o.source.as_deref().unwrap_or(UNKNOWN_SOURCE);
+        let at = rank.get(source).copied().unwrap_or(usize::MAX);
+        let name = o
+            .date
+            .map_or_else(|| UNDATED.to_owned(), |d| d.period(period));
+        groups
+            .entry((at, source, o.date.is_none(), name))
+            .or_default()
+            .push(o);
+    }
+    groups
+        .into_iter()
+        .map(|((_, source, _, name), os)| profile(source, Some(name), &os, head, scale, b))
+        .collect()
 }
 
 #[cfg(test)]
@@ -228,7 +284,62 @@ mod tests {
             labels: [("stance".to_owned(), label.to_owned())].into(),
             mentions: 2,
             truth: None,
+            date: None,
         }
+    }
+
+    fn dated(source: &str, score: f64, label: &str, date: &str) -> Observation {
+        Observation {
+            date: Some(Date::parse(date).unwrap()),
+            ..obs(source, score, label)
+        }
+    }
+
+    /// Per period: a profile per source and period holding that period's articles only, the
+    /// sources in the given order, periods in time order (not the order met), undated last.
+    #[test]
+    fn period_profiles_split_each_source_by_period_in_time_order() {
+        let v = vec![
+            dated("A", 0.5, "pro", "2021-12-01"),
+            obs("A", 0.9, "pro"),
+            dated("A", -0.5, "anti", "2021-11-30"),
+            dated("A", -0.3, "anti", "2021-11-02"),
+            dated("B", 0.2, "neutral", "2022-01-09"),
+            dated("B", 0.4, "pro", "2021-02-10"),
+        ];
+        let b = Bootstrap::default();
+        let overall = profiles(&v, "stance", None, b);
+        // Sorted by mean score: A (+0.15) before B (+0.30).
+        assert_eq!(overall[0].source, "A");
+        let per = period_profiles(&v, "stance", None, b, Period::Month, &overall);
+        let got: Vec<(&str, &str, u64)> = per
+            .iter()
+            .map(|p| (p.source.as_str(), p.period.as_deref().unwrap(), p.articles))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("A", "2021-11", 2),
+                ("A", "2021-12", 1),
+                ("A", UNDATED, 1),
+                ("B", "2021-02", 1),
+                ("B", "2022-01", 1),
+            ]
+        );
+        assert!((per[0].mean_score.unwrap() + 0.4).abs() < 1e-12);
+        assert_eq!(per[0].labels["stance"]["anti"], 2);
+        assert_eq!(per[2].mean_score, Some(0.9));
+        // The articles of every period add up to the source's.
+        let a: u64 = per
+            .iter()
+            .filter(|p| p.source == "A")
+            .map(|p| p.articles)
+            .sum();
+        assert_eq!(a, overall[0].articles);
+        let q = period_profiles(&v, "stance", None, b, Period::Year, &overall);
+        assert_eq!(q.len(), 4);
+        assert_eq!((q[0].period.as_deref(), q[0].articles), (Some("2021"), 3));
+        assert!(overall.iter().all(|p| p.period.is_none()));
     }
 
     #[test]

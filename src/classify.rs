@@ -228,6 +228,8 @@ impl HeadResult {
 pub struct Record {
     pub id: String,
     pub source: Option<String>,
+    /// When the document was published, when its input says ([`Document::date`]).
+    pub date: Option<crate::date::Date>,
     /// Target mentions found (0 for a model without a target).
     pub mentions: usize,
     /// Tokens after the residue filter.
@@ -393,6 +395,7 @@ impl Model {
             text: text.to_owned(),
             warnings: Vec::new(),
             label: None,
+            date: None,
         };
         with_thread_scratch(|s| self.classify(&doc, explain, s))
     }
@@ -602,6 +605,7 @@ impl Model {
         Record {
             id: doc.id.clone(),
             source: doc.source.clone(),
+            date: doc.date,
             mentions,
             tokens: s.analysis.tokens.len(),
             known_words: known.map(|(_, _, share)| share),
@@ -959,6 +963,7 @@ mod tests {
             text: text.into(),
             warnings: vec![],
             label: None,
+            date: None,
         }
     }
 

@@ -60,6 +60,9 @@ pub struct PageText {
     /// The site's name as the page gives it (`og:site_name`, or the publisher in its JSON-LD
     /// metadata), when it does.
     pub site_name: Option<String>,
+    /// When the page says it was published (`article:published_time` and the like, or
+    /// `datePublished` in its JSON-LD metadata), as it says it.
+    pub published: Option<String>,
     /// Set when the page was longer than [`MAX_PAGE_BYTES`] and only its start was read.
     pub warning: Option<String>,
 }
@@ -145,9 +148,14 @@ pub fn article(html: &str) -> Result<PageText, String> {
         .site_name
         .map(|s| words(&s))
         .filter(|s| !s.is_empty());
+    let published = article
+        .published_time
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
     Ok(PageText {
         text,
         site_name,
+        published,
         warning,
     })
 }

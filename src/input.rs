@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::html::{HTML_EXTENSIONS, HtmlMode, article, find_ascii_ci, looks_like_html};
 
@@ -34,6 +35,9 @@ pub struct Document {
     pub warnings: Vec<String>,
     /// A known label read with the text (`TableSpec::label`), for reports that compare.
     pub label: Option<String>,
+    /// When it was published, when the input says (a table's date column or field, a web
+    /// page's metadata).
+    pub date: Option<Date>,
 }
 
 /// A bad input item: where it is and what is wrong.
@@ -74,6 +78,9 @@ pub struct TableSpec {
     pub source: Option<String>,
     /// A column or field holding a known label (carried to `Document::label`).
     pub label: Option<String>,
+    /// The column or field holding the publication date; without one, `date` is used when
+    /// there is one. A date that cannot be read leaves the document undated, with a warning.
+    pub date: Option<String>,
 }
 
 /// Reading options.
@@ -258,6 +265,18 @@ fn finish(mut doc: Document, max: usize) -> std::result::Result<Document, ItemEr
     Ok(doc)
 }
 
+/// The date of a table cell or field: none for an empty one; for one that cannot be read, none
+/// and a warning (the document is still read).
+fn read_date(cell: Option<&str>, warnings: &mut Vec<String>) -> Option<Date> {
+    let cell = cell?.trim();
+    if cell.is_empty() {
+        return None;
+    }
+    Date::parse(cell)
+        .map_err(|m| warnings.push(format!("{m}; read without a date")))
+        .ok()
+}
+
 /// Warnings of a table row name its file and line when the document's id does not.
 fn located(mut doc: Document, loc: &str) -> Document {
     if doc.id != loc {
@@ -295,6 +314,17 @@ fn complete(p: Pending, opts: &ReadOptions) -> std::result::Result<Document, Ite
         doc.warnings.extend(a.warning);
         if opts.page_source && doc.source.is_none() {
             doc.source = a.site_name;
+        }
+        // A date given with the page (a table's column) wins over the page's own.
+        if doc.date.is_none()
+            && let Some(p) = &a.published
+        {
+            match Date::parse(p) {
+                Ok(d) => doc.date = Some(d),
+                Err(m) => doc
+                    .warnings
+                    .push(format!("the page's published {m}; read without a date")),
+            }
         }
     }
     // `finish` names its errors by the id; a table row is named by its place.
@@ -348,6 +378,7 @@ fn read_text_pending(path: &Path, opts: &ReadOptions) -> PendingItem {
             text,
             warnings: warning.into_iter().collect(),
             label: None,
+            date: None,
         },
         row: None,
     })
@@ -1041,7 +1072,13 @@ fn table_flag(p: &Path) -> Option<&'static str> {
 struct CsvDocs {
     path: PathBuf,
     rdr: CsvReader,
-    cols: (usize, Option<usize>, Option<usize>, Option<usize>),
+    cols: (
+        usize,
+        Option<usize>,
+        Option<usize>,
+        Option<usize>,
+        Option<usize>,
+    ),
     seen: SeenIds,
     /// A record buffer handed back after use, so reading does not allocate per row.
     spare: csv::StringRecord,
@@ -1077,10 +1114,14 @@ impl CsvDocs {
         };
         let source = spec.source.as_deref().map(col).transpose()?;
         let label = spec.label.as_deref().map(col).transpose()?;
+        let date = match spec.date.as_deref() {
+            Some(n) => Some(col(n)?),
+            None => headers.iter().position(|h| h == "date"),
+        };
         Ok(CsvDocs {
             path: spec.path,
             rdr,
-            cols: (text, id, source, label),
+            cols: (text, id, source, label, date),
             seen: SeenIds::default(),
             spare: csv::StringRecord::new(),
             opts,
@@ -1127,17 +1168,19 @@ impl Iterator for CsvDocs {
             self.keep(record);
             return Some(Err(ItemError::new(loc, m)));
         }
-        let (t, i, s, l) = self.cols;
+        let (t, i, s, l, d) = self.cols;
         let get = |k: usize| record.get(k).unwrap_or("").to_owned();
         let mut warnings = Vec::new();
         let id = self.seen.id(i.map(get), start.line, &loc, &mut warnings);
         let text = get(t);
+        let date = read_date(d.and_then(|k| record.get(k)), &mut warnings);
         let doc = Document {
             id,
             source: s.map(get).filter(|x| !x.is_empty()),
             warnings,
             label: l.map(get).filter(|x| !x.is_empty()),
             text,
+            date,
         };
         self.keep(record);
         Some(Ok(Pending {
@@ -1372,6 +1415,8 @@ impl Iterator for JsonlDocs {
             let given = field(self.spec.id.as_deref().unwrap_or("id"));
             let id = self.seen.id(given, line, &loc, &mut warnings);
             let source = self.spec.source.as_deref().and_then(field);
+            let date = field(self.spec.date.as_deref().unwrap_or("date"));
+            let date = read_date(date.as_deref(), &mut warnings);
             return Some(Ok(Pending {
                 page: is_page(&text, None, self.opts.html),
                 doc: Document {
@@ -1380,6 +1425,7 @@ impl Iterator for JsonlDocs {
                     text,
                     warnings,
                     label: self.spec.label.as_deref().and_then(field),
+                    date,
                 },
                 row: Some(loc),
             }));
@@ -1836,6 +1882,7 @@ mod tests {
             id: None,
             source: None,
             label: None,
+            date: None,
         };
         let opts = ReadOptions {
             max_bytes: 64,
@@ -1993,6 +2040,7 @@ mod tests {
                 id: None,
                 source: Some("source".into()),
                 label: None,
+                date: None,
             };
             let got: Vec<String> = Documents::new(vec![Source::Csv(spec)], ReadOptions::default())
                 .map(|d| match d {
@@ -2035,6 +2083,7 @@ mod tests {
             id: Some("id".into()),
             source: None,
             label: None,
+            date: None,
         };
         let read = |p: &Path| -> Vec<String> {
             Documents::new(vec![Source::Csv(spec(p))], ReadOptions::default())
@@ -2088,6 +2137,7 @@ mod tests {
                 id: Some("id".into()),
                 source: None,
                 label: None,
+                date: None,
             };
             Documents::new(vec![Source::Csv(spec)], ReadOptions::default())
                 .map(|d| match d {
@@ -2215,6 +2265,7 @@ mod tests {
             id: None,
             source: None,
             label: None,
+            date: None,
         };
         let read = |src: Source| -> (Vec<String>, usize) {
             counting::peak(|| {
@@ -2317,6 +2368,7 @@ mod tests {
             id: None,
             source: None,
             label: None,
+            date: None,
         };
         let docs: Vec<_> =
             Documents::new(vec![Source::Jsonl(spec)], ReadOptions::default()).collect();
@@ -2358,6 +2410,7 @@ mod tests {
                     id: Some("id".into()),
                     source: Some("source".into()),
                     label: None,
+                    date: None,
                 }),
             ],
             ReadOptions::default(),

@@ -28,6 +28,7 @@
 //!     text: "The resistance factions accused Al-Kazemi of betraying the martyrs.".into(),
 //!     warnings: vec![],
 //!     label: None,
+//!     date: None,
 //! };
 //! let record = model.classify(&doc, 5, &mut Scratch::default());
 //! for head in &record.heads {
@@ -39,6 +40,7 @@
 pub mod aggregate;
 pub mod audit;
 pub mod classify;
+pub mod date;
 pub mod error;
 pub mod features;
 pub mod html;

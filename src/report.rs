@@ -81,6 +81,7 @@ impl<W: Write> RecordWriter<W> {
                 let mut header = vec![
                     "id".to_owned(),
                     "source".into(),
+                    "date".into(),
                     "mentions".into(),
                     "tokens".into(),
                     "known_words".into(),
@@ -122,6 +123,7 @@ impl<W: Write> RecordWriter<W> {
                 let mut row = vec![
                     r.id.clone(),
                     r.source.clone().unwrap_or_default(),
+                    r.date.map(|d| d.to_string()).unwrap_or_default(),
                     r.mentions.to_string(),
                     r.tokens.to_string(),
                     r.known_words.map(|k| k.to_string()).unwrap_or_default(),
@@ -342,6 +344,9 @@ fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
     if let Some(s) = &r.source {
         title.push_str(&format!("  [{s}]"));
     }
+    if let Some(d) = r.date {
+        title.push_str(&format!("  {d}"));
+    }
     writeln!(
         w,
         "{title}  \u{00B7} {} mention{}",
@@ -517,6 +522,7 @@ mod tests {
         let r = Record {
             id: "d".into(),
             source: None,
+            date: None,
             mentions: 1,
             tokens: 10,
             known_words: Some(1.0),
@@ -670,6 +676,7 @@ mod tests {
             let mut r = Record {
                 id: "d".into(),
                 source: None,
+                date: None,
                 mentions: 1,
                 tokens: 10,
                 known_words: Some(1.0),

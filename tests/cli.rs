@@ -1943,6 +1943,7 @@ fn text_prints_what_classify_reads() {
         .find(|t| t["id"].as_str().unwrap().ends_with(".html"))
         .unwrap();
     assert_eq!(page["source"], "Example Gazette");
+    assert_eq!(page["date"], "2021-05-09");
     let text = page["text"].as_str().unwrap();
     assert!(text.starts_with("Baghdad hosts a second round"), "{text}");
     for gone in ["traitor", "Most read", "analytics", "All rights reserved"] {
@@ -1961,4 +1962,141 @@ fn text_prints_what_classify_reads() {
         .unwrap();
     assert!(via_text.status.success(), "{}", stderr(&via_text));
     assert_eq!(jsonl(&direct), jsonl(&via_text));
+}
+
+/// Publication dates: a CSV's `date` column (or the one --date-col names), a JSON Lines field,
+/// a web page's metadata, in any of the forms publishers use, written as YYYY-MM-DD in every
+/// output format. A date that cannot be read leaves its article undated with a warning naming
+/// the file and line, and the article is still classified; a named column that is missing is
+/// an error for the file.
+#[test]
+fn publication_dates_are_read_from_columns_fields_and_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("a.csv");
+    std::fs::write(
+        &csv,
+        "id,published,text\n\
+         a,\"Sun, 07 Nov 2021 03:14:00 +0300\",Al-Kazemi met the delegation in Baghdad on Sunday.\n\
+         b,07/11/2021,Kadhimi visited Tehran on Sunday.\n\
+         c,,Kadhimi visited Riyadh on Monday.\n\
+         d,2021-11-07T23:30:00-05:00,Al-Kazemi spoke to reporters.\n",
+    )
+    .unwrap();
+    let o = shipped_jsonl()
+        .args(["--explain", "0", "--date-col", "published", "--csv"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let recs = jsonl(&o);
+    let dates: Vec<&Value> = recs.iter().map(|r| &r["date"]).collect();
+    // The day as the publisher wrote it, not moved to another time zone.
+    assert_eq!(
+        dates,
+        [
+            &Value::from("2021-11-07"),
+            &Value::Null,
+            &Value::Null,
+            &Value::from("2021-11-07")
+        ]
+    );
+    assert!(recs.iter().all(|r| r["heads"][0]["label"].is_string()));
+    let err = stderr(&o);
+    assert!(
+        err.contains("a.csv:3: date `07/11/2021` not understood") && err.contains("either order"),
+        "{err}"
+    );
+    // Without --date-col the `date` column is not there: no dates, no warnings.
+    let o = shipped_jsonl().arg("--csv").arg(&csv).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(jsonl(&o).iter().all(|r| r["date"].is_null()));
+    assert!(!stderr(&o).contains("date"), "{}", stderr(&o));
+    // A named column that is not there.
+    let o = shipped_jsonl()
+        .args(["--date-col", "when", "--csv"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("when"), "{}", stderr(&o));
+
+    // JSON Lines: the `date` field by default; CSV output has a `date` column; the table
+    // shows it beside the id.
+    let jl = dir.path().join("a.jsonl");
+    std::fs::write(
+        &jl,
+        "{\"id\": \"x\", \"date\": \"7 November 2021\", \"text\": \"Al-Kazemi met the delegation.\"}\n\
+         {\"id\": \"y\", \"date\": 20211107, \"text\": \"Kadhimi met the delegation.\"}\n",
+    )
+    .unwrap();
+    let o = slant()
+        .args(["classify", "--format", "csv", "--explain", "0", "--jsonl"])
+        .arg(&jl)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut rdr = csv::Reader::from_reader(o.stdout.as_slice());
+    let head: Vec<String> = rdr.headers().unwrap().iter().map(str::to_owned).collect();
+    let at = head.iter().position(|h| h == "date").unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!((&rows[0][at], &rows[1][at]), ("2021-11-07", ""));
+    assert!(
+        stderr(&o).contains("a.jsonl:2: date `20211107` not understood"),
+        "{}",
+        stderr(&o)
+    );
+    let o = slant()
+        .args(["classify", "--format", "table", "--explain", "0"])
+        .arg("data/samples/07_saved_web_page.html")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o)
+            .lines()
+            .next()
+            .unwrap()
+            .contains("  2021-05-09  "),
+        "{}",
+        stdout(&o)
+    );
+    // A page's date that cannot be read: undated, with a warning; a row's own date wins over
+    // its page's.
+    let page = |meta: &str| {
+        format!(
+            "<html><head><meta property=\"article:published_time\" content=\"{meta}\"></head>\
+             <body><article><p>Prime Minister Mustafa al-Kadhimi met the delegation in Baghdad on \
+             Sunday, officials said, and the talks covered electricity and water.</p></article>\
+             </body></html>"
+        )
+    };
+    let rows = dir.path().join("pages.csv");
+    let mut w = csv::Writer::from_path(&rows).unwrap();
+    w.write_record(["id", "date", "text"]).unwrap();
+    w.write_record(["p1", "", &page("2021-11-08T08:00:00Z")])
+        .unwrap();
+    w.write_record(["p2", "", &page("last Tuesday")]).unwrap();
+    w.write_record(["p3", "2021-12-01", &page("2021-11-08")])
+        .unwrap();
+    w.flush().unwrap();
+    let o = shipped_jsonl()
+        .args(["--explain", "0", "--csv"])
+        .arg(&rows)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dates: Vec<Value> = jsonl(&o).iter().map(|r| r["date"].clone()).collect();
+    assert_eq!(
+        dates,
+        [
+            Value::from("2021-11-08"),
+            Value::Null,
+            Value::from("2021-12-01")
+        ]
+    );
+    assert!(
+        stderr(&o).contains("pages.csv:3: the page's published date `last Tuesday` not understood"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -201,6 +201,7 @@ fn max_bytes_usize_max_reads_texts_whole() {
         id: None,
         source: None,
         label: None,
+        date: None,
     };
     let docs: Vec<_> = Documents::new(
         vec![Source::Path(dir.path().to_owned()), Source::Csv(table)],
@@ -310,6 +311,7 @@ fn a_text_is_classified_from_a_string() {
         text: text.into(),
         warnings: vec![],
         label: None,
+        date: None,
     };
     let full = slant::classify::with_thread_scratch(|s| model.classify(&doc, 3, s));
     assert_eq!(r.heads, full.heads);

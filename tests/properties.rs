@@ -73,6 +73,7 @@ fn document(text: String) -> slant::input::Document {
         text,
         warnings: vec![],
         label: None,
+        date: None,
     }
 }
 
@@ -361,4 +362,47 @@ fn every_prefix_of_a_model_is_refused() {
         );
     }
     assert!(Model::from_bytes(&bytes, Path::new("whole.bin")).is_ok());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(if std::env::var_os("CI").is_some() { 500 } else { 5000 }))]
+
+    /// Every real day reads back from each form a publisher may write it in, and any string
+    /// at all is either a date or an error, never a panic.
+    #[test]
+    fn dates_read_back_from_every_form(
+        year in 1800u16..=2200,
+        month in 1u8..=12,
+        day in 1u8..=31,
+        time in prop_oneof![Just(""), Just("T03:14:00Z"), Just(" 23:59"), Just("T00:00:00+03:00")],
+        junk in "\\PC{0,30}",
+    ) {
+        use slant::date::Date;
+        let _ = Date::parse(&junk);
+        let Some(d) = Date::new(year, month, day) else {
+            // Not a day of the calendar (31 April, 29 February of a common year).
+            let iso = format!("{year:04}-{month:02}-{day:02}");
+            prop_assert!(Date::parse(&iso).is_err());
+            return Ok(());
+        };
+        const NAMES: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July",
+            "August", "September", "October", "November", "December"];
+        const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+        let name = NAMES[month as usize - 1];
+        let forms = [
+            format!("{d}{time}"),
+            format!("{year}/{month}/{day}"),
+            format!("{}, {day:02} {} {year} 10:00:00 GMT", DAYS[d.weekday() as usize], &name[..3]),
+            format!("{day} {name} {year}"),
+            format!("{name} {day}, {year}"),
+        ];
+        for f in &forms {
+            prop_assert_eq!(Date::parse(f), Ok(d), "{}", f);
+        }
+        // The day count and the ISO week agree with each other: the week's Thursday is in
+        // the week's year.
+        let (wy, w) = d.iso_week();
+        prop_assert!((1..=53).contains(&w));
+        prop_assert!(wy.abs_diff(year) <= 1);
+    }
 }

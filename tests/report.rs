@@ -529,13 +529,20 @@ fn a_report_from_records_equals_the_report_classified_directly() {
     assert!(o.status.success(), "{}", stderr(&o));
     let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
     let o = slant()
-        .args(["-q", "report", "data/samples", "--write-json"])
+        .args([
+            "-q",
+            "report",
+            "data/samples",
+            "--period",
+            "month",
+            "--write-json",
+        ])
         .arg(&a)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let o = slant()
-        .args(["-q", "report", "--from"])
+        .args(["-q", "report", "--period", "month", "--from"])
         .arg(&recs)
         .arg("--write-json")
         .arg(&b)
@@ -547,6 +554,8 @@ fn a_report_from_records_equals_the_report_classified_directly() {
         std::fs::read_to_string(&b).unwrap(),
     );
     assert!(a.contains("mean_score"), "{a}");
+    // The saved page's date (its metadata) went through the records.
+    assert!(a.contains("\"period\": \"2021-05\""), "{a}");
     assert_eq!(a, b);
 }
 
@@ -623,4 +632,170 @@ fn wide_source_names_keep_the_table_in_line() {
         seen += 1;
     }
     assert_eq!(seen, names.len(), "{table}");
+}
+
+/// `--period`: each source profiled per period of publication as well as overall (table, CSV
+/// `period` column, JSON `periods`, an HTML grid of sources by period), periods in time order
+/// and undated articles last; `--since` / `--until` keep the articles dated within (both days
+/// included) and say how many undated ones they leave out.
+#[test]
+fn sources_are_profiled_per_period_and_within_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let dated = |id: &str, source: &str, score: f64, stance: &str, date: Option<&str>| {
+        let mut v: Value =
+            serde_json::from_str(&record(id, source, Some(score), Some(stance), "neutral"))
+                .unwrap();
+        v["date"] = date.into();
+        v.to_string()
+    };
+    let lines = [
+        dated("a1", "Alpha", 0.6, "pro", Some("2021-12-03")),
+        dated("a2", "Alpha", -0.4, "anti", Some("2021-11-30")),
+        dated("a3", "Alpha", -0.8, "anti", Some("2021-11-01")),
+        dated("a4", "Alpha", 0.2, "neutral", None),
+        dated("b1", "Beta", -0.9, "anti", Some("2020-05-07")),
+        dated("b2", "Beta", -0.7, "anti", Some("2022-10-27")),
+    ];
+    let recs = dir.path().join("recs.jsonl");
+    std::fs::write(&recs, lines.join("\n") + "\n").unwrap();
+    let html = dir.path().join("r.html");
+    let o = slant()
+        .args(["report", "--period", "month", "--write-csv", "-", "--html"])
+        .arg(&html)
+        .arg("--from")
+        .arg(&recs)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut rdr = csv::Reader::from_reader(o.stdout.as_slice());
+    let head: Vec<String> = rdr.headers().unwrap().iter().map(str::to_owned).collect();
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let rows: Vec<(String, String, String, String)> = rdr
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let c = |n: &str| r[col(n)].to_owned();
+            (c("source"), c("period"), c("articles"), c("mean_score"))
+        })
+        .collect();
+    let want = [
+        ("Beta", "all", "2", "-0.800000"),
+        ("Beta", "2020-05", "1", "-0.900000"),
+        ("Beta", "2022-10", "1", "-0.700000"),
+        ("Alpha", "all", "4", "-0.100000"),
+        ("Alpha", "2021-11", "2", "-0.600000"),
+        ("Alpha", "2021-12", "1", "0.600000"),
+        ("Alpha", "undated", "1", "0.200000"),
+    ];
+    let got: Vec<(&str, &str, &str, &str)> = rows
+        .iter()
+        .map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str()))
+        .collect();
+    assert_eq!(got, want);
+    let page = std::fs::read_to_string(&html).unwrap();
+    let grid = &page[page.find("id=\"periods\"").expect("a grid of periods")..];
+    let grid = &grid[..grid.find("</svg>").unwrap()];
+    assert_eq!(grid.matches("<g class=\"cell\"").count(), 5, "{grid}");
+    assert!(
+        grid.contains("data-source=\"Alpha\" data-period=\"2021-12\""),
+        "{grid}"
+    );
+    assert!(grid.contains("Alpha, 2021-11: mean -0.600"), "{grid}");
+    // Columns in time order, months without an article included (time runs evenly), undated
+    // last.
+    assert_eq!(grid.matches("rotate(-60").count(), 31, "{grid}");
+    assert!(grid.contains(">2021-06</text>"), "{grid}");
+    let at = |p: &str| grid.find(&format!(">{p}</text>")).unwrap();
+    assert!(
+        at("2020-05") < at("2021-11")
+            && at("2021-12") < at("2022-10")
+            && at("2022-10") < at("undated")
+    );
+    assert!(page.contains("<h2>Table by month</h2>"), "no period table");
+
+    // JSON: the overall profiles as before, and the periods.
+    let o = slant()
+        .args(["report", "--period", "year", "--write-json", "-", "--from"])
+        .arg(&recs)
+        .output()
+        .unwrap();
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["period"], "year");
+    assert!(
+        j["sources"][0].get("period").is_none(),
+        "{}",
+        j["sources"][0]
+    );
+    let periods: Vec<(&str, &str, u64)> = j["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["source"].as_str().unwrap(),
+                p["period"].as_str().unwrap(),
+                p["articles"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        periods,
+        [
+            ("Beta", "2020", 1),
+            ("Beta", "2022", 1),
+            ("Alpha", "2021", 3),
+            ("Alpha", "undated", 1)
+        ]
+    );
+
+    // Within dates: 2021-11-30 to 2022-10-27, both days in; the undated one left out, said so.
+    let o = slant()
+        .args([
+            "report",
+            "--since",
+            "2021-11-30",
+            "--until",
+            "2022-10-27",
+            "--write-csv",
+            "-",
+            "--from",
+        ])
+        .arg(&recs)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("\nBeta,1,") && out.contains("\nAlpha,2,"),
+        "{out}"
+    );
+    assert!(
+        stderr(&o).contains("1 article has no date and is left out"),
+        "{}",
+        stderr(&o)
+    );
+    for (args, why) in [
+        (
+            ["--since", "2023-01-01", "--until", "2022-01-01"],
+            "is after --until",
+        ),
+        (
+            ["--since", "2023-01-01", "--period", "week"],
+            "none of the 6 articles is dated within",
+        ),
+        (
+            ["--since", "07/11/2021", "--period", "week"],
+            "either order",
+        ),
+    ] {
+        let o = slant()
+            .arg("report")
+            .args(args)
+            .arg("--from")
+            .arg(&recs)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(why), "{args:?}: {}", stderr(&o));
+    }
 }

@@ -35,6 +35,7 @@ fuzz_target!(|data: &[u8]| {
         text: text.clone(),
         warnings: Vec::new(),
         label: None,
+        date: None,
     };
     let mut scratch = Scratch::default();
     let mut rec = m.classify(&doc, 5, &mut scratch);

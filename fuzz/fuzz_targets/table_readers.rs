@@ -14,6 +14,9 @@ fn scratch() -> &'static PathBuf {
 }
 
 fuzz_target!(|data: &[u8]| {
+    if let Ok(s) = std::str::from_utf8(data) {
+        let _ = slant::date::Date::parse(s);
+    }
     let path = scratch();
     std::fs::write(path, data).unwrap();
     let spec = |id: Option<&str>| TableSpec {
@@ -22,6 +25,8 @@ fuzz_target!(|data: &[u8]| {
         id: id.map(str::to_owned),
         source: Some("source".into()),
         label: Some("stance".into()),
+        // The `date` column, when the data has one.
+        date: None,
     };
     let opts = ReadOptions {
         max_bytes: 1 << 10,

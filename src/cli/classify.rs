@@ -64,6 +64,12 @@ pub struct InputArgs {
     /// Column or field holding the source (outlet).
     #[arg(long, value_name = "C")]
     pub source_col: Option<String>,
+    /// Column or field holding the publication date (default: `date` when there is one):
+    /// YYYY-MM-DD, an ISO or RFC 2822 timestamp, or `7 November 2021`. A web page's date is
+    /// read from its metadata. A date that cannot be read leaves the article undated, with a
+    /// warning.
+    #[arg(long, value_name = "C")]
+    pub date_col: Option<String>,
     /// Take each document's source, where no --source-col gave one: `dir`, a text file's from
     /// the name of the directory holding it (after --source-map); `page`, a web page's from the
     /// site name in its metadata (og:site_name or its JSON-LD publisher; before --source-map).
@@ -163,6 +169,7 @@ pub fn documents(inp: &InputArgs, label_col: Option<&str>) -> Result<Documents> 
         id: inp.id_col.clone(),
         source: inp.source_col.clone(),
         label: label_col.map(str::to_owned),
+        date: inp.date_col.clone(),
     };
     sources.extend(inp.csv.iter().map(|p| Source::Csv(table(p))));
     sources.extend(inp.jsonl.iter().map(|p| Source::Jsonl(table(p))));
@@ -545,8 +552,8 @@ Examples:
   slant text --source-from page saved_pages/ > articles.jsonl
   slant classify --jsonl articles.jsonl --source-col source
 
-One JSON object per line, in input order: `id`, `source` (when known), `text`, and `warnings`
-when there are any. The text is what `classify` reads: decoded, a web page read for its
+One JSON object per line, in input order: `id`, `source` and `date` (when known), `text`, and
+`warnings` when there are any. The text is what `classify` reads: decoded, a web page read for its
 article (headline and paragraphs, without menus, comments and scripts), cut at --max-bytes.
 Bad inputs are reported on stderr and skipped (exit status 1), as in `classify`.";
 
@@ -563,6 +570,9 @@ pub fn run_text(args: TextArgs, ui: &Ui) -> Result<Status> {
                 let mut v = serde_json::json!({ "id": d.id, "text": d.text });
                 if let Some(s) = d.source {
                     v["source"] = s.into();
+                }
+                if let Some(t) = d.date {
+                    v["date"] = t.to_string().into();
                 }
                 for w in &d.warnings {
                     ui.warn(format!("{}: {w}", d.id));

@@ -8,7 +8,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use slant::aggregate::{Bootstrap, Observation, Scale, SourceProfile, profiles};
+use slant::aggregate::{
+    Bootstrap, Observation, Scale, SourceProfile, UNDATED, period_profiles, profiles,
+};
+use slant::date::{Date, Period};
 use slant::input::Line;
 use slant::report::{display_width, pad_right};
 
@@ -21,6 +24,7 @@ Examples:
   slant report --model bias.bin --csv valid.csv --source-col source --truth-col bias --html r.html
   slant classify --model models/stance.bin --csv a.csv --source-col outlet > recs.jsonl
   slant report --from recs.jsonl --write-csv outlets.csv
+  slant report --csv archive.csv --source-col outlet --period month --since 2020-05-07 --html r.html
 
 Per source: articles, the mean score of the head (P(pro) - P(anti) for stance; P(right) -
 P(left) for a left/center/right head) with a 95% bootstrap interval over the outlet's
@@ -62,6 +66,20 @@ pub struct ReportArgs {
     /// standard output, in place of the table).
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// Also profile each source per period of publication (articles' dates: a CSV or JSON
+    /// Lines `date` column, or a web page's metadata; see --date-col): a table per source and
+    /// period, `period` rows in the CSV and JSON, and a chart of the sources over time in the
+    /// HTML. Undated articles form a period of their own, `undated`.
+    #[arg(long, value_name = "SPAN", value_enum)]
+    period: Option<Period>,
+    /// Only articles published on or after this day (YYYY-MM-DD); undated articles are left
+    /// out.
+    #[arg(long, value_name = "DATE")]
+    since: Option<Date>,
+    /// Only articles published on or before this day (YYYY-MM-DD); undated articles are left
+    /// out.
+    #[arg(long, value_name = "DATE")]
+    until: Option<Date>,
     /// Bootstrap resamples for the intervals (at least 100).
     #[arg(
         long,
@@ -81,6 +99,8 @@ struct Data {
     labels: BTreeMap<String, Vec<String>>,
     obs: Vec<Observation>,
     profiles: Vec<SourceProfile>,
+    /// With --period: the span, and the profiles per source and period.
+    periods: Option<(Period, Vec<SourceProfile>)>,
 }
 
 /// A record's score (an f32 rounded to four decimals) as the f64 its JSON says: 0.8095, not
@@ -92,12 +112,14 @@ fn score4(x: f32) -> f64 {
 /// One article's observation from its heads as (name, label, score); `head` is the scored one.
 fn observe<'a>(
     source: Option<String>,
+    date: Option<Date>,
     mentions: u64,
     heads: impl IntoIterator<Item = (&'a str, Option<&'a str>, Option<f64>)>,
     head: &str,
 ) -> Observation {
     let mut o = Observation {
         source,
+        date,
         mentions,
         ..Default::default()
     };
@@ -123,6 +145,8 @@ struct RecordLine {
     #[serde(default)]
     source: serde_json::Value,
     #[serde(default)]
+    date: serde_json::Value,
+    #[serde(default)]
     mentions: serde_json::Value,
     heads: Vec<HeadLine>,
 }
@@ -145,6 +169,7 @@ struct HeadLine {
 struct Kept {
     id: String,
     source: Option<String>,
+    date: Option<Date>,
     mentions: u64,
     heads: Vec<(String, Option<String>, Option<f64>)>,
 }
@@ -251,6 +276,7 @@ fn from_records(args: &ReportArgs, path: &PathBuf, ui: &Ui) -> Result<FromRecord
         records.push(Kept {
             id: text(r.id).unwrap_or_default(),
             source: text(r.source),
+            date: text(r.date).and_then(|d| Date::parse(&d).ok()),
             mentions: r.mentions.as_u64().unwrap_or(0),
             heads,
         });
@@ -272,7 +298,7 @@ fn from_records(args: &ReportArgs, path: &PathBuf, ui: &Ui) -> Result<FromRecord
             .heads
             .iter()
             .map(|(name, label, score)| (name.as_str(), label.as_deref(), *score));
-        let mut o = observe(r.source, r.mentions, heads, &head);
+        let mut o = observe(r.source, r.date, r.mentions, heads, &head);
         if o.source.is_none()
             && let Some(m) = &map
         {
@@ -362,7 +388,7 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
                         .heads
                         .iter()
                         .map(|h| (h.head.as_str(), h.label.as_deref(), h.score.map(score4)));
-                    let mut o = observe(r.source.clone(), r.mentions as u64, heads, &head);
+                    let mut o = observe(r.source.clone(), r.date, r.mentions as u64, heads, &head);
                     o.truth = d.label.clone();
                     obs.push(o);
                     ids.push(r.id.clone());
@@ -377,6 +403,7 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
     if obs.is_empty() {
         bail!("no articles to report on");
     }
+    let (obs, ids) = within_dates(obs, ids, args.since, args.until, ui)?;
     warn_about_inputs(&obs, &ids, &labels[&head], &head, ui);
     let b = Bootstrap {
         resamples: args.resamples,
@@ -384,12 +411,17 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
     };
     let scale = labels.get(&head).and_then(|l| Scale::of(l));
     let profiles = profiles(&obs, &head, scale.as_ref(), b);
+    let periods = args.period.map(|p| {
+        let per = period_profiles(&obs, &head, scale.as_ref(), b, p, &profiles);
+        (p, per)
+    });
     let data = Data {
         head,
         heads,
         labels,
         obs,
         profiles,
+        periods,
     };
     // `-` writes that output to standard output, in place of the table.
     let outputs = [&args.write_csv, &args.write_json, &args.html];
@@ -404,7 +436,11 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
         write_out(p, &profiles_csv(&data)?)?;
     }
     if let Some(p) = &args.write_json {
-        let json = serde_json::json!({ "head": data.head, "sources": data.profiles });
+        let mut json = serde_json::json!({ "head": data.head, "sources": data.profiles });
+        if let Some((p, per)) = &data.periods {
+            json["period"] = period_name(*p).into();
+            json["periods"] = serde_json::to_value(per)?;
+        }
         write_out(p, &(serde_json::to_string_pretty(&json)? + "\n"))?;
     }
     if let Some(p) = &args.html {
@@ -421,6 +457,63 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
         }
     ));
     Ok(Status::from_failures(failed > 0))
+}
+
+/// The name of a period span, as `--period` takes it.
+fn period_name(p: Period) -> &'static str {
+    match p {
+        Period::Week => "week",
+        Period::Month => "month",
+        Period::Quarter => "quarter",
+        Period::Year => "year",
+    }
+}
+
+/// The articles (and their ids) published between `since` and `until`, both days included;
+/// with either given, undated articles are left out, and said so. An error when none is left.
+fn within_dates(
+    obs: Vec<Observation>,
+    ids: Vec<String>,
+    since: Option<Date>,
+    until: Option<Date>,
+    ui: &Ui,
+) -> Result<(Vec<Observation>, Vec<String>)> {
+    if since.is_none() && until.is_none() {
+        return Ok((obs, ids));
+    }
+    if let (Some(a), Some(b)) = (since, until)
+        && a > b
+    {
+        bail!("--since {a} is after --until {b}");
+    }
+    let total = obs.len();
+    let undated = obs.iter().filter(|o| o.date.is_none()).count();
+    let (obs, ids): (Vec<Observation>, Vec<String>) = obs
+        .into_iter()
+        .zip(ids)
+        .filter(|(o, _)| {
+            o.date
+                .is_some_and(|d| since.is_none_or(|s| d >= s) && until.is_none_or(|u| d <= u))
+        })
+        .unzip();
+    if undated > 0 {
+        ui.warn(format!(
+            "{} no date and {} left out by --since / --until",
+            if undated == 1 {
+                "1 article has".to_owned()
+            } else {
+                format!("{undated} articles have")
+            },
+            if undated == 1 { "is" } else { "are" }
+        ));
+    }
+    if obs.is_empty() {
+        bail!(
+            "none of the {} is dated within --since / --until",
+            super::count(total, "article")
+        );
+    }
+    Ok((obs, ids))
 }
 
 /// Warn about what would skew the profiles silently: articles counted twice (an id met
@@ -485,32 +578,49 @@ fn fmt_score(x: Option<f64>) -> String {
     x.map_or("-".into(), |v| format!("{v:+.3}"))
 }
 
-/// The profiles as an aligned table on standard output (a closed pipe is an error the caller
-/// ends the run on quietly; `println!` panicked there).
+/// The profiles as an aligned table on standard output, then with --period the profiles per
+/// source and period (a closed pipe is an error the caller ends the run on quietly; `println!`
+/// panicked there).
 fn print_table(d: &Data) -> std::io::Result<()> {
     use std::io::Write;
-    let truth = d.profiles.iter().any(|p| p.truth.is_some());
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    write_rows(&mut out, &table_rows(d, &d.profiles, None))?;
+    if let Some((p, per)) = &d.periods {
+        writeln!(out)?;
+        write_rows(&mut out, &table_rows(d, per, Some(period_name(*p))))?;
+    }
+    out.flush()
+}
+
+/// The table of `profiles`: a header row, then a row per profile; `period` names the period
+/// column, for profiles per period.
+fn table_rows(d: &Data, profiles: &[SourceProfile], period: Option<&str>) -> Vec<Vec<String>> {
+    let truth = profiles.iter().any(|p| p.truth.is_some());
     let mut rows: Vec<Vec<String>> = Vec::new();
-    let mut header = vec![
-        "source".to_owned(),
+    let mut header = vec!["source".to_owned()];
+    header.extend(period.map(str::to_owned));
+    header.extend([
         "articles".into(),
         format!("mean {} score", d.head),
         "95% interval".into(),
-    ];
+    ]);
     header.extend(d.heads.iter().map(|h| format!("{h} mix")));
     header.push("mentions".into());
     if truth {
         header.extend(["predicted".into(), "true".into(), "match".into()]);
     }
     rows.push(header);
-    for p in &d.profiles {
-        let mut r = vec![
-            p.source.clone(),
+    for p in profiles {
+        let mut r = vec![p.source.clone()];
+        if period.is_some() {
+            r.push(p.period.clone().unwrap_or_default());
+        }
+        r.extend([
             p.articles.to_string(),
             fmt_score(p.mean_score),
             p.interval
                 .map_or("-".into(), |(a, b)| format!("[{a:+.3}, {b:+.3}]")),
-        ];
+        ]);
         for h in &d.heads {
             r.push(mix(p, h, &d.labels[h]));
         }
@@ -526,11 +636,15 @@ fn print_table(d: &Data) -> std::io::Result<()> {
         }
         rows.push(r);
     }
+    rows
+}
+
+/// Rows as columns aligned by display width.
+fn write_rows(out: &mut impl std::io::Write, rows: &[Vec<String>]) -> std::io::Result<()> {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|c| rows.iter().map(|r| display_width(&r[c])).max().unwrap_or(0))
         .collect();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for r in &rows {
+    for r in rows {
         let line: Vec<String> = r
             .iter()
             .zip(&widths)
@@ -538,7 +652,7 @@ fn print_table(d: &Data) -> std::io::Result<()> {
             .collect();
         writeln!(out, "{}", line.join("  ").trim_end())?;
     }
-    out.flush()
+    Ok(())
 }
 
 /// Whether an output path means standard output.
@@ -556,17 +670,21 @@ fn write_out(p: &std::path::Path, text: &str) -> Result<()> {
     std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))
 }
 
-/// The profiles as CSV.
+/// The profiles as CSV; with --period, a `period` column after the source: `all` on each
+/// source's overall row, then its rows per period.
 fn profiles_csv(d: &Data) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec![
-        "source".to_owned(),
+    let mut header = vec!["source".to_owned()];
+    if d.periods.is_some() {
+        header.push("period".into());
+    }
+    header.extend([
         "articles".into(),
         "scored".into(),
         "mean_score".into(),
         "ci_low".into(),
         "ci_high".into(),
-    ];
+    ]);
     for h in &d.heads {
         for l in &d.labels[h] {
             header.push(format!("{h}:{l}"));
@@ -580,15 +698,33 @@ fn profiles_csv(d: &Data) -> Result<String> {
         "matches".into(),
     ]);
     w.write_record(&header)?;
-    for p in &d.profiles {
-        let mut r = vec![
-            p.source.clone(),
+    let rows: Vec<&SourceProfile> = match &d.periods {
+        None => d.profiles.iter().collect(),
+        // `per` holds the sources in the order of `profiles`, each source's periods together.
+        Some((_, per)) => {
+            let mut rest = per.as_slice();
+            let mut rows = Vec::with_capacity(d.profiles.len() + per.len());
+            for o in &d.profiles {
+                let n = rest.iter().take_while(|p| p.source == o.source).count();
+                rows.push(o);
+                rows.extend(&rest[..n]);
+                rest = &rest[n..];
+            }
+            rows
+        }
+    };
+    for p in rows {
+        let mut r = vec![p.source.clone()];
+        if d.periods.is_some() {
+            r.push(p.period.clone().unwrap_or_else(|| "all".into()));
+        }
+        r.extend([
             p.articles.to_string(),
             p.scored.to_string(),
             p.mean_score.map_or(String::new(), |v| format!("{v:.6}")),
             p.interval.map_or(String::new(), |(a, _)| format!("{a:.6}")),
             p.interval.map_or(String::new(), |(_, b)| format!("{b:.6}")),
-        ];
+        ]);
         for h in &d.heads {
             for l in &d.labels[h] {
                 r.push(
@@ -791,6 +927,125 @@ fn svg_histogram(d: &Data) -> String {
     s + "</svg>"
 }
 
+/// The columns of the grid of periods: every period from the first article's to the last's,
+/// those without an article included so that time runs evenly (only the periods met when
+/// that would be more than [`MAX_PERIOD_COLUMNS`]), then [`UNDATED`] if any article is.
+fn period_columns(obs: &[Observation], span: Period, per: &[SourceProfile]) -> Vec<String> {
+    let dates = || obs.iter().filter_map(|o| o.date);
+    let mut cols: Vec<String> = Vec::new();
+    if let (Some(first), Some(last)) = (dates().min(), dates().max()) {
+        let mut d = Some(first);
+        while let Some(x) = d.filter(|&x| x <= last && cols.len() <= MAX_PERIOD_COLUMNS) {
+            let name = x.period(span);
+            if cols.last() != Some(&name) {
+                cols.push(name);
+            }
+            d = x.next_day();
+        }
+        if cols.len() > MAX_PERIOD_COLUMNS {
+            cols = per.iter().filter_map(|p| p.period.clone()).collect();
+            cols.retain(|c| c != UNDATED);
+            cols.sort();
+            cols.dedup();
+        }
+    }
+    if obs.iter().any(|o| o.date.is_none()) {
+        cols.push(UNDATED.to_owned());
+    }
+    cols
+}
+
+/// Most columns of the grid of periods with the empty ones in.
+const MAX_PERIOD_COLUMNS: usize = 400;
+
+/// A grid of sources (rows, in the order of the overall profiles) by period (columns, in time
+/// order): each cell shaded by the source's mean score in the period (hostile red, favourable
+/// blue, stronger the further from 0; grey when none of its articles was scored), with its
+/// article count written in.
+fn svg_periods(d: &Data, span: Period, per: &[SourceProfile]) -> String {
+    let cols = period_columns(&d.obs, span, per);
+    let (left, top, row_h) = (250.0, 70.0, 22.0);
+    let cell = (720.0 / cols.len().max(1) as f64).clamp(14.0, 60.0);
+    let w = left + cell * cols.len() as f64 + 20.0;
+    let h = top + row_h * d.profiles.len() as f64 + 10.0;
+    let mut s = format!(
+        r##"<svg class="chart" id="periods" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="mean {head} score by source and {span}">"##,
+        head = esc(&d.head),
+        span = period_name(span)
+    );
+    for (j, c) in cols.iter().enumerate() {
+        let x = left + cell * (j as f64 + 0.5);
+        s += &format!(
+            r##"<text x="{x}" y="{y}" font-size="11" transform="rotate(-60 {x} {y})">{c}</text>"##,
+            y = top - 6.0,
+            c = esc(c)
+        );
+    }
+    let col_of: BTreeMap<&str, usize> = cols
+        .iter()
+        .enumerate()
+        .map(|(j, c)| (c.as_str(), j))
+        .collect();
+    let row_of: BTreeMap<&str, usize> = d
+        .profiles
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.source.as_str(), i))
+        .collect();
+    for (i, p) in d.profiles.iter().enumerate() {
+        s += &format!(
+            r##"<text x="{tx}" y="{ty}" font-size="12" text-anchor="end">{label}</text>"##,
+            tx = left - 8.0,
+            ty = top + row_h * (i as f64 + 0.65),
+            label = short(&p.source)
+        );
+    }
+    for p in per {
+        let (Some(&i), Some(&j)) = (
+            row_of.get(p.source.as_str()),
+            p.period.as_deref().and_then(|c| col_of.get(c)),
+        ) else {
+            continue;
+        };
+        let (fill, opacity, title) = match (p.mean_score, p.interval) {
+            (Some(m), Some((a, b))) => (
+                if m < 0.0 { "#D55E00" } else { "#0072B2" },
+                0.15 + 0.85 * m.abs().min(1.0),
+                format!("mean {m:+.3}, 95% interval [{a:+.3}, {b:+.3}]"),
+            ),
+            _ => ("#999999", 0.25, "no article scored".to_owned()),
+        };
+        let (x, y) = (left + cell * j as f64, top + row_h * i as f64);
+        s += &format!(
+            r##"<g class="cell" data-source="{name}" data-period="{period}"><rect x="{x}" y="{ry}" width="{cw}" height="{rh}" fill="{fill}" opacity="{opacity:.3}"/><text x="{tx}" y="{ty}" font-size="10" text-anchor="middle">{n}</text><title>{name}, {period}: {title}, {articles}</title></g>"##,
+            name = esc(&p.source),
+            period = esc(p.period.as_deref().unwrap_or("")),
+            ry = y + 2.0,
+            cw = cell - 2.0,
+            rh = row_h - 4.0,
+            tx = x + (cell - 2.0) / 2.0,
+            ty = y + row_h * 0.65,
+            n = p.articles,
+            articles = super::count(p.articles as usize, "article"),
+        );
+    }
+    s + "</svg>"
+}
+
+/// Rows of [`table_rows`] as an HTML table, the first row its header.
+fn html_table(rows: &[Vec<String>]) -> String {
+    let mut t = String::from("<table>");
+    for (i, r) in rows.iter().enumerate() {
+        let tag = if i == 0 { "th" } else { "td" };
+        t += "<tr>";
+        for c in r {
+            t += &format!("<{tag}>{}</{tag}>", esc(c));
+        }
+        t += "</tr>";
+    }
+    t + "</table>"
+}
+
 fn html(d: &Data) -> String {
     let mut body = String::new();
     body += &format!(
@@ -810,43 +1065,23 @@ fn html(d: &Data) -> String {
         body += &format!("<h2>{} mix by source</h2>", esc(h));
         body += &svg_mix(d, h);
     }
+    if let Some((span, per)) = &d.periods {
+        body += &format!(
+            "<h2>Mean {} score by source and {}</h2><p>Cells: a source's articles in the {}, shaded by their mean score (red hostile, blue favourable, paler nearer 0, grey when none was scored); the number is the article count.</p>",
+            esc(&d.head),
+            period_name(*span),
+            period_name(*span)
+        );
+        body += &svg_periods(d, *span, per);
+    }
     body += "<h2>Scores of single articles</h2>";
     body += &svg_histogram(d);
-    body += "<h2>Table</h2><table><tr><th>source</th><th>articles</th><th>mean</th><th>95% interval</th>";
-    for h in &d.heads {
-        body += &format!("<th>{} mix</th>", esc(h));
+    body += "<h2>Table</h2>";
+    body += &html_table(&table_rows(d, &d.profiles, None));
+    if let Some((span, per)) = &d.periods {
+        body += &format!("<h2>Table by {}</h2>", period_name(*span));
+        body += &html_table(&table_rows(d, per, Some(period_name(*span))));
     }
-    // As in the terminal table: predicted, true and match only when true labels are given.
-    let truth = d.profiles.iter().any(|p| p.truth.is_some());
-    body += "<th>mentions</th>";
-    if truth {
-        body += "<th>predicted</th><th>true</th><th>match</th>";
-    }
-    body += "</tr>";
-    for p in &d.profiles {
-        body += &format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
-            esc(&p.source),
-            p.articles,
-            fmt_score(p.mean_score),
-            p.interval
-                .map_or("-".into(), |(a, b)| format!("[{a:+.3}, {b:+.3}]"))
-        );
-        for h in &d.heads {
-            body += &format!("<td>{}</td>", esc(&mix(p, h, &d.labels[h])));
-        }
-        body += &format!("<td>{:.1}</td>", p.mean_mentions);
-        if truth {
-            body += &format!(
-                "<td>{}</td><td>{}</td><td>{}</td>",
-                esc(p.predicted.as_deref().unwrap_or("")),
-                esc(p.truth.as_deref().unwrap_or("")),
-                p.matches.map_or("", |m| if m { "yes" } else { "no" })
-            );
-        }
-        body += "</tr>";
-    }
-    body += "</table>";
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>slant source report</title><style>body{{font-family:system-ui,sans-serif;margin:2em;color:#222}}svg{{display:block;margin:1em 0}}table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left}}</style></head><body>{body}</body></html>\n"
     )
