@@ -68,6 +68,10 @@ pub struct SourceProfile {
     pub truth: Option<String>,
     /// Whether `predicted` equals `truth`.
     pub matches: Option<bool>,
+    /// Per pole of the scored head, what moves the source's articles toward it most
+    /// ([`CueTally::top`]); empty when not tallied.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub cues: BTreeMap<String, Vec<Cue>>,
 }
 
 /// Bootstrap settings.
@@ -154,6 +158,98 @@ impl Scale {
     }
 }
 
+/// What moves a source's articles toward one pole of the scored head: a feature of their
+/// evidence (a word, n-gram or lexicon category), with its mean contribution per scored
+/// article of the source.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Cue {
+    pub feature: String,
+    /// Its contribution toward the pole against the other (log-odds), summed over the
+    /// source's articles that list it and divided by the source's articles with leanings
+    /// (every article scored on the head, when the report classifies them).
+    pub mean: f64,
+    /// The source's articles that list it.
+    pub articles: u64,
+    /// Its commonest forms in those articles' texts (up to three).
+    pub forms: Vec<String>,
+}
+
+/// Per feature: summed contribution, articles listing it, forms met and how often.
+type CueSums = BTreeMap<String, (f64, u64, BTreeMap<String, u64>)>;
+
+/// The cues of every source, tallied article by article from the leanings of the scored head
+/// (each article's top contributions toward each pole against the other): what each source's
+/// score is made of. Memory grows with sources and distinct features, not with articles.
+#[derive(Clone, Debug, Default)]
+pub struct CueTally {
+    /// Per source: its articles with leanings, and per pole the features' sums.
+    sources: BTreeMap<String, (u64, BTreeMap<String, CueSums>)>,
+}
+
+impl CueTally {
+    /// One article's leanings: per pole, its listed features as (feature, contribution,
+    /// forms); `source` as the profiles name it (`None`: [`UNKNOWN_SOURCE`]).
+    pub fn add<'a>(
+        &mut self,
+        source: Option<&str>,
+        leanings: impl IntoIterator<Item = (&'a str, Vec<(&'a str, f64, &'a [String])>)>,
+    ) {
+        let (n, poles) = self
+            .sources
+            .entry(source.unwrap_or(UNKNOWN_SOURCE).to_owned())
+            .or_default();
+        *n += 1;
+        for (pole, items) in leanings {
+            let sums = poles.entry(pole.to_owned()).or_default();
+            for (feature, contribution, forms) in items {
+                let e = sums.entry(feature.to_owned()).or_default();
+                e.0 += contribution;
+                e.1 += 1;
+                for f in forms {
+                    *e.2.entry(f.clone()).or_default() += 1;
+                }
+            }
+        }
+    }
+
+    /// Whether no article had leanings.
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+    }
+
+    /// Per pole, the `n` features with the largest mean contribution for `source`.
+    pub fn top(&self, source: &str, n: usize) -> BTreeMap<String, Vec<Cue>> {
+        let Some((articles, poles)) = self.sources.get(source) else {
+            return BTreeMap::new();
+        };
+        poles
+            .iter()
+            .map(|(pole, sums)| {
+                let mut cues: Vec<Cue> = sums
+                    .iter()
+                    .map(|(feature, (sum, k, forms))| {
+                        let mut fs: Vec<(&String, &u64)> = forms.iter().collect();
+                        fs.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+                        Cue {
+                            feature: feature.clone(),
+                            mean: sum / *articles as f64,
+                            articles: *k,
+                            forms: fs.into_iter().take(3).map(|(f, _)| f.clone()).collect(),
+                        }
+                    })
+                    .collect();
+                cues.sort_by(|a, b| {
+                    b.mean
+                        .total_cmp(&a.mean)
+                        .then_with(|| a.feature.cmp(&b.feature))
+                });
+                cues.truncate(n);
+                (pole.clone(), cues)
+            })
+            .collect()
+    }
+}
+
 /// Profiles of every source in `obs`, sorted by mean score (unscored outlets last), then name.
 /// `head` names the scored head (its labels give `majority`, and with `scale` `predicted`).
 pub fn profiles(
@@ -235,6 +331,7 @@ fn profile(
         mean_mentions: os.iter().map(|o| o.mentions as f64).sum::<f64>() / os.len() as f64,
         truth,
         matches,
+        cues: BTreeMap::new(),
     }
 }
 

@@ -355,9 +355,19 @@ fn report_classifies_inputs_groups_by_directory_and_compares_with_truth() {
     let order: Vec<&str> = t
         .lines()
         .skip(1)
+        .take_while(|l| !l.is_empty())
         .map(|l| l.split("  ").next().unwrap())
         .collect();
     assert_eq!(order, ["axis", "reform"], "{t}");
+    // What moves each outlet: the hostile outlet's own words toward `anti`, the reform
+    // outlet's toward `pro`, in the table under its name.
+    let cues = &t[t.find("What moves each source").expect("the cues")..];
+    let axis = &cues[cues.find("  axis\n").unwrap()..cues.find("  reform\n").unwrap()];
+    let anti = axis.lines().find(|l| l.contains("toward anti:")).unwrap();
+    assert!(
+        anti.contains("traitor") || anti.contains("occupation"),
+        "{cues}"
+    );
 
     // With true labels from a CSV: each outlet's majority prediction against its majority label.
     let csv_in = dir.path().join("in.csv");
@@ -554,6 +564,8 @@ fn a_report_from_records_equals_the_report_classified_directly() {
         std::fs::read_to_string(&b).unwrap(),
     );
     assert!(a.contains("mean_score"), "{a}");
+    // The cues went through the records too.
+    assert!(a.contains("\"cues\""), "{a}");
     // The saved page's date (its metadata) went through the records.
     assert!(a.contains("\"period\": \"2021-05\""), "{a}");
     assert_eq!(a, b);
@@ -798,4 +810,109 @@ fn sources_are_profiled_per_period_and_within_dates() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(why), "{args:?}: {}", stderr(&o));
     }
+}
+
+/// `--cues N`: per source and pole, the features of its articles' leanings by mean
+/// contribution per article (function words and either-side items left out), with their
+/// commonest forms; in the JSON, the CSV (`cues:POLE`) and the table; `--cues 0` leaves them
+/// out.
+#[test]
+fn cues_per_source_sum_the_articles_leanings() {
+    let dir = tempfile::tempdir().unwrap();
+    let with = |id: &str, source: &str, score: f64, anti: Value, pro: Value| {
+        let mut v: Value =
+            serde_json::from_str(&record(id, source, Some(score), Some("anti"), "neutral"))
+                .unwrap();
+        v["heads"][0]["leanings"] = json!([
+            {"label": "pro", "against": "anti", "evidence": pro},
+            {"label": "anti", "against": "pro", "evidence": anti},
+        ]);
+        v.to_string()
+    };
+    let item =
+        |f: &str, c: f64, forms: &[&str]| json!({"feature": f, "contribution": c, "text": forms});
+    let lines = [
+        with(
+            "a1",
+            "Axis",
+            -0.8,
+            json!([item("lex:criticism", 0.9, &["failure"]), item("occup", 0.3, &["occupation"]),
+                   {"feature": "him", "contribution": 2.0, "text": ["him"], "function_words": true}]),
+            json!([item("real", 0.1, &["real"])]),
+        ),
+        with(
+            "a2",
+            "Axis",
+            -0.6,
+            json!([item("lex:criticism", 0.5, &["failed", "failure"]),
+                   {"feature": "target:per_1k", "contribution": 3.0, "either_side": true}]),
+            json!([]),
+        ),
+        // No leanings (written with --explain 0): counted in the profile, not in the cues.
+        record("a3", "Axis", Some(-0.7), Some("anti"), "neutral"),
+    ];
+    let recs = dir.path().join("recs.jsonl");
+    std::fs::write(&recs, lines.join("\n") + "\n").unwrap();
+    let o = slant()
+        .args(["report", "--cues", "2", "--write-json", "-", "--from"])
+        .arg(&recs)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let cues = &j["sources"][0]["cues"];
+    let anti: Vec<(&str, f64, u64)> = cues["anti"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["feature"].as_str().unwrap(),
+                c["mean"].as_f64().unwrap(),
+                c["articles"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // (0.9 + 0.5) / 2 and 0.3 / 2: over the two articles with leanings; "him" (function
+    // words) and the mention rate (either side) are not cues.
+    assert_eq!(anti.len(), 2, "{cues}");
+    assert_eq!((anti[0].0, anti[0].2), ("lex:criticism", 2));
+    assert!(
+        (anti[0].1 - 0.7).abs() < 1e-9 && (anti[1].1 - 0.15).abs() < 1e-9,
+        "{cues}"
+    );
+    assert_eq!(cues["anti"][0]["forms"], json!(["failure", "failed"]));
+    assert_eq!(cues["pro"][0]["feature"], "real");
+
+    let o = slant()
+        .args(["report", "--cues", "2", "--write-csv", "-", "--from"])
+        .arg(&recs)
+        .output()
+        .unwrap();
+    let mut rdr = csv::Reader::from_reader(o.stdout.as_slice());
+    let head: Vec<String> = rdr.headers().unwrap().iter().map(str::to_owned).collect();
+    let at = head.iter().position(|h| h == "cues:anti").unwrap();
+    let row = rdr.records().next().unwrap().unwrap();
+    assert_eq!(
+        &row[at],
+        "lex:criticism (\"failure\", \"failed\") 0.700; occup (\"occupation\") 0.150"
+    );
+    let o = slant()
+        .args(["report", "--from"])
+        .arg(&recs)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&o).contains("    toward anti: lex:criticism (\"failure\", \"failed\") 0.700"),
+        "{}",
+        stdout(&o)
+    );
+
+    let o = slant()
+        .args(["report", "--cues", "0", "--write-json", "-", "--from"])
+        .arg(&recs)
+        .output()
+        .unwrap();
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(j["sources"][0].get("cues").is_none());
 }

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use slant::aggregate::{
-    Bootstrap, Observation, Scale, SourceProfile, UNDATED, period_profiles, profiles,
+    Bootstrap, CueTally, Observation, Scale, SourceProfile, UNDATED, period_profiles, profiles,
 };
 use slant::date::{Date, Period};
 use slant::input::Line;
@@ -80,6 +80,13 @@ pub struct ReportArgs {
     /// out.
     #[arg(long, value_name = "DATE")]
     until: Option<Date>,
+    /// Per source, the N cues that move its articles most toward each pole of the head (a
+    /// word, phrase or lexicon category, with its mean log-odds per scored article and its
+    /// commonest forms), from each article's top N cues each way (function words left out);
+    /// 0 turns them off, and the articles are then classified without evidence (faster).
+    /// Records read --from give theirs if they were written with evidence.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    cues: usize,
     /// Bootstrap resamples for the intervals (at least 100).
     #[arg(
         long,
@@ -101,6 +108,9 @@ struct Data {
     profiles: Vec<SourceProfile>,
     /// With --period: the span, and the profiles per source and period.
     periods: Option<(Period, Vec<SourceProfile>)>,
+    /// The poles of the head whose cues the profiles hold (negative, positive), when they
+    /// hold any.
+    cue_poles: Option<(String, String)>,
 }
 
 /// A record's score (an f32 rounded to four decimals) as the f64 its JSON says: 0.8095, not
@@ -162,6 +172,50 @@ struct HeadLine {
     score: serde_json::Value,
     #[serde(default)]
     probabilities: serde_json::Value,
+    #[serde(default)]
+    leanings: Vec<LeaningLine>,
+}
+
+/// A head's leaning in a classify record: the pole and its evidence.
+#[derive(serde::Deserialize)]
+struct LeaningLine {
+    #[serde(default)]
+    label: serde_json::Value,
+    #[serde(default)]
+    evidence: Vec<EvidenceLine>,
+}
+
+/// An evidence item, as far as the report reads it.
+#[derive(serde::Deserialize)]
+struct EvidenceLine {
+    #[serde(default)]
+    feature: serde_json::Value,
+    #[serde(default)]
+    contribution: serde_json::Value,
+    #[serde(default)]
+    text: Vec<serde_json::Value>,
+    #[serde(default)]
+    function_words: bool,
+    #[serde(default)]
+    either_side: bool,
+}
+
+/// The cues an evidence item gives the tally: its feature, contribution and forms; none for
+/// function words and for items that never say which side.
+fn cue_of(e: &EvidenceLine) -> Option<(String, f64, Vec<String>)> {
+    if e.function_words || e.either_side {
+        return None;
+    }
+    let forms = e
+        .text
+        .iter()
+        .filter_map(|t| t.as_str().map(str::to_owned))
+        .collect();
+    Some((
+        e.feature.as_str()?.to_owned(),
+        e.contribution.as_f64()?,
+        forms,
+    ))
 }
 
 /// A record as kept until the scored head is known: id, source, mentions, and per head its
@@ -186,6 +240,7 @@ fn text(v: serde_json::Value) -> Option<String> {
 /// (from the records' probabilities, so a label nobody was given still counts), and the ids.
 struct FromRecords {
     obs: Vec<Observation>,
+    cues: CueTally,
     failed: u64,
     head: String,
     labels: BTreeMap<String, Vec<String>>,
@@ -204,6 +259,13 @@ fn from_records(args: &ReportArgs, path: &PathBuf, ui: &Ui) -> Result<FromRecord
     let mut failed = 0;
     let mut labels: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut first_scored: Option<Option<String>> = None;
+    let map = match &args.input.source_map {
+        Some(p) => Some(slant::sources::SourceMap::load(p)?),
+        None => None,
+    };
+    // Each record's cues, per head (the scored head is known at the end): per head name, the
+    // tally of its records.
+    let mut tallies: BTreeMap<String, CueTally> = BTreeMap::new();
     while let Some((n, line)) = lines.next() {
         let at = format!("{}:{n}", path.display());
         let bytes = match line {
@@ -255,8 +317,40 @@ fn from_records(args: &ReportArgs, path: &PathBuf, ui: &Ui) -> Result<FromRecord
                 }
             },
         };
+        let id = text(r.id).unwrap_or_default();
+        let mut source = text(r.source);
+        if source.is_none()
+            && let Some(m) = &map
+        {
+            source = m.lookup(&id).map(str::to_owned);
+        }
         let mut heads = Vec::with_capacity(r.heads.len());
         for h in r.heads {
+            if args.cues > 0 && !h.leanings.is_empty() {
+                let poles: Vec<(String, Vec<(String, f64, Vec<String>)>)> = h
+                    .leanings
+                    .iter()
+                    .filter_map(|l| {
+                        let pole = l.label.as_str()?.to_owned();
+                        Some((pole, l.evidence.iter().filter_map(cue_of).collect()))
+                    })
+                    .collect();
+                tallies
+                    .entry(h.head.as_str().unwrap_or_default().to_owned())
+                    .or_default()
+                    .add(
+                        source.as_deref(),
+                        poles.iter().map(|(p, items)| {
+                            (
+                                p.as_str(),
+                                items
+                                    .iter()
+                                    .map(|(f, c, t)| (f.as_str(), *c, t.as_slice()))
+                                    .collect(),
+                            )
+                        }),
+                    );
+            }
             let name = h.head.as_str().map(str::to_owned);
             let label = text(h.label);
             let score = h.score.as_f64();
@@ -274,8 +368,8 @@ fn from_records(args: &ReportArgs, path: &PathBuf, ui: &Ui) -> Result<FromRecord
             heads.push((name.unwrap_or_default(), label, score));
         }
         records.push(Kept {
-            id: text(r.id).unwrap_or_default(),
-            source: text(r.source),
+            id,
+            source,
             date: text(r.date).and_then(|d| Date::parse(&d).ok()),
             mentions: r.mentions.as_u64().unwrap_or(0),
             heads,
@@ -287,10 +381,6 @@ fn from_records(args: &ReportArgs, path: &PathBuf, ui: &Ui) -> Result<FromRecord
             .flatten()
             .context("no head in the records has a score; name one with --head")?,
     };
-    let map = match &args.input.source_map {
-        Some(p) => Some(slant::sources::SourceMap::load(p)?),
-        None => None,
-    };
     let mut obs = Vec::with_capacity(records.len());
     let mut ids = Vec::with_capacity(records.len());
     for r in records {
@@ -298,17 +388,12 @@ fn from_records(args: &ReportArgs, path: &PathBuf, ui: &Ui) -> Result<FromRecord
             .heads
             .iter()
             .map(|(name, label, score)| (name.as_str(), label.as_deref(), *score));
-        let mut o = observe(r.source, r.date, r.mentions, heads, &head);
-        if o.source.is_none()
-            && let Some(m) = &map
-        {
-            o.source = m.lookup(&r.id).map(str::to_owned);
-        }
-        obs.push(o);
+        obs.push(observe(r.source, r.date, r.mentions, heads, &head));
         ids.push(r.id);
     }
     labels.values_mut().for_each(|v| v.sort());
     Ok(FromRecords {
+        cues: tallies.remove(&head).unwrap_or_default(),
         obs,
         failed,
         head,
@@ -331,14 +416,17 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
     for p in outputs.iter().copied().flatten() {
         super::check_output_file(p)?;
     }
+    let mut cues = CueTally::default();
     let (obs, failed, head, heads, labels, ids) = if let Some(path) = &args.from {
         let FromRecords {
+            cues: tally,
             obs,
             failed,
             head,
             labels,
             ids,
         } = from_records(&args, path, ui)?;
+        cues = tally;
         if !labels.contains_key(&head) {
             let names: Vec<&str> = labels.keys().map(String::as_str).collect();
             bail!(
@@ -379,11 +467,33 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
             &args.input,
             args.truth_col.as_deref(),
             &model,
-            0,
+            args.cues,
             0,
             ui,
             |records, docs| {
                 for (r, d) in records.iter().zip(docs) {
+                    if let Some(h) = r.heads.iter().find(|h| h.head == head)
+                        && !h.leanings().is_empty()
+                    {
+                        cues.add(
+                            r.source.as_deref(),
+                            h.leanings().iter().map(|l| {
+                                let items = l
+                                    .evidence
+                                    .iter()
+                                    .filter(|e| !e.function_words && !e.either_side)
+                                    .map(|e| {
+                                        (
+                                            e.feature.as_str(),
+                                            score4(e.contribution),
+                                            e.text.as_slice(),
+                                        )
+                                    })
+                                    .collect();
+                                (l.label.as_str(), items)
+                            }),
+                        );
+                    }
                     let heads = r
                         .heads
                         .iter()
@@ -410,7 +520,19 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
         ..Bootstrap::default()
     };
     let scale = labels.get(&head).and_then(|l| Scale::of(l));
-    let profiles = profiles(&obs, &head, scale.as_ref(), b);
+    let mut profiles = profiles(&obs, &head, scale.as_ref(), b);
+    let cue_poles = (args.cues > 0 && !cues.is_empty())
+        .then(|| {
+            let polar = slant::metrics::default_polarity(&labels[&head])?;
+            let l = &labels[&head];
+            Some((l[polar.1 as usize].clone(), l[polar.0 as usize].clone()))
+        })
+        .flatten();
+    if cue_poles.is_some() {
+        for p in &mut profiles {
+            p.cues = cues.top(&p.source, args.cues);
+        }
+    }
     let periods = args.period.map(|p| {
         let per = period_profiles(&obs, &head, scale.as_ref(), b, p, &profiles);
         (p, per)
@@ -422,6 +544,7 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
         obs,
         profiles,
         periods,
+        cue_poles,
     };
     // `-` writes that output to standard output, in place of the table.
     let outputs = [&args.write_csv, &args.write_json, &args.html];
@@ -589,7 +712,38 @@ fn print_table(d: &Data) -> std::io::Result<()> {
         writeln!(out)?;
         write_rows(&mut out, &table_rows(d, per, Some(period_name(*p))))?;
     }
+    if let Some((neg, pos)) = &d.cue_poles {
+        writeln!(
+            out,
+            "\nWhat moves each source (mean log-odds per scored article; from each article's top \
+             cues each way, function words left out):"
+        )?;
+        for p in &d.profiles {
+            writeln!(out, "  {}", p.source)?;
+            for pole in [neg, pos] {
+                let cell = cue_cell(p.cues.get(pole).map_or(&[][..], Vec::as_slice));
+                if !cell.is_empty() {
+                    writeln!(out, "    toward {pole}: {cell}")?;
+                }
+            }
+        }
+    }
     out.flush()
+}
+
+/// Cues as one line: `lex:criticism ("failure", "incompetent") 0.412; ...`.
+fn cue_cell(cues: &[slant::aggregate::Cue]) -> String {
+    cues.iter()
+        .map(|c| {
+            let forms: Vec<String> = c.forms.iter().map(|f| format!("\"{f}\"")).collect();
+            if forms.is_empty() {
+                format!("{} {:.3}", c.feature, c.mean)
+            } else {
+                format!("{} ({}) {:.3}", c.feature, forms.join(", "), c.mean)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The table of `profiles`: a header row, then a row per profile; `period` names the period
@@ -697,6 +851,8 @@ fn profiles_csv(d: &Data) -> Result<String> {
         "truth".into(),
         "matches".into(),
     ]);
+    let poles: Vec<&String> = d.cue_poles.iter().flat_map(|(n, p)| [n, p]).collect();
+    header.extend(poles.iter().map(|p| format!("cues:{p}")));
     w.write_record(&header)?;
     let rows: Vec<&SourceProfile> = match &d.periods {
         None => d.profiles.iter().collect(),
@@ -742,6 +898,9 @@ fn profiles_csv(d: &Data) -> Result<String> {
         r.push(p.predicted.clone().unwrap_or_default());
         r.push(p.truth.clone().unwrap_or_default());
         r.push(p.matches.map_or(String::new(), |m| m.to_string()));
+        for pole in &poles {
+            r.push(cue_cell(p.cues.get(*pole).map_or(&[][..], Vec::as_slice)));
+        }
         w.write_record(&r)?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)
@@ -1073,6 +1232,22 @@ fn html(d: &Data) -> String {
             period_name(*span)
         );
         body += &svg_periods(d, *span, per);
+    }
+    if let Some((neg, pos)) = &d.cue_poles {
+        body += "<h2>What moves each source</h2><p>Per source, the cues that move its articles most toward each pole: mean log-odds per scored article, from each article's top cues each way (function words left out), with their commonest forms.</p>";
+        let mut rows = vec![vec![
+            "source".to_owned(),
+            format!("toward {neg}"),
+            format!("toward {pos}"),
+        ]];
+        for p in &d.profiles {
+            let mut r = vec![p.source.clone()];
+            for pole in [neg, pos] {
+                r.push(cue_cell(p.cues.get(pole).map_or(&[][..], Vec::as_slice)));
+            }
+            rows.push(r);
+        }
+        body += &html_table(&rows).replace("<table>", "<table class=\"cues\">");
     }
     body += "<h2>Scores of single articles</h2>";
     body += &svg_histogram(d);
