@@ -76,6 +76,14 @@ pub struct LogisticRegression {
     /// [`LogisticRegression::fit_grouped`], which is given the groups.
     #[serde(default)]
     pub group_power: f32,
+    /// Naive-Bayes feature scaling g (Wang and Manning's NBSVM, for logistic regression):
+    /// each feature is scaled by |r|^g before the fit, r the log-ratio of how often it occurs
+    /// in documents of one class against the others (the largest over the classes), and its
+    /// fitted weights multiplied back, so prediction is unchanged. Under L2 that is a
+    /// penalty of w^2 / |r|^(2g) per feature: features that occur alike in every class are
+    /// held near 0. 0 (the default) turns it off.
+    #[serde(default)]
+    pub nb_scale: f32,
 }
 
 impl Default for LogisticRegression {
@@ -87,6 +95,7 @@ impl Default for LogisticRegression {
             class_weight: ClassWeight::Uniform,
             memory: 10,
             group_power: 0.0,
+            nb_scale: 0.0,
         }
     }
 }
@@ -410,6 +419,45 @@ fn row_weights(y: &[usize], k: usize, sample: &[f32], mode: ClassWeight) -> Vec<
         .collect()
 }
 
+/// The Naive-Bayes scale of each column of `x` ([`LogisticRegression::nb_scale`]): |r|^g, r
+/// the largest (in size) over the classes c of ln((a + n_cj) / (a D + n_c)) - ln((a + n_oj) /
+/// (a D + n_o)), with n_cj the rows of class c where column j is non-zero, n_c the non-zero
+/// entries of class c's rows (and o the other classes'), D the columns that occur, smoothed by
+/// a = 1 (as NBSVM's p = a + counts over its L1 norm).
+pub fn nb_factors(x: &CsrMatrix, y: &[usize], n_classes: usize, g: f32) -> Vec<f32> {
+    let d = x.ncols();
+    let mut counts = vec![0f64; d * n_classes];
+    let mut totals = vec![0f64; n_classes];
+    for (i, &c) in y.iter().enumerate() {
+        for &j in x.row(i).0 {
+            counts[j as usize * n_classes + c] += 1.0;
+            totals[c] += 1.0;
+        }
+    }
+    let all: f64 = totals.iter().sum();
+    let used = (0..d)
+        .filter(|&j| {
+            counts[j * n_classes..(j + 1) * n_classes]
+                .iter()
+                .any(|&n| n > 0.0)
+        })
+        .count() as f64;
+    (0..d)
+        .map(|j| {
+            let row = &counts[j * n_classes..(j + 1) * n_classes];
+            let n_j: f64 = row.iter().sum();
+            let r = (0..n_classes)
+                .map(|c| {
+                    let own = ((1.0 + row[c]) / (used + totals[c])).ln();
+                    let rest = ((1.0 + n_j - row[c]) / (used + all - totals[c])).ln();
+                    own - rest
+                })
+                .fold(0f64, |m, r| if r.abs() > m.abs() { r } else { m });
+            (r.abs() as f32).powf(g)
+        })
+        .collect()
+}
+
 impl LogisticRegression {
     /// [`LogisticRegression::fit_sparse`] with this learner's group balance: `groups` holds a
     /// group id per row and is needed when [`LogisticRegression::group_power`] is not 0.
@@ -422,6 +470,22 @@ impl LogisticRegression {
         groups: Option<&[usize]>,
         tie: Option<&Tie>,
     ) -> Result<FittedLogistic> {
+        self.fit_grouped_scaling(x, y, n_classes, groups, tie, x.ncols())
+    }
+
+    /// [`LogisticRegression::fit_grouped`] with the Naive-Bayes scaling
+    /// ([`LogisticRegression::nb_scale`]) on the first `nb_columns` columns only: term
+    /// columns, which a document has or lacks; rates and statistics that every document has
+    /// (slant's dense block) would all look alike in every class and be held at 0.
+    pub fn fit_grouped_scaling(
+        &self,
+        x: &CsrMatrix,
+        y: &[usize],
+        n_classes: usize,
+        groups: Option<&[usize]>,
+        tie: Option<&Tie>,
+        nb_columns: usize,
+    ) -> Result<FittedLogistic> {
         let w = match groups {
             _ if self.group_power == 0.0 => Vec::new(),
             Some(g) => group_weights(g, self.group_power),
@@ -432,7 +496,22 @@ impl LogisticRegression {
                 ));
             }
         };
-        self.fit_impl(x, y, n_classes, &w, tie, true)
+        if self.nb_scale == 0.0 {
+            return self.fit_impl(x, y, n_classes, &w, tie, true);
+        }
+        let mut f = nb_factors(x, y, n_classes, self.nb_scale);
+        for v in f.iter_mut().skip(nb_columns) {
+            *v = 1.0;
+        }
+        let mut xs = x.clone();
+        xs.scale_columns(|j| f[j as usize]);
+        let mut fit = self.fit_impl(&xs, y, n_classes, &w, tie, true)?;
+        for (j, row) in fit.coef.chunks_mut(n_classes).enumerate() {
+            for v in row {
+                *v *= f[j];
+            }
+        }
+        Ok(fit)
     }
 
     /// Fit on `x` with class indices `y` in `0..n_classes` and optional per-row `sample_weight`
@@ -777,6 +856,63 @@ mod tests {
             }
         }
         (x, y)
+    }
+
+    /// Naive-Bayes scaling: a feature met alike in both classes gets a factor near 0 and one
+    /// met in one class only a large one; the fit with `nb_scale` is the plain fit on the
+    /// scaled columns with its weights multiplied back, so it predicts from unscaled rows.
+    #[test]
+    fn nb_scaling_fits_the_scaled_problem_and_predicts_from_raw_rows() {
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..60 {
+            let c = i % 2;
+            // 0: in every row; 1: in class 1 rows (and a few others); 2: in class 0 rows.
+            let mut idx = vec![0u32];
+            let mut val = vec![0.5 + (i % 3) as f32 * 0.1];
+            if c == 1 || i % 10 == 0 {
+                idx.push(1);
+                val.push(0.7);
+            }
+            if c == 0 && i % 4 != 0 {
+                idx.push(2);
+                val.push(0.4 + (i % 5) as f32 * 0.05);
+            }
+            rows.push(crate::sparse::SparseVec {
+                indices: idx,
+                values: val,
+            });
+            y.push(c);
+        }
+        let x = CsrMatrix::from_rows(3, &rows);
+        let f = nb_factors(&x, &y, 2, 1.0);
+        assert!(f[0] < 0.3 && f[1] > 1.0 && f[2] > 1.0, "{f:?}");
+        assert_eq!(nb_factors(&x, &y, 2, 0.0), vec![1.0; 3]);
+        let lr = LogisticRegression::default().c(2.0);
+        let nb = LogisticRegression {
+            nb_scale: 1.0,
+            ..lr.clone()
+        }
+        .fit_grouped(&x, &y, 2, None, None)
+        .unwrap();
+        let mut xs = x.clone();
+        xs.scale_columns(|j| f[j as usize]);
+        let plain = lr.fit_grouped(&xs, &y, 2, None, None).unwrap();
+        for j in 0..3 {
+            for c in 0..2 {
+                let want = plain.weight(j, c) * f[j];
+                assert!((nb.weight(j, c) - want).abs() < 1e-6, "{j} {c}");
+            }
+        }
+        for i in 0..x.nrows() {
+            let (ri, rv) = x.row(i);
+            let (si, sv) = xs.row(i);
+            let (a, b) = (nb.proba(ri, rv), plain.proba(si, sv));
+            assert!((a[1] - b[1]).abs() < 1e-5, "{i}: {a:?} {b:?}");
+        }
+        // The shared feature barely counts; the plain fit on raw rows gives it more weight.
+        let raw = lr.fit_grouped(&x, &y, 2, None, None).unwrap();
+        assert!(nb.weight(0, 1).abs() < raw.weight(0, 1).abs() / 2.0 + 1e-3);
     }
 
     #[test]

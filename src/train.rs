@@ -422,6 +422,7 @@ pub fn train(
             k,
             corpus.groups.as_deref(),
             tie.as_ref(),
+            &featurizer,
         )?;
         fit_time.push(t.elapsed());
         let mut counts = vec![0u64; k];
@@ -501,14 +502,17 @@ pub(crate) fn fit_head(
     k: usize,
     groups: Option<&[usize]>,
     tie: Option<&Tie>,
+    featurizer: &Featurizer,
 ) -> Result<FittedLogistic> {
+    // Naive-Bayes scaling (when on) applies to the term columns, not to the dense block.
+    let terms = featurizer.layout().dense as usize;
     if !y.contains(&NO_LABEL) {
-        return learner.fit_grouped(x, y, k, groups, tie);
+        return learner.fit_grouped_scaling(x, y, k, groups, tie, terms);
     }
     let labelled: Vec<usize> = (0..y.len()).filter(|&i| y[i] != NO_LABEL).collect();
     let yl: Vec<usize> = labelled.iter().map(|&i| y[i]).collect();
     let gl: Option<Vec<usize>> = groups.map(|g| labelled.iter().map(|&i| g[i]).collect());
-    learner.fit_grouped(&x.select_rows(&labelled), &yl, k, gl.as_deref(), tie)
+    learner.fit_grouped_scaling(&x.select_rows(&labelled), &yl, k, gl.as_deref(), tie, terms)
 }
 
 /// The classes folds are stratified on: the first head's, with the rows that have no label for
@@ -712,6 +716,7 @@ pub fn cross_validate(
                 kc,
                 sub.groups.as_deref(),
                 tie.as_ref(),
+                &featurizer,
             )?;
             let p = clf.predict_proba(&xt);
             for (r, &i) in test_rows.iter().enumerate() {

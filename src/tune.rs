@@ -33,6 +33,9 @@ pub struct Grid {
     pub balanced: Vec<bool>,
     /// Group balance powers ([`LogisticRegression::group_power`]).
     pub group_power: Vec<f32>,
+    /// Naive-Bayes feature scalings ([`LogisticRegression::nb_scale`]).
+    #[serde(default)]
+    pub nb_scale: Vec<f32>,
     pub dense_weight: Vec<f32>,
     pub window_weight: Vec<f32>,
     pub negation: Vec<bool>,
@@ -62,6 +65,7 @@ impl Grid {
             char_ngrams: vec![base.features.char_ngrams],
             balanced: vec![base.logistic.class_weight == ClassWeight::Balanced],
             group_power: vec![base.logistic.group_power],
+            nb_scale: vec![base.logistic.nb_scale],
             dense_weight: vec![base.features.dense_weight],
             window_weight: vec![base.features.window_weight],
             negation: vec![base.features.negation],
@@ -151,19 +155,22 @@ impl Grid {
     /// The learner configurations of the grid (on top of `base`), in a fixed order.
     fn learners(&self, base: &LogisticRegression) -> Vec<LogisticRegression> {
         let mut out = Vec::new();
-        for &group_power in &self.group_power {
-            for &balanced in &self.balanced {
-                for &c in &self.c {
-                    out.push(LogisticRegression {
-                        c,
-                        class_weight: if balanced {
-                            ClassWeight::Balanced
-                        } else {
-                            ClassWeight::Uniform
-                        },
-                        group_power,
-                        ..base.clone()
-                    });
+        for &nb_scale in &self.nb_scale {
+            for &group_power in &self.group_power {
+                for &balanced in &self.balanced {
+                    for &c in &self.c {
+                        out.push(LogisticRegression {
+                            c,
+                            class_weight: if balanced {
+                                ClassWeight::Balanced
+                            } else {
+                                ClassWeight::Uniform
+                            },
+                            group_power,
+                            nb_scale,
+                            ..base.clone()
+                        });
+                    }
                 }
             }
         }
@@ -311,6 +318,7 @@ pub fn tune(
                         k,
                         sub.groups.as_deref(),
                         tie.as_ref(),
+                        &featurizer,
                     )?;
                     converged[li] &= clf.convergence.converged;
                     let p = clf.predict_proba(&xt);

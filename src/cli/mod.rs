@@ -741,6 +741,12 @@ pub struct ModelArgs {
     /// 1: every group the same total weight; 0.5 in between).
     #[arg(long, value_name = "P", default_value_t = LogisticRegression::default().group_power)]
     group_power: f32,
+    /// Naive-Bayes feature scaling G (NBSVM-style, for logistic regression): each feature is
+    /// scaled by |r|^G before the fit, r the log-ratio of its document rates in one class
+    /// against the others; 0 turns it off. Features that occur alike in every class are held
+    /// near 0.
+    #[arg(long, value_name = "G", default_value_t = LogisticRegression::default().nb_scale)]
+    nb_scale: f32,
     /// Let the target statistics (mention rate, share of words near a mention) favour one pole
     /// of a head with a polarity over the other. By default their pro and anti weights are held
     /// equal: how much a text is about the target may say whether it takes a side, not which.
@@ -810,6 +816,7 @@ impl ModelArgs {
                     ClassWeight::Uniform
                 },
                 group_power: self.group_power,
+                nb_scale: self.nb_scale,
                 ..LogisticRegression::default()
             },
             tie_target_stats: !self.untie_target_stats,

@@ -650,6 +650,9 @@ pub struct TuneArgs {
     /// Group balance powers to try (with --balance-col), e.g. 0,0.5,1.
     #[arg(long, value_name = "P,...", value_delimiter = ',')]
     grid_group_power: Vec<f32>,
+    /// Naive-Bayes feature scalings to try (see --nb-scale), e.g. 0,0.5,1.
+    #[arg(long, value_name = "G,...", value_delimiter = ',')]
+    grid_nb_scale: Vec<f32>,
     /// Dense (lexicon, target) block weights to try.
     #[arg(long, value_name = "W,...", value_delimiter = ',')]
     grid_dense_weight: Vec<f32>,
@@ -783,6 +786,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
             w == "balanced"
         }),
         group_power: or(&args.grid_group_power, &single.group_power),
+        nb_scale: or(&args.grid_nb_scale, &single.nb_scale),
         dense_weight: or(&args.grid_dense_weight, &single.dense_weight),
         window_weight: or(&args.grid_window_weight, &single.window_weight),
         negation: or_on_off(&args.grid_negation, &single.negation),
@@ -883,7 +887,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
     let top = best(&trials).expect("a non-empty grid").clone();
     let describe = |o: &TrainOptions| {
         format!(
-            "C={} ngram={} min_df={} max_df={} max_features={} char={} class_weight={} group_power={} dense_weight={} window_weight={} negation={} stem={} char_chunks={} hashtags={} across_breaks={} abbreviation_dots={} negated_block={} char_weight={} char_linear={}",
+            "C={} ngram={} min_df={} max_df={} max_features={} char={} class_weight={} group_power={} nb_scale={} dense_weight={} window_weight={} negation={} stem={} char_chunks={} hashtags={} across_breaks={} abbreviation_dots={} negated_block={} char_weight={} char_linear={}",
             o.logistic.c,
             o.features.ngram_max,
             o.features.min_df,
@@ -898,6 +902,7 @@ pub fn run_tune(args: TuneArgs, ui: &Ui) -> Result<Status> {
                 "uniform"
             },
             o.logistic.group_power,
+            o.logistic.nb_scale,
             o.features.dense_weight,
             o.features.window_weight,
             on_off(o.features.negation),
