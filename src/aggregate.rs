@@ -7,6 +7,8 @@
 //! outlet's articles; deterministic for a seed), the label distribution of every head, the mean
 //! mentions and, when true labels are known, the outlet's majority true label (over its scored
 //! articles; none on a tie) and whether its mean predicted label matches it. Profiles are sorted by mean score.
+//! [`period_profiles`] makes the same profiles per source and period of publication (week,
+//! month, quarter, year), and [`CueTally`] what moves each source's articles toward each pole.
 
 use std::collections::BTreeMap;
 

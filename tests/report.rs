@@ -823,6 +823,12 @@ fn cues_per_source_sum_the_articles_leanings() {
         let mut v: Value =
             serde_json::from_str(&record(id, source, Some(score), Some("anti"), "neutral"))
                 .unwrap();
+        v["date"] = if id == "a1" {
+            "2021-01-01"
+        } else {
+            "2022-01-01"
+        }
+        .into();
         v["heads"][0]["leanings"] = json!([
             {"label": "pro", "against": "anti", "evidence": pro},
             {"label": "anti", "against": "pro", "evidence": anti},
@@ -915,4 +921,29 @@ fn cues_per_source_sum_the_articles_leanings() {
         .unwrap();
     let j: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(j["sources"][0].get("cues").is_none());
+
+    // --since leaves a1 (2021-01-01) out of the cues as well as out of the profile (a3 is
+    // undated, so it is left out too).
+    let o = slant()
+        .args([
+            "report",
+            "--since",
+            "2021-06-01",
+            "--write-json",
+            "-",
+            "--from",
+        ])
+        .arg(&recs)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["sources"][0]["articles"], 1);
+    let anti = &j["sources"][0]["cues"]["anti"];
+    assert_eq!(anti.as_array().unwrap().len(), 1, "{anti}");
+    assert_eq!(anti[0]["feature"], "lex:criticism");
+    assert!(
+        (anti[0]["mean"].as_f64().unwrap() - 0.5).abs() < 1e-9,
+        "{anti}"
+    );
 }

@@ -318,6 +318,7 @@ fn from_records(args: &ReportArgs, path: &PathBuf, ui: &Ui) -> Result<FromRecord
             },
         };
         let id = text(r.id).unwrap_or_default();
+        let date = text(r.date).and_then(|d| Date::parse(&d).ok());
         let mut source = text(r.source);
         if source.is_none()
             && let Some(m) = &map
@@ -326,7 +327,7 @@ fn from_records(args: &ReportArgs, path: &PathBuf, ui: &Ui) -> Result<FromRecord
         }
         let mut heads = Vec::with_capacity(r.heads.len());
         for h in r.heads {
-            if args.cues > 0 && !h.leanings.is_empty() {
+            if args.cues > 0 && !h.leanings.is_empty() && within(date, args.since, args.until) {
                 let poles: Vec<(String, Vec<(String, f64, Vec<String>)>)> = h
                     .leanings
                     .iter()
@@ -370,7 +371,7 @@ fn from_records(args: &ReportArgs, path: &PathBuf, ui: &Ui) -> Result<FromRecord
         records.push(Kept {
             id,
             source,
-            date: text(r.date).and_then(|d| Date::parse(&d).ok()),
+            date,
             mentions: r.mentions.as_u64().unwrap_or(0),
             heads,
         });
@@ -474,6 +475,7 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
                 for (r, d) in records.iter().zip(docs) {
                     if let Some(h) = r.heads.iter().find(|h| h.head == head)
                         && !h.leanings().is_empty()
+                        && within(r.date, args.since, args.until)
                     {
                         cues.add(
                             r.source.as_deref(),
@@ -592,6 +594,13 @@ fn period_name(p: Period) -> &'static str {
     }
 }
 
+/// Whether an article dated `date` is kept by `--since` / `--until` (both days included; an
+/// undated one only when neither is given).
+fn within(date: Option<Date>, since: Option<Date>, until: Option<Date>) -> bool {
+    (since.is_none() && until.is_none())
+        || date.is_some_and(|d| since.is_none_or(|s| d >= s) && until.is_none_or(|u| d <= u))
+}
+
 /// The articles (and their ids) published between `since` and `until`, both days included;
 /// with either given, undated articles are left out, and said so. An error when none is left.
 fn within_dates(
@@ -614,10 +623,7 @@ fn within_dates(
     let (obs, ids): (Vec<Observation>, Vec<String>) = obs
         .into_iter()
         .zip(ids)
-        .filter(|(o, _)| {
-            o.date
-                .is_some_and(|d| since.is_none_or(|s| d >= s) && until.is_none_or(|u| d <= u))
-        })
+        .filter(|(o, _)| within(o.date, since, until))
         .unzip();
     if undated > 0 {
         ui.warn(format!(
