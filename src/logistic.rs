@@ -898,9 +898,9 @@ mod tests {
         let mut xs = x.clone();
         xs.scale_columns(|j| f[j as usize]);
         let plain = lr.fit_grouped(&xs, &y, 2, None, None).unwrap();
-        for j in 0..3 {
+        for (j, &fj) in f.iter().enumerate() {
             for c in 0..2 {
-                let want = plain.weight(j, c) * f[j];
+                let want = plain.weight(j, c) * fj;
                 assert!((nb.weight(j, c) - want).abs() < 1e-6, "{j} {c}");
             }
         }

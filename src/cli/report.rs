@@ -200,9 +200,12 @@ struct EvidenceLine {
     either_side: bool,
 }
 
+/// An evidence item as the tally takes it: feature, contribution, forms.
+type OwnedCue = (String, f64, Vec<String>);
+
 /// The cues an evidence item gives the tally: its feature, contribution and forms; none for
 /// function words and for items that never say which side.
-fn cue_of(e: &EvidenceLine) -> Option<(String, f64, Vec<String>)> {
+fn cue_of(e: &EvidenceLine) -> Option<OwnedCue> {
     if e.function_words || e.either_side {
         return None;
     }
@@ -328,7 +331,7 @@ fn from_records(args: &ReportArgs, path: &PathBuf, ui: &Ui) -> Result<FromRecord
         let mut heads = Vec::with_capacity(r.heads.len());
         for h in r.heads {
             if args.cues > 0 && !h.leanings.is_empty() && within(date, args.since, args.until) {
-                let poles: Vec<(String, Vec<(String, f64, Vec<String>)>)> = h
+                let poles: Vec<(String, Vec<OwnedCue>)> = h
                     .leanings
                     .iter()
                     .filter_map(|l| {
