@@ -291,6 +291,9 @@ def main():
     # holdout, p=1 gained 2 points (C=3 balanced: 0.2446 at p=0, 0.2455 at 0.5, 0.2665 at 1). The
     # random split's valid part shares its outlets with train, so it is searched on media only.
     slant_grid_media = slant_grid_ab + ["--grid-group-power", "0,0.5,1"]
+    if os.environ.get("SLANT_GRID_NB"):  # a probe: Naive-Bayes scaling in the Article-Bias grids
+        slant_grid_ab = slant_grid_ab + ["--grid-nb-scale", os.environ["SLANT_GRID_NB"]]
+        slant_grid_media = slant_grid_media + ["--grid-nb-scale", os.environ["SLANT_GRID_NB"]]
     # Tokenisation as scikit-learn's on the random split (same outlets in train and valid, so
     # house style is information): on its 10% holdout at -C 30 --no-stem, abbreviation dots kept
     # (U.S. apart from US) 0.8836 and with n-grams across sentence breaks too 0.8857, against
