@@ -120,6 +120,12 @@ impl Date {
             .or_else(|| Date::new(self.year + 1, 1, 1))
     }
 
+    /// The day `days` after 1970-01-01 (before, when negative), if its year is in [`YEARS`].
+    pub fn from_days_since_epoch(days: i64) -> Option<Date> {
+        let (y, m, d) = civil(days);
+        Date::new(u16::try_from(y).ok()?, m, d)
+    }
+
     /// Day of the week, 0 for Monday to 6 for Sunday.
     pub fn weekday(self) -> u8 {
         // 1970-01-01 was a Thursday (3).
@@ -178,17 +184,22 @@ impl Date {
     }
 }
 
-/// The year of the civil date `days` after 1970-01-01 (the inverse of `days_since_epoch`,
-/// year part only).
-fn civil_year(days: i64) -> u16 {
+/// The civil date `days` after 1970-01-01 as (year, month, day): the inverse of
+/// [`Date::days_since_epoch`] (the civil-from-days algorithm).
+fn civil(days: i64) -> (i64, u8, u8) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
-    let month_after_feb = mp >= 10;
-    (yoe + era * 400 + month_after_feb as i64) as u16
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    (yoe + era * 400 + (month <= 2) as i64, month, day)
+}
+
+fn civil_year(days: i64) -> u16 {
+    civil(days).0 as u16
 }
 
 impl fmt::Display for Date {
@@ -433,6 +444,9 @@ mod tests {
         assert_eq!(p("2021-03-31").period(Period::Quarter), "2021-Q1");
         assert_eq!(p("2021-11-07").period(Period::Year), "2021");
         assert_eq!(p("2200-12-31").next_day(), None);
+        assert_eq!(Date::from_days_since_epoch(0), Some(p("1970-01-01")));
+        assert_eq!(Date::from_days_since_epoch(-1), Some(p("1969-12-31")));
+        assert_eq!(Date::from_days_since_epoch(-100_000), None);
         assert_eq!(p("2020-02-28").next_day(), Some(p("2020-02-29")));
     }
 
@@ -449,6 +463,7 @@ mod tests {
                         continue;
                     };
                     assert_eq!(Date::parse(&x.to_string()), Ok(x));
+                    assert_eq!(Date::from_days_since_epoch(x.days_since_epoch()), Some(x));
                     if let Some(l) = last
                         && l.year + 1 >= x.year
                     {

@@ -1,9 +1,11 @@
-//! `slant-gen`: write N synthetic articles for scale tests, as a CSV (`id,source,text`).
+//! `slant-gen`: write N synthetic articles for scale tests, as a CSV (`id,source,date,text`).
 //!
 //! Articles are assembled from the sentences of the project's own labelled passages
 //! (`data/train.csv` by default): each article has 3 to 9 paragraphs of 2 to 5 sentences drawn
 //! at random, so lengths (roughly 250 to 1,500 words), vocabulary, target mentions and quotes
-//! look like the coverage slant reads. The output is deterministic for a given seed.
+//! look like the coverage slant reads. Dates run through his premiership (7 May 2020 to 27
+//! October 2022) in article order, a few days' jitter each, so `slant report --period` has
+//! something to show. The output is deterministic for a given seed.
 //!
 //! ```sh
 //! cargo run --release --bin slant-gen -- --n 100000 --out /tmp/articles-100k.csv
@@ -13,6 +15,7 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use slant::date::Date;
 use slant::train::SplitMix;
 
 const SOURCES: [&str; 8] = [
@@ -42,7 +45,7 @@ fn main() -> Result<()> {
             "-h" | "--help" => {
                 println!(
                     "slant-gen --n N --out FILE.csv [--from data/train.csv] [--seed S]\n\
-                     Writes N synthetic articles (id,source,text) built from the sentences of the\n\
+                     Writes N synthetic articles (id,source,date,text) built from the sentences of the\n\
                      labelled passages in --from, for scale tests of `slant classify --csv`."
                 );
                 return Ok(());
@@ -81,7 +84,14 @@ fn main() -> Result<()> {
     let mut rng = SplitMix(seed);
     let file = std::fs::File::create(&out).with_context(|| format!("{}", out.display()))?;
     let mut w = csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, file));
-    w.write_record(["id", "source", "text"])?;
+    w.write_record(["id", "source", "date", "text"])?;
+    // Dates from their own generator, so the texts are those of earlier versions for a seed.
+    let mut date_rng = SplitMix(seed ^ 0xDA7E);
+    let first = Date::new(2020, 5, 7).expect("a real day");
+    let days = (Date::new(2022, 10, 27)
+        .expect("a real day")
+        .days_since_epoch()
+        - first.days_since_epoch()) as usize;
     let mut bytes = 0usize;
     let mut text = String::new();
     for i in 0..n {
@@ -100,9 +110,13 @@ fn main() -> Result<()> {
             }
         }
         bytes += text.len();
+        let at = (i * days / n.max(1) + date_rng.below(5)).min(days);
+        let date = Date::from_days_since_epoch(first.days_since_epoch() + at as i64)
+            .expect("within his premiership");
         w.write_record([
             format!("g{i:07}").as_str(),
             SOURCES[rng.below(SOURCES.len())],
+            date.to_string().as_str(),
             text.as_str(),
         ])?;
     }
