@@ -190,7 +190,11 @@ fn records_keep_every_label_and_doubtful_inputs_are_named() {
     let mut rdr = csv::Reader::from_path(&csv_out).unwrap();
     assert!(rdr.headers().unwrap().iter().any(|h| h == "stance:neutral"));
 
-    for refused in [["--truth-col", "stance"], ["--source-col", "outlet"]] {
+    for refused in [
+        ["--truth-col", "stance"],
+        ["--source-col", "outlet"],
+        ["--date-col", "published"],
+    ] {
         let o = slant()
             .args(["report", "--from"])
             .arg(&recs)

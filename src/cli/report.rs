@@ -44,7 +44,7 @@ pub struct ReportArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["inputs", "csv", "jsonl", "truth_col", "source_col", "source_from", "id_col"]
+        conflicts_with_all = ["inputs", "csv", "jsonl", "truth_col", "source_col", "source_from", "id_col", "date_col"]
     )]
     from: Option<PathBuf>,
     /// The head whose score orders the outlets (default: the first head with a polarity).
