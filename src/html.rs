@@ -78,6 +78,10 @@ pub const MAX_PAGE_BYTES: usize = 2 << 20;
 /// overflowed the stack). Real pages nest a few dozen levels.
 pub const MAX_DEPTH: usize = 512;
 
+/// Fewest words of text a page's article has: a page with fewer (its only text a menu item,
+/// "Home") has none.
+const MIN_ARTICLE_WORDS: usize = 3;
+
 /// Characters of article text that make Readability's strict first reading enough (see
 /// [`article`]).
 const SHORT_ARTICLE_CHARS: usize = 100;
@@ -137,6 +141,14 @@ pub fn article(html: &str) -> Result<PageText, String> {
     let body = tidy(&article.text_content);
     if body.is_empty() {
         return Err("no article text found in the HTML".to_owned());
+    }
+    // A page whose only text is a menu item or a caption ("Home"): Readability returns what
+    // there is, but that is no article, and classified it reads as the site's words.
+    if body.split_whitespace().count() < MIN_ARTICLE_WORDS {
+        return Err(format!(
+            "no article text found in the HTML (only `{}`: a menu or a caption, not an article)",
+            body.chars().take(60).collect::<String>()
+        ));
     }
     let title = words(&article.title);
     let text = if title.is_empty() || body.starts_with(&title) {
@@ -491,6 +503,17 @@ mod tests {
         assert_eq!(without_scripts("<p>a</p><script>var x"), "<p>a</p>");
         assert_eq!(without_scripts("<p>a<!-- open"), "<p>a");
         assert_eq!(without_scripts("x<"), "x<");
+    }
+
+    #[test]
+    fn a_page_of_a_menu_item_has_no_article() {
+        let menu = "<html><head><title>Example Gazette</title></head><body><nav><ul>\
+                    <li><a href=\"/\">Home</a></li></ul></nav></body></html>";
+        let e = article(menu).unwrap_err();
+        assert!(e.contains("only `Home`"), "{e}");
+        // Three words are read: a short item is still an article.
+        let brief = "<html><body><p>Kadhimi reaches Tehran.</p></body></html>";
+        assert_eq!(article(brief).unwrap().text, "Kadhimi reaches Tehran.");
     }
 
     #[test]
