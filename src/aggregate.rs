@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::classify::Leaning;
 use crate::date::{Date, Period};
 use crate::train::SplitMix;
 
@@ -189,26 +190,29 @@ pub struct CueTally {
 }
 
 impl CueTally {
-    /// One article's leanings: per pole, its listed features as (feature, contribution,
-    /// forms); `source` as the profiles name it (`None`: [`UNKNOWN_SOURCE`]).
-    pub fn add<'a>(
-        &mut self,
-        source: Option<&str>,
-        leanings: impl IntoIterator<Item = (&'a str, Vec<(&'a str, f64, &'a [String])>)>,
-    ) {
+    /// One article's leanings (its evidence toward each pole against the other); `source` as
+    /// the profiles name it (`None`: [`UNKNOWN_SOURCE`]). Function words and items that never
+    /// say which side (the mention rate) are not cues. Contributions are taken as records
+    /// print them (four decimals), so a tally of records read back equals one made as they
+    /// were classified.
+    pub fn add(&mut self, source: Option<&str>, leanings: &[Leaning]) {
         let (n, poles) = self
             .sources
             .entry(source.unwrap_or(UNKNOWN_SOURCE).to_owned())
             .or_default();
         *n += 1;
-        for (pole, items) in leanings {
-            let sums = poles.entry(pole.to_owned()).or_default();
-            for (feature, contribution, forms) in items {
-                let e = sums.entry(feature.to_owned()).or_default();
-                e.0 += contribution;
-                e.1 += 1;
-                for f in forms {
-                    *e.2.entry(f.clone()).or_default() += 1;
+        for l in leanings {
+            let sums = poles.entry(l.label.clone()).or_default();
+            for e in l
+                .evidence
+                .iter()
+                .filter(|e| !e.function_words && !e.either_side)
+            {
+                let entry = sums.entry(e.feature.clone()).or_default();
+                entry.0 += (f64::from(e.contribution) * 1e4).round() / 1e4;
+                entry.1 += 1;
+                for f in &e.text {
+                    *entry.2.entry(f.clone()).or_default() += 1;
                 }
             }
         }

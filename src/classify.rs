@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::features::Analysis;
 use crate::input::Document;
@@ -19,30 +19,31 @@ use crate::logistic::{argmax, softmax};
 use crate::model::Model;
 use crate::sparse::SparseVec;
 
-/// One piece of evidence.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// One piece of evidence (read back from a record by `report --from`: the fields a record
+/// leaves out read as their defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     /// Feature name (see [`crate::features::Featurizer::feature_name`]).
     pub feature: String,
     /// Contribution to the predicted label's logit, relative to the mean over labels.
     pub contribution: f32,
     /// Where it occurs in the text (up to two quotes).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub text: Vec<String>,
     /// For a target statistic, what was measured ("13 mentions in 539 words (24.1 per
     /// 1,000)"): a number, not a place in the text.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measured: Option<String>,
     /// For a head with a polarity: the feature weighs the same for both poles (the trainer ties
     /// the target statistics and the quoted lexicon so), so it says the text takes a side, or
     /// does not, but never which side.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub either_side: bool,
     /// Every word of the feature is a common function word ("him", "but he", "in this"): it
     /// says how the text is written more than what it says (the model card's failure mode 7).
     /// The `--explain K` items of a list are K items that are not, plus those that are and rank
     /// among them.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub function_words: bool,
 }
 
@@ -80,7 +81,7 @@ pub struct RunnerUp {
 /// evidence is mostly the plain vocabulary of reporting, and a polar one's can lead with how much
 /// the text is about the target. The leanings show the direction: a balanced analysis reads as
 /// praise on one side and verdicts on the other, neither winning.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Leaning {
     /// The pole leaned toward.
     pub label: String,

@@ -172,53 +172,14 @@ struct HeadLine {
     score: serde_json::Value,
     #[serde(default)]
     probabilities: serde_json::Value,
+    /// Read leniently ([`leanings_of`]): a record whose leanings cannot be read still counts.
     #[serde(default)]
-    leanings: Vec<LeaningLine>,
+    leanings: serde_json::Value,
 }
 
-/// A head's leaning in a classify record: the pole and its evidence.
-#[derive(serde::Deserialize)]
-struct LeaningLine {
-    #[serde(default)]
-    label: serde_json::Value,
-    #[serde(default)]
-    evidence: Vec<EvidenceLine>,
-}
-
-/// An evidence item, as far as the report reads it.
-#[derive(serde::Deserialize)]
-struct EvidenceLine {
-    #[serde(default)]
-    feature: serde_json::Value,
-    #[serde(default)]
-    contribution: serde_json::Value,
-    #[serde(default)]
-    text: Vec<serde_json::Value>,
-    #[serde(default)]
-    function_words: bool,
-    #[serde(default)]
-    either_side: bool,
-}
-
-/// An evidence item as the tally takes it: feature, contribution, forms.
-type OwnedCue = (String, f64, Vec<String>);
-
-/// The cues an evidence item gives the tally: its feature, contribution and forms; none for
-/// function words and for items that never say which side.
-fn cue_of(e: &EvidenceLine) -> Option<OwnedCue> {
-    if e.function_words || e.either_side {
-        return None;
-    }
-    let forms = e
-        .text
-        .iter()
-        .filter_map(|t| t.as_str().map(str::to_owned))
-        .collect();
-    Some((
-        e.feature.as_str()?.to_owned(),
-        e.contribution.as_f64()?,
-        forms,
-    ))
+/// A record head's leanings; none when they are absent or not as `classify` writes them.
+fn leanings_of(v: serde_json::Value) -> Vec<slant::classify::Leaning> {
+    serde_json::from_value(v).unwrap_or_default()
 }
 
 /// A record as kept until the scored head is known: id, source, mentions, and per head its
@@ -330,30 +291,14 @@ fn from_records(args: &ReportArgs, path: &PathBuf, ui: &Ui) -> Result<FromRecord
         }
         let mut heads = Vec::with_capacity(r.heads.len());
         for h in r.heads {
-            if args.cues > 0 && !h.leanings.is_empty() && within(date, args.since, args.until) {
-                let poles: Vec<(String, Vec<OwnedCue>)> = h
-                    .leanings
-                    .iter()
-                    .filter_map(|l| {
-                        let pole = l.label.as_str()?.to_owned();
-                        Some((pole, l.evidence.iter().filter_map(cue_of).collect()))
-                    })
-                    .collect();
-                tallies
-                    .entry(h.head.as_str().unwrap_or_default().to_owned())
-                    .or_default()
-                    .add(
-                        source.as_deref(),
-                        poles.iter().map(|(p, items)| {
-                            (
-                                p.as_str(),
-                                items
-                                    .iter()
-                                    .map(|(f, c, t)| (f.as_str(), *c, t.as_slice()))
-                                    .collect(),
-                            )
-                        }),
-                    );
+            if args.cues > 0 && within(date, args.since, args.until) {
+                let leanings = leanings_of(h.leanings);
+                if !leanings.is_empty() {
+                    tallies
+                        .entry(h.head.as_str().unwrap_or_default().to_owned())
+                        .or_default()
+                        .add(source.as_deref(), &leanings);
+                }
             }
             let name = h.head.as_str().map(str::to_owned);
             let label = text(h.label);
@@ -480,24 +425,7 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
                         && !h.leanings().is_empty()
                         && within(r.date, args.since, args.until)
                     {
-                        cues.add(
-                            r.source.as_deref(),
-                            h.leanings().iter().map(|l| {
-                                let items = l
-                                    .evidence
-                                    .iter()
-                                    .filter(|e| !e.function_words && !e.either_side)
-                                    .map(|e| {
-                                        (
-                                            e.feature.as_str(),
-                                            score4(e.contribution),
-                                            e.text.as_slice(),
-                                        )
-                                    })
-                                    .collect();
-                                (l.label.as_str(), items)
-                            }),
-                        );
+                        cues.add(r.source.as_deref(), h.leanings());
                     }
                     let heads = r
                         .heads
