@@ -137,7 +137,7 @@ impl Date {
     /// the year before and 31 December in week 1 of the next.
     pub fn iso_week(self) -> (u16, u8) {
         let thursday = self.days_since_epoch() - self.weekday() as i64 + 3;
-        let year = civil_year(thursday);
+        let year = civil(thursday).0 as u16;
         let jan1 = Date {
             year,
             month: 1,
@@ -196,10 +196,6 @@ fn civil(days: i64) -> (i64, u8, u8) {
     let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
     (yoe + era * 400 + (month <= 2) as i64, month, day)
-}
-
-fn civil_year(days: i64) -> u16 {
-    civil(days).0 as u16
 }
 
 impl fmt::Display for Date {

@@ -516,13 +516,12 @@ pub fn run(args: ReportArgs, ui: &Ui) -> Result<Status> {
 }
 
 /// The name of a period span, as `--period` takes it.
-fn period_name(p: Period) -> &'static str {
-    match p {
-        Period::Week => "week",
-        Period::Month => "month",
-        Period::Quarter => "quarter",
-        Period::Year => "year",
-    }
+fn period_name(p: Period) -> String {
+    use clap::ValueEnum;
+    p.to_possible_value()
+        .expect("every period is a value of --period")
+        .get_name()
+        .to_owned()
 }
 
 /// Whether an article dated `date` is kept by `--since` / `--until` (both days included; an
@@ -647,7 +646,7 @@ fn print_table(d: &Data) -> std::io::Result<()> {
     write_rows(&mut out, &table_rows(d, &d.profiles, None))?;
     if let Some((p, per)) = &d.periods {
         writeln!(out)?;
-        write_rows(&mut out, &table_rows(d, per, Some(period_name(*p))))?;
+        write_rows(&mut out, &table_rows(d, per, Some(&period_name(*p))))?;
     }
     if let Some((neg, pos)) = &d.cue_poles {
         writeln!(
@@ -1192,7 +1191,7 @@ fn html(d: &Data) -> String {
     body += &html_table(&table_rows(d, &d.profiles, None));
     if let Some((span, per)) = &d.periods {
         body += &format!("<h2>Table by {}</h2>", period_name(*span));
-        body += &html_table(&table_rows(d, per, Some(period_name(*span))));
+        body += &html_table(&table_rows(d, per, Some(&period_name(*span))));
     }
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>slant source report</title><style>body{{font-family:system-ui,sans-serif;margin:2em;color:#222}}svg{{display:block;margin:1em 0}}table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left}}</style></head><body>{body}</body></html>\n"
