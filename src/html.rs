@@ -12,6 +12,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use dom_smoothie::{Config, Readability, TextMode};
 
+use crate::date::Date;
+
 /// When documents are read as HTML.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum HtmlMode {
@@ -60,8 +62,9 @@ pub struct PageText {
     /// The site's name as the page gives it (`og:site_name`, or the publisher in its JSON-LD
     /// metadata), when it does.
     pub site_name: Option<String>,
-    /// When the page says it was published (`article:published_time` and the like, or
-    /// `datePublished` in its JSON-LD metadata), as it says it.
+    /// When the page says it was published, as it says it: `article:published_time` and the
+    /// like, or `datePublished` in its JSON-LD metadata; else the first date read from the
+    /// fallbacks of [`page_date`] (other meta tags, microdata, `<time>`, a date line).
     pub published: Option<String>,
     /// Set when the page was longer than [`MAX_PAGE_BYTES`] and only its start was read.
     pub warning: Option<String>,
@@ -163,7 +166,8 @@ pub fn article(html: &str) -> Result<PageText, String> {
     let published = article
         .published_time
         .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty());
+        .filter(|s| !s.is_empty())
+        .or_else(|| catch_unwind(|| page_date(html)).ok().flatten());
     Ok(PageText {
         text,
         site_name,
@@ -298,6 +302,138 @@ pub(crate) fn find_ascii_ci(b: &[u8], from: usize, pat: &[u8]) -> Option<usize> 
         .windows(pat.len())
         .position(|w| w.eq_ignore_ascii_case(pat))
         .map(|p| from + p)
+}
+
+/// Meta tags (`name`, `property` or `itemprop`, compared without case) that give a page's
+/// publication date where Readability's (`article:published_time`, `dcterms.*`, JSON-LD) are
+/// absent.
+const DATE_META: &[&str] = &[
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "published_time",
+    "date",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.date",
+    "sailthru.date",
+    "article.published",
+    "og:published_time",
+    "original-publish-date",
+    "cxenseparse:recs:publishtime",
+];
+
+/// Longest text of an element read as a date line (`Published: 7 November 2021`).
+const DATE_LINE_CHARS: usize = 80;
+
+/// The publication date of a page without the metadata Readability reads, from (in this order,
+/// the first that reads as a date, see [`Date::parse`]): the meta tags of [`DATE_META`]; an
+/// element marked `itemprop="datePublished"` (its `datetime` or `content`, else its text); a
+/// `<time pubdate>`; the first `<time datetime>` of the page's `<article>` (of the whole page
+/// when it has none); and a short element whose class or id names a date (`date`, `published`,
+/// `posted`, `time`; not `update` or `modified`) and whose text holds one (`Published: 7
+/// November 2021`, `Posted on November 7, 2021 at 10:30`), inside the `<article>` if there is
+/// one, else outside navigation, footers, asides and headers (where sites show today's date).
+/// Nothing is taken from the article's own sentences. `None` when none reads.
+fn page_date(html: &str) -> Option<String> {
+    let doc = dom_query::Document::from(html);
+    let readable = |s: &str| Date::parse(s).is_ok();
+    let attr = |n: &dom_query::NodeRef<'_>, a: &str| {
+        n.attr(a)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    for n in doc.select("meta[content]").nodes() {
+        let named = ["name", "property", "itemprop"].iter().any(|a| {
+            n.attr(a)
+                .is_some_and(|v| DATE_META.contains(&v.trim().to_ascii_lowercase().as_str()))
+        });
+        if named && let Some(v) = attr(n, "content").filter(|v| readable(v)) {
+            return Some(v);
+        }
+    }
+    for n in doc.select("[itemprop=datePublished]").nodes() {
+        let v = attr(n, "datetime")
+            .or_else(|| attr(n, "content"))
+            .unwrap_or_else(|| words(&n.text()));
+        if readable(&v) {
+            return Some(v);
+        }
+    }
+    let in_article = if doc.select("article time[datetime]").exists() {
+        "article time[datetime]"
+    } else {
+        "time[datetime]"
+    };
+    for sel in ["time[pubdate][datetime]", in_article] {
+        if let Some(v) = doc
+            .select(sel)
+            .nodes()
+            .iter()
+            .find_map(|n| attr(n, "datetime").filter(|v| readable(v)))
+        {
+            return Some(v);
+        }
+    }
+    let names_date = |n: &dom_query::NodeRef<'_>| {
+        let mut marks = String::new();
+        for a in ["class", "id"] {
+            if let Some(v) = n.attr(a) {
+                marks.push_str(&v.to_ascii_lowercase());
+                marks.push(' ');
+            }
+        }
+        ["date", "publish", "posted", "time"]
+            .iter()
+            .any(|m| marks.contains(m))
+            && !["update", "modif", "edit"].iter().any(|m| marks.contains(m))
+    };
+    // Inside the page's `<article>` when it has one; else outside its navigation, footer,
+    // asides and page header (where a site shows today's date).
+    let has_article = doc.select("article").exists();
+    let in_scope = |n: &dom_query::NodeRef<'_>| {
+        let names: Vec<String> = n
+            .ancestors_it(None)
+            .filter_map(|a| a.node_name().map(|t| t.to_ascii_lowercase()))
+            .collect();
+        if has_article {
+            names.iter().any(|t| t == "article")
+        } else {
+            !names
+                .iter()
+                .any(|t| ["nav", "footer", "aside", "header"].contains(&t.as_str()))
+        }
+    };
+    doc.select("[class], [id]")
+        .nodes()
+        .iter()
+        .filter(|n| names_date(n) && in_scope(n))
+        .find_map(|n| {
+            let text = words(&n.text());
+            (text.chars().count() <= DATE_LINE_CHARS)
+                .then(|| date_in_line(&text))
+                .flatten()
+        })
+}
+
+/// The first date in a short line (`Published: 7 November 2021`, `By Staff | Nov 7, 2021`):
+/// the line read from each word on, the first reading that is a date, as written from there.
+fn date_in_line(line: &str) -> Option<String> {
+    let starts = line.char_indices().filter(|&(i, c)| {
+        c.is_alphanumeric()
+            && line[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|p| !p.is_alphanumeric())
+    });
+    for (i, _) in starts {
+        if Date::parse(&line[i..]).is_ok() {
+            return Some(line[i..].to_owned());
+        }
+    }
+    None
 }
 
 /// `s` with each run of white space made one space, and none at either end.
@@ -519,5 +655,101 @@ mod tests {
     #[test]
     fn tidy_keeps_one_blank_line_between_paragraphs() {
         assert_eq!(tidy("\n\n  a   b \n c\n\n\n\nd  \n\n"), "a b\nc\n\nd");
+    }
+
+    /// A page whose article paragraphs are `body`, with `head` in its `<head>` and `before`
+    /// just before its `<article>` (or its content `div`, without `article`).
+    fn dated_page(head: &str, before: &str, meta_line: &str, article: bool) -> String {
+        let tag = if article { "article" } else { "div" };
+        format!(
+            "<html><head><title>Drone attack</title>{head}</head><body>{before}<{tag}>\
+             <h1>Drone attack on the prime minister's home</h1>{meta_line}\
+             <p>Prime Minister Mustafa al-Kadhimi survived a drone attack on his residence \
+             early on Sunday, officials said on 8 November 2021. Two guards were wounded.</p>\
+             <p>He appeared on television within hours and called for calm and dialogue.</p>\
+             </{tag}></body></html>"
+        )
+    }
+
+    fn published(page: &str) -> Option<String> {
+        article(page).expect("an article").published
+    }
+
+    #[test]
+    fn a_page_without_date_metadata_is_dated_from_its_markup() {
+        let today = "<header><span class=\"today-date\">Saturday, 28 November 2026</span></header>";
+        let cases = [
+            // Meta tags Readability does not read; one unreadable is passed over.
+            (
+                "<meta name=\"date\" content=\"07/11/2021\"><meta name=\"pubdate\" content=\"2021-11-07T06:30:00+03:00\">",
+                "",
+                "",
+                true,
+                Some("2021-11-07T06:30:00+03:00"),
+            ),
+            // Microdata on an element of the body.
+            (
+                "",
+                "",
+                "<span itemprop=\"datePublished\" content=\"2021-11-06\">6 Nov</span>",
+                true,
+                Some("2021-11-06"),
+            ),
+            // The article's <time>, not a sidebar's before it.
+            (
+                "",
+                "<aside><time datetime=\"2026-11-28\">today</time></aside>",
+                "<p class=\"byline\">By Staff <time datetime=\"2021-11-07T06:30\">7 Nov</time></p>",
+                true,
+                Some("2021-11-07T06:30"),
+            ),
+            // A date line in the article, not the page header's date of the day, nor an update.
+            (
+                "",
+                today,
+                "<div class=\"modified-date\">Updated 12 December 2021</div>\
+                 <div class=\"entry-meta\">By Staff writer | <span class=\"posted-on\">Posted on November 9, 2021 at 10:30</span></div>",
+                true,
+                Some("November 9, 2021 at 10:30"),
+            ),
+            // Without <article>: outside the page header.
+            (
+                "",
+                today,
+                "<p class=\"news-date\">Published: 9 November 2021</p>",
+                false,
+                Some("9 November 2021"),
+            ),
+            // Only the page header's date and the article's own sentences: no date.
+            ("", today, "", false, None),
+            ("", today, "", true, None),
+        ];
+        for (head, before, line, with_article, want) in cases {
+            let page = dated_page(head, before, line, with_article);
+            assert_eq!(published(&page).as_deref(), want, "{page}");
+        }
+        // Metadata that Readability reads comes first, as it is written.
+        let page = dated_page(
+            "<meta property=\"article:published_time\" content=\"2021-11-05\">",
+            "",
+            "<time datetime=\"2021-11-07\">7 Nov</time>",
+            true,
+        );
+        assert_eq!(published(&page).as_deref(), Some("2021-11-05"));
+    }
+
+    #[test]
+    fn a_date_is_found_inside_a_short_line() {
+        assert_eq!(
+            date_in_line("By Staff | Nov 7, 2021 | 3 min read").as_deref(),
+            Some("Nov 7, 2021 | 3 min read")
+        );
+        assert_eq!(
+            date_in_line("Published: 2021-11-07 10:30").as_deref(),
+            Some("2021-11-07 10:30")
+        );
+        assert_eq!(date_in_line("Published: 07/11/2021"), None);
+        assert_eq!(date_in_line("Baghdad"), None);
+        assert_eq!(date_in_line(""), None);
     }
 }

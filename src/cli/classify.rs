@@ -66,7 +66,7 @@ pub struct InputArgs {
     pub source_col: Option<String>,
     /// Column or field holding the publication date (default: `date` when there is one):
     /// YYYY-MM-DD, an ISO or RFC 2822 timestamp, or `7 November 2021`. A web page's date is
-    /// read from its metadata. A date that cannot be read leaves the article undated, with a
+    /// read from its metadata or markup (`<time datetime>`, a date line). A date that cannot be read leaves the article undated, with a
     /// warning.
     #[arg(long, value_name = "C")]
     pub date_col: Option<String>,
