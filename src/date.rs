@@ -184,6 +184,47 @@ impl Date {
     }
 }
 
+/// The date in a web address's path, as news sites write it: `/2021/11/07/` (year, month and
+/// day as segments of their own) or `2021-11-07` inside a segment
+/// (`/news/2021-11-07-drone-attack`). `None` for anything else (a path with only a year and a
+/// month, `20211107`, a date in the query string, a text that is not an `http(s)` address):
+/// an article's number is easily read as a day.
+pub fn date_in_url(url: &str) -> Option<Date> {
+    let rest = url
+        .get(..8)
+        .filter(|p| p.eq_ignore_ascii_case("https://"))
+        .map(|_| &url[8..])
+        .or_else(|| {
+            url.get(..7)
+                .filter(|p| p.eq_ignore_ascii_case("http://"))
+                .map(|_| &url[7..])
+        })?;
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    let path = &path[..path.find(['?', '#']).unwrap_or(path.len())];
+    let segs: Vec<&str> = path.split('/').collect();
+    let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    for w in segs.windows(3) {
+        if digits(w[0], 4..=4) && digits(w[1], 1..=2) && digits(w[2], 1..=2) {
+            return Date::new(w[0].parse().ok()?, w[1].parse().ok()?, w[2].parse().ok()?);
+        }
+    }
+    let b = path.as_bytes();
+    (0..b.len().saturating_sub(9)).find_map(|i| {
+        let d = &b[i..i + 10];
+        let shape = d.iter().enumerate().all(|(k, &c)| match k {
+            4 | 7 => c == b'-',
+            _ => c.is_ascii_digit(),
+        });
+        let edges = (i == 0 || !b[i - 1].is_ascii_digit())
+            && b.get(i + 10).is_none_or(|c| !c.is_ascii_digit());
+        (shape && edges)
+            .then(|| Date::parse(&path[i..i + 10]).ok())
+            .flatten()
+    })
+}
+
 /// The civil date `days` after 1970-01-01 as (year, month, day): the inverse of
 /// [`Date::days_since_epoch`] (the civil-from-days algorithm).
 fn civil(days: i64) -> (i64, u8, u8) {
@@ -388,6 +429,30 @@ mod tests {
             };
             assert_eq!(d(s), want, "{s}");
         }
+    }
+
+    #[test]
+    fn a_web_address_gives_the_date_in_its_path() {
+        let u = |s: &str| date_in_url(s).map(|d| d.to_string());
+        let day = Some("2021-11-07".to_owned());
+        assert_eq!(u("https://example.org/2021/11/07/drone-attack/"), day);
+        assert_eq!(u("HTTP://example.org/world/2021/11/7"), day);
+        assert_eq!(
+            u("https://example.org/news/2021-11-07-drone-attack.html"),
+            day
+        );
+        assert_eq!(u("https://example.org/a/2021-11-07"), day);
+        // Not dates: a month alone, an impossible day, an article number, a date in the
+        // query or the host, a number run longer than a date, a path that is not a URL.
+        assert_eq!(u("https://example.org/2021/11/drone-attack"), None);
+        assert_eq!(u("https://example.org/2021/02/30/x"), None);
+        assert_eq!(u("https://example.org/news/20211107/x"), None);
+        assert_eq!(u("https://example.org/news/x?date=2021-11-07"), None);
+        assert_eq!(u("https://2021-11-07.example.org/x"), None);
+        assert_eq!(u("https://example.org/id/12021-11-07"), None);
+        assert_eq!(u("/var/pages/2021/11/07/x.html"), None);
+        assert_eq!(u("https://"), None);
+        assert_eq!(u(""), None);
     }
 
     #[test]

@@ -388,7 +388,9 @@ fn page_date(html: &str) -> Option<String> {
         ["date", "publish", "posted", "time"]
             .iter()
             .any(|m| marks.contains(m))
-            && !["update", "modif", "edit"].iter().any(|m| marks.contains(m))
+            && !["update", "modif", "edit"]
+                .iter()
+                .any(|m| marks.contains(m))
     };
     // Inside the page's `<article>` when it has one; else outside its navigation, footer,
     // asides and page header (where a site shows today's date).

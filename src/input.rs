@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::date::Date;
+use crate::date::{Date, date_in_url};
 use crate::error::{Error, Result};
 use crate::html::{HTML_EXTENSIONS, HtmlMode, article, find_ascii_ci, looks_like_html};
 
@@ -297,6 +297,9 @@ struct Pending {
     /// A table row's place (`FILE:LINE`), which names its errors and, when the id does not,
     /// its warnings; `None` for a text file, named by its id.
     row: Option<String>,
+    /// A date was given with the document (a table's cell that is not empty), read or not:
+    /// then the page's and the address's dates are not looked for.
+    date_given: bool,
 }
 
 type PendingItem = std::result::Result<Pending, ItemError>;
@@ -305,7 +308,12 @@ type PendingItem = std::result::Result<Pending, ItemError>;
 /// `opts.page_source`, where none is given), then cut to `opts.max_bytes`; an error for a
 /// page with no article or an empty text.
 fn complete(p: Pending, opts: &ReadOptions) -> std::result::Result<Document, ItemError> {
-    let Pending { mut doc, page, row } = p;
+    let Pending {
+        mut doc,
+        page,
+        row,
+        date_given,
+    } = p;
     // An empty page is an empty document, said as such below.
     if page && !doc.text.trim().is_empty() {
         let a =
@@ -316,9 +324,7 @@ fn complete(p: Pending, opts: &ReadOptions) -> std::result::Result<Document, Ite
             doc.source = a.site_name;
         }
         // A date given with the page (a table's column) wins over the page's own.
-        if doc.date.is_none()
-            && let Some(p) = &a.published
-        {
+        if !date_given && let Some(p) = &a.published {
             match Date::parse(p) {
                 Ok(d) => doc.date = Some(d),
                 Err(m) => doc
@@ -326,6 +332,10 @@ fn complete(p: Pending, opts: &ReadOptions) -> std::result::Result<Document, Ite
                     .push(format!("the page's published {m}; read without a date")),
             }
         }
+    }
+    // Else the date in the document's web address, if its id is one (`/2021/11/07/`).
+    if !date_given && doc.date.is_none() {
+        doc.date = date_in_url(&doc.id);
     }
     // `finish` names its errors by the id; a table row is named by its place.
     let doc = finish(doc, opts.max_bytes).map_err(|e| match &row {
@@ -381,6 +391,7 @@ fn read_text_pending(path: &Path, opts: &ReadOptions) -> PendingItem {
             date: None,
         },
         row: None,
+        date_given: false,
     })
 }
 
@@ -1173,7 +1184,9 @@ impl Iterator for CsvDocs {
         let mut warnings = Vec::new();
         let id = self.seen.id(i.map(get), start.line, &loc, &mut warnings);
         let text = get(t);
-        let date = read_date(d.and_then(|k| record.get(k)), &mut warnings);
+        let cell = d.and_then(|k| record.get(k));
+        let date_given = cell.is_some_and(|c| !c.trim().is_empty());
+        let date = read_date(cell, &mut warnings);
         let doc = Document {
             id,
             source: s.map(get).filter(|x| !x.is_empty()),
@@ -1187,6 +1200,7 @@ impl Iterator for CsvDocs {
             page: is_page(&doc.text, None, self.opts.html),
             doc,
             row: Some(loc),
+            date_given,
         }))
     }
 }
@@ -1416,6 +1430,7 @@ impl Iterator for JsonlDocs {
             let id = self.seen.id(given, line, &loc, &mut warnings);
             let source = self.spec.source.as_deref().and_then(field);
             let date = field(self.spec.date.as_deref().unwrap_or("date"));
+            let date_given = date.as_deref().is_some_and(|c| !c.trim().is_empty());
             let date = read_date(date.as_deref(), &mut warnings);
             return Some(Ok(Pending {
                 page: is_page(&text, None, self.opts.html),
@@ -1428,6 +1443,7 @@ impl Iterator for JsonlDocs {
                     date,
                 },
                 row: Some(loc),
+                date_given,
             }));
         }
     }
@@ -1823,6 +1839,7 @@ mod tests {
                     doc,
                     page,
                     row: None,
+                    date_given: false,
                 },
                 &ReadOptions::default(),
             )

@@ -1965,7 +1965,7 @@ fn text_prints_what_classify_reads() {
 }
 
 /// Publication dates: a CSV's `date` column (or the one --date-col names), a JSON Lines field,
-/// a web page's metadata, in any of the forms publishers use, written as YYYY-MM-DD in every
+/// a web page's metadata, an id's web address, in any of the forms publishers use, written as YYYY-MM-DD in every
 /// output format. A date that cannot be read leaves its article undated with a warning naming
 /// the file and line, and the article is still classified; a named column that is missing is
 /// an error for the file.
@@ -2098,5 +2098,61 @@ fn publication_dates_are_read_from_columns_fields_and_pages() {
         stderr(&o).contains("pages.csv:3: the page's published date `last Tuesday` not understood"),
         "{}",
         stderr(&o)
+    );
+
+    // An id that is a web address with a date in its path dates a row that has none; a date
+    // given in the row (even one that cannot be read) and the page's own come first.
+    let rows = dir.path().join("urls.csv");
+    let mut w = csv::Writer::from_path(&rows).unwrap();
+    w.write_record(["id", "date", "text"]).unwrap();
+    let plain = "Prime Minister Mustafa al-Kadhimi met the delegation in Baghdad.";
+    for (id, date, text) in [
+        (
+            "https://example.org/2021/11/07/talks/",
+            "",
+            plain.to_owned(),
+        ),
+        (
+            "https://example.org/news/2021-11-09-talks",
+            "",
+            plain.to_owned(),
+        ),
+        (
+            "https://example.org/2021/11/07/talks-2/",
+            "2021-12-01",
+            plain.to_owned(),
+        ),
+        (
+            "https://example.org/2021/11/07/talks-3/",
+            "07/11/2021",
+            plain.to_owned(),
+        ),
+        (
+            "https://example.org/2021/11/07/talks-4/",
+            "",
+            page("2021-11-08"),
+        ),
+        ("https://example.org/news/78123", "", plain.to_owned()),
+    ] {
+        w.write_record([id, date, &text]).unwrap();
+    }
+    w.flush().unwrap();
+    let o = shipped_jsonl()
+        .args(["--explain", "0", "--csv"])
+        .arg(&rows)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dates: Vec<Value> = jsonl(&o).iter().map(|r| r["date"].clone()).collect();
+    assert_eq!(
+        dates,
+        [
+            Value::from("2021-11-07"),
+            Value::from("2021-11-09"),
+            Value::from("2021-12-01"),
+            Value::Null,
+            Value::from("2021-11-08"),
+            Value::Null
+        ]
     );
 }
