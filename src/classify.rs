@@ -180,7 +180,7 @@ pub const MIN_SENTENCE_EFFECT: f32 = 0.05;
 pub const SENTENCE_CHARS: usize = 600;
 
 /// The result of one head.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct HeadResult {
     pub head: String,
     /// Predicted label; `None` when the head was not scored.
@@ -932,6 +932,17 @@ impl Model {
                 .map(make)
                 .collect();
         }
+    }
+
+    /// Byte ranges of the target's mentions in `text` (none for a model without a target).
+    pub fn mention_spans(&self, text: &str, s: &mut Scratch) -> Vec<std::ops::Range<usize>> {
+        self.featurizer().analyze(text, &mut s.analysis);
+        let a = &s.analysis;
+        let toks = a.tokens.as_slice();
+        a.mentions
+            .iter()
+            .map(|m| toks[m.first].start as usize..toks[m.end - 1].end as usize)
+            .collect()
     }
 
     /// Probabilities per head for many texts (for evaluation): `out[h][i]`.

@@ -59,5 +59,6 @@ pub mod target;
 pub mod text;
 pub mod train;
 pub mod tune;
+pub mod view;
 
 pub use error::{Error, Result};

@@ -44,6 +44,9 @@ pub enum Format {
     Jsonl,
     /// One CSV row per document.
     Csv,
+    /// A web page: each article's text with every sentence shaded by what its words carry
+    /// toward each label, the target's mentions marked, and the table's evidence.
+    Html,
 }
 
 /// Writes classification records in one format.
@@ -59,7 +62,12 @@ enum Sink<W: Write> {
     Table(W),
     Jsonl(W),
     Csv(Box<csv::Writer<W>>),
+    Html(W),
 }
+
+/// Key sentences each way that the evidence block of the web page lists (the shaded text shows
+/// them all).
+const HTML_TABLE_SENTENCES: usize = 3;
 
 impl<W: Write> RecordWriter<W> {
     /// A writer for `model`'s heads. CSV output starts with a header row.
@@ -75,6 +83,11 @@ impl<W: Write> RecordWriter<W> {
             .collect();
         let sink = match format {
             Format::Table => Sink::Table(out),
+            Format::Html => {
+                let mut out = out;
+                crate::view::page_start(&mut out, "slant: articles read by the model")?;
+                Sink::Html(out)
+            }
             Format::Jsonl => Sink::Jsonl(out),
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(out);
@@ -111,9 +124,31 @@ impl<W: Write> RecordWriter<W> {
         Ok(RecordWriter { sink, heads })
     }
 
-    /// Write one record.
+    /// Write one record (on the web page, without its text: see [`RecordWriter::write_doc`]).
     pub fn write(&mut self, r: &Record) -> io::Result<()> {
+        self.write_doc(r, None)
+    }
+
+    /// Write one record; the web page also shows `text`, the text it was classified from, with
+    /// its target mentions' byte ranges (the other formats do not use it).
+    pub fn write_doc(
+        &mut self,
+        r: &Record,
+        text: Option<(&str, &[std::ops::Range<usize>])>,
+    ) -> io::Result<()> {
         match &mut self.sink {
+            Sink::Html(out) => {
+                let mut listed = r.clone();
+                for h in &mut listed.heads {
+                    h.sentences.truncate(HTML_TABLE_SENTENCES);
+                    h.sentences_against.truncate(HTML_TABLE_SENTENCES);
+                }
+                let mut table = Vec::new();
+                write_table(&mut table, &listed)?;
+                let labels: Vec<Vec<String>> =
+                    self.heads.iter().map(|(_, l, _)| l.clone()).collect();
+                crate::view::write_section(out, r, text, &labels, &String::from_utf8_lossy(&table))
+            }
             Sink::Jsonl(out) => {
                 serde_json::to_writer(&mut *out, r)?;
                 out.write_all(b"\n")
@@ -170,9 +205,17 @@ impl<W: Write> RecordWriter<W> {
     /// Flush buffered output.
     pub fn flush(&mut self) -> io::Result<()> {
         match &mut self.sink {
-            Sink::Table(w) | Sink::Jsonl(w) => w.flush(),
+            Sink::Table(w) | Sink::Jsonl(w) | Sink::Html(w) => w.flush(),
             Sink::Csv(w) => w.flush(),
         }
+    }
+
+    /// End the output (the web page's closing tags) and flush it.
+    pub fn finish(mut self) -> io::Result<()> {
+        if let Sink::Html(w) = &mut self.sink {
+            crate::view::page_end(w)?;
+        }
+        self.flush()
     }
 }
 

@@ -2156,3 +2156,111 @@ fn publication_dates_are_read_from_columns_fields_and_pages() {
         ]
     );
 }
+
+/// The text of an HTML fragment: tags dropped, the five escapes read back.
+fn html_text(html: &str) -> String {
+    let mut plain = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => plain.push(c),
+            _ => {}
+        }
+    }
+    plain
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// `classify --format html`: one page, a section per article in input order, each head's view
+/// of the whole text (every character of what classify read, once per head) with the mentions
+/// marked as many times as the record counts them, the labels and probabilities of the JSON
+/// record, and sentences shaded as the key sentences list them; a text without a mention says
+/// its stance was not scored.
+#[test]
+fn the_html_view_shows_each_article_with_its_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("view.html");
+    let o = slant()
+        .args([
+            "classify",
+            "--model",
+            "models/stance.bin",
+            "--format",
+            "html",
+            "-o",
+        ])
+        .arg(&page)
+        .arg("data/samples/")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!doctype html>") && html.ends_with("</body></html>\n"));
+    let records = jsonl(&shipped_jsonl().arg("data/samples/").output().unwrap());
+    let texts = jsonl(&slant().args(["text", "data/samples/"]).output().unwrap());
+    let sections: Vec<&str> = html.split("<section class=\"doc\">").skip(1).collect();
+    assert_eq!(sections.len(), records.len());
+    for ((s, r), t) in sections.iter().zip(&records).zip(&texts) {
+        let id = r["id"].as_str().unwrap();
+        assert!(s.starts_with(&format!("<h2>{id}</h2>")), "{s}");
+        let views: Vec<&str> = s
+            .split("<div class=\"text\">")
+            .skip(1)
+            .map(|v| v.split("</div>").next().unwrap())
+            .collect();
+        assert_eq!(views.len(), 2, "{id}: a view per head");
+        for v in &views {
+            assert_eq!(html_text(v), t["text"].as_str().unwrap(), "{id}");
+            let marked = v.matches("<mark class=\"m\">").count();
+            // A mention cut by a sentence edge is marked in each piece.
+            assert!(marked >= r["mentions"].as_u64().unwrap() as usize, "{id}");
+            if r["mentions"] == 0 {
+                assert_eq!(marked, 0, "{id}");
+            }
+        }
+        for h in r["heads"].as_array().unwrap() {
+            let head = h["head"].as_str().unwrap();
+            match h["label"].as_str() {
+                Some(label) => {
+                    let p = h["probabilities"][label].as_f64().unwrap();
+                    let summary = format!("{head}: <span class=\"label\"");
+                    let at = s
+                        .find(&summary)
+                        .unwrap_or_else(|| panic!("{id}: {summary}"));
+                    let line = &s[at..s[at..].find("</summary>").unwrap() + at];
+                    assert!(line.contains(&format!(">{label}</span>")), "{line}");
+                    assert!(line.contains(&format!("{label} {p:.2}")), "{line}");
+                }
+                None => assert!(
+                    s.contains(&format!("{head}: target not mentioned")),
+                    "{id}: {s}"
+                ),
+            }
+        }
+    }
+    // The strongest sentence of the stance reading of the Gulf outlet's article is shaded in
+    // its label's colour with its figure.
+    let gulf = sections
+        .iter()
+        .position(|s| s.contains("02_gulf_outlet"))
+        .unwrap();
+    let listed = jsonl(
+        &shipped_jsonl()
+            .args(["--sentences", "1", "data/samples/02_gulf_outlet.txt"])
+            .output()
+            .unwrap(),
+    );
+    let top = &listed[0]["heads"][0]["sentences"][0];
+    let figure = format!(
+        "title=\"toward {}: {:.2} log-odds",
+        top["toward"].as_str().unwrap(),
+        top["effect"].as_f64().unwrap()
+    );
+    assert!(sections[gulf].contains(&figure), "{figure}");
+}

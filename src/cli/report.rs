@@ -14,6 +14,7 @@ use slant::aggregate::{
 use slant::date::{Date, Period};
 use slant::input::Line;
 use slant::report::{display_width, pad_right};
+use slant::view::{esc, label_colour};
 
 use super::classify::{InputArgs, stream};
 use super::{Status, Ui};
@@ -850,31 +851,6 @@ fn short(s: &str) -> String {
         esc(s)
     } else {
         esc(&(s.chars().take(MAX - 1).collect::<String>() + "\u{2026}"))
-    }
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// Colours for labels, in label order (colour-blind-safe Okabe-Ito palette).
-const PALETTE: [&str; 8] = [
-    "#D55E00", "#999999", "#0072B2", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442",
-];
-
-fn label_colour(head_labels: &[String], l: &str) -> &'static str {
-    // Polar labels get fixed colours: hostile red, neutral grey, favourable blue.
-    match l.to_ascii_lowercase().as_str() {
-        "anti" | "against" | "left" => "#D55E00",
-        "neutral" | "none" | "center" | "centre" => "#999999",
-        "pro" | "favor" | "right" => "#0072B2",
-        _ => {
-            let i = head_labels.iter().position(|x| x == l).unwrap_or(0);
-            PALETTE[(i + 3) % PALETTE.len()]
-        }
     }
 }
 

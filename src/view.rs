@@ -1,0 +1,348 @@
+//! `classify --format html`: a web page to read each article with the model's reading laid over
+//! it. Per head, the article's text with every sentence shaded by the log-odds its words carry
+//! (the colour of the label it pushes toward, the strength of the shade its size: the key
+//! sentences of the table, all of them), the target's mentions marked, mostly quoted sentences
+//! in italics; the label and probabilities in the summary line; the table's evidence below.
+//! The page is written as records come (a section per article), so memory stays flat.
+
+use std::io::{self, Write};
+use std::ops::Range;
+
+use crate::classify::{HeadResult, KeySentence, Record};
+
+/// `s` with the characters that HTML gives a meaning escaped (text and attribute values).
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Colours for labels, in label order (colour-blind-safe Okabe-Ito palette).
+const PALETTE: [&str; 8] = [
+    "#D55E00", "#999999", "#0072B2", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442",
+];
+
+/// A label's colour: polar labels get fixed ones (hostile red, neutral grey, favourable blue),
+/// the others one of the palette by their place among `head_labels`.
+pub fn label_colour(head_labels: &[String], l: &str) -> &'static str {
+    match l.to_ascii_lowercase().as_str() {
+        "anti" | "against" | "left" => "#D55E00",
+        "neutral" | "none" | "center" | "centre" => "#999999",
+        "pro" | "favor" | "right" => "#0072B2",
+        _ => {
+            let i = head_labels.iter().position(|x| x == l).unwrap_or(0);
+            PALETTE[(i + 3) % PALETTE.len()]
+        }
+    }
+}
+
+/// Log-odds at which a sentence's shade is strongest.
+const FULL_SHADE: f32 = 2.0;
+
+/// The page's start: its head, style and a note on how to read it.
+pub fn page_start<W: Write>(w: &mut W, title: &str) -> io::Result<()> {
+    write!(
+        w,
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body{{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:62rem;margin:1.5rem auto;padding:0 1rem;line-height:1.5;color:#222}}
+section.doc{{border-top:2px solid #ccc;margin-top:2rem;padding-top:.5rem}}
+h2{{font-size:1.1rem;margin:.3rem 0;word-break:break-all}}
+.meta{{color:#555;font-size:.9rem;margin:0 0 .4rem}}
+.warn{{color:#8a4b00;font-size:.9rem}}
+summary{{cursor:pointer;margin:.3rem 0}}
+.label{{font-weight:600}}
+.text{{white-space:pre-wrap;border-left:3px solid #eee;padding-left:.8rem;margin:.3rem 0 .8rem}}
+.s{{border-radius:3px}}
+.q{{font-style:italic}}
+mark.m{{background:none;color:inherit;font-weight:700;border-bottom:2px solid #222}}
+.key{{font-size:.85rem;color:#444}}
+.key span{{border-radius:3px;padding:0 .35em;margin-right:.4em}}
+pre{{white-space:pre-wrap;font-size:.82rem;background:#f6f6f6;padding:.5rem;overflow-x:auto}}
+</style></head><body>
+<h1>{title}</h1>
+<p class="key">Each head's summary gives its label and probabilities; open it to read the text with every sentence shaded by the log-odds its words carry toward a label (the colour of that label; the stronger the shade, the more it carries; unshaded: under 0.05). <b>Bold underlined</b>: a mention of the target. <i>Italics</i>: a sentence mostly quoted or reported (the model reads it apart from the writer's own words, but it still moves it). Hover a sentence for its figure.</p>
+"#,
+        title = esc(title)
+    )
+}
+
+/// The page's end.
+pub fn page_end<W: Write>(w: &mut W) -> io::Result<()> {
+    w.write_all(b"</body></html>\n")
+}
+
+/// One article's section: `r`'s heads over `text` (the text it was classified from, with its
+/// target mentions' byte ranges) when given, and `table`, the record as the table writes it.
+pub fn write_section<W: Write>(
+    w: &mut W,
+    r: &Record,
+    text: Option<(&str, &[Range<usize>])>,
+    labels: &[Vec<String>],
+    table: &str,
+) -> io::Result<()> {
+    writeln!(w, "<section class=\"doc\"><h2>{}</h2>", esc(&r.id))?;
+    let mut meta = Vec::new();
+    if let Some(s) = &r.source {
+        meta.push(esc(s));
+    }
+    if let Some(d) = r.date {
+        meta.push(d.to_string());
+    }
+    meta.push(format!(
+        "{} mention{}",
+        r.mentions,
+        if r.mentions == 1 { "" } else { "s" }
+    ));
+    meta.push(format!("{} words", r.tokens));
+    writeln!(w, "<p class=\"meta\">{}</p>", meta.join(" \u{00B7} "))?;
+    for warning in &r.warnings {
+        writeln!(w, "<p class=\"warn\">{}</p>", esc(warning))?;
+    }
+    for (i, (h, labels)) in r.heads.iter().zip(labels).enumerate() {
+        let open = if i == 0 { " open" } else { "" };
+        write!(
+            w,
+            "<details{open}><summary>{}</summary>",
+            summary(h, labels)
+        )?;
+        match text {
+            Some((t, mentions)) => {
+                write_key(w, h, labels)?;
+                write_text(w, t, mentions, h, labels)?;
+            }
+            None => writeln!(w)?,
+        }
+        writeln!(w, "</details>")?;
+    }
+    writeln!(
+        w,
+        "<details><summary>Evidence</summary><pre>{}</pre></details></section>",
+        esc(table)
+    )
+}
+
+/// A head's summary line: its name, label and probabilities, or why it was not scored.
+fn summary(h: &HeadResult, labels: &[String]) -> String {
+    let mut s = format!("{}: ", esc(&h.head));
+    match (&h.label, &h.probabilities) {
+        (Some(l), Some(p)) => {
+            s += &format!(
+                "<span class=\"label\" style=\"color:{}\">{}</span> (",
+                label_colour(labels, l),
+                esc(l)
+            );
+            let probs: Vec<String> = p
+                .iter()
+                .map(|(l, p)| format!("{} {p:.2}", esc(l)))
+                .collect();
+            s += &probs.join(" \u{00B7} ");
+            s.push(')');
+            if let Some(score) = h.score {
+                s += &format!(", score {score:+.2}");
+            }
+        }
+        _ => s += &esc(h.note.as_deref().unwrap_or("not scored")),
+    }
+    s
+}
+
+/// The colours of a head's labels, as a key above its text.
+fn write_key<W: Write>(w: &mut W, h: &HeadResult, labels: &[String]) -> io::Result<()> {
+    if h.label.is_none() {
+        return Ok(());
+    }
+    write!(w, "<p class=\"key\">toward: ")?;
+    for l in labels {
+        write!(
+            w,
+            "<span style=\"background:{}\">{}</span>",
+            shade(label_colour(labels, l), FULL_SHADE * 0.6),
+            esc(l)
+        )?;
+    }
+    writeln!(w, "</p>")
+}
+
+/// `colour` (`#RRGGBB`) as a background whose opacity grows with `effect` log-odds.
+fn shade(colour: &str, effect: f32) -> String {
+    let v = |i: usize| u8::from_str_radix(&colour[i..i + 2], 16).unwrap_or(128);
+    let a = 0.1 + 0.5 * (effect / FULL_SHADE).clamp(0.0, 1.0);
+    format!("rgba({},{},{},{a:.2})", v(1), v(3), v(5))
+}
+
+/// The text with `h`'s key sentences shaded and `mentions` marked. The text is cut at every
+/// sentence and mention edge, and each piece is wrapped in what covers it, so the elements
+/// always nest.
+fn write_text<W: Write>(
+    w: &mut W,
+    text: &str,
+    mentions: &[Range<usize>],
+    h: &HeadResult,
+    labels: &[String],
+) -> io::Result<()> {
+    let mut shaded: Vec<&KeySentence> = h
+        .sentences
+        .iter()
+        .chain(&h.sentences_against)
+        .filter(|s| s.start < s.end && s.end <= text.len())
+        .collect();
+    shaded.sort_by_key(|s| s.start);
+    let mut cuts: Vec<usize> = vec![0, text.len()];
+    for s in &shaded {
+        cuts.extend([s.start, s.end]);
+    }
+    for m in mentions {
+        cuts.extend([m.start.min(text.len()), m.end.min(text.len())]);
+    }
+    cuts.retain(|&c| text.is_char_boundary(c));
+    cuts.sort_unstable();
+    cuts.dedup();
+    write!(w, "<div class=\"text\">")?;
+    let (mut si, mut mi) = (0, 0);
+    for pair in cuts.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        while si < shaded.len() && shaded[si].end <= a {
+            si += 1;
+        }
+        while mi < mentions.len() && mentions[mi].end <= a {
+            mi += 1;
+        }
+        let sentence = shaded.get(si).filter(|s| s.start <= a);
+        let mention = mentions.get(mi).is_some_and(|m| m.start <= a);
+        let mut piece = esc(&text[a..b]);
+        if mention {
+            piece = format!("<mark class=\"m\">{piece}</mark>");
+        }
+        if let Some(s) = sentence {
+            let class = if s.quoted { "s q" } else { "s" };
+            let quoted = if s.quoted { ", mostly quoted" } else { "" };
+            piece = format!(
+                "<span class=\"{class}\" style=\"background:{}\" title=\"toward {}: {:.2} log-odds{quoted}\">{piece}</span>",
+                shade(label_colour(labels, &s.toward), s.effect),
+                esc(&s.toward),
+                s.effect
+            );
+        }
+        w.write_all(piece.as_bytes())?;
+    }
+    writeln!(w, "</div>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sentence(toward: &str, effect: f32, span: Range<usize>, quoted: bool) -> KeySentence {
+        KeySentence {
+            toward: toward.into(),
+            effect,
+            start: span.start,
+            end: span.end,
+            text: String::new(),
+            quoted,
+        }
+    }
+
+    fn head() -> HeadResult {
+        HeadResult {
+            head: "stance".into(),
+            label: Some("pro".into()),
+            confidence: Some(0.7),
+            probabilities: Some(
+                [("anti", 0.1), ("neutral", 0.2), ("pro", 0.7)]
+                    .map(|(l, p)| (l.to_owned(), p))
+                    .into(),
+            ),
+            ..HeadResult::default()
+        }
+    }
+
+    /// Every byte of the text is on the page once, escaped; each key sentence is one shaded
+    /// run in its label's colour, quoted ones in italics; mentions are marked inside the
+    /// sentences that hold them; an unlisted sentence is left plain.
+    #[test]
+    fn the_text_is_shaded_by_sentence_and_marks_mentions() {
+        let text = "Kadhimi <b>acted</b>. He \"failed\" us. Rain fell.";
+        let labels: Vec<String> = ["anti", "neutral", "pro"].map(String::from).into();
+        let mut h = head();
+        let second = text.find("He").unwrap();
+        let third = text.find("Rain").unwrap();
+        h.sentences = vec![sentence("pro", 1.0, 0..second - 1, false)];
+        h.sentences_against = vec![sentence("anti", 0.4, second..third - 1, true)];
+        let mentions: Vec<Range<usize>> = std::iter::once(0..7).collect();
+        let mut out = Vec::new();
+        write_text(&mut out, text, &mentions, &h, &labels).unwrap();
+        let html = String::from_utf8(out).unwrap();
+        // The text back from the page: tags dropped, entities read.
+        let mut plain = String::new();
+        let mut in_tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                c if !in_tag => plain.push(c),
+                _ => {}
+            }
+        }
+        let plain = plain
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&");
+        assert_eq!(plain.trim_end(), text);
+        assert!(!html.contains("<b>"), "{html}");
+        assert!(html.contains("<mark class=\"m\">Kadhimi</mark>"), "{html}");
+        let pro = shade("#0072B2", 1.0);
+        let anti = shade("#D55E00", 0.4);
+        assert!(
+            html.contains(&format!("<span class=\"s\" style=\"background:{pro}\" title=\"toward pro: 1.00 log-odds\"><mark class=\"m\">Kadhimi</mark></span>")),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!("<span class=\"s q\" style=\"background:{anti}\" title=\"toward anti: 0.40 log-odds, mostly quoted\">He &quot;failed&quot; us.</span>")),
+            "{html}"
+        );
+        // " Rain fell." is in no listed sentence: plain.
+        assert!(html.contains("</span> Rain fell.</div>"), "{html}");
+        // Stronger sentences are shaded more.
+        assert!(
+            pro.ends_with(",0.35)") && anti.ends_with(",0.20)"),
+            "{pro} {anti}"
+        );
+    }
+
+    /// A head that was not scored says why in its summary; a scored one gives label and
+    /// probabilities in the label's colour.
+    #[test]
+    fn summaries_give_the_label_or_the_reason() {
+        let labels: Vec<String> = ["anti", "neutral", "pro"].map(String::from).into();
+        let s = summary(&head(), &labels);
+        assert!(s.starts_with("stance: <span class=\"label\" style=\"color:#0072B2\">pro</span>"));
+        assert!(
+            s.contains("anti 0.10 \u{00B7} neutral 0.20 \u{00B7} pro 0.70"),
+            "{s}"
+        );
+        let none = HeadResult {
+            head: "stance".into(),
+            note: Some("target not mentioned".into()),
+            ..HeadResult::default()
+        };
+        assert_eq!(summary(&none, &labels), "stance: target not mentioned");
+        assert_eq!(
+            esc("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+}
