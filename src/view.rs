@@ -167,17 +167,18 @@ fn write_key<W: Write>(w: &mut W, h: &HeadResult, labels: &[String]) -> io::Resu
         write!(
             w,
             "<span style=\"background:{}\">{}</span>",
-            shade(label_colour(labels, l), FULL_SHADE * 0.6),
+            shade(label_colour(labels, l), FULL_SHADE * 0.5),
             esc(l)
         )?;
     }
     writeln!(w, "</p>")
 }
 
-/// `colour` (`#RRGGBB`) as a background whose opacity grows with `effect` log-odds.
+/// `colour` (`#RRGGBB`) as a background whose opacity grows with `effect` log-odds, by its
+/// square root so that a sentence of a few tenths still shows.
 fn shade(colour: &str, effect: f32) -> String {
     let v = |i: usize| u8::from_str_radix(&colour[i..i + 2], 16).unwrap_or(128);
-    let a = 0.1 + 0.5 * (effect / FULL_SHADE).clamp(0.0, 1.0);
+    let a = 0.12 + 0.6 * (effect / FULL_SHADE).clamp(0.0, 1.0).sqrt();
     format!("rgba({},{},{},{a:.2})", v(1), v(3), v(5))
 }
 
@@ -205,6 +206,11 @@ fn write_text<W: Write>(
     for m in mentions {
         cuts.extend([m.start.min(text.len()), m.end.min(text.len())]);
     }
+    // Line ends are left outside the shading: a span across a forced line break is drawn
+    // wrongly by some renderers (the next run on the line lost its background in WeasyPrint).
+    for (i, _) in text.match_indices('\n') {
+        cuts.extend([i, i + 1]);
+    }
     cuts.retain(|&c| text.is_char_boundary(c));
     cuts.sort_unstable();
     cuts.dedup();
@@ -220,6 +226,10 @@ fn write_text<W: Write>(
         }
         let sentence = shaded.get(si).filter(|s| s.start <= a);
         let mention = mentions.get(mi).is_some_and(|m| m.start <= a);
+        if &text[a..b] == "\n" {
+            w.write_all(b"\n")?;
+            continue;
+        }
         let mut piece = esc(&text[a..b]);
         if mention {
             piece = format!("<mark class=\"m\">{piece}</mark>");
@@ -318,7 +328,7 @@ mod tests {
         assert!(html.contains("</span> Rain fell.</div>"), "{html}");
         // Stronger sentences are shaded more.
         assert!(
-            pro.ends_with(",0.35)") && anti.ends_with(",0.20)"),
+            pro.ends_with(",0.54)") && anti.ends_with(",0.39)"),
             "{pro} {anti}"
         );
     }
