@@ -44,6 +44,12 @@ pub const MAGIC: [u8; 8] = *b"SLANTMDL";
 pub const FORMAT_VERSION: u32 = 9;
 const HEADER_LEN: usize = 24;
 const TRAILER_LEN: usize = 4;
+/// Name prefix of the temporary file a model is written to before its rename.
+const TEMP_PREFIX: &str = ".slant-model-";
+
+/// Age past which a temporary model file is a killed write's leftover.
+const STALE_TEMP: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Model files larger than this are refused before reading.
 pub const MAX_MODEL_BYTES: u64 = 4 << 30;
 
@@ -659,7 +665,34 @@ impl Model {
             }
         }
         tmp.persist(path).map_err(|e| io(e.error))?;
+        Self::remove_stale_temps(path);
         Ok(())
+    }
+
+    /// Remove the temporary files that killed writes (SIGKILL, a power cut) left beside
+    /// `path`: files named like [`Model::temp_beside`]'s and untouched for [`STALE_TEMP`] (a
+    /// write takes well under a second, so none of them is another run's write in progress).
+    /// Best effort: what cannot be listed or removed is left.
+    fn remove_stale_temps(path: &Path) {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let stale = e.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
+                && e.file_type().is_ok_and(|t| t.is_file())
+                && e.metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age >= STALE_TEMP);
+            if stale {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
     }
 
     /// Whether a model could be saved at `path`: its directory exists and takes a new file,
@@ -689,7 +722,7 @@ impl Model {
             )));
         }
         tempfile::Builder::new()
-            .prefix(".slant-model-")
+            .prefix(TEMP_PREFIX)
             .tempfile_in(dir)
             .map_err(|e| {
                 let why = format!("cannot create a file here ({})", e.kind());
@@ -943,6 +976,32 @@ pub(crate) mod tests {
         assert_eq!(leftovers.len(), 1);
         // Saving into a missing directory fails and creates nothing.
         assert!(m.save(&dir.path().join("nope/m.bin")).is_err());
+    }
+
+    /// A killed write's temporary file, old enough, is removed by the next save into its
+    /// directory; a recent one (another run's write, maybe) and files of other names stay.
+    #[test]
+    fn stale_temporary_files_are_removed_by_the_next_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join(format!("{TEMP_PREFIX}killed"));
+        let recent = dir.path().join(format!("{TEMP_PREFIX}writing"));
+        let other = dir.path().join("notes.txt");
+        for f in [&old, &recent, &other] {
+            std::fs::write(f, b"x").unwrap();
+        }
+        let long_ago = std::time::SystemTime::now() - 2 * STALE_TEMP;
+        for f in [&old, &other] {
+            std::fs::File::options()
+                .write(true)
+                .open(f)
+                .unwrap()
+                .set_modified(long_ago)
+                .unwrap();
+        }
+        tiny_model().save(&dir.path().join("m.bin")).unwrap();
+        assert!(!old.exists());
+        assert!(recent.exists() && other.exists());
+        assert!(dir.path().join("m.bin").exists());
     }
 
     fn load_err(bytes: &[u8]) -> String {
