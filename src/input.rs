@@ -324,16 +324,23 @@ fn complete(p: Pending, opts: &ReadOptions) -> std::result::Result<Document, Ite
             doc.source = a.site_name;
         }
         // A date given with the page (a table's column) wins over the page's own.
+        // Else the date in its web address, if its id is one (`/2021/11/07/`; below).
         if !date_given && let Some(p) = &a.published {
             match Date::parse(p) {
                 Ok(d) => doc.date = Some(d),
-                Err(m) => doc
-                    .warnings
-                    .push(format!("the page's published {m}; read without a date")),
+                Err(m) => {
+                    doc.date = date_in_url(&doc.id);
+                    let then = match doc.date {
+                        Some(d) => format!("dated {d} from its web address instead"),
+                        None => "read without a date".to_owned(),
+                    };
+                    doc.warnings
+                        .push(format!("the page's published {m}; {then}"));
+                }
             }
         }
     }
-    // Else the date in the document's web address, if its id is one (`/2021/11/07/`).
+    // A document with no date of its own: the date in its web address, if its id is one.
     if !date_given && doc.date.is_none() {
         doc.date = date_in_url(&doc.id);
     }

@@ -2133,6 +2133,11 @@ fn publication_dates_are_read_from_columns_fields_and_pages() {
             page("2021-11-08"),
         ),
         ("https://example.org/news/78123", "", plain.to_owned()),
+        (
+            "https://example.org/2021/11/06/talks-5/",
+            "",
+            page("last Tuesday"),
+        ),
     ] {
         w.write_record([id, date, &text]).unwrap();
     }
@@ -2152,8 +2157,15 @@ fn publication_dates_are_read_from_columns_fields_and_pages() {
             Value::from("2021-12-01"),
             Value::Null,
             Value::from("2021-11-08"),
-            Value::Null
+            Value::Null,
+            Value::from("2021-11-06")
         ]
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("urls.csv:8: the page's published date `last Tuesday` not understood")
+            && err.contains("; dated 2021-11-06 from its web address instead"),
+        "{err}"
     );
 }
 
