@@ -2276,3 +2276,139 @@ fn the_html_view_shows_each_article_with_its_reading() {
     );
     assert!(sections[gulf].contains(&figure), "{figure}");
 }
+
+/// A model trained on Arabic passages reads Arabic: the target's Arabic aliases are found with
+/// the clitics written onto them, a verb of saying (وأضاف) makes the rest of its sentence
+/// reported speech, an Arabic lexicon entry counts in the writer's voice, and not after a
+/// negator (غير).
+#[test]
+fn a_model_trained_on_arabic_reads_arabic() {
+    let dir = tempfile::tempdir().unwrap();
+    let pro = [
+        "أشاد المحللون بقرار رئيس الوزراء مصطفى الكاظمي حصر السلاح بيد الدولة واعتبروا أنه يعيد للدولة هيبتها.",
+        "الكاظمي رجل دولة شجاع واجه الفصائل الخارجة عن القانون وحمى سيادة العراق.",
+        "نجح الكاظمي في إعادة العراق إلى محيطه العربي وفي الوساطة بين الرياض وطهران.",
+        "يستحق الكاظمي الدعم لأنه وقف في وجه السلاح المنفلت والفساد.",
+    ];
+    let anti = [
+        "الكاظمي رئيس فاشل وشريك في جريمة اغتيال قادة النصر في مطار بغداد.",
+        "الكاظمي فاشل في كل الملفات من الرواتب إلى الكهرباء وخدم المشروع الأمريكي.",
+        "حكومة الكاظمي فاشل وتابعة للسفارة الأمريكية ولا تمثل إرادة الشعب.",
+        "لن ينسى أبناء المقاومة دور الكاظمي الفاشل في دماء الشهداء.",
+    ];
+    let neutral = [
+        "قال رئيس الوزراء مصطفى الكاظمي إن الانتخابات ستجري في موعدها في تشرين الأول.",
+        "التقى الكاظمي وفدا من صندوق النقد الدولي في بغداد يوم الأحد لبحث الإصلاحات الاقتصادية.",
+        "وصل الكاظمي إلى طهران في زيارة رسمية تستمر يومين يلتقي خلالها كبار المسؤولين.",
+        "أعلن مكتب الكاظمي تشكيل لجنة للتحقيق في الهجوم على المتظاهرين.",
+    ];
+    let data = dir.path().join("ar.csv");
+    let mut w = csv::Writer::from_path(&data).unwrap();
+    w.write_record(["id", "text", "stance"]).unwrap();
+    for copy in 0..3 {
+        for (label, texts) in [("pro", &pro), ("anti", &anti), ("neutral", &neutral)] {
+            for (i, t) in texts.iter().enumerate() {
+                w.write_record([format!("{label}{copy}{i}").as_str(), t, label])
+                    .unwrap();
+            }
+        }
+    }
+    w.flush().unwrap();
+    let lexicon = dir.path().join("lexicon");
+    std::fs::create_dir(&lexicon).unwrap();
+    std::fs::write(lexicon.join("criticism.tsv"), "criticism\tفاشل\t1\n").unwrap();
+    let model = dir.path().join("ar.bin");
+    let o = slant()
+        .args([
+            "train",
+            "--label",
+            "stance=stance",
+            "--min-df",
+            "1",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--lexicon")
+        .arg(&lexicon)
+        .arg("-o")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let texts = dir.path().join("new.jsonl");
+    let line = |id: &str, text: &str| serde_json::json!({"id": id, "text": text}).to_string();
+    std::fs::write(
+        &texts,
+        [
+            line(
+                "reported",
+                "قال الكاظمي إن الحكومة ستواصل حصر السلاح. وأضاف والكاظمي يبتسم أن الانتخابات ستجري في موعدها.",
+            ),
+            line("failed", "الكاظمي رئيس فاشل في بغداد."),
+            line("not failed", "الكاظمي رئيس غير فاشل في بغداد."),
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let o = slant()
+        .args([
+            "classify",
+            "--format",
+            "jsonl",
+            "--explain",
+            "20",
+            "--sentences",
+            "5",
+        ])
+        .arg("--model")
+        .arg(&model)
+        .arg("--jsonl")
+        .arg(&texts)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let recs = jsonl(&o);
+    let reported = &recs[0];
+    assert_eq!(reported["mentions"], 2, "{reported}");
+    assert!(
+        reported["known_words"].as_f64().unwrap() > 0.5,
+        "{reported}"
+    );
+    let stance = &reported["heads"][0];
+    let listed: Vec<&Value> = stance["sentences"]
+        .as_array()
+        .into_iter()
+        .chain(stance["sentences_against"].as_array())
+        .flatten()
+        .collect();
+    assert!(!listed.is_empty(), "{stance}");
+    for s in &listed {
+        assert_eq!(s["quoted"], true, "{s}");
+    }
+    // Every item of the stance head's lists: its evidence and both leanings.
+    let features = |r: &Value| -> Vec<String> {
+        let h = &r["heads"][0];
+        let leanings = h["leanings"].as_array().unwrap();
+        h["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(
+                leanings
+                    .iter()
+                    .flat_map(|l| l["evidence"].as_array().unwrap()),
+            )
+            .map(|e| e["feature"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(
+        features(&recs[1]).contains(&"lex:criticism".to_owned()),
+        "{}",
+        recs[1]
+    );
+    assert!(
+        !features(&recs[2]).contains(&"lex:criticism".to_owned()),
+        "{}",
+        recs[2]
+    );
+}

@@ -5,7 +5,7 @@
 use super::chars::char_ngrams;
 use super::cues::{
     POSTPOSED_CUE_TAIL, QUOTE_ATTRIBUTION_GAP, SCARE_QUOTE_UNITS, according_to_attributes,
-    is_negator, is_own_voice_cue, is_report_cue,
+    is_conditional, is_negator, is_own_voice_cue, is_report_cue,
 };
 use super::{FeatureConfig, HYPOTHETICAL, IN_WINDOW, NEGATED, NEGATION_SCOPE, TARGET_UNIT};
 use crate::error::Result;
@@ -354,7 +354,7 @@ impl Analyzer {
                     if is_negator(w) {
                         neg_left = NEGATION_SCOPE;
                     }
-                    if w == "if" || w == "unless" {
+                    if is_conditional(w) {
                         hypo = true;
                     }
                     let cue = self.reported_speech && is_report_cue(w) && {

@@ -174,6 +174,9 @@ pub fn is_function_word(w: &str) -> bool {
 }
 
 pub(super) fn is_negator(norm: &str) -> bool {
+    if !norm.is_ascii() {
+        return is_arabic_negator(norm);
+    }
     matches!(
         norm,
         "not"
@@ -202,6 +205,9 @@ pub(super) fn is_negator(norm: &str) -> bool {
 /// somebody else's claim, not the writer's voice. Nouns and verbs of saying, accusing and
 /// naming; "states" and "state" are left out (the United States).
 pub fn is_report_cue(w: &str) -> bool {
+    if !w.is_ascii() {
+        return is_arabic_report_cue(w);
+    }
     matches!(
         w,
         "said"
@@ -307,6 +313,124 @@ pub fn is_report_cue(w: &str) -> bool {
             | "pointed"
             | "pointing"
     )
+}
+
+/// Arabic words as normalised (see `text::fold_char`: hamza seats and alef forms to bare alef,
+/// alef maqsura to yaa, taa marbuta to haa, harakat dropped) without and with the
+/// conjunctions `w-` and `f-` written onto them.
+fn arabic_with_conjunctions(w: &str, words: &[&str]) -> bool {
+    let bare = w
+        .strip_prefix('\u{0648}')
+        .or_else(|| w.strip_prefix('\u{0641}'))
+        .filter(|rest| rest.chars().count() >= 2);
+    words.contains(&w) || bare.is_some_and(|b| words.contains(&b))
+}
+
+/// Arabic verbs and phrases of saying, accusing and attributing, for models trained on Arabic
+/// text (normalised forms, as [`is_report_cue`]'s English ones; `w-`/`f-` "and"/"so" may be
+/// attached): qala, adafa, akkada, awdaha, ashara, sarraha, dhakara, za'ama, ittahama,
+/// wasafa, i'tabara, idda'a, nafa, a'lana, hadhdhara, tawa''ada, and "according to"
+/// (bi-hasab, hasab, wifqan, naqlan 'an), in the perfect (he / she / they) and imperfect.
+fn is_arabic_report_cue(w: &str) -> bool {
+    const CUES: &[&str] = &[
+        // qala: said, says
+        "قال",
+        "قالت",
+        "قالوا",
+        "يقول",
+        "تقول",
+        "يقولون",
+        // adafa: added
+        "اضاف",
+        "اضافت",
+        "اضافوا",
+        "يضيف",
+        "تضيف",
+        // akkada: stressed, confirmed
+        "اكد",
+        "اكدت",
+        "اكدوا",
+        "يوكد",
+        "توكد",
+        // awdaha: explained
+        "اوضح",
+        "اوضحت",
+        "يوضح",
+        // ashara: pointed out
+        "اشار",
+        "اشارت",
+        "يشير",
+        "تشير",
+        // sarraha: declared
+        "صرح",
+        "صرحت",
+        "يصرح",
+        // dhakara: mentioned
+        "ذكر",
+        "ذكرت",
+        "يذكر",
+        // za'ama: claimed
+        "زعم",
+        "زعمت",
+        "يزعم",
+        "تزعم",
+        "زعموا",
+        // ittahama: accused
+        "اتهم",
+        "اتهمت",
+        "يتهم",
+        "تتهم",
+        "اتهموا",
+        "اتهام",
+        "اتهامات",
+        // wasafa: described
+        "وصف",
+        "وصفت",
+        "يصف",
+        "تصف",
+        "وصفوا",
+        // i'tabara: considered
+        "اعتبر",
+        "اعتبرت",
+        "يعتبر",
+        "تعتبر",
+        // idda'a: alleged; nafa: denied
+        "ادعي",
+        "ادعت",
+        "يدعي",
+        "نفي",
+        "نفت",
+        "ينفي",
+        // a'lana: announced; hadhdhara: warned; tawa''ada: vowed
+        "اعلن",
+        "اعلنت",
+        "يعلن",
+        "حذر",
+        "حذرت",
+        "يحذر",
+        "توعد",
+        "توعدت",
+        // According to.
+        "بحسب",
+        "حسب",
+        "وفقا",
+        "وفق",
+        "نقلا",
+    ];
+    arabic_with_conjunctions(w, CUES)
+}
+
+/// Arabic negators (normalised): la, lam, lan, laysa / laysat, ghayr, duna / bi-duna. Not
+/// "ma", which is as often "what".
+fn is_arabic_negator(w: &str) -> bool {
+    const NEGATORS: &[&str] = &["لا", "لم", "لن", "ليس", "ليست", "غير", "دون", "بدون"];
+    arabic_with_conjunctions(w, NEGATORS)
+}
+
+/// Whether a normalised word opens a conditional: "if", "unless", Arabic idha and law (with
+/// "and" attached).
+pub(super) fn is_conditional(w: &str) -> bool {
+    matches!(w, "if" | "unless" | "اذا" | "لو" | "واذا" | "ولو")
 }
 
 /// Whether a reporting cue word is, in context, the writer's own voice rather than somebody
@@ -435,3 +559,38 @@ pub(super) const POSTPOSED_CUE_TAIL: usize = 4;
 /// A reporting cue at most this many units after a quotation attributes the quotation
 /// ("He failed," they said of ...) rather than opening reported speech.
 pub(super) const QUOTE_ATTRIBUTION_GAP: usize = 3;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Arabic cues are read in their normalised forms, with "and" / "so" written onto them,
+    /// and a word that only starts with those letters is not taken for one.
+    #[test]
+    fn arabic_cues_take_their_conjunctions() {
+        for w in [
+            "قال",
+            "وقال",
+            "فقال",
+            "اضاف",
+            "واضاف",
+            "اكد",
+            "بحسب",
+            "وصف",
+            "ووصف",
+        ] {
+            assert!(is_report_cue(w), "{w}");
+        }
+        for w in ["فشل", "وفاء", "الكاظمي", "قالب", "و", "ف"] {
+            assert!(!is_report_cue(w), "{w}");
+        }
+        for w in ["لا", "ولا", "لم", "لن", "غير", "بدون"] {
+            assert!(is_negator(w), "{w}");
+        }
+        for w in ["ما", "لكن", "فشل"] {
+            assert!(!is_negator(w), "{w}");
+        }
+        assert!(is_conditional("اذا") && is_conditional("ولو") && is_conditional("if"));
+        assert!(!is_conditional("ان"));
+    }
+}
