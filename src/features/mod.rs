@@ -1503,6 +1503,18 @@ impl Featurizer {
     /// of each per feature (evidence asks for up to a dozen features per document, and each
     /// pass over a long article re-hashes all its n-grams).
     pub fn provenance_many(&self, a: &Analysis, ids: &[u32], max: usize) -> Vec<Provenance> {
+        self.places_of(a, ids, max, true)
+    }
+
+    /// [`Featurizer::provenance_many`], with the n-gram of each character bucket only when
+    /// `quote_grams` (finding it hashes the n-grams of the word it was found in again).
+    fn places_of(
+        &self,
+        a: &Analysis,
+        ids: &[u32],
+        max: usize,
+        quote_grams: bool,
+    ) -> Vec<Provenance> {
         let lay = &self.layout;
         let cfg = &self.spec.config;
         let mut out: Vec<Provenance> = vec![(Vec::new(), None); ids.len()];
@@ -1548,7 +1560,7 @@ impl Featurizer {
                 let mut quoted = None;
                 for &i in asked {
                     let (spans, g) = &mut out[i];
-                    if g.is_none() {
+                    if quote_grams && g.is_none() {
                         *g = quoted.get_or_insert_with(&mut *gram).clone();
                     }
                     if spans.len() < max && spans.last() != Some(&span) {
@@ -1691,7 +1703,7 @@ impl Featurizer {
     pub fn occurrences(&self, a: &Analysis, ids: &[u32]) -> Vec<Vec<(Range<usize>, f32)>> {
         let dense = self.layout.dense;
         let sparse: Vec<u32> = ids.iter().copied().filter(|&j| j < dense).collect();
-        let mut places = self.provenance_many(a, &sparse, usize::MAX).into_iter();
+        let mut places = self.places_of(a, &sparse, usize::MAX, false).into_iter();
         ids.iter()
             .map(|&j| {
                 if j < dense {
