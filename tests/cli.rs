@@ -2070,22 +2070,33 @@ fn publication_dates_are_read_from_columns_fields_and_pages() {
              </body></html>"
         )
     };
-    let rows = dir.path().join("pages.csv");
-    let mut w = csv::Writer::from_path(&rows).unwrap();
-    w.write_record(["id", "date", "text"]).unwrap();
-    w.write_record(["p1", "", &page("2021-11-08T08:00:00Z")])
-        .unwrap();
-    w.write_record(["p2", "", &page("last Tuesday")]).unwrap();
-    w.write_record(["p3", "2021-12-01", &page("2021-11-08")])
-        .unwrap();
-    w.flush().unwrap();
-    let o = shipped_jsonl()
-        .args(["--explain", "0", "--csv"])
-        .arg(&rows)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    let dates: Vec<Value> = jsonl(&o).iter().map(|r| r["date"].clone()).collect();
+    // Rows of (id, date, text) written to `name` and classified: each record's date, and
+    // what the run said on stderr.
+    let dates_of = |name: &str, rows: &[(&str, &str, String)]| {
+        let path = dir.path().join(name);
+        let mut w = csv::Writer::from_path(&path).unwrap();
+        w.write_record(["id", "date", "text"]).unwrap();
+        for (id, date, text) in rows {
+            w.write_record([id, date, text.as_str()]).unwrap();
+        }
+        w.flush().unwrap();
+        let o = shipped_jsonl()
+            .args(["--explain", "0", "--csv"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let dates: Vec<Value> = jsonl(&o).iter().map(|r| r["date"].clone()).collect();
+        (dates, stderr(&o))
+    };
+    let (dates, err) = dates_of(
+        "pages.csv",
+        &[
+            ("p1", "", page("2021-11-08T08:00:00Z")),
+            ("p2", "", page("last Tuesday")),
+            ("p3", "2021-12-01", page("2021-11-08")),
+        ],
+    );
     assert_eq!(
         dates,
         [
@@ -2095,60 +2106,49 @@ fn publication_dates_are_read_from_columns_fields_and_pages() {
         ]
     );
     assert!(
-        stderr(&o).contains("pages.csv:3: the page's published date `last Tuesday` not understood"),
-        "{}",
-        stderr(&o)
+        err.contains("pages.csv:3: the page's published date `last Tuesday` not understood"),
+        "{err}"
     );
 
     // An id that is a web address with a date in its path dates a row that has none; a date
     // given in the row (even one that cannot be read) and the page's own come first.
-    let rows = dir.path().join("urls.csv");
-    let mut w = csv::Writer::from_path(&rows).unwrap();
-    w.write_record(["id", "date", "text"]).unwrap();
     let plain = "Prime Minister Mustafa al-Kadhimi met the delegation in Baghdad.";
-    for (id, date, text) in [
-        (
-            "https://example.org/2021/11/07/talks/",
-            "",
-            plain.to_owned(),
-        ),
-        (
-            "https://example.org/news/2021-11-09-talks",
-            "",
-            plain.to_owned(),
-        ),
-        (
-            "https://example.org/2021/11/07/talks-2/",
-            "2021-12-01",
-            plain.to_owned(),
-        ),
-        (
-            "https://example.org/2021/11/07/talks-3/",
-            "07/11/2021",
-            plain.to_owned(),
-        ),
-        (
-            "https://example.org/2021/11/07/talks-4/",
-            "",
-            page("2021-11-08"),
-        ),
-        ("https://example.org/news/78123", "", plain.to_owned()),
-        (
-            "https://example.org/2021/11/06/talks-5/",
-            "",
-            page("last Tuesday"),
-        ),
-    ] {
-        w.write_record([id, date, &text]).unwrap();
-    }
-    w.flush().unwrap();
-    let o = shipped_jsonl()
-        .args(["--explain", "0", "--csv"])
-        .arg(&rows)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    let dates: Vec<Value> = jsonl(&o).iter().map(|r| r["date"].clone()).collect();
+    let (dates, err) = dates_of(
+        "urls.csv",
+        &[
+            (
+                "https://example.org/2021/11/07/talks/",
+                "",
+                plain.to_owned(),
+            ),
+            (
+                "https://example.org/news/2021-11-09-talks",
+                "",
+                plain.to_owned(),
+            ),
+            (
+                "https://example.org/2021/11/07/talks-2/",
+                "2021-12-01",
+                plain.to_owned(),
+            ),
+            (
+                "https://example.org/2021/11/07/talks-3/",
+                "07/11/2021",
+                plain.to_owned(),
+            ),
+            (
+                "https://example.org/2021/11/07/talks-4/",
+                "",
+                page("2021-11-08"),
+            ),
+            ("https://example.org/news/78123", "", plain.to_owned()),
+            (
+                "https://example.org/2021/11/06/talks-5/",
+                "",
+                page("last Tuesday"),
+            ),
+        ],
+    );
     assert_eq!(
         dates,
         [
@@ -2161,7 +2161,6 @@ fn publication_dates_are_read_from_columns_fields_and_pages() {
             Value::from("2021-11-06")
         ]
     );
-    let err = stderr(&o);
     assert!(
         err.contains("urls.csv:8: the page's published date `last Tuesday` not understood")
             && err.contains("; dated 2021-11-06 from its web address instead"),
@@ -2318,22 +2317,7 @@ fn a_model_trained_on_arabic_reads_arabic() {
     std::fs::create_dir(&lexicon).unwrap();
     std::fs::write(lexicon.join("criticism.tsv"), "criticism\tفاشل\t1\n").unwrap();
     let model = dir.path().join("ar.bin");
-    let o = slant()
-        .args([
-            "train",
-            "--label",
-            "stance=stance",
-            "--min-df",
-            "1",
-            "--data",
-        ])
-        .arg(&data)
-        .arg("--lexicon")
-        .arg(&lexicon)
-        .arg("-o")
-        .arg(&model)
-        .output()
-        .unwrap();
+    let o = train_stance(&data, &model, &["--lexicon", lexicon.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let texts = dir.path().join("new.jsonl");
     let line = |id: &str, text: &str| serde_json::json!({"id": id, "text": text}).to_string();
