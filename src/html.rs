@@ -64,7 +64,7 @@ pub struct PageText {
     pub site_name: Option<String>,
     /// When the page says it was published, as it says it: `article:published_time` and the
     /// like, or `datePublished` in its JSON-LD metadata; else the first date read from the
-    /// fallbacks of [`page_date`] (other meta tags, microdata, `<time>`, a date line).
+    /// fallbacks of `page_date` (other meta tags, microdata, `<time>`, a date line).
     pub published: Option<String>,
     /// Set when the page was longer than [`MAX_PAGE_BYTES`] and only its start was read.
     pub warning: Option<String>,
