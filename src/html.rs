@@ -134,9 +134,17 @@ pub fn article(html: &str) -> Result<PageText, String> {
     // The parser is not expected to panic on any input; should it, that page fails, not the run.
     let parsed = catch_unwind(AssertUnwindSafe(|| {
         let mut r = Readability::new(html, None, Some(cfg))?;
-        r.parse()
+        // The markup's date, where the metadata Readability reads has none, is looked for
+        // in the page as it is, before Readability takes it apart (and without parsing it
+        // again, which cost a quarter of reading a page).
+        let meta = r.get_article_metadata(r.parse_json_ld());
+        let fallback = match meta.published_time {
+            Some(t) if !t.trim().is_empty() => None,
+            _ => page_date(&r.doc),
+        };
+        r.parse().map(|a| (a, fallback))
     }));
-    let article = match parsed {
+    let (article, fallback) = match parsed {
         Ok(Ok(a)) => a,
         Ok(Err(e)) => return Err(format!("no article text found in the HTML ({e})")),
         Err(_) => return Err("the HTML could not be parsed".to_owned()),
@@ -167,7 +175,7 @@ pub fn article(html: &str) -> Result<PageText, String> {
         .published_time
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
-        .or_else(|| catch_unwind(|| page_date(html)).ok().flatten());
+        .or(fallback);
     Ok(PageText {
         text,
         site_name,
@@ -337,8 +345,7 @@ const DATE_LINE_CHARS: usize = 80;
 /// November 2021`, `Posted on November 7, 2021 at 10:30`), inside the `<article>` if there is
 /// one, else outside navigation, footers, asides and headers (where sites show today's date).
 /// Nothing is taken from the article's own sentences. `None` when none reads.
-fn page_date(html: &str) -> Option<String> {
-    let doc = dom_query::Document::from(html);
+fn page_date(doc: &dom_query::Document) -> Option<String> {
     let readable = |s: &str| Date::parse(s).is_ok();
     let attr = |n: &dom_query::NodeRef<'_>, a: &str| {
         n.attr(a)
