@@ -179,6 +179,15 @@ pub const MIN_SENTENCE_EFFECT: f32 = 0.05;
 /// Longest sentence quote, in characters.
 pub const SENTENCE_CHARS: usize = 600;
 
+/// Marks on a text for showing it ([`Model::text_marks`]): byte ranges of the target's
+/// mentions, and of the lines the model does not read (web residue: "Read also" teasers, share
+/// and subscribe lines; see `data/residue.txt`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TextMarks {
+    pub mentions: Vec<std::ops::Range<usize>>,
+    pub unread: Vec<std::ops::Range<usize>>,
+}
+
 /// The result of one head.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct HeadResult {
@@ -934,15 +943,33 @@ impl Model {
         }
     }
 
-    /// Byte ranges of the target's mentions in `text` (none for a model without a target).
-    pub fn mention_spans(&self, text: &str, s: &mut Scratch) -> Vec<std::ops::Range<usize>> {
+    /// Where in `text` the target is named, and which lines the model does not read (see
+    /// [`TextMarks`]).
+    pub fn text_marks(&self, text: &str, s: &mut Scratch) -> TextMarks {
         self.featurizer().analyze(text, &mut s.analysis);
         let a = &s.analysis;
         let toks = a.tokens.as_slice();
-        a.mentions
+        let mentions = a
+            .mentions
             .iter()
             .map(|m| toks[m.first].start as usize..toks[m.end - 1].end as usize)
-            .collect()
+            .collect();
+        // A line with letters or digits and no token: the residue filter dropped it.
+        let mut unread = Vec::new();
+        let mut next = toks.iter().map(|t| t.start as usize).peekable();
+        let mut at = 0;
+        for line in text.split_inclusive('\n') {
+            let end = at + line.len();
+            while next.peek().is_some_and(|&t| t < at) {
+                next.next();
+            }
+            let has_token = next.peek().is_some_and(|&t| t < end);
+            if !has_token && line.chars().any(char::is_alphanumeric) {
+                unread.push(at..at + line.trim_end().len());
+            }
+            at = end;
+        }
+        TextMarks { mentions, unread }
     }
 
     /// Probabilities per head for many texts (for evaluation): `out[h][i]`.

@@ -130,11 +130,11 @@ impl<W: Write> RecordWriter<W> {
     }
 
     /// Write one record; the web page also shows `text`, the text it was classified from, with
-    /// its target mentions' byte ranges (the other formats do not use it).
+    /// its marks (the other formats do not use it).
     pub fn write_doc(
         &mut self,
         r: &Record,
-        text: Option<(&str, &[std::ops::Range<usize>])>,
+        text: Option<(&str, &crate::classify::TextMarks)>,
     ) -> io::Result<()> {
         match &mut self.sink {
             Sink::Html(out) => {

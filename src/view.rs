@@ -6,9 +6,8 @@
 //! The page is written as records come (a section per article), so memory stays flat.
 
 use std::io::{self, Write};
-use std::ops::Range;
 
-use crate::classify::{HeadResult, KeySentence, Record};
+use crate::classify::{HeadResult, KeySentence, Record, TextMarks};
 
 /// `s` with the characters that HTML gives a meaning escaped (text and attribute values).
 pub fn esc(s: &str) -> String {
@@ -65,13 +64,14 @@ summary{{cursor:pointer;margin:.3rem 0}}
 .text{{white-space:pre-wrap;border-left:3px solid #eee;padding-left:.8rem;margin:.3rem 0 .8rem}}
 .s{{border-radius:3px}}
 .q{{font-style:italic}}
+.r{{color:#888;font-size:.85em}}
 mark.m{{background:none;color:inherit;font-weight:700;border-bottom:2px solid #222}}
 .key{{font-size:.85rem;color:#444}}
 .key span{{border-radius:3px;padding:0 .35em;margin-right:.4em}}
 pre{{white-space:pre-wrap;font-size:.82rem;background:#f6f6f6;padding:.5rem;overflow-x:auto}}
 </style></head><body>
 <h1>{title}</h1>
-<p class="key">Each head's summary gives its label and probabilities; open it to read the text with every sentence shaded by the log-odds its words carry toward a label (the colour of that label; the stronger the shade, the more it carries; unshaded: under 0.05). <b>Bold underlined</b>: a mention of the target. <i>Italics</i>: a sentence mostly quoted or reported (the model reads it apart from the writer's own words, but it still moves it). Hover a sentence for its figure.</p>
+<p class="key">Each head's summary gives its label and probabilities; open it to read the text with every sentence shaded by the log-odds its own words carry toward a label: the colour of that label (grey: toward neutral), deeper for more, unshaded under 0.05. A sentence that pulls away from the chosen label shows the label it favours most. Long sentences carry more words and so, often, more. What belongs to no one sentence (how often the text names the target, how much of it is near a name, the cues it lacks) is listed under each head and counts too. <b>Bold underlined</b>: a mention of the target. <i>Italics</i>: a sentence mostly quoted or reported (the model reads it apart from the writer's own words, but it still moves it). <span class="r">Grey small text</span>: a line the model does not read (web residue: a "Read also" teaser, a share line). Hover a sentence for its figure.</p>
 "#,
         title = esc(title)
     )
@@ -87,7 +87,7 @@ pub fn page_end<W: Write>(w: &mut W) -> io::Result<()> {
 pub fn write_section<W: Write>(
     w: &mut W,
     r: &Record,
-    text: Option<(&str, &[Range<usize>])>,
+    text: Option<(&str, &TextMarks)>,
     labels: &[Vec<String>],
     table: &str,
 ) -> io::Result<()> {
@@ -117,9 +117,10 @@ pub fn write_section<W: Write>(
             summary(h, labels)
         )?;
         match text {
-            Some((t, mentions)) => {
+            Some((t, marks)) => {
                 write_key(w, h, labels)?;
-                write_text(w, t, mentions, h, labels)?;
+                write_text(w, t, marks, h, labels)?;
+                write_whole_text(w, h)?;
             }
             None => writeln!(w)?,
         }
@@ -174,6 +175,50 @@ fn write_key<W: Write>(w: &mut W, h: &HeadResult, labels: &[String]) -> io::Resu
     writeln!(w, "</p>")
 }
 
+/// What in a head's reading belongs to no one sentence: the target statistics among its
+/// evidence (how often the text names the target, how much of it is near a name) and the cues
+/// it lacks.
+fn write_whole_text<W: Write>(w: &mut W, h: &HeadResult) -> io::Result<()> {
+    let stats: Vec<String> = h
+        .evidence
+        .iter()
+        .filter(|e| e.feature.starts_with("target:"))
+        .map(|e| {
+            let measured = e
+                .measured
+                .as_deref()
+                .map(|m| format!(" ({})", esc(m)))
+                .unwrap_or_default();
+            let side = if e.either_side {
+                ", for taking a side, not which"
+            } else {
+                ""
+            };
+            format!("{} {:+.2}{measured}{side}", esc(&e.feature), e.contribution)
+        })
+        .collect();
+    let absent: Vec<String> = h
+        .absent
+        .iter()
+        .map(|a| format!("{} (for {})", esc(&a.feature), esc(&a.favours)))
+        .collect();
+    if stats.is_empty() && absent.is_empty() {
+        return Ok(());
+    }
+    write!(w, "<p class=\"key\">From no one sentence:")?;
+    if !stats.is_empty() {
+        write!(w, " {}.", stats.join("; "))?;
+    }
+    if !absent.is_empty() {
+        write!(
+            w,
+            " The writer's own voice has none of: {}.",
+            absent.join(", ")
+        )?;
+    }
+    writeln!(w, "</p>")
+}
+
 /// `colour` (`#RRGGBB`) as a background whose opacity grows with `effect` log-odds, by its
 /// square root so that a sentence of a few tenths still shows.
 fn shade(colour: &str, effect: f32) -> String {
@@ -188,10 +233,11 @@ fn shade(colour: &str, effect: f32) -> String {
 fn write_text<W: Write>(
     w: &mut W,
     text: &str,
-    mentions: &[Range<usize>],
+    marks: &TextMarks,
     h: &HeadResult,
     labels: &[String],
 ) -> io::Result<()> {
+    let (mentions, unread) = (&marks.mentions, &marks.unread);
     let mut shaded: Vec<&KeySentence> = h
         .sentences
         .iter()
@@ -203,7 +249,7 @@ fn write_text<W: Write>(
     for s in &shaded {
         cuts.extend([s.start, s.end]);
     }
-    for m in mentions {
+    for m in mentions.iter().chain(unread) {
         cuts.extend([m.start.min(text.len()), m.end.min(text.len())]);
     }
     // Line ends are left outside the shading: a span across a forced line break is drawn
@@ -215,7 +261,7 @@ fn write_text<W: Write>(
     cuts.sort_unstable();
     cuts.dedup();
     write!(w, "<div class=\"text\">")?;
-    let (mut si, mut mi) = (0, 0);
+    let (mut si, mut mi, mut ui) = (0, 0, 0);
     for pair in cuts.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         while si < shaded.len() && shaded[si].end <= a {
@@ -224,6 +270,9 @@ fn write_text<W: Write>(
         while mi < mentions.len() && mentions[mi].end <= a {
             mi += 1;
         }
+        while ui < unread.len() && unread[ui].end <= a {
+            ui += 1;
+        }
         let sentence = shaded.get(si).filter(|s| s.start <= a);
         let mention = mentions.get(mi).is_some_and(|m| m.start <= a);
         if &text[a..b] == "\n" {
@@ -231,6 +280,11 @@ fn write_text<W: Write>(
             continue;
         }
         let mut piece = esc(&text[a..b]);
+        if unread.get(ui).is_some_and(|u| u.start <= a) {
+            let title = "not read: web residue";
+            w.write_all(format!("<span class=\"r\" title=\"{title}\">{piece}</span>").as_bytes())?;
+            continue;
+        }
         if mention {
             piece = format!("<mark class=\"m\">{piece}</mark>");
         }
@@ -252,6 +306,7 @@ fn write_text<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::ops::Range;
 
     fn sentence(toward: &str, effect: f32, span: Range<usize>, quoted: bool) -> KeySentence {
         KeySentence {
@@ -290,9 +345,12 @@ mod tests {
         let third = text.find("Rain").unwrap();
         h.sentences = vec![sentence("pro", 1.0, 0..second - 1, false)];
         h.sentences_against = vec![sentence("anti", 0.4, second..third - 1, true)];
-        let mentions: Vec<Range<usize>> = std::iter::once(0..7).collect();
+        let marks = TextMarks {
+            mentions: std::iter::once(0..7).collect(),
+            unread: Vec::new(),
+        };
         let mut out = Vec::new();
-        write_text(&mut out, text, &mentions, &h, &labels).unwrap();
+        write_text(&mut out, text, &marks, &h, &labels).unwrap();
         let html = String::from_utf8(out).unwrap();
         let pro = shade("#0072B2", 1.0);
         let anti = shade("#D55E00", 0.4);
@@ -332,6 +390,47 @@ mod tests {
             pro.ends_with(",0.54)") && anti.ends_with(",0.39)"),
             "{pro} {anti}"
         );
+    }
+
+    /// A line the model does not read is shown apart and never shaded; what belongs to no
+    /// sentence (the mention rate, a lacking cue) is listed under the text.
+    #[test]
+    fn unread_lines_and_whole_text_cues_are_shown_apart() {
+        let text = "Kadhimi acted.\nRead also: other news\nRain fell.";
+        let labels: Vec<String> = ["anti", "neutral", "pro"].map(String::from).into();
+        let mut h = head();
+        let read_also = text.find("Read").unwrap();
+        h.sentences = vec![sentence("pro", 1.0, 0..text.len(), false)];
+        h.evidence = vec![crate::classify::Evidence {
+            feature: "target:per_1k".into(),
+            contribution: 0.25,
+            text: vec![],
+            measured: Some("1 mention in 5 words".into()),
+            either_side: true,
+            function_words: false,
+        }];
+        h.absent = vec![crate::classify::Absent {
+            feature: "lex:criticism".into(),
+            favours: "anti".into(),
+        }];
+        let marks = TextMarks {
+            mentions: vec![],
+            unread: std::iter::once(read_also..read_also + "Read also: other news".len()).collect(),
+        };
+        let mut out = Vec::new();
+        write_text(&mut out, text, &marks, &h, &labels).unwrap();
+        write_whole_text(&mut out, &h).unwrap();
+        let html = String::from_utf8(out).unwrap();
+        assert!(
+            html.contains(
+                "\n<span class=\"r\" title=\"not read: web residue\">Read also: other news</span>\n"
+            ),
+            "{html}"
+        );
+        assert!(html.contains(">Kadhimi acted.</span>"), "{html}");
+        assert!(html.contains(
+            "From no one sentence: target:per_1k +0.25 (1 mention in 5 words), for taking a side, not which. The writer's own voice has none of: lex:criticism (for anti).</p>"
+        ), "{html}");
     }
 
     /// A head that was not scored says why in its summary; a scored one gives label and

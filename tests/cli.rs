@@ -2267,6 +2267,37 @@ fn the_html_view_shows_each_article_with_its_reading() {
             .output()
             .unwrap(),
     );
+    // A line the model does not read (web residue) is shown apart, its mention unmarked.
+    let residue = dir.path().join("teaser.txt");
+    std::fs::write(
+        &residue,
+        "Al-Kazemi met the envoys in Baghdad on Sunday and discussed the budget.\n\
+         Read also: Al-Kazemi in an awkward moment at the summit\n\
+         The talks will resume next week, officials said.\n",
+    )
+    .unwrap();
+    let o = slant()
+        .args([
+            "classify",
+            "--model",
+            "models/stance.bin",
+            "--format",
+            "html",
+        ])
+        .arg(&residue)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(
+        page.contains("<span class=\"r\" title=\"not read: web residue\">Read also: Al-Kazemi in an awkward moment at the summit</span>"),
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("<mark class=\"m\">Al-Kazemi</mark>").count(),
+        2,
+        "{page}"
+    );
     let top = &listed[0]["heads"][0]["sentences"][0];
     let figure = format!(
         "title=\"toward {}: {:.2} log-odds",

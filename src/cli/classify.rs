@@ -465,8 +465,8 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
                 .zip(docs)
                 .try_for_each(|(r, d)| {
                     if format == Format::Html {
-                        let spans = with_thread_scratch(|s| model.mention_spans(&d.text, s));
-                        w.write_doc(r, Some((&d.text, &spans)))
+                        let marks = with_thread_scratch(|s| model.text_marks(&d.text, s));
+                        w.write_doc(r, Some((&d.text, &marks)))
                     } else {
                         w.write(r)
                     }
