@@ -2197,15 +2197,19 @@ fn html_text(html: &str) -> String {
 fn the_html_view_shows_each_article_with_its_reading() {
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("view.html");
-    let o = slant()
-        .args([
+    let view = || {
+        let mut c = slant();
+        c.args([
             "classify",
             "--model",
             "models/stance.bin",
             "--format",
             "html",
-            "-o",
-        ])
+        ]);
+        c
+    };
+    let o = view()
+        .arg("-o")
         .arg(&page)
         .arg("data/samples/")
         .output()
@@ -2276,17 +2280,7 @@ fn the_html_view_shows_each_article_with_its_reading() {
          The talks will resume next week, officials said.\n",
     )
     .unwrap();
-    let o = slant()
-        .args([
-            "classify",
-            "--model",
-            "models/stance.bin",
-            "--format",
-            "html",
-        ])
-        .arg(&residue)
-        .output()
-        .unwrap();
+    let o = view().arg(&residue).output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let page = stdout(&o);
     assert!(
