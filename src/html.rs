@@ -139,7 +139,7 @@ pub fn article(html: &str) -> Result<PageText, String> {
         // again, which cost a quarter of reading a page).
         let meta = r.get_article_metadata(r.parse_json_ld());
         let fallback = match meta.published_time {
-            Some(t) if !t.trim().is_empty() => None,
+            Some(t) if Date::parse(&t).is_ok() => None,
             _ => page_date(&r.doc),
         };
         r.parse().map(|a| (a, fallback))
@@ -171,11 +171,16 @@ pub fn article(html: &str) -> Result<PageText, String> {
         .site_name
         .map(|s| words(&s))
         .filter(|s| !s.is_empty());
+    // The metadata's date when it reads; else the markup's; else the metadata's as it is (its
+    // reader warns that it cannot read it).
     let published = article
         .published_time
         .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .or(fallback);
+        .filter(|s| !s.is_empty());
+    let published = match (published, fallback) {
+        (Some(p), Some(f)) if Date::parse(&p).is_err() => Some(f),
+        (p, f) => p.or(f),
+    };
     Ok(PageText {
         text,
         site_name,
@@ -737,6 +742,14 @@ mod tests {
             let page = dated_page(head, before, line, with_article);
             assert_eq!(published(&page).as_deref(), want, "{page}");
         }
+        // Metadata that cannot be read gives way to the markup's date.
+        let page = dated_page(
+            "<meta property=\"article:published_time\" content=\"last Tuesday\">",
+            "",
+            "<time datetime=\"2021-11-07\">7 Nov</time>",
+            true,
+        );
+        assert_eq!(published(&page).as_deref(), Some("2021-11-07"));
         // Metadata that Readability reads comes first, as it is written.
         let page = dated_page(
             "<meta property=\"article:published_time\" content=\"2021-11-05\">",
