@@ -863,15 +863,16 @@ impl Model {
         let width = cols.iter().map(|c| c.end).max().unwrap_or(0);
         // Per sentence and score column: the part of the logit its places carry.
         let mut carried = vec![0f64; spans.len() * width];
-        let places = f.occurrences(a, &v.indices);
-        for ((&j, &x), places) in v.indices.iter().zip(&v.values).zip(&places) {
+        let occ = f.occurrences(a, &v.indices);
+        for (k, (&j, &x)) in v.indices.iter().zip(&v.values).enumerate() {
+            let places = occ.of(k);
             let total: f32 = places.iter().map(|p| p.1).sum();
             let Some(row) = scorer.row(j).filter(|_| total.abs() > 1e-12) else {
                 continue;
             };
-            for (place, w) in places {
+            for &(start, w) in places {
                 // A place between sentences (a residue line, say) belongs to none.
-                let Some(i) = sentence_of(place.start) else {
+                let Some(i) = sentence_of(start) else {
                     continue;
                 };
                 let share = (x * w / total) as f64;

@@ -73,6 +73,22 @@ pub const NEGATION_SCOPE: u8 = 3;
 /// How the target unit is shown in feature names.
 pub const TARGET_LABEL: &str = "<target>";
 
+/// The places of many features ([`Featurizer::occurrences`]): (start byte, weight), feature by
+/// feature, and where each feature's places end.
+#[derive(Debug, Default)]
+pub struct Occurrences {
+    pub ends: Vec<u32>,
+    pub places: Vec<(usize, f32)>,
+}
+
+impl Occurrences {
+    /// The places of the `k`-th feature asked for.
+    pub fn of(&self, k: usize) -> &[(usize, f32)] {
+        let from = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+        &self.places[from..self.ends[k] as usize]
+    }
+}
+
 /// Feature settings. Defaults live here and nowhere else; they are saved in every model.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FeatureConfig {
@@ -1695,33 +1711,32 @@ impl Featurizer {
         )
     }
 
-    /// Every occurrence in the analysed text of each feature of `ids`, as (byte span, weight):
+    /// Every occurrence in the analysed text of each feature of `ids`, as (start byte, weight):
     /// a word or character n-gram once per word it occurs in (weight 1), a lexicon rate once per
     /// match it counted (the match's weight). The target statistics have none: no one place in
     /// the text holds them. For sharing a feature's value among the places it comes from (key
-    /// sentences).
-    pub fn occurrences(&self, a: &Analysis, ids: &[u32]) -> Vec<Vec<(Range<usize>, f32)>> {
+    /// sentences). One flat list, feature by feature in the order of `ids`: feature `k`'s places
+    /// are `places[ends[k - 1]..ends[k]]` (from 0 for the first).
+    pub fn occurrences(&self, a: &Analysis, ids: &[u32]) -> Occurrences {
         let dense = self.layout.dense;
         let sparse: Vec<u32> = ids.iter().copied().filter(|&j| j < dense).collect();
-        let mut places = self.places_of(a, &sparse, usize::MAX, false).into_iter();
-        ids.iter()
-            .map(|&j| {
-                if j < dense {
-                    let (spans, _) = places.next().unwrap_or_default();
-                    spans.into_iter().map(|r| (r, 1.0)).collect()
-                } else {
-                    let matches = self.lex_matches_of(a, j).unwrap_or_default();
-                    matches
-                        .iter()
-                        .map(|m| {
-                            let (s, _) = a.unit_span[m.start];
-                            let (_, e) = a.unit_span[m.start + m.len - 1];
-                            (s as usize..e as usize, m.weight)
-                        })
-                        .collect()
+        let mut found = self.places_of(a, &sparse, usize::MAX, false).into_iter();
+        let mut occ = Occurrences {
+            ends: Vec::with_capacity(ids.len()),
+            places: Vec::new(),
+        };
+        for &j in ids {
+            if j < dense {
+                let (spans, _) = found.next().unwrap_or_default();
+                occ.places.extend(spans.into_iter().map(|r| (r.start, 1.0)));
+            } else {
+                for m in self.lex_matches_of(a, j).unwrap_or_default() {
+                    occ.places.push((a.unit_span[m.start].0 as usize, m.weight));
                 }
-            })
-            .collect()
+            }
+            occ.ends.push(occ.places.len() as u32);
+        }
+        occ
     }
 
     /// Where a lexicon rate or a target statistic (`j` at or past the dense block) comes from:
