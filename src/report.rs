@@ -54,6 +54,10 @@ pub struct RecordWriter<W: Write> {
     sink: Sink<W>,
     /// Per head: name, labels, and for a head with a polarity its (positive, negative) labels.
     heads: Vec<HeadColumns>,
+    /// The web page's index rows (at most [`crate::view::INDEX_ROWS`]), written at the end,
+    /// and how many records the page holds.
+    index: Vec<String>,
+    written: usize,
 }
 
 type HeadColumns = (String, Vec<String>, Option<(String, String)>);
@@ -121,7 +125,12 @@ impl<W: Write> RecordWriter<W> {
                 Sink::Csv(Box::new(w))
             }
         };
-        Ok(RecordWriter { sink, heads })
+        Ok(RecordWriter {
+            sink,
+            heads,
+            index: Vec::new(),
+            written: 0,
+        })
     }
 
     /// Write one record (on the web page, without its text: see [`RecordWriter::write_doc`]).
@@ -147,7 +156,19 @@ impl<W: Write> RecordWriter<W> {
                 write_table(&mut table, &listed)?;
                 let labels: Vec<Vec<String>> =
                     self.heads.iter().map(|(_, l, _)| l.clone()).collect();
-                crate::view::write_section(out, r, text, &labels, &String::from_utf8_lossy(&table))
+                self.written += 1;
+                if self.index.len() < crate::view::INDEX_ROWS {
+                    self.index
+                        .push(crate::view::index_row(self.written, r, &labels));
+                }
+                crate::view::write_section(
+                    out,
+                    self.written,
+                    r,
+                    text,
+                    &labels,
+                    &String::from_utf8_lossy(&table),
+                )
             }
             Sink::Jsonl(out) => {
                 serde_json::to_writer(&mut *out, r)?;
@@ -213,7 +234,8 @@ impl<W: Write> RecordWriter<W> {
     /// End the output (the web page's closing tags) and flush it.
     pub fn finish(mut self) -> io::Result<()> {
         if let Sink::Html(w) = &mut self.sink {
-            crate::view::page_end(w)?;
+            let heads: Vec<&str> = self.heads.iter().map(|(n, _, _)| n.as_str()).collect();
+            crate::view::page_end(w, &heads, &self.index, self.written)?;
         }
         self.flush()
     }

@@ -51,7 +51,7 @@ const FULL_SHADE: f32 = 2.0;
 pub fn page_start<W: Write>(w: &mut W, title: &str) -> io::Result<()> {
     write!(
         w,
-        r#"<!doctype html>
+        r##"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
 body{{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:62rem;margin:1.5rem auto;padding:0 1rem;line-height:1.5;color:#222}}
@@ -68,30 +68,85 @@ summary{{cursor:pointer;margin:.3rem 0}}
 mark.m{{background:none;color:inherit;font-weight:700;border-bottom:2px solid #222}}
 .key{{font-size:.85rem;color:#444}}
 .key span{{border-radius:3px;padding:0 .35em;margin-right:.4em}}
+table{{border-collapse:collapse;font-size:.9rem}} td,th{{border:1px solid #ddd;padding:.15rem .4rem;text-align:left}}
 pre{{white-space:pre-wrap;font-size:.82rem;background:#f6f6f6;padding:.5rem;overflow-x:auto}}
 </style></head><body>
 <h1>{title}</h1>
-<p class="key">Each head's summary gives its label and probabilities; open it to read the text with every sentence shaded by the log-odds its own words carry toward a label: the colour of that label (grey: toward neutral), deeper for more, unshaded under 0.05. A sentence that pulls away from the chosen label shows the label it favours most. Long sentences carry more words and so, often, more. What belongs to no one sentence (how often the text names the target, how much of it is near a name, the cues it lacks) is listed under each head and counts too. <b>Bold underlined</b>: a mention of the target. <i>Italics</i>: a sentence mostly quoted or reported (the model reads it apart from the writer's own words, but it still moves it). <span class="r">Grey small text</span>: a line the model does not read (web residue: a "Read also" teaser, a share line). Hover a sentence for its figure.</p>
-"#,
+<p class="key">Each head's summary gives its label and probabilities; open it to read the text with every sentence shaded by the log-odds its own words carry toward a label: the colour of that label (grey: toward neutral), deeper for more, unshaded under 0.05. A sentence that pulls away from the chosen label shows the label it favours most. Long sentences carry more words and so, often, more. What belongs to no one sentence (how often the text names the target, how much of it is near a name, the cues it lacks) is listed under each head and counts too. <b>Bold underlined</b>: a mention of the target. <i>Italics</i>: a sentence mostly quoted or reported (the model reads it apart from the writer's own words, but it still moves it). <span class="r">Grey small text</span>: a line the model does not read (web residue: a "Read also" teaser, a share line). Hover a sentence for its figure. <a href="#index">The index of the articles</a> is at the end.</p>
+"##,
         title = esc(title)
     )
 }
 
-/// The page's end.
-pub fn page_end<W: Write>(w: &mut W) -> io::Result<()> {
-    w.write_all(b"</body></html>\n")
+/// Rows the index at the end of the page lists at most (a page of more articles is a long
+/// page anyway; the rest are counted).
+pub const INDEX_ROWS: usize = 20_000;
+
+/// The index row of the `n`-th article: a link to its section, its source and date, and each
+/// head's label with its probability.
+pub fn index_row(n: usize, r: &Record, labels: &[Vec<String>]) -> String {
+    let mut row = format!(
+        "<tr><td><a href=\"#doc-{n}\">{}</a></td><td>{}</td><td>{}</td>",
+        esc(&r.id),
+        esc(r.source.as_deref().unwrap_or("")),
+        r.date.map(|d| d.to_string()).unwrap_or_default()
+    );
+    for (h, labels) in r.heads.iter().zip(labels) {
+        match (&h.label, h.confidence) {
+            (Some(l), Some(p)) => {
+                row += &format!(
+                    "<td><span style=\"color:{}\">{}</span> {p:.2}</td>",
+                    label_colour(labels, l),
+                    esc(l)
+                )
+            }
+            _ => row += "<td>-</td>",
+        }
+    }
+    row + "</tr>"
+}
+
+/// The page's end: the index of its articles (`rows`, of `total`), then the closing tags.
+pub fn page_end<W: Write>(
+    w: &mut W,
+    heads: &[&str],
+    rows: &[String],
+    total: usize,
+) -> io::Result<()> {
+    write!(
+        w,
+        "<section id=\"index\"><h2>Index of the {total} article{}</h2><table><tr><th>id</th><th>source</th><th>date</th>",
+        if total == 1 { "" } else { "s" }
+    )?;
+    for h in heads {
+        write!(w, "<th>{}</th>", esc(h))?;
+    }
+    writeln!(w, "</tr>")?;
+    for row in rows {
+        writeln!(w, "{row}")?;
+    }
+    write!(w, "</table>")?;
+    if total > rows.len() {
+        write!(w, "<p class=\"key\">and {} more</p>", total - rows.len())?;
+    }
+    w.write_all(b"</section>\n</body></html>\n")
 }
 
 /// One article's section: `r`'s heads over `text` (the text it was classified from, with its
 /// target mentions' byte ranges) when given, and `table`, the record as the table writes it.
 pub fn write_section<W: Write>(
     w: &mut W,
+    n: usize,
     r: &Record,
     text: Option<(&str, &TextMarks)>,
     labels: &[Vec<String>],
     table: &str,
 ) -> io::Result<()> {
-    writeln!(w, "<section class=\"doc\"><h2>{}</h2>", esc(&r.id))?;
+    writeln!(
+        w,
+        "<section class=\"doc\" id=\"doc-{n}\"><h2>{}</h2>",
+        esc(&r.id)
+    )?;
     let mut meta = Vec::new();
     if let Some(s) = &r.source {
         meta.push(esc(s));

@@ -2219,11 +2219,20 @@ fn the_html_view_shows_each_article_with_its_reading() {
     assert!(html.starts_with("<!doctype html>") && html.ends_with("</body></html>\n"));
     let records = jsonl(&shipped_jsonl().arg("data/samples/").output().unwrap());
     let texts = jsonl(&slant().args(["text", "data/samples/"]).output().unwrap());
-    let sections: Vec<&str> = html.split("<section class=\"doc\">").skip(1).collect();
+    let sections: Vec<&str> = html.split("<section class=\"doc\"").skip(1).collect();
     assert_eq!(sections.len(), records.len());
-    for ((s, r), t) in sections.iter().zip(&records).zip(&texts) {
+    for (n, ((s, r), t)) in sections.iter().zip(&records).zip(&texts).enumerate() {
         let id = r["id"].as_str().unwrap();
-        assert!(s.starts_with(&format!("<h2>{id}</h2>")), "{s}");
+        let n = n + 1;
+        assert!(
+            s.starts_with(&format!(" id=\"doc-{n}\"><h2>{id}</h2>")),
+            "{s}"
+        );
+        // The index at the end links to it.
+        assert!(
+            html.contains(&format!("<tr><td><a href=\"#doc-{n}\">{id}</a></td>")),
+            "{id}"
+        );
         let views: Vec<&str> = s
             .split("<div class=\"text\">")
             .skip(1)
