@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use rayon::prelude::*;
 
-use slant::classify::{Record, with_thread_scratch};
+use slant::classify::{Record, TextMarks, with_thread_scratch};
 use slant::html::HtmlMode;
 use slant::input::{Document, Documents, ReadOptions, Source, TableSpec};
 use slant::model::Model;
@@ -460,16 +460,21 @@ pub fn run(args: ClassifyArgs, ui: &Ui) -> Result<Status> {
                 Some(w) => w,
                 None => out.insert(open()?),
             };
+            // The web page's marks (mentions, unread lines) on the worker pool, which waits
+            // while the batch is written.
+            let marks: Vec<TextMarks> = if format == Format::Html {
+                docs.par_iter()
+                    .map(|d| with_thread_scratch(|s| model.text_marks(&d.text, s)))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let written = records
                 .iter()
-                .zip(docs)
-                .try_for_each(|(r, d)| {
-                    if format == Format::Html {
-                        let marks = with_thread_scratch(|s| model.text_marks(&d.text, s));
-                        w.write_doc(r, Some((&d.text, &marks)))
-                    } else {
-                        w.write(r)
-                    }
+                .enumerate()
+                .try_for_each(|(i, r)| match marks.get(i) {
+                    Some(m) => w.write_doc(r, Some((&docs[i].text, m))),
+                    None => w.write(r),
                 })
                 .and_then(|_| w.flush());
             match (written, &args.output) {
