@@ -54,10 +54,6 @@ pub struct RecordWriter<W: Write> {
     sink: Sink<W>,
     /// Per head: name, labels, and for a head with a polarity its (positive, negative) labels.
     heads: Vec<HeadColumns>,
-    /// The web page's index rows (at most [`crate::view::INDEX_ROWS`]), written at the end,
-    /// and how many records the page holds.
-    index: Vec<String>,
-    written: usize,
 }
 
 type HeadColumns = (String, Vec<String>, Option<(String, String)>);
@@ -66,7 +62,13 @@ enum Sink<W: Write> {
     Table(W),
     Jsonl(W),
     Csv(Box<csv::Writer<W>>),
-    Html(W),
+    /// The page, its index rows (at most [`crate::view::INDEX_ROWS`], written at the end) and
+    /// how many articles it holds.
+    Html {
+        out: W,
+        index: Vec<String>,
+        written: usize,
+    },
 }
 
 /// Key sentences each way that the evidence block of the web page lists (the shaded text shows
@@ -90,7 +92,11 @@ impl<W: Write> RecordWriter<W> {
             Format::Html => {
                 let mut out = out;
                 crate::view::page_start(&mut out, "slant: articles read by the model")?;
-                Sink::Html(out)
+                Sink::Html {
+                    out,
+                    index: Vec::new(),
+                    written: 0,
+                }
             }
             Format::Jsonl => Sink::Jsonl(out),
             Format::Csv => {
@@ -125,12 +131,7 @@ impl<W: Write> RecordWriter<W> {
                 Sink::Csv(Box::new(w))
             }
         };
-        Ok(RecordWriter {
-            sink,
-            heads,
-            index: Vec::new(),
-            written: 0,
-        })
+        Ok(RecordWriter { sink, heads })
     }
 
     /// Write one record (on the web page, without its text: see [`RecordWriter::write_doc`]).
@@ -146,7 +147,11 @@ impl<W: Write> RecordWriter<W> {
         text: Option<(&str, &crate::classify::TextMarks)>,
     ) -> io::Result<()> {
         match &mut self.sink {
-            Sink::Html(out) => {
+            Sink::Html {
+                out,
+                index,
+                written,
+            } => {
                 let mut listed = r.clone();
                 for h in &mut listed.heads {
                     h.sentences.truncate(HTML_TABLE_SENTENCES);
@@ -156,14 +161,13 @@ impl<W: Write> RecordWriter<W> {
                 write_table(&mut table, &listed)?;
                 let labels: Vec<Vec<String>> =
                     self.heads.iter().map(|(_, l, _)| l.clone()).collect();
-                self.written += 1;
-                if self.index.len() < crate::view::INDEX_ROWS {
-                    self.index
-                        .push(crate::view::index_row(self.written, r, &labels));
+                *written += 1;
+                if index.len() < crate::view::INDEX_ROWS {
+                    index.push(crate::view::index_row(*written, r, &labels));
                 }
                 crate::view::write_section(
                     out,
-                    self.written,
+                    *written,
                     r,
                     text,
                     &labels,
@@ -226,16 +230,21 @@ impl<W: Write> RecordWriter<W> {
     /// Flush buffered output.
     pub fn flush(&mut self) -> io::Result<()> {
         match &mut self.sink {
-            Sink::Table(w) | Sink::Jsonl(w) | Sink::Html(w) => w.flush(),
+            Sink::Table(w) | Sink::Jsonl(w) | Sink::Html { out: w, .. } => w.flush(),
             Sink::Csv(w) => w.flush(),
         }
     }
 
     /// End the output (the web page's closing tags) and flush it.
     pub fn finish(mut self) -> io::Result<()> {
-        if let Sink::Html(w) = &mut self.sink {
+        if let Sink::Html {
+            out,
+            index,
+            written,
+        } = &mut self.sink
+        {
             let heads: Vec<&str> = self.heads.iter().map(|(n, _, _)| n.as_str()).collect();
-            crate::view::page_end(w, &heads, &self.index, self.written)?;
+            crate::view::page_end(out, &heads, index, *written)?;
         }
         self.flush()
     }
