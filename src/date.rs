@@ -187,20 +187,10 @@ impl Date {
 /// The date in a web address's path, as news sites write it: `/2021/11/07/` (year, month and
 /// day as segments of their own) or `2021-11-07` inside a segment
 /// (`/news/2021-11-07-drone-attack`). `None` for anything else (a path with only a year and a
-/// month, `20211107`, a date in the query string, a text that is not an `http(s)` address):
-/// an article's number is easily read as a day.
+/// month, `20211107`, a date in the query string or the host, a text that is not an address,
+/// `scheme://...`): an article's number is easily read as a day.
 pub fn date_in_url(url: &str) -> Option<Date> {
-    let rest = url
-        .get(..8)
-        .filter(|p| p.eq_ignore_ascii_case("https://"))
-        .map(|_| &url[8..])
-        .or_else(|| {
-            url.get(..7)
-                .filter(|p| p.eq_ignore_ascii_case("http://"))
-                .map(|_| &url[7..])
-        })?;
-    let path = rest.find('/').map_or("", |i| &rest[i..]);
-    let path = &path[..path.find(['?', '#']).unwrap_or(path.len())];
+    let (_, path) = crate::sources::url_parts(url)?;
     let segs: Vec<&str> = path.split('/').collect();
     let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
         n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())

@@ -25,10 +25,17 @@ pub struct SourceMap {
     rules: Vec<(Pattern, String)>,
 }
 
+/// A URL's (`scheme://authority/path?query#fragment`) authority and path (from its first
+/// `/`, without query or fragment; empty when there is none); `None` for an id that is no URL.
+pub(crate) fn url_parts(id: &str) -> Option<(&str, &str)> {
+    let rest = id.split_once("://")?.1;
+    let rest = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    Some(rest.split_at(rest.find('/').unwrap_or(rest.len())))
+}
+
 /// The host of a URL (`scheme://host[:port]/...`), lowercased.
 fn url_host(id: &str) -> Option<String> {
-    let rest = id.split_once("://")?.1;
-    let host = rest.split(['/', '?', '#']).next()?;
+    let (host, _) = url_parts(id)?;
     let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
     let host = host.split(':').next()?;
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
