@@ -314,6 +314,8 @@ fn complete(p: Pending, opts: &ReadOptions) -> std::result::Result<Document, Ite
         row,
         date_given,
     } = p;
+    // A page's own date that cannot be read (said after the address has been tried).
+    let mut refused = None;
     // An empty page is an empty document, said as such below.
     if page && !doc.text.trim().is_empty() {
         let a =
@@ -324,25 +326,25 @@ fn complete(p: Pending, opts: &ReadOptions) -> std::result::Result<Document, Ite
             doc.source = a.site_name;
         }
         // A date given with the page (a table's column) wins over the page's own.
-        // Else the date in its web address, if its id is one (`/2021/11/07/`; below).
         if !date_given && let Some(p) = &a.published {
             match Date::parse(p) {
                 Ok(d) => doc.date = Some(d),
-                Err(m) => {
-                    doc.date = date_in_url(&doc.id);
-                    let then = match doc.date {
-                        Some(d) => format!("dated {d} from its web address instead"),
-                        None => "read without a date".to_owned(),
-                    };
-                    doc.warnings
-                        .push(format!("the page's published {m}; {then}"));
-                }
+                Err(m) => refused = Some(m),
             }
         }
     }
-    // A document with no date of its own: the date in its web address, if its id is one.
+    // A document with no date of its own: the date in its web address, if its id is one
+    // (`/2021/11/07/`).
     if !date_given && doc.date.is_none() {
         doc.date = date_in_url(&doc.id);
+    }
+    if let Some(m) = refused {
+        let then = match doc.date {
+            Some(d) => format!("dated {d} from its web address instead"),
+            None => "read without a date".to_owned(),
+        };
+        doc.warnings
+            .push(format!("the page's published {m}; {then}"));
     }
     // `finish` names its errors by the id; a table row is named by its place.
     let doc = finish(doc, opts.max_bytes).map_err(|e| match &row {
