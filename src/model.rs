@@ -44,6 +44,14 @@ pub const MAGIC: [u8; 8] = *b"SLANTMDL";
 pub const FORMAT_VERSION: u32 = 10;
 const HEADER_LEN: usize = 24;
 const TRAILER_LEN: usize = 4;
+/// The directory a model file is (or will be) in: `.` for a bare file name.
+fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
 /// Name prefix of the temporary file a model is written to before its rename.
 const TEMP_PREFIX: &str = ".slant-model-";
 
@@ -674,10 +682,7 @@ impl Model {
     /// write takes well under a second, so none of them is another run's write in progress).
     /// Best effort: what cannot be listed or removed is left.
     fn remove_stale_temps(path: &Path) {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
+        let dir = dir_of(path);
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
@@ -710,10 +715,7 @@ impl Model {
 
     /// A new temporary file in `path`'s directory (the model is written there, then renamed).
     fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
+        let dir = dir_of(path);
         if !dir.is_dir() {
             return Err(Error::Invalid(format!(
                 "{}: the directory {} does not exist",
