@@ -159,8 +159,8 @@ impl<W: Write> RecordWriter<W> {
                 }
                 let mut table = Vec::new();
                 write_table(&mut table, &listed)?;
-                let labels: Vec<Vec<String>> =
-                    self.heads.iter().map(|(_, l, _)| l.clone()).collect();
+                let labels: Vec<&[String]> =
+                    self.heads.iter().map(|(_, l, _)| l.as_slice()).collect();
                 *written += 1;
                 if index.len() < crate::view::INDEX_ROWS {
                     index.push(crate::view::index_row(*written, r, &labels));

@@ -84,7 +84,7 @@ pub const INDEX_ROWS: usize = 20_000;
 
 /// The index row of the `n`-th article: a link to its section, its source and date, and each
 /// head's label with its probability.
-pub fn index_row(n: usize, r: &Record, labels: &[Vec<String>]) -> String {
+pub fn index_row(n: usize, r: &Record, labels: &[&[String]]) -> String {
     let mut row = format!(
         "<tr><td><a href=\"#doc-{n}\">{}</a></td><td>{}</td><td>{}</td>",
         esc(&r.id),
@@ -139,7 +139,7 @@ pub fn write_section<W: Write>(
     n: usize,
     r: &Record,
     text: Option<(&str, &TextMarks)>,
-    labels: &[Vec<String>],
+    labels: &[&[String]],
     table: &str,
 ) -> io::Result<()> {
     writeln!(
