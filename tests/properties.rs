@@ -35,6 +35,8 @@ fn messy_text() -> impl Strategy<Value = String> {
         Just("it can be said ".to_string()),
         Just("which he described as ".to_string()),
         Just("as an accused ".to_string()),
+        Just("it is worth noting ".to_string()),
+        Just("no party claimed the attack. ".to_string()),
         Just("#StopTheWar ".to_string()),
         // Words past 16 bytes (the inline keys of the word caches) and past 64 (per-word
         // character scoring keeps no cache entry for those).

@@ -366,12 +366,17 @@ impl Analyzer {
                                 ""
                             }
                         };
-                        let next = if i + 1 < toks.len() && toks[i + 1].flags & BREAK == 0 {
-                            a.tokens.norm(i + 1)
-                        } else {
-                            ""
+                        // And the words after it, up to the sentence's end.
+                        let after = |k: usize| {
+                            if i + k < toks.len()
+                                && (i + 1..=i + k).all(|m| toks[m].flags & BREAK == 0)
+                            {
+                                a.tokens.norm(i + k)
+                            } else {
+                                ""
+                            }
                         };
-                        !is_own_voice_cue(w, before(1), before(2), next)
+                        !is_own_voice_cue(w, [before(1), before(2)], [after(1), after(2)])
                     };
                     if cue {
                         // A short quotation just before it is attributed to it.

@@ -439,9 +439,14 @@ pub(super) fn is_conditional(w: &str) -> bool {
 /// "considered to be a moderate figure"), "an accused" (a noun), and an accusation in the
 /// passive with no accuser named ("he is accused of ...", "being accused of ...": the writer
 /// presents it; "was accused by the factions of" still reports). A passive "was called" or
-/// "was described as" still reports a label somebody gave. `prev` and `prev2` are the normalised words before it, `next` the one after (empty across a
-/// sentence break).
-pub fn is_own_voice_cue(w: &str, prev: &str, prev2: &str, next: &str) -> bool {
+/// "was described as" still reports a label somebody gave. "It is worth noting" and "it should
+/// be noted" are the writer's own aside, and "the demands" (after a determiner) a noun. A claim
+/// of an act ("no party claimed the attack", "claimed responsibility", "claiming victory") is
+/// not a claim that something is so. `before` are the two normalised words before it, nearest
+/// first, `after` the two after it (empty across a sentence break).
+pub fn is_own_voice_cue(w: &str, before: [&str; 2], after: [&str; 2]) -> bool {
+    let [prev, prev2] = before;
+    let [next, next2] = after;
     match w {
         "called" => prev == "so",
         // A noun: "as an accused in the case".
@@ -469,6 +474,42 @@ pub fn is_own_voice_cue(w: &str, prev: &str, prev2: &str, next: &str) -> bool {
         }
         // "pointed out that ..." reports; "pointed a gun", "pointed to the map" do not.
         "pointed" | "pointing" => next != "out",
+        // The writer's own aside: "It is worth noting that ...", "It should be noted that ...".
+        "noting" => prev == "worth",
+        "noted" => {
+            prev == "be"
+                && matches!(
+                    prev2,
+                    "can" | "could" | "must" | "may" | "might" | "should" | "would"
+                )
+        }
+        "claimed" | "claims" | "claiming" => {
+            matches!(next, "responsibility" | "credit" | "victory")
+                || (matches!(next, "the" | "this" | "that" | "a")
+                    && matches!(
+                        next2,
+                        "attack"
+                            | "attacks"
+                            | "killing"
+                            | "killings"
+                            | "crime"
+                            | "bombing"
+                            | "strike"
+                            | "assassination"
+                            | "operation"
+                            | "credit"
+                            | "lives"
+                            | "life"
+                            | "seat"
+                            | "seats"
+                            | "right"
+                    ))
+        }
+        // A noun after a determiner: "one of the demands of the protests".
+        "demands" => matches!(
+            prev,
+            "the" | "its" | "their" | "his" | "her" | "our" | "these" | "those" | "whose"
+        ),
         _ => false,
     }
 }

@@ -622,6 +622,28 @@ fn some_reporting_words_are_the_writers_voice() {
         ),
         [false]
     );
+    // The writer's own asides and the noun "demands" (seed 004: "It is worth noting that
+    // gunmen had assassinated Al-Hashemi ...", "These elections are one of the demands of
+    // popular protests ..."); the verbs still report.
+    for text in [
+        "It is worth noting that the militias failed the state.",
+        "It should be noted that the militias failed the state.",
+        "Early elections were one of the demands of the protesters who failed the state.",
+        // A claim of an act (seed 004: "... near his home, and no party claimed this crime.").
+        "Gunmen killed him, the militias failed the state, and no party claimed this crime.",
+        "The militias failed the state, and a new group claimed responsibility.",
+    ] {
+        assert_eq!(q(text, &["failed"]), [false], "{text}");
+    }
+    for text in [
+        "He met the envoy, noting that the militias failed the state.",
+        "The envoy noted that the militias failed the state.",
+        "The movement demands that the militias who failed the state disarm.",
+        "The militias failed the state, the statement claimed.",
+        "The factions claimed the militias had failed the state.",
+    ] {
+        assert_eq!(q(text, &["failed"]), [true], "{text}");
+    }
 }
 
 #[test]
