@@ -41,7 +41,7 @@ pub const MAGIC: [u8; 8] = *b"SLANTMDL";
 /// speech runs through a short quotation and reads an accusation in the passive with no
 /// accuser named as the writer's. 9: the feature settings hold
 /// [`crate::features::FeatureConfig::char_linear`].
-pub const FORMAT_VERSION: u32 = 10;
+pub const FORMAT_VERSION: u32 = 11;
 const HEADER_LEN: usize = 24;
 const TRAILER_LEN: usize = 4;
 /// The directory a model file is (or will be) in: `.` for a bare file name.

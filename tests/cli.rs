@@ -1449,7 +1449,7 @@ fn absent_cues_are_named_for_the_other_labels() {
     std::fs::write(
         &praised,
         "Iraqi Prime Minister Mustafa al-Kadhimi met the French foreign minister in Baghdad on \
-         Tuesday. The two discussed trade and electricity, his office said in a statement. The \
+         Tuesday. The two discussed trade and electricity, his office said in a statement. His \
          plant was a pragmatic achievement.\n",
     )
     .unwrap();
@@ -1495,8 +1495,14 @@ fn absent_cues_are_named_for_the_other_labels() {
     let (flat_r, hostile_r) = (&records[0], &records[1]);
     assert_eq!(head(flat_r, "stance")["label"], "neutral");
     let stance = absent(flat_r, "stance");
-    assert!(
-        stance.contains(&("lex:criticism".into(), "anti".into())),
+    // The model's strongest own-voice cue for `anti` (criticism or delegitimising, anywhere
+    // or near him: which one is the model's choice).
+    let own_anti = |(f, l): &(String, String)| {
+        (f.starts_with("lex:") || f.starts_with("lex@target:")) && l == "anti"
+    };
+    assert_eq!(
+        stance.iter().filter(|x| own_anti(x)).count(),
+        1,
         "{stance:?}"
     );
     assert!(
@@ -1525,7 +1531,7 @@ fn absent_cues_are_named_for_the_other_labels() {
     let praised_r = &records[2];
     assert_eq!(head(praised_r, "stance")["label"], "neutral");
     let stance = absent(praised_r, "stance");
-    assert_eq!(stance, [("lex:criticism".to_owned(), "anti".to_owned())]);
+    assert!(stance.len() == 1 && own_anti(&stance[0]), "{stance:?}");
     // Without evidence, none.
     assert!(
         run(&["--explain", "0"])
@@ -1533,9 +1539,14 @@ fn absent_cues_are_named_for_the_other_labels() {
             .all(|r| absent(r, "stance").is_empty())
     );
     // The table says it in words.
-    assert!(table_of(&flat).contains(
-        "the writer's own voice has none of: lex:criticism (for anti), lex:praise (for pro)"
-    ));
+    let cue = &absent(flat_r, "stance")[0].0;
+    let table = table_of(&flat);
+    assert!(
+        table.contains(&format!(
+            "the writer's own voice has none of: {cue} (for anti), lex:praise (for pro)"
+        )),
+        "{table}"
+    );
 }
 
 /// A stance is the writer's own voice (data/LABELING.md), so the key sentences for a stance

@@ -663,6 +663,11 @@ pub struct ModelArgs {
     /// Weight of the negated block.
     #[arg(long, value_name = "W", default_value_t = FeatureConfig::default().negated_weight)]
     negated_weight: f32,
+    /// Lexicon categories (comma-separated) whose own-voice rate counts only sentences about
+    /// the target: one that names him, or follows one that did and says he / his / him (so
+    /// "the previous government was weak" is not criticism of him). Needs a target.
+    #[arg(long, value_name = "CATS", value_delimiter = ',')]
+    lexicon_about_target: Vec<String>,
     /// Hashed character n-grams of these lengths, e.g. 2-5 (off by default).
     #[arg(long, value_name = "LO-HI", value_parser = parse_range)]
     char_ngrams: Option<(u8, u8)>,
@@ -805,6 +810,7 @@ impl ModelArgs {
                 negated_block: self.negated_block,
                 negated_weight: self.negated_weight,
                 char_linear: self.char_linear,
+                lexicon_about_target: self.lexicon_about_target.clone(),
             },
             logistic: LogisticRegression {
                 c: self.c,

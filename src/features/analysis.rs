@@ -7,7 +7,9 @@ use super::cues::{
     POSTPOSED_CUE_TAIL, QUOTE_ATTRIBUTION_GAP, SCARE_QUOTE_UNITS, according_to_attributes,
     is_conditional, is_negator, is_own_voice_cue, is_report_cue,
 };
-use super::{FeatureConfig, HYPOTHETICAL, IN_WINDOW, NEGATED, NEGATION_SCOPE, TARGET_UNIT};
+use super::{
+    FeatureConfig, HYPOTHETICAL, IN_WINDOW, NEGATED, NEGATION_SCOPE, SENTENCE, TARGET_UNIT,
+};
 use crate::error::Result;
 use crate::lexicon::LexMatch;
 use crate::sparse::PREFETCH_AHEAD;
@@ -340,6 +342,9 @@ impl Analyzer {
                         quote_at = None;
                     }
                     let mut flags = t.flags & (QUOTED | BREAK);
+                    if t.flags & (BREAK | QUOTE_BREAK | COLON_BREAK) == BREAK {
+                        flags |= SENTENCE;
+                    }
                     if neg_left > 0 {
                         flags |= NEGATED;
                         neg_left -= 1;

@@ -64,6 +64,9 @@ pub const NEGATED: u8 = 8;
 /// ones): in "if the Americans do not support him, he will fail to change" the writer blames
 /// the Americans, not him (seed 002).
 pub const HYPOTHETICAL: u8 = 16;
+/// Unit flag: a sentence starts at the unit (a break from a full stop, a line start or the
+/// like; not one made only by quotation marks or a colon).
+pub const SENTENCE: u8 = 32;
 /// The flags of a unit the writer does not assert: a lexicon match starting on it is not
 /// counted (with [`FeatureConfig::negation`]).
 const UNASSERTED: u8 = NEGATED | HYPOTHETICAL;
@@ -167,6 +170,12 @@ pub struct FeatureConfig {
     /// row per word instead of counting, sorting and weighing each of its n-grams (see
     /// [`crate::model::CharCache`]). Default false.
     pub char_linear: bool,
+    /// Lexicon categories whose own-voice rates (`lex:C`, and `lex@target:C` near a mention)
+    /// count only matches in sentences about the target: a sentence that names him, or one
+    /// that follows such a sentence and says "he", "his" or "him". "The previous government
+    /// was weak and indecisive. Al-Kazemi ..." then has no criticism of him, even within a
+    /// mention's window. Quoted rates are as before. Default none.
+    pub lexicon_about_target: Vec<String>,
 }
 
 impl Default for FeatureConfig {
@@ -196,6 +205,7 @@ impl Default for FeatureConfig {
             negated_block: false,
             negated_weight: 0.25,
             char_linear: false,
+            lexicon_about_target: Vec::new(),
         }
     }
 }
@@ -353,6 +363,12 @@ pub struct Featurizer {
     analyzer: Analyzer,
     lexicon: LexiconMatcher,
     categories: Vec<String>,
+    /// Per category, whether its own-voice rate counts only sentences about the target
+    /// ([`FeatureConfig::lexicon_about_target`]).
+    about_target: Vec<bool>,
+    /// The units of "he", "his" and "him" (those in the vocabulary), which carry a sentence
+    /// about the target on into the next.
+    pronouns: Vec<u32>,
     dense_names: Vec<String>,
     stem_ids: FxHashMap<Box<str>, u32>,
     /// Unigram term per stem id; index `stems.len()` is the target unit.
@@ -564,6 +580,47 @@ impl CharSum<'_> {
     }
 }
 
+/// The sentences of a document about the target, read forward (see
+/// [`FeatureConfig::lexicon_about_target`]): a sentence is about him when it names him, or
+/// when the sentence before it was and it says "he", "his" or "him".
+struct AboutTarget<'a> {
+    units: &'a [u32],
+    flags: &'a [u8],
+    pronouns: &'a [u32],
+    /// The sentence last read (its units) and whether it is about him; the one before it too.
+    sentence: std::ops::Range<usize>,
+    about: bool,
+}
+
+impl<'a> AboutTarget<'a> {
+    fn new(units: &'a [u32], flags: &'a [u8], pronouns: &'a [u32]) -> Self {
+        AboutTarget {
+            units,
+            flags,
+            pronouns,
+            sentence: 0..0,
+            about: false,
+        }
+    }
+
+    /// Whether unit `u` is in a sentence about the target. Calls must come in text order.
+    fn covers(&mut self, u: usize) -> bool {
+        while u >= self.sentence.end {
+            let start = self.sentence.end;
+            let mut end = start + 1;
+            while end < self.units.len() && self.flags[end] & SENTENCE == 0 {
+                end += 1;
+            }
+            let units = &self.units[start..end];
+            let named = units.contains(&TARGET_UNIT);
+            let followed = self.about && units.iter().any(|x| self.pronouns.contains(x));
+            self.about = named || followed;
+            self.sentence = start..end;
+        }
+        self.about
+    }
+}
+
 /// Count one occurrence of feature `j` in the accumulator; true on its first occurrence in the
 /// document. Counts are u16, half the cache footprint of u32; a count that would pass
 /// `u16::MAX` goes back to 1 and the feature is noted in `overflow` (65,535 each time), so the
@@ -751,6 +808,36 @@ impl Featurizer {
             return bad("too many lexicon categories".into());
         }
         let dense_names = dense_names(&categories, analyzer.has_target());
+        if let Some(c) = spec
+            .config
+            .lexicon_about_target
+            .iter()
+            .find(|c| !categories.contains(c))
+        {
+            return bad(format!(
+                "--lexicon-about-target names `{c}`, which is not a category of the lexicon ({})",
+                categories.join(", ")
+            ));
+        }
+        if !spec.config.lexicon_about_target.is_empty() && !analyzer.has_target() {
+            return bad("--lexicon-about-target needs a target (--target)".into());
+        }
+        let about_target = categories
+            .iter()
+            .map(|c| spec.config.lexicon_about_target.contains(c))
+            .collect();
+        let pronouns = ["he", "his", "him"]
+            .iter()
+            .map(|w| {
+                let s = if spec.config.stem {
+                    crate::stem::stem_words([*w]).remove(0)
+                } else {
+                    (*w).to_owned()
+                };
+                stem_ids.get(s.as_str()).copied().unwrap_or(NO_UNIT)
+            })
+            .filter(|&u| u != NO_UNIT)
+            .collect();
         if spec.dense_scale.len() != dense_names.len() {
             return bad(format!(
                 "{} dense features but {} scales",
@@ -813,6 +900,8 @@ impl Featurizer {
             analyzer,
             lexicon,
             categories,
+            about_target,
+            pronouns,
             dense_names,
             stem_ids,
             uni,
@@ -910,6 +999,10 @@ impl Featurizer {
             n_window += (f & (IN_WINDOW | QUOTED) == IN_WINDOW) as usize;
         }
         let n_own = n_units - n_quoted;
+        // With categories counted only about the target: the first unit of each sentence
+        // about him that has a match, walked in step with the matches (in text order).
+        let scoped = self.about_target.iter().any(|&b| b);
+        let mut about = AboutTarget::new(&a.units, &a.unit_flags, &self.pronouns);
         for m in &a.lex_matches {
             let base = m.category as usize * per_cat;
             let f = a.unit_flags[m.start];
@@ -918,7 +1011,7 @@ impl Featurizer {
             }
             if f & QUOTED != 0 {
                 a.dense[base + per_cat - 1] += m.weight;
-            } else {
+            } else if !scoped || !self.about_target[m.category as usize] || about.covers(m.start) {
                 a.dense[base] += m.weight;
                 if has_target && f & IN_WINDOW != 0 {
                     a.dense[base + 1] += m.weight;

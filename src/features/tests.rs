@@ -1114,7 +1114,7 @@ fn word_trigrams_within_sentences_with_windows_and_provenance() {
     // Bigram models have none, and the same unigram and bigram terms in the same order.
     let f2 = featurizer(FeatureConfig {
         ngram_max: 2,
-        ..cfg
+        ..cfg.clone()
     });
     assert_eq!(n_tri(&f2), 0);
     let short: Vec<_> = f.spec().terms.iter().filter(|t| t.2 == NO_UNIT).collect();
@@ -1285,4 +1285,61 @@ fn character_sums_agree_for_every_row_width() {
             }
         }
     }
+}
+
+#[test]
+fn lexicon_about_target_counts_only_sentences_about_him() {
+    let cfg = FeatureConfig {
+        min_df: 1,
+        lexicon_about_target: vec!["criticism".into()],
+        ..Default::default()
+    };
+    let f = featurizer(cfg.clone());
+    let plain = featurizer(FeatureConfig {
+        lexicon_about_target: Vec::new(),
+        ..cfg.clone()
+    });
+    let names = f.dense_names().to_vec();
+    let get = |a: &Analysis, n: &str| a.dense[names.iter().position(|x| x == n).unwrap()];
+    let mut a = Analysis::default();
+    // Criticism of someone else just before his name (inside his window): counted by the
+    // plain featurizer, not by the scoped one, in either rate.
+    let others = "The previous government failed. Kazemi met officials in Baghdad.";
+    plain.analyze(others, &mut a);
+    assert!(get(&a, "lex:criticism") > 0.0 && get(&a, "lex@target:criticism") > 0.0);
+    f.analyze(others, &mut a);
+    assert_eq!(get(&a, "lex:criticism"), 0.0);
+    assert_eq!(get(&a, "lex@target:criticism"), 0.0);
+    // The category not listed still counts everywhere.
+    f.analyze("The outlaw militias waited. Kazemi met officials.", &mut a);
+    assert!(get(&a, "lex:opposition_framing") > 0.0);
+    // In a sentence that names him, or one after it that says "he": counted.
+    for text in [
+        "Kazemi failed the officials in Baghdad.",
+        "Kazemi met officials in Baghdad. Then he failed the budget.",
+    ] {
+        f.analyze(text, &mut a);
+        assert!(get(&a, "lex:criticism") > 0.0, "{text}");
+    }
+    // Not in a sentence after it without "he", nor once a sentence about something else
+    // broke the chain.
+    for text in [
+        "Kazemi met officials in Baghdad. Then the militias failed the budget.",
+        "Kazemi met officials. The militias waited. Then he failed.",
+    ] {
+        f.analyze(text, &mut a);
+        assert_eq!(get(&a, "lex:criticism"), 0.0, "{text}");
+    }
+    // A category the lexicon lacks, or no target, is refused.
+    let analyzer = Analyzer::new(Residue::default(), Some(&target()), &cfg).unwrap();
+    let counts = VocabCounts::count(&analyzer, &cfg, &DOCS).unwrap();
+    let bad = FeatureConfig {
+        lexicon_about_target: vec!["praise".into()],
+        ..cfg.clone()
+    };
+    let spec = build_spec(bad, String::new(), Some(target()), lexicon(), &counts).unwrap();
+    let err = Featurizer::from_spec(spec).unwrap_err().to_string();
+    assert!(err.contains("`praise`"), "{err}");
+    let spec = build_spec(cfg, String::new(), None, lexicon(), &counts).unwrap();
+    assert!(Featurizer::from_spec(spec).is_err());
 }
