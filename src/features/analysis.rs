@@ -64,6 +64,32 @@ pub struct Analysis {
     pub(super) char_grams_ready: bool,
 }
 
+/// Whether the text between two tokens (from the end of the one before, if any, to the start of
+/// the next) ends a sentence: it holds a full stop, a question or exclamation mark, a semicolon
+/// or a blank line, or nothing comes before. A single line break does not: hard-wrapped text
+/// breaks lines inside sentences (a headline without a full stop runs on into what follows).
+fn sentence_gap(text: &str, prev_end: Option<u32>, start: u32) -> bool {
+    let Some(prev) = prev_end else {
+        return true;
+    };
+    let gap = text.get(prev as usize..start as usize).unwrap_or("");
+    let mut newlines = 0;
+    for c in gap.chars() {
+        match c {
+            '.' | '!' | '?' | ';' | '\u{061F}' | '\u{061B}' | '\u{3002}' => return true,
+            '\n' => {
+                newlines += 1;
+                if newlines >= 2 {
+                    return true;
+                }
+            }
+            c if c.is_whitespace() => {}
+            _ => newlines = 0,
+        }
+    }
+    false
+}
+
 /// A character chunk: its range in [`Analysis::chunk_text`] and its byte span in the original
 /// text.
 pub(super) type ChunkSpan = (u32, u32, u32, u32);
@@ -342,7 +368,9 @@ impl Analyzer {
                         quote_at = None;
                     }
                     let mut flags = t.flags & (QUOTED | BREAK);
-                    if t.flags & (BREAK | QUOTE_BREAK | COLON_BREAK) == BREAK {
+                    if t.flags & (BREAK | QUOTE_BREAK | COLON_BREAK) == BREAK
+                        && sentence_gap(text, i.checked_sub(1).map(|p| toks[p].end), t.start)
+                    {
                         flags |= SENTENCE;
                     }
                     if neg_left > 0 {

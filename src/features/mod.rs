@@ -64,8 +64,9 @@ pub const NEGATED: u8 = 8;
 /// ones): in "if the Americans do not support him, he will fail to change" the writer blames
 /// the Americans, not him (seed 002).
 pub const HYPOTHETICAL: u8 = 16;
-/// Unit flag: a sentence starts at the unit (a break from a full stop, a line start or the
-/// like; not one made only by quotation marks or a colon).
+/// Unit flag: a sentence starts at the unit (after a full stop, a question or exclamation mark,
+/// a semicolon or a blank line; not at a break made only by quotation marks, a colon or a single
+/// line break, which hard-wrapped text puts inside sentences).
 pub const SENTENCE: u8 = 32;
 /// The flags of a unit the writer does not assert: a lexicon match starting on it is not
 /// counted (with [`FeatureConfig::negation`]).
@@ -613,8 +614,8 @@ impl<'a> AboutTarget<'a> {
             }
             let units = &self.units[start..end];
             let named = units.contains(&TARGET_UNIT);
-            let followed = self.about && units.iter().any(|x| self.pronouns.contains(x));
-            self.about = named || followed;
+            let refers = units.iter().any(|x| self.pronouns.contains(x));
+            self.about = named || (self.about && refers);
             self.sentence = start..end;
         }
         self.about
@@ -1787,6 +1788,10 @@ impl Featurizer {
         let rest = name.strip_prefix("lex")?;
         let (scope, cat) = rest.split_once(':').unwrap_or(("", rest));
         let ci = self.categories.iter().position(|c| c == cat)?;
+        // Own-voice matches of a category counted only about the target (see `dense_raw`):
+        // only those in sentences about him. The filter runs in text order.
+        let scoped = scope != "@quote" && self.about_target.get(ci) == Some(&true);
+        let mut about = AboutTarget::new(&a.units, &a.unit_flags, &self.pronouns);
         Some(
             a.lex_matches
                 .iter()
@@ -1800,6 +1805,7 @@ impl Featurizer {
                             _ => f & QUOTED == 0,
                         }
                 })
+                .filter(|m| !scoped || about.covers(m.start))
                 .collect(),
         )
     }

@@ -1321,6 +1321,17 @@ fn lexicon_about_target_counts_only_sentences_about_him() {
         f.analyze(text, &mut a);
         assert!(get(&a, "lex:criticism") > 0.0, "{text}");
     }
+    // A single line break (hard-wrapped text) does not end a sentence; a blank line does.
+    f.analyze(
+        "Kazemi met officials in\nBaghdad and failed the budget.",
+        &mut a,
+    );
+    assert!(get(&a, "lex:criticism") > 0.0);
+    f.analyze(
+        "Kazemi met officials in Baghdad\n\nThe militias failed the budget.",
+        &mut a,
+    );
+    assert_eq!(get(&a, "lex:criticism"), 0.0);
     // Not in a sentence after it without "he", nor once a sentence about something else
     // broke the chain.
     for text in [
