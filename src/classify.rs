@@ -168,6 +168,13 @@ pub struct KeySentence {
     /// Most of its words are inside quotation marks or reported speech: the model reads them
     /// apart from the writer's own words, but they still move it.
     pub quoted: bool,
+    /// For a stance head of a model with a target: whether the sentence is about the target
+    /// (it names him, or follows a sentence about him and says he / his / him; see
+    /// [`crate::features::FeatureConfig::lexicon_about_target`]). A stance is the writer's
+    /// verdict on him, so a sentence about someone else that moves it is worth a second look.
+    /// Absent for other heads and models without a target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub about_target: Option<bool>,
 }
 
 /// The note of a head not scored because the text has no words besides the target's name.
@@ -844,6 +851,16 @@ impl Model {
             }
         }
         let quoted: Vec<bool> = units_quoted.iter().map(|&(n, q)| 2 * q > n).collect();
+        // Per sentence, whether any of its units is in a sentence about the target.
+        let about: Option<Vec<bool>> = f.units_about_target(a).map(|units| {
+            let mut about = vec![false; spans.len()];
+            for (&(start, _), &u) in a.unit_span.iter().zip(&units) {
+                if let Some(i) = sentence_of(start as usize) {
+                    about[i] |= u;
+                }
+            }
+            about
+        });
         let heads = self.heads();
         let chosen: Vec<Option<usize>> = r
             .heads
@@ -909,6 +926,7 @@ impl Model {
         }
         for (h, (hr, mut list)) in r.heads.iter_mut().zip(found).enumerate() {
             let labels = &heads[h].labels;
+            let about = about.as_ref().filter(|_| heads[h].polarity.is_some());
             let make = |&(e, toward, i): &(f64, usize, usize)| KeySentence {
                 toward: labels[toward].clone(),
                 effect: round4(e.abs() as f32),
@@ -916,6 +934,7 @@ impl Model {
                 end: spans[i].end,
                 text: quote(&text[spans[i].clone()], SENTENCE_CHARS),
                 quoted: quoted[i],
+                about_target: about.map(|a| a[i]),
             };
             // Strongest first; among equals, the earlier sentence.
             list.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)));

@@ -282,8 +282,9 @@ fn sentences_cell(sentences: &[KeySentence]) -> String {
         .iter()
         .map(|k| {
             let quoted = if k.quoted { "(quoted) " } else { "" };
+            let about = not_about(k);
             format!(
-                "{:.3} toward {}: {quoted}\u{201C}{}\u{201D}",
+                "{:.3} toward {}: {quoted}{about}\u{201C}{}\u{201D}",
                 k.effect, k.toward, k.text
             )
         })
@@ -303,13 +304,24 @@ fn write_sentences<W: Write>(
             String::new()
         };
         let quoted = if k.quoted { "(quoted) " } else { "" };
+        let about = not_about(k);
         writeln!(
             w,
-            "        {:.2}  {toward}{quoted}\u{201C}{}\u{201D}",
+            "        {:.2}  {toward}{quoted}{about}\u{201C}{}\u{201D}",
             k.effect, k.text
         )?;
     }
     Ok(())
+}
+
+/// The mark of a stance's key sentence that is not about the target (see
+/// [`KeySentence::about_target`]).
+fn not_about(k: &KeySentence) -> &'static str {
+    if k.about_target == Some(false) {
+        "(not about the target) "
+    } else {
+        ""
+    }
 }
 
 /// In the table, evidence items that move a logit by less than this are named on one line

@@ -346,8 +346,13 @@ fn write_text<W: Write>(
         if let Some(s) = sentence {
             let class = if s.quoted { "s q" } else { "s" };
             let quoted = if s.quoted { ", mostly quoted" } else { "" };
+            let about = if s.about_target == Some(false) {
+                ", not about the target"
+            } else {
+                ""
+            };
             piece = format!(
-                "<span class=\"{class}\" style=\"background:{}\" title=\"toward {}: {:.2} log-odds{quoted}\">{piece}</span>",
+                "<span class=\"{class}\" style=\"background:{}\" title=\"toward {}: {:.2} log-odds{quoted}{about}\">{piece}</span>",
                 shade(label_colour(labels, &s.toward), s.effect),
                 esc(&s.toward),
                 s.effect
@@ -371,6 +376,7 @@ mod tests {
             end: span.end,
             text: String::new(),
             quoted,
+            about_target: None,
         }
     }
 

@@ -2441,3 +2441,70 @@ fn a_model_trained_on_arabic_reads_arabic() {
         recs[2]
     );
 }
+
+/// A stance's key sentences say whether each is about the target: a sentence of verdicts on
+/// someone else that moves the reading is marked (JSON `about_target: false`, the table's "(not
+/// about the target)"), one that names him or follows with "he" is not, and framing heads,
+/// whose sentences may be about anyone, carry no mark.
+#[test]
+fn key_sentences_about_someone_else_are_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let others = "The previous government was weak, corrupt and helpless before the outlaw \
+                  militias, a dismal and shameful chapter.";
+    let text = format!(
+        "{others} Prime Minister Mustafa al-Kadhimi chaired a cabinet session in Baghdad on \
+         Sunday. He approved the draft budget and sent it to parliament.\n"
+    );
+    let path = dir.path().join("a.txt");
+    std::fs::write(&path, &text).unwrap();
+    let o = slant()
+        .args([
+            "classify",
+            "--format",
+            "jsonl",
+            "--sentences",
+            "5",
+            "--model",
+            "models/stance.bin",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = jsonl(&o).remove(0);
+    let listed = |h: &str| -> Vec<Value> {
+        ["sentences", "sentences_against"]
+            .iter()
+            .flat_map(|l| head(&r, h)[*l].as_array().cloned().unwrap_or_default())
+            .collect()
+    };
+    let stance = listed("stance");
+    let find = |start: &str| {
+        stance
+            .iter()
+            .find(|k| k["text"].as_str().unwrap().starts_with(start))
+            .unwrap_or_else(|| panic!("no key sentence starting {start:?}: {stance:?}"))
+            .clone()
+    };
+    assert_eq!(find("The previous government")["about_target"], false);
+    for k in &stance {
+        if !k["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("The previous government")
+        {
+            assert_eq!(k["about_target"], true, "{k}");
+        }
+    }
+    let framing = listed("framing");
+    assert!(!framing.is_empty());
+    assert!(framing.iter().all(|k| k.get("about_target").is_none()));
+    // The table says it in words, on the stance's line only.
+    let table = table_of(&path);
+    let marked: Vec<&str> = table
+        .lines()
+        .filter(|l| l.contains("(not about the target)"))
+        .collect();
+    assert_eq!(marked.len(), 1, "{table}");
+    assert!(marked[0].contains("The previous government"), "{table}");
+}

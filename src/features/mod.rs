@@ -1783,6 +1783,17 @@ impl Featurizer {
     /// The lexicon matches dense feature `j` (a `lex...` rate) counted, in text order; `None`
     /// for a feature that is not a lexicon rate. A match of weight 0 (a party name holding a
     /// praise word) counted for nothing and is left out.
+    /// Per unit of the analysed text, whether it is in a sentence about the target (one that
+    /// names him, or follows such a sentence and says he / his / him: the sentences
+    /// [`FeatureConfig::lexicon_about_target`] counts). `None` without a target.
+    pub fn units_about_target(&self, a: &Analysis) -> Option<Vec<bool>> {
+        if !self.has_target() {
+            return None;
+        }
+        let mut about = AboutTarget::new(&a.units, &a.unit_flags, &self.pronouns);
+        Some((0..a.units.len()).map(|u| about.covers(u)).collect())
+    }
+
     fn lex_matches_of<'a>(&self, a: &'a Analysis, j: u32) -> Option<Vec<&'a LexMatch>> {
         let name = &self.dense_names[(j - self.layout.dense) as usize];
         let rest = name.strip_prefix("lex")?;
