@@ -588,7 +588,7 @@ struct AboutTarget<'a> {
     units: &'a [u32],
     flags: &'a [u8],
     pronouns: &'a [u32],
-    /// The sentence last read (its units) and whether it is about him; the one before it too.
+    /// The sentence last read (its range of units) and whether it is about him.
     sentence: std::ops::Range<usize>,
     about: bool,
 }
@@ -1000,8 +1000,8 @@ impl Featurizer {
             n_window += (f & (IN_WINDOW | QUOTED) == IN_WINDOW) as usize;
         }
         let n_own = n_units - n_quoted;
-        // With categories counted only about the target: the first unit of each sentence
-        // about him that has a match, walked in step with the matches (in text order).
+        // With categories counted only about the target: which sentences are about him, read in
+        // step with the matches (which come in text order).
         let scoped = self.about_target.iter().any(|&b| b);
         let mut about = AboutTarget::new(&a.units, &a.unit_flags, &self.pronouns);
         for m in &a.lex_matches {
@@ -1780,9 +1780,6 @@ impl Featurizer {
         out
     }
 
-    /// The lexicon matches dense feature `j` (a `lex...` rate) counted, in text order; `None`
-    /// for a feature that is not a lexicon rate. A match of weight 0 (a party name holding a
-    /// praise word) counted for nothing and is left out.
     /// Per unit of the analysed text, whether it is in a sentence about the target (one that
     /// names him, or follows such a sentence and says he / his / him: the sentences
     /// [`FeatureConfig::lexicon_about_target`] counts). `None` without a target.
@@ -1794,6 +1791,9 @@ impl Featurizer {
         Some((0..a.units.len()).map(|u| about.covers(u)).collect())
     }
 
+    /// The lexicon matches dense feature `j` (a `lex...` rate) counted, in text order; `None`
+    /// for a feature that is not a lexicon rate. A match of weight 0 (a party name holding a
+    /// praise word) counted for nothing and is left out.
     fn lex_matches_of<'a>(&self, a: &'a Analysis, j: u32) -> Option<Vec<&'a LexMatch>> {
         let name = &self.dense_names[(j - self.layout.dense) as usize];
         let rest = name.strip_prefix("lex")?;
