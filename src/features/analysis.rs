@@ -391,25 +391,21 @@ impl Analyzer {
                         hypo = true;
                     }
                     let cue = self.reported_speech && is_report_cue(w) && {
-                        // The words before it in its sentence, for the own-voice exceptions.
-                        let before = |k: usize| {
-                            if i >= k && (i + 1 - k..=i).all(|m| toks[m].flags & BREAK == 0) {
-                                a.tokens.norm(i - k)
-                            } else {
-                                ""
+                        // The word `d` places from it (before it when negative) in its
+                        // sentence, for the own-voice exceptions; "" past a break.
+                        let word_at = |d: isize| {
+                            let j = i.checked_add_signed(d).filter(|&j| j < toks.len());
+                            match j {
+                                Some(j)
+                                    if (j.min(i) + 1..=j.max(i))
+                                        .all(|m| toks[m].flags & BREAK == 0) =>
+                                {
+                                    a.tokens.norm(j)
+                                }
+                                _ => "",
                             }
                         };
-                        // And the words after it, up to the sentence's end.
-                        let after = |k: usize| {
-                            if i + k < toks.len()
-                                && (i + 1..=i + k).all(|m| toks[m].flags & BREAK == 0)
-                            {
-                                a.tokens.norm(i + k)
-                            } else {
-                                ""
-                            }
-                        };
-                        !is_own_voice_cue(w, [before(1), before(2)], [after(1), after(2)])
+                        !is_own_voice_cue(w, [word_at(-1), word_at(-2)], [word_at(1), word_at(2)])
                     };
                     if cue {
                         // A short quotation just before it is attributed to it.
