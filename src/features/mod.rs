@@ -613,9 +613,8 @@ impl<'a> AboutTarget<'a> {
                 end += 1;
             }
             let units = &self.units[start..end];
-            let named = units.contains(&TARGET_UNIT);
-            let refers = units.iter().any(|x| self.pronouns.contains(x));
-            self.about = named || (self.about && refers);
+            self.about = units.contains(&TARGET_UNIT)
+                || (self.about && units.iter().any(|x| self.pronouns.contains(x)));
             self.sentence = start..end;
         }
         self.about
@@ -1002,7 +1001,6 @@ impl Featurizer {
         let n_own = n_units - n_quoted;
         // With categories counted only about the target: which sentences are about him, read in
         // step with the matches (which come in text order).
-        let scoped = self.about_target.iter().any(|&b| b);
         let mut about = AboutTarget::new(&a.units, &a.unit_flags, &self.pronouns);
         for m in &a.lex_matches {
             let base = m.category as usize * per_cat;
@@ -1012,7 +1010,7 @@ impl Featurizer {
             }
             if f & QUOTED != 0 {
                 a.dense[base + per_cat - 1] += m.weight;
-            } else if !scoped || !self.about_target[m.category as usize] || about.covers(m.start) {
+            } else if !self.about_target[m.category as usize] || about.covers(m.start) {
                 a.dense[base] += m.weight;
                 if has_target && f & IN_WINDOW != 0 {
                     a.dense[base + 1] += m.weight;
