@@ -60,6 +60,13 @@ pub struct Absent {
     pub favours: String,
 }
 
+/// As the table and the web page name it: `lex:criticism (for anti)`.
+impl std::fmt::Display for Absent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (for {})", self.feature, self.favours)
+    }
+}
+
 /// A lexicon feature is named as absent when its weight for another label passes its weight
 /// for the chosen label by at least this much (in the model's units: scaled feature values).
 pub const ABSENT_MIN_WEIGHT: f32 = 1.0;
@@ -842,25 +849,20 @@ impl Model {
             let i = spans.partition_point(|sp| sp.end <= at);
             (i < spans.len() && spans[i].start <= at).then_some(i)
         };
-        // Per sentence, whether most of its units are quoted (one pass over the units).
+        // Per sentence, whether most of its units are quoted, and (with a target) whether any
+        // is in a sentence about him: one pass over the units.
+        let units_about = f.units_about_target(a);
         let mut units_quoted = vec![(0usize, 0usize); spans.len()];
-        for (&(start, _), &flags) in a.unit_span.iter().zip(&a.unit_flags) {
+        let mut about = vec![false; spans.len()];
+        for (u, (&(start, _), &flags)) in a.unit_span.iter().zip(&a.unit_flags).enumerate() {
             if let Some(i) = sentence_of(start as usize) {
                 units_quoted[i].0 += 1;
                 units_quoted[i].1 += (flags & crate::text::QUOTED != 0) as usize;
+                about[i] |= units_about.as_ref().is_some_and(|x| x[u]);
             }
         }
         let quoted: Vec<bool> = units_quoted.iter().map(|&(n, q)| 2 * q > n).collect();
-        // Per sentence, whether any of its units is in a sentence about the target.
-        let about: Option<Vec<bool>> = f.units_about_target(a).map(|units| {
-            let mut about = vec![false; spans.len()];
-            for (&(start, _), &u) in a.unit_span.iter().zip(&units) {
-                if let Some(i) = sentence_of(start as usize) {
-                    about[i] |= u;
-                }
-            }
-            about
-        });
+        let about = units_about.map(|_| about);
         let heads = self.heads();
         let chosen: Vec<Option<usize>> = r
             .heads
