@@ -461,11 +461,7 @@ fn write_table<W: Write>(w: &mut W, r: &Record) -> io::Result<()> {
                 let is_pole = |l: &str| h.leanings().iter().any(|x| x.label == l);
                 write_evidence(w, &h.evidence, &poles, is_pole(label))?;
                 if !h.absent.is_empty() {
-                    let cues: Vec<String> = h
-                        .absent
-                        .iter()
-                        .map(|a| format!("{} (for {})", a.feature, a.favours))
-                        .collect();
+                    let cues: Vec<String> = h.absent.iter().map(ToString::to_string).collect();
                     writeln!(
                         w,
                         "        the writer's own voice has none of: {}",

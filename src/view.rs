@@ -252,11 +252,7 @@ fn write_whole_text<W: Write>(w: &mut W, h: &HeadResult) -> io::Result<()> {
             format!("{} {:+.2}{measured}{side}", esc(&e.feature), e.contribution)
         })
         .collect();
-    let absent: Vec<String> = h
-        .absent
-        .iter()
-        .map(|a| format!("{} (for {})", esc(&a.feature), esc(&a.favours)))
-        .collect();
+    let absent: Vec<String> = h.absent.iter().map(|a| esc(&a.to_string())).collect();
     if stats.is_empty() && absent.is_empty() {
         return Ok(());
     }
