@@ -40,7 +40,10 @@ pub const MAGIC: [u8; 8] = *b"SLANTMDL";
 /// hold the negated block ([`crate::features::FeatureConfig::negated_block`]), and reported
 /// speech runs through a short quotation and reads an accusation in the passive with no
 /// accuser named as the writer's. 9: the feature settings hold
-/// [`crate::features::FeatureConfig::char_linear`].
+/// [`crate::features::FeatureConfig::char_linear`]. 10: Arabic reporting cues, negators and
+/// conditionals. 11: the feature settings hold
+/// [`crate::features::FeatureConfig::lexicon_about_target`], and "it is worth noting", the noun
+/// "the demands" and claims of an act are the writer's voice.
 pub const FORMAT_VERSION: u32 = 11;
 const HEADER_LEN: usize = 24;
 const TRAILER_LEN: usize = 4;
