@@ -1525,7 +1525,11 @@ fn absent_cues_are_named_for_the_other_labels() {
     // The hostile text lacks praise, and says so; its criticism is for its own label.
     assert_eq!(head(hostile_r, "stance")["label"], "anti");
     let stance = absent(hostile_r, "stance");
-    assert_eq!(stance, [("lex:praise".to_owned(), "pro".to_owned())]);
+    assert!(
+        stance.contains(&("lex:praise".to_owned(), "pro".to_owned())),
+        "{stance:?}"
+    );
+    assert!(stance.iter().all(|(_, l)| l != "anti"), "{stance:?}");
     // A flat text with one word of praise in its own voice (still `neutral`) does not list
     // praise as absent.
     let praised_r = &records[2];
@@ -1869,10 +1873,26 @@ fn web_pages_are_read_for_their_article_text() {
         .output()
         .unwrap();
     // Read as text, the menu, the script and the reader's comment count: the comment's "spy"
-    // is then the strongest item, and the page reads hostile.
+    // is then the strongest item toward `anti`, and the hostile reading gains many times over
+    // the article's (the shipped model of 2026-11-28, noon, read it `anti` 0.49 against
+    // `neutral` 0.50; with NB scaling, evening, `neutral` 0.81 against `anti` 0.18, the article
+    // alone `anti` 0.0006).
     let raw = &jsonl(&never)[0];
     assert!(raw["mentions"].as_u64().unwrap() >= 5, "{raw}");
-    assert_eq!(head(raw, "stance")["label"], "anti", "{raw}");
+    let anti_of = |r: &Value| head(r, "stance")["probabilities"]["anti"].as_f64().unwrap();
+    assert!(
+        anti_of(raw) > 0.1 && anti_of(raw) > 10.0 * anti_of(&recs[0]),
+        "{raw}\n{}",
+        recs[0]
+    );
+    let toward_anti = head(raw, "stance")["leanings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["label"] == "anti")
+        .unwrap()["evidence"][0]
+        .clone();
+    assert_eq!(toward_anti["text"][0], "spy", "{raw}");
     // A CSV field holding a fragment: the same words as the plain text.
     let csv = dir.path().join("t.csv");
     std::fs::write(
@@ -2270,7 +2290,14 @@ fn the_html_view_shows_each_article_with_its_reading() {
                         .unwrap_or_else(|| panic!("{id}: {summary}"));
                     let line = &s[at..s[at..].find("</summary>").unwrap() + at];
                     assert!(line.contains(&format!(">{label}</span>")), "{line}");
-                    assert!(line.contains(&format!("{label} {p:.2}")), "{line}");
+                    // The record rounds to four places and the page to two from the unrounded
+                    // figure: 0.995 in the record may be 1.00 on the page.
+                    assert!(
+                        [p - 5e-5, p, p + 5e-5]
+                            .iter()
+                            .any(|q| line.contains(&format!("{label} {q:.2}"))),
+                        "{line}"
+                    );
                 }
                 None => assert!(
                     s.contains(&format!("{head}: target not mentioned")),
