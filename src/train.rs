@@ -52,6 +52,14 @@ pub struct TrainOptions {
     /// this field was trained before the rule, with them, and reads true.
     #[serde(default = "yes")]
     pub target_stats_on_other_heads: bool,
+    /// Lexicon categories whose rates (every voice: `lex:`, `lex@target:`, `lex@quote:`) a head
+    /// about the target does not use. Meant for the framing vocabulary: by the labelling guide
+    /// stance and framing are independent, so the words that say which lens a text reads
+    /// through ("loyal to Iran", "the resistance") should not be what says which side it takes
+    /// on him (an anti-militia text can still be hostile to him). Default none (then left out of the
+    /// metadata, so a model trained without it keeps its bytes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lexicon_off_target_heads: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -66,13 +74,17 @@ impl Default for TrainOptions {
             tie_target_stats: true,
             tie_quoted_lexicon: true,
             target_stats_on_other_heads: false,
+            lexicon_off_target_heads: Vec::new(),
         }
     }
 }
 
 /// The weights a head's fit holds equal (see [`TrainOptions::tie_target_stats`] and
 /// [`TrainOptions::tie_quoted_lexicon`]): for a head about the target with a polarity, its two
-/// poles' weights of the target statistics and of the quoted lexicon rates.
+/// poles' weights of the target statistics and of the quoted lexicon rates. And the weights it
+/// holds at 0: on a head about the target, the lexicon rates of
+/// [`TrainOptions::lexicon_off_target_heads`]; on another head, the target statistics (unless
+/// [`TrainOptions::target_stats_on_other_heads`]).
 pub fn head_tie(
     featurizer: &Featurizer,
     head: &HeadSpec,
@@ -102,15 +114,28 @@ pub fn head_tie(
             ..Tie::default()
         });
     }
-    let (pos, neg) = metrics::default_polarity(classes)?;
+    // `lex:C`, `lex@target:C`, `lex@quote:C` of the categories the head does not use.
+    let off = |n: &str| {
+        n.starts_with("lex")
+            && n.split_once(':')
+                .is_some_and(|(_, c)| opts.lexicon_off_target_heads.iter().any(|x| x == c))
+    };
+    let frozen = dense_where(&off);
+    let Some((pos, neg)) = metrics::default_polarity(classes) else {
+        return (!frozen.is_empty()).then_some(Tie {
+            frozen,
+            ..Tie::default()
+        });
+    };
     let features = dense_where(&|n| {
-        opts.tie_target_stats && n.starts_with("target:")
-            || opts.tie_quoted_lexicon && n.starts_with("lex@quote:")
+        !off(n)
+            && (opts.tie_target_stats && n.starts_with("target:")
+                || opts.tie_quoted_lexicon && n.starts_with("lex@quote:"))
     });
-    (!features.is_empty()).then_some(Tie {
+    (!features.is_empty() || !frozen.is_empty()).then_some(Tie {
         features,
         classes: (pos, neg),
-        frozen: Vec::new(),
+        frozen,
     })
 }
 
@@ -119,6 +144,22 @@ impl TrainOptions {
     pub fn validate(&self) -> Result<()> {
         self.features.validate()?;
         self.logistic.validate()
+    }
+
+    /// Check the options that name lexicon categories against the lexicon they will use.
+    pub fn check_resources(&self, res: &Resources) -> Result<()> {
+        let categories = res.lexicon.categories();
+        match self
+            .lexicon_off_target_heads
+            .iter()
+            .find(|c| !categories.contains(c))
+        {
+            Some(c) => Err(Error::Invalid(format!(
+                "--lexicon-off-target-heads names `{c}`, which is not a category of the lexicon ({})",
+                categories.join(", ")
+            ))),
+            None => Ok(()),
+        }
     }
 }
 
@@ -398,6 +439,7 @@ pub fn train(
     meta: TrainingMeta,
 ) -> Result<(Model, TrainReport)> {
     opts.validate()?;
+    opts.check_resources(res)?;
     corpus.check()?;
     if corpus.texts.is_empty() {
         return Err(Error::Invalid("no training rows".into()));
@@ -689,6 +731,7 @@ pub fn cross_validate(
     mut progress: impl FnMut(usize),
 ) -> Result<CvReport> {
     opts.validate()?;
+    opts.check_resources(res)?;
     corpus.check()?;
     let n = corpus.texts.len();
     let fold = cv_folds(corpus, k, seed, groups)?;
@@ -926,6 +969,75 @@ mod tests {
             ..TrainOptions::default()
         };
         assert!(head_tie(&f, &head(false), &stance, &every_head).is_none());
+    }
+
+    #[test]
+    fn lexicon_off_target_heads_holds_a_category_at_zero_on_the_stance_head_only() {
+        let texts: Vec<String> = (0..6)
+            .map(|i| format!("Kazemi failed the militias, the factions said {i} times."))
+            .collect();
+        let res = kazemi_resources(
+            Lexicon::parse(
+                "criticism\tfailed\t1\nopposition_framing\tmilitias\t1\n",
+                std::path::Path::new("l.tsv"),
+            )
+            .unwrap(),
+        );
+        let cfg = FeatureConfig {
+            min_df: 1,
+            ..FeatureConfig::default()
+        };
+        let (f, _) = fit_features(&texts, &res, &cfg).unwrap();
+        let head = |target_dependent| HeadSpec {
+            name: "h".into(),
+            column: "h".into(),
+            target_dependent,
+        };
+        let opts = TrainOptions {
+            lexicon_off_target_heads: vec!["opposition_framing".into()],
+            ..TrainOptions::default()
+        };
+        opts.check_resources(&res).unwrap();
+        let name = |j: &usize| f.feature_name(*j as u32);
+        let stance: Vec<String> = ["anti", "neutral", "pro"].map(String::from).to_vec();
+        let t = head_tie(&f, &head(true), &stance, &opts).unwrap();
+        let frozen: Vec<String> = t.frozen.iter().map(name).collect();
+        assert_eq!(
+            frozen,
+            [
+                "lex:opposition_framing",
+                "lex@target:opposition_framing",
+                "lex@quote:opposition_framing"
+            ]
+        );
+        // The quoted rate is held at 0, not also tied; the other category is tied as before.
+        let tied: Vec<String> = t.features.iter().map(name).collect();
+        assert!(
+            tied.contains(&"lex@quote:criticism".to_string()),
+            "{tied:?}"
+        );
+        assert!(!tied.iter().any(|n| n.ends_with(":opposition_framing")));
+        // A head about the target without a polarity holds them at 0 too.
+        let three: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let t = head_tie(&f, &head(true), &three, &opts).unwrap();
+        assert_eq!(t.frozen.len(), 3);
+        assert!(t.features.is_empty());
+        // A head not about the target (framing) keeps them.
+        let framing: Vec<String> = ["neutral", "opposition", "pro_iran"]
+            .map(String::from)
+            .to_vec();
+        let t = head_tie(&f, &head(false), &framing, &opts).unwrap();
+        assert!(t.frozen.iter().all(|j| name(j).starts_with("target:")));
+        // A category the lexicon does not have is refused, naming it.
+        let typo = TrainOptions {
+            lexicon_off_target_heads: vec!["opposition".into()],
+            ..TrainOptions::default()
+        };
+        let e = typo.check_resources(&res).unwrap_err().to_string();
+        assert!(
+            e.contains("`opposition`") && e.contains("opposition_framing"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -239,6 +239,7 @@ pub fn tune(
         return Err(Error::Invalid("the settings grid is empty".into()));
     }
     corpus.check()?;
+    base.check_resources(res)?;
     for fc in grid.feature_configs(&base.features) {
         fc.validate()?;
     }
@@ -341,6 +342,7 @@ pub fn tune(
                     tie_target_stats: base.tie_target_stats,
                     tie_quoted_lexicon: base.tie_quoted_lexicon,
                     target_stats_on_other_heads: base.target_stats_on_other_heads,
+                    lexicon_off_target_heads: base.lexicon_off_target_heads.clone(),
                 },
                 score: per_head.iter().sum::<f64>() / nh as f64,
                 per_head,

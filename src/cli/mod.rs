@@ -766,6 +766,11 @@ pub struct ModelArgs {
     /// gives them no weight: how much a text is about the target says nothing about its lens.
     #[arg(long)]
     target_stats_on_every_head: bool,
+    /// Lexicon categories (comma-separated) that heads about the target (stance) do not use, in
+    /// any voice: framing vocabulary ("loyal to Iran", "the resistance") says which lens a text
+    /// reads through, not which side it takes on him.
+    #[arg(long, value_name = "CATS", value_delimiter = ',')]
+    lexicon_off_target_heads: Vec<String>,
 }
 
 pub fn parse_range(s: &str) -> std::result::Result<(u8, u8), String> {
@@ -828,6 +833,7 @@ impl ModelArgs {
             tie_target_stats: !self.untie_target_stats,
             tie_quoted_lexicon: !self.untie_quoted_lexicon,
             target_stats_on_other_heads: self.target_stats_on_every_head,
+            lexicon_off_target_heads: self.lexicon_off_target_heads.clone(),
         }
     }
 }
