@@ -3,8 +3,9 @@
 //! The stage works line by line:
 //!
 //! 1. **Residue filter.** Lines that are web residue (ad markers such as `[ad_1]`, "Read also"
-//!    links, subscribe / follow prompts) are dropped. The list is data ([`Residue`], parsed from
-//!    `data/residue.txt`), and a trained model keeps its own copy.
+//!    links, subscribe / follow prompts) are dropped, and so is everything after a line that
+//!    ends the article ("No comments", "Leave a reply") in its second half. The list is data
+//!    ([`Residue`], parsed from `data/residue.txt`), and a trained model keeps its own copy.
 //! 2. **Scan.** A token is a run of letters, digits and combining marks, with apostrophes inside
 //!    words ("don't"), dots inside initialisms ("U.S") and dots or commas between digits ("2.5",
 //!    "1,450"). Hyphens, dashes, quotes and all other punctuation separate tokens.
@@ -143,16 +144,32 @@ pub fn tokenize_with(
 ) {
     out.clear();
     let mut line_start = 0usize;
-    for line in text.split_inclusive('\n') {
+    let mut lines = text.split_inclusive('\n');
+    while let Some(line) = lines.next() {
         let base = line_start;
         line_start += line.len();
         let content = line.trim_end_matches(['\n', '\r']);
         if content.trim().is_empty() {
             continue;
         }
-        if !residue.is_empty() && residue.matches(content, &mut out.scratch) {
-            out.residue_lines += 1;
-            continue;
+        if !residue.is_empty() {
+            match residue.check(content, &mut out.scratch) {
+                Some(Verdict::Line) => {
+                    out.residue_lines += 1;
+                    continue;
+                }
+                // In the second half of the text, the page's furniture starts here: this
+                // line and every one after it go. Earlier, only this line.
+                Some(Verdict::End) => {
+                    out.residue_lines += 1;
+                    if 2 * base >= text.len() {
+                        out.residue_lines += lines.filter(|l| !l.trim().is_empty()).count() as u32;
+                        break;
+                    }
+                    continue;
+                }
+                None => {}
+            }
         }
         if content.is_ascii() {
             scan_line::<true>(content, base, split_hashtags, abbrev_dots, out);
@@ -546,13 +563,16 @@ fn fold_chars(chars: impl Iterator<Item = char>, out: &mut String) {
 
 /// The list of web-residue line patterns: see `data/residue.txt` for the format.
 ///
-/// Each non-comment line is `exact TEXT`, `prefix TEXT` or `contains TEXT`. Lines of an article
-/// are folded (lowercase, quotes and dashes folded, runs of spaces and hyphens made one space)
-/// and dropped when they equal an `exact` pattern, start with a `prefix` pattern, or, for lines
-/// of at most 200 bytes, contain a `contains` pattern.
+/// Each non-comment line is `exact TEXT`, `prefix TEXT`, `contains TEXT` or `end TEXT`. Lines
+/// of an article are folded (lowercase, quotes and dashes folded, runs of spaces and hyphens
+/// made one space) and dropped when they equal an `exact` pattern, start with a `prefix`
+/// pattern, or, for lines of at most 200 bytes, contain a `contains` pattern. A line equal to
+/// an `end` pattern is dropped, and when it starts in the second half of the text, so is every
+/// line after it (a comment section, an outlet's footer).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Residue {
     exact: Vec<String>,
+    end: Vec<String>,
     prefix: Vec<String>,
     contains: Vec<String>,
     /// Raw bytes of a line that must be folded to test the prefix (or exact) patterns: folding
@@ -581,7 +601,11 @@ impl Residue {
                 continue;
             }
             let (kind, text) = line.split_once(char::is_whitespace).ok_or_else(|| {
-                Error::parse(path, i as u64 + 1, "expected `exact|prefix|contains TEXT`")
+                Error::parse(
+                    path,
+                    i as u64 + 1,
+                    "expected `exact|prefix|contains|end TEXT`",
+                )
             })?;
             fold_line(text.trim(), &mut folded);
             if folded.is_empty() {
@@ -591,19 +615,20 @@ impl Residue {
                 "exact" => &mut r.exact,
                 "prefix" => &mut r.prefix,
                 "contains" => &mut r.contains,
+                "end" => &mut r.end,
                 other => {
                     return Err(Error::parse(
                         path,
                         i as u64 + 1,
                         format!(
-                            "unknown pattern kind `{other}` (expected exact, prefix or contains)"
+                            "unknown pattern kind `{other}` (expected exact, prefix, contains or end)"
                         ),
                     ));
                 }
             };
             let scan = 4 * folded.chars().count() + 64;
             match kind {
-                "exact" => r.exact_scan = r.exact_scan.max(scan),
+                "exact" | "end" => r.exact_scan = r.exact_scan.max(scan),
                 "prefix" => r.prefix_scan = r.prefix_scan.max(scan),
                 _ => {}
             }
@@ -637,16 +662,25 @@ impl Residue {
 
     /// Whether the list has no patterns.
     pub fn is_empty(&self) -> bool {
-        self.exact.is_empty() && self.prefix.is_empty() && self.contains.is_empty()
+        self.exact.is_empty()
+            && self.prefix.is_empty()
+            && self.contains.is_empty()
+            && self.end.is_empty()
     }
 
     /// Number of patterns.
     pub fn len(&self) -> usize {
-        self.exact.len() + self.prefix.len() + self.contains.len()
+        self.exact.len() + self.prefix.len() + self.contains.len() + self.end.len()
     }
 
-    /// Whether `line` is residue. `scratch` is reused between calls.
+    /// Whether `line` is residue (of any kind). `scratch` is reused between calls.
     pub fn matches(&self, line: &str, scratch: &mut String) -> bool {
+        self.check(line, scratch).is_some()
+    }
+
+    /// What `line` is: residue to drop (`Line`), a line that can end the article (`End`), or
+    /// neither. `scratch` is reused between calls.
+    pub fn check(&self, line: &str, scratch: &mut String) -> Option<Verdict> {
         let line = line.trim();
         if line.len() > RESIDUE_CONTAINS_MAX
             && line.len() > self.exact_scan
@@ -654,7 +688,7 @@ impl Residue {
             && self.prefix_first & (1 << first) == 0
         {
             // Only prefix patterns apply to a line this long, and none starts like it.
-            return false;
+            return None;
         }
         // Fold only what a pattern can match: all of a short line (contains patterns), else
         // the head that prefix and exact patterns need.
@@ -670,11 +704,25 @@ impl Residue {
         fold_line(&line[..cut], scratch);
         let whole = cut == line.len();
         let folded = scratch.as_str();
-        (whole && self.exact.iter().any(|p| p == folded))
+        if whole && self.end.iter().any(|p| p == folded) {
+            return Some(Verdict::End);
+        }
+        ((whole && self.exact.iter().any(|p| p == folded))
             || self.prefix.iter().any(|p| folded.starts_with(p.as_str()))
             || (line.len() <= RESIDUE_CONTAINS_MAX
-                && self.contains.iter().any(|p| folded.contains(p.as_str())))
+                && self.contains.iter().any(|p| folded.contains(p.as_str()))))
+        .then_some(Verdict::Line)
     }
+}
+
+/// What [`Residue::check`] found a line to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Residue: the line is dropped.
+    Line,
+    /// A line that ends the article (`end`): dropped, with every line after it when it starts
+    /// in the text's second half.
+    End,
 }
 
 /// Words before a full stop that do not end a sentence ("Gen. Ahmed", "Mr. al-Sudani").
@@ -1277,6 +1325,33 @@ mod tests {
         assert_eq!(&all[..3], &["the", "premier", "spoke"]);
         assert!(all.contains(&"urged"));
         assert!(!all.contains(&"read"));
+    }
+
+    #[test]
+    fn an_end_line_in_the_second_half_drops_the_rest_and_earlier_only_itself() {
+        let residue = Residue::parse("end no comments\nexact share\n", Path::new("r.txt")).unwrap();
+        let body = "The premier spoke at length about the budget and the salaries of the state.\n";
+        let mut toks = Tokens::default();
+        // Near the end: the footer after it goes, blank lines not counted.
+        let text = format!("{body}{body}No  Comments\n\nThe Institute is independent.\ncontact\n");
+        tokenize(&text, &residue, &mut toks);
+        let all: Vec<&str> = toks.norms().collect();
+        assert_eq!(toks.residue_lines, 3);
+        assert!(
+            !all.contains(&"institute") && !all.contains(&"contact"),
+            "{all:?}"
+        );
+        assert_eq!(all.iter().filter(|w| **w == "premier").count(), 2);
+        // In the first half: only the line itself goes.
+        let text = format!("{body}No comments\n{body}{body}Share\n");
+        tokenize(&text, &residue, &mut toks);
+        assert_eq!(toks.residue_lines, 2);
+        assert_eq!(toks.norms().filter(|w| *w == "premier").count(), 3);
+        // The line must equal the pattern: a sentence that says it is read.
+        let text = format!("{body}{body}There were no comments from his office.\nHe left.\n");
+        tokenize(&text, &residue, &mut toks);
+        assert_eq!(toks.residue_lines, 0);
+        assert!(toks.norms().any(|w| w == "left"));
     }
 
     #[test]
