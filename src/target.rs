@@ -83,6 +83,19 @@ type AliasWords = Box<[Box<str>]>;
 pub struct TargetMatcher {
     /// First alias token -> the aliases starting with it (as their remaining tokens), longest first.
     by_first: FxHashMap<Box<str>, Vec<AliasWords>>,
+    /// The last two bytes of every key of `by_first`, one bit per pair (`None` when a key is
+    /// shorter): a token whose own last two (after a possessive ending) are none of them
+    /// starts no mention, and is passed over without the key or the hash lookup (those were
+    /// 12% of the analysis's instructions).
+    tails: Option<Box<[u64; 1024]>>,
+}
+
+/// The last two bytes of `s` as one number, if it has two.
+fn tail(s: &str) -> Option<usize> {
+    match s.as_bytes() {
+        [.., a, b] => Some((*a as usize) << 8 | *b as usize),
+        _ => None,
+    }
 }
 
 /// The form a token is compared in: without a possessive ending, and without the joined
@@ -119,7 +132,16 @@ impl TargetMatcher {
                 spec.name
             )));
         }
-        Ok(TargetMatcher { by_first })
+        // The article `match_key` strips leaves at least three characters, so a key's last
+        // two bytes are those of the token less its possessive ending.
+        let tails = by_first
+            .keys()
+            .try_fold(Box::new([0u64; 1024]), |mut bits, k| {
+                let t = tail(k)?;
+                bits[t >> 6] |= 1 << (t & 63);
+                Some(bits)
+            });
+        Ok(TargetMatcher { by_first, tails })
     }
 
     /// Append the mentions in `tokens` to `out` (cleared first), in text order.
@@ -137,7 +159,18 @@ impl TargetMatcher {
                 continue;
             }
             let mut matched = 0;
-            if let Some(cands) = self.by_first.get(match_key(tokens.norm(i))) {
+            let norm = tokens.norm(i);
+            if let Some(tails) = &self.tails {
+                let bare = norm
+                    .strip_suffix("'s")
+                    .or_else(|| norm.strip_suffix('\''))
+                    .unwrap_or(norm);
+                if !tail(bare).is_some_and(|t| tails[t >> 6] >> (t & 63) & 1 != 0) {
+                    i += 1;
+                    continue;
+                }
+            }
+            if let Some(cands) = self.by_first.get(match_key(norm)) {
                 for rest in cands {
                     let fits = i + rest.len() < n
                         && rest
@@ -191,6 +224,39 @@ aliases = ["Al-Kazemi", "Kazemi", "al-Kadhimi", "Kadhimi", "Mustafa al-Kadhimi",
                     .to_owned()
             })
             .collect()
+    }
+
+    #[test]
+    fn the_tail_filter_finds_what_the_plain_lookup_finds() {
+        let m = TargetMatcher::new(&spec()).unwrap();
+        assert!(m.tails.is_some());
+        let plain = TargetMatcher {
+            tails: None,
+            ..m.clone()
+        };
+        // Possessives, articles, hashtags, Arabic, near misses and short words.
+        let text = "Kazemi's aides, Kadhimi' men, alKazemi and el-Kazemi; #AlKazemi #KazemiOut \
+                    Mustafa Kadhimi, Mustafa's son, kazemis, ikazemi, Kaz, mi, i, \
+                    الكاظمي والكاظمي مصطفى الكاظمي, Kazemi. Al-Kazemi's \u{2019}s Kadhimi\u{2019}s";
+        for split in [false, true] {
+            let mut t = Tokens::default();
+            crate::text::tokenize_with(
+                text,
+                &crate::text::Residue::default(),
+                split,
+                false,
+                &mut t,
+            );
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            m.find(&t, &mut a);
+            plain.find(&t, &mut b);
+            assert_eq!(a, b);
+            assert!(a.len() >= 10, "{a:?}");
+        }
+        // A key of one byte turns the filter off.
+        let short =
+            TargetSpec::parse("name = \"X\"\naliases = [\"X\"]\n", Path::new("t.toml")).unwrap();
+        assert!(TargetMatcher::new(&short).unwrap().tails.is_none());
     }
 
     #[test]
