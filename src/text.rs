@@ -588,6 +588,15 @@ pub struct Residue {
     /// folded for "tags:", and the residue check was 17% of the analysis's instructions.
     prefix_pairs: Vec<[u8; 2]>,
     prefix_single: u128,
+    /// The same for the `exact` and `end` patterns (a line must fold to one of them whole).
+    whole_pairs: Vec<[u8; 2]>,
+    whole_single: u128,
+    /// The longest run of ASCII letters and digits of each `contains` pattern (`None` when one
+    /// has none): an ASCII line that holds none of them, in any case, contains no pattern,
+    /// and is not folded. Folding an ASCII line only lowercases it and turns runs of spaces,
+    /// hyphens and backquotes into one character, so such a run of the folded line is in the
+    /// line as it is.
+    anchors: Option<Vec<String>>,
 }
 
 /// Lines longer than this are only checked against `prefix` patterns on their first bytes.
@@ -598,7 +607,10 @@ const RESIDUE_CONTAINS_MAX: usize = 200;
 impl Residue {
     /// Parse a residue list; `path` names it in errors.
     pub fn parse(src: &str, path: &Path) -> Result<Self> {
-        let mut r = Residue::default();
+        let mut r = Residue {
+            anchors: Some(Vec::new()),
+            ..Residue::default()
+        };
         let mut folded = String::new();
         for (i, raw) in src.lines().enumerate() {
             let line = raw.trim();
@@ -637,16 +649,31 @@ impl Residue {
                 "prefix" => r.prefix_scan = r.prefix_scan.max(scan),
                 _ => {}
             }
-            if kind == "prefix" {
-                match folded.as_bytes() {
-                    &[a] if a.is_ascii() => r.prefix_single |= 1 << a,
-                    &[a, b, ..] if a.is_ascii() && b.is_ascii() => {
-                        if !r.prefix_pairs.contains(&[a, b]) {
-                            r.prefix_pairs.push([a, b]);
-                        }
+            let (pairs, single) = match kind {
+                "prefix" => (&mut r.prefix_pairs, &mut r.prefix_single),
+                "exact" | "end" => (&mut r.whole_pairs, &mut r.whole_single),
+                _ => {
+                    let anchor = folded
+                        .split(|c: char| !c.is_ascii_alphanumeric())
+                        .max_by_key(|w| w.len())
+                        .filter(|w| !w.is_empty());
+                    match (anchor, &mut r.anchors) {
+                        (Some(a), Some(anchors)) => anchors.push(a.to_owned()),
+                        (None, anchors) => *anchors = None,
+                        _ => {}
                     }
-                    _ => {}
+                    list.push(folded.clone());
+                    continue;
                 }
+            };
+            match folded.as_bytes() {
+                &[a] if a.is_ascii() => *single |= 1 << a,
+                &[a, b, ..] if a.is_ascii() && b.is_ascii() => {
+                    if !pairs.contains(&[a, b]) {
+                        pairs.push([a, b]);
+                    }
+                }
+                _ => {}
             }
             list.push(folded.clone());
         }
@@ -661,15 +688,19 @@ impl Residue {
         let b = line.as_bytes();
         let k = b.iter().position(|&c| c != b'-')?;
         let (&c, &d, &e) = (b.get(k)?, b.get(k + 1)?, b.get(k + 2)?);
-        if !c.is_ascii() || !d.is_ascii() || !e.is_ascii() || c.is_ascii_whitespace() {
+        // `char::is_whitespace`, as folding tests it (it counts the vertical tab, which
+        // `u8::is_ascii_whitespace` does not).
+        let space = |x: u8| (x as char).is_whitespace();
+        if !c.is_ascii() || !d.is_ascii() || !e.is_ascii() || space(c) {
             return None;
         }
         let fold = |x: u8| match x {
             b'`' => b'\'',
-            // A run of white space and hyphens folds to one space (a line is trimmed, so
-            // something follows it).
+            // A run of white space and hyphens folds to one space (or, when nothing else
+            // follows, to nothing: the line is then its first character, which the patterns
+            // of one character are tested on).
             b'-' => b' ',
-            x if x.is_ascii_whitespace() => b' ',
+            x if space(x) => b' ',
             x => x.to_ascii_lowercase(),
         };
         Some([fold(c), fold(d)])
@@ -679,6 +710,29 @@ impl Residue {
     /// pattern.
     fn prefix_may_start(&self, pair: [u8; 2]) -> bool {
         self.prefix_single & (1 << pair[0]) != 0 || self.prefix_pairs.contains(&pair)
+    }
+
+    /// Whether a line starting with these two folded bytes might be an `exact` or `end`
+    /// pattern whole.
+    fn whole_may_start(&self, pair: [u8; 2]) -> bool {
+        self.whole_single & (1 << pair[0]) != 0 || self.whole_pairs.contains(&pair)
+    }
+
+    /// Whether `line` (of at most [`RESIDUE_CONTAINS_MAX`] bytes) might contain a `contains`
+    /// pattern once folded: not when it is ASCII and holds none of their anchors.
+    fn may_contain(&self, line: &str) -> bool {
+        if self.contains.is_empty() {
+            return false;
+        }
+        let (Some(anchors), true) = (&self.anchors, line.is_ascii()) else {
+            return true;
+        };
+        let mut buf = [0u8; RESIDUE_CONTAINS_MAX];
+        let low = &mut buf[..line.len()];
+        low.copy_from_slice(line.as_bytes());
+        low.make_ascii_lowercase();
+        let low = std::str::from_utf8(low).expect("ASCII");
+        anchors.iter().any(|a| low.contains(a.as_str()))
     }
 
     /// Whether the list has no patterns.
@@ -703,12 +757,15 @@ impl Residue {
     /// neither. `scratch` is reused between calls.
     pub fn check(&self, line: &str, scratch: &mut String) -> Option<Verdict> {
         let line = line.trim();
-        if line.len() > RESIDUE_CONTAINS_MAX
-            && line.len() > self.exact_scan
-            && let Some(pair) = Self::first_folded_pair(line)
-            && !self.prefix_may_start(pair)
-        {
-            // Only prefix patterns apply to a line this long, and none starts like it.
+        // Most lines can be told apart from every pattern without folding them: by their
+        // first two characters (prefix, exact and end patterns) and by the words a contains
+        // pattern needs.
+        let pair = Self::first_folded_pair(line);
+        let may_prefix = pair.is_none_or(|p| self.prefix_may_start(p));
+        let may_whole =
+            line.len() <= self.exact_scan && pair.is_none_or(|p| self.whole_may_start(p));
+        let may_contain = line.len() <= RESIDUE_CONTAINS_MAX && self.may_contain(line);
+        if !(may_prefix || may_whole || may_contain) {
             return None;
         }
         // Fold only what a pattern can match: all of a short line (contains patterns), else
@@ -1385,6 +1442,115 @@ mod tests {
         tokenize(&text, &residue, &mut toks);
         assert_eq!(toks.residue_lines, 0);
         assert!(toks.norms().any(|w| w == "left"));
+    }
+
+    /// [`Residue::check`] the slow way: the whole line folded (up to [`RESIDUE_SCAN_BYTES`]),
+    /// every pattern tested.
+    fn check_by_folding(r: &Residue, line: &str) -> Option<Verdict> {
+        let line = line.trim();
+        let mut cut = line.len().min(RESIDUE_SCAN_BYTES);
+        while !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let mut folded = String::new();
+        fold_line(&line[..cut], &mut folded);
+        let whole = cut == line.len();
+        if whole && r.end.contains(&folded) {
+            return Some(Verdict::End);
+        }
+        ((whole && r.exact.contains(&folded))
+            || r.prefix.iter().any(|p| folded.starts_with(p.as_str()))
+            || (line.len() <= RESIDUE_CONTAINS_MAX
+                && r.contains.iter().any(|p| folded.contains(p.as_str()))))
+        .then_some(Verdict::Line)
+    }
+
+    #[test]
+    fn residue_shortcuts_agree_with_folding_every_line() {
+        let r = Residue::parse(
+            "exact share\nexact [ad_1]\nexact x\nend no comments\nprefix read also\n\
+             prefix tags:\nprefix q\nprefix a b\nprefix \u{00A9} copyright\ncontains subscribe button\n\
+             contains our you-tube channel\ncontains \u{00E9}t\u{00E9}\n",
+            Path::new("r"),
+        )
+        .unwrap();
+        assert!(r.anchors.is_some());
+        let heads = [
+            "",
+            "-",
+            "- ",
+            "\u{000B}",
+            "-\u{000B}",
+            "`",
+            "\"",
+            "\u{201C}",
+            "S",
+            "s",
+            "X",
+            "x",
+            "q",
+            "N",
+            "no",
+            "No  ",
+            "No -",
+            "A\t",
+            "a\u{000B}",
+            "\u{00A9}",
+            "\u{00C9}",
+            "E\u{301}",
+            "[",
+            "R",
+            "T",
+        ];
+        let bodies = [
+            "hare",
+            "HARE",
+            "o comments",
+            "comments",
+            "o--comments",
+            "ead also:",
+            "ags: Iraq",
+            "ad_1]",
+            "",
+            " ",
+            " -",
+            "--",
+            "ubscribe  Button now",
+            "Subscribe-button",
+            "our YouTube",
+            "our You-Tube channel",
+            "our you tube channel",
+            "t\u{00E9}",
+            "copyright 2021",
+            "he premier spoke.",
+            "ubscribebutton",
+            "b and c",
+        ];
+        let tails = [
+            "",
+            " ",
+            "!",
+            " and more",
+            &format!(" {}", "word ".repeat(45)),
+        ];
+        let mut scratch = String::new();
+        let (mut lines, mut matched) = (0, 0);
+        for h in heads {
+            for b in bodies {
+                for t in &tails {
+                    let line = format!("{h}{b}{t}");
+                    let want = check_by_folding(&r, &line);
+                    assert_eq!(r.check(&line, &mut scratch), want, "{line:?}");
+                    lines += 1;
+                    matched += usize::from(want.is_some());
+                }
+            }
+        }
+        assert!(matched > 40 && matched < lines / 2, "{matched} of {lines}");
+        // A contains pattern without letters or digits turns the anchors off.
+        let r = Residue::parse("contains ?!?\n", Path::new("r")).unwrap();
+        assert!(r.anchors.is_none());
+        assert!(r.matches("Why ?!? Why", &mut scratch));
     }
 
     #[test]
