@@ -165,7 +165,7 @@ impl TargetMatcher {
                     .strip_suffix("'s")
                     .or_else(|| norm.strip_suffix('\''))
                     .unwrap_or(norm);
-                if !tail(bare).is_some_and(|t| tails[t >> 6] >> (t & 63) & 1 != 0) {
+                if tail(bare).is_none_or(|t| tails[t >> 6] >> (t & 63) & 1 == 0) {
                     i += 1;
                     continue;
                 }

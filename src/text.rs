@@ -666,12 +666,10 @@ impl Residue {
                     continue;
                 }
             };
-            match folded.as_bytes() {
-                &[a] if a.is_ascii() => *single |= 1 << a,
-                &[a, b, ..] if a.is_ascii() && b.is_ascii() => {
-                    if !pairs.contains(&[a, b]) {
-                        pairs.push([a, b]);
-                    }
+            match *folded.as_bytes() {
+                [a] if a.is_ascii() => *single |= 1 << a,
+                [a, b, ..] if a.is_ascii() && b.is_ascii() && !pairs.contains(&[a, b]) => {
+                    pairs.push([a, b]);
                 }
                 _ => {}
             }
