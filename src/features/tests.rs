@@ -1354,3 +1354,60 @@ fn lexicon_about_target_counts_only_sentences_about_him() {
     let spec = build_spec(cfg, String::new(), None, lexicon(), &counts).unwrap();
     assert!(Featurizer::from_spec(spec).is_err());
 }
+
+#[test]
+fn a_feature_is_about_the_target_when_any_of_its_places_is() {
+    let f = featurizer(FeatureConfig {
+        min_df: 1,
+        char_ngrams: Some((3, 4)),
+        ..Default::default()
+    });
+    let mut a = Analysis::default();
+    // "budget" (a word, and its character n-grams) and "militias" only in sentences about
+    // others; "officials" also in one about him (his name, then "he").
+    let text = "The militias waited for the budget. Kazemi met the ministers. \
+                Then he thanked the officials. The budget stalled; the officials left.";
+    f.analyze(text, &mut a);
+    let mut v = SparseVec::default();
+    f.vectorize(&mut a, &mut v);
+    let id = |name: &str| {
+        v.indices
+            .iter()
+            .copied()
+            .find(|&j| f.feature_name(j) == name)
+            .unwrap_or_else(|| panic!("{name} not in {:?}", names(&f, &v)))
+    };
+    let gram = v
+        .indices
+        .iter()
+        .copied()
+        .find(|&j| f.provenance(&a, j, 9).1.as_deref() == Some(" bud"))
+        .expect("a bucket of ' bud'");
+    let (budget, stat) = (id("budget"), id("target:per_1k"));
+    let ids = [budget, id("offici"), gram, id("militia"), stat];
+    let about = f.about_target_many(&a, &ids).unwrap();
+    assert_eq!(
+        about,
+        vec![Some(false), Some(true), Some(false), Some(false), None]
+    );
+    // The same word once in a sentence about him is about him.
+    f.analyze("Kazemi cut the budget. The budget stalled.", &mut a);
+    f.vectorize(&mut a, &mut v);
+    assert_eq!(
+        f.about_target_many(&a, &[budget]).unwrap(),
+        vec![Some(true)]
+    );
+    // No target, no answer.
+    let untargeted = {
+        let cfg = FeatureConfig {
+            min_df: 1,
+            ..Default::default()
+        };
+        let analyzer = Analyzer::new(Residue::default(), None, &cfg).unwrap();
+        let counts = VocabCounts::count(&analyzer, &cfg, &DOCS).unwrap();
+        let spec = build_spec(cfg, String::new(), None, lexicon(), &counts).unwrap();
+        Featurizer::from_spec(spec).unwrap()
+    };
+    untargeted.analyze(text, &mut a);
+    assert!(untargeted.about_target_many(&a, &[0]).is_none());
+}
