@@ -45,12 +45,6 @@ pub struct Evidence {
     /// among them.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub function_words: bool,
-    /// For a head with a polarity (a stance toward the target): no place of the feature in the
-    /// text is in a sentence about the target (one that names him, or follows one that does
-    /// and says he / his / him; the key sentences' `about_target`). The model reads it all the
-    /// same, but it says nothing of him: "trying" from a sentence about another politician.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub not_about_target: bool,
 }
 
 /// A cue the text lacks: a lexicon rate in the writer's own voice that is zero in the text
@@ -602,18 +596,8 @@ impl Model {
                 .map(|slot| slot.map_or(&[][..], |i| &found[i][..]))
                 .collect();
             let mut items = self.evidence_items(&lists, &s.analysis, &doc.text);
-            // Mark the items of a head with a polarity that weigh the same for both poles, and
-            // those found only in sentences not about the target.
+            // Mark the items of a head with a polarity that weigh the same for both poles.
             let scorer = self.scorer();
-            let polar: Vec<u32> = lists
-                .chunks(SLOTS)
-                .zip(self.heads())
-                .filter(|(_, head)| head.polarity.is_some())
-                .flat_map(|(lists, _)| lists.iter().flat_map(|l| l.iter().map(|&(_, j)| j)))
-                .collect();
-            let mut about = f
-                .about_target_many(&s.analysis, &polar)
-                .map(|v| v.into_iter());
             let per_head = lists.chunks(SLOTS).zip(items.chunks_mut(SLOTS));
             for (h, (head, (lists, items))) in self.heads().iter().zip(per_head).enumerate() {
                 let Some((pos, neg)) = head.polarity else {
@@ -624,8 +608,6 @@ impl Model {
                 for (list, items) in lists.iter().zip(items) {
                     for (&(_, j), e) in list.iter().zip(items.iter_mut()) {
                         e.either_side = scorer.weight(j, pos) == scorer.weight(j, neg);
-                        let about = about.as_mut().and_then(|a| a.next().flatten());
-                        e.not_about_target = about == Some(false);
                     }
                 }
             }
@@ -813,7 +795,6 @@ impl Model {
                             text,
                             measured,
                             either_side: false,
-                            not_about_target: false,
                         }
                     })
                     .collect()

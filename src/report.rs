@@ -259,8 +259,7 @@ fn csv_io(e: csv::Error) -> io::Error {
 }
 
 /// Evidence in one CSV cell: `feature +0.123; feature -0.045`, and `(either side)` after an
-/// item that weighs the same for both poles ([`Evidence::either_side`]), `(function words)`
-/// and `(not about the target)` ([`Evidence::not_about_target`]) after those items.
+/// item that weighs the same for both poles ([`Evidence::either_side`]).
 fn evidence_cell(evidence: &[Evidence]) -> String {
     let items: Vec<String> = evidence
         .iter()
@@ -271,15 +270,7 @@ fn evidence_cell(evidence: &[Evidence]) -> String {
             } else {
                 ""
             };
-            let about = if e.not_about_target {
-                " (not about the target)"
-            } else {
-                ""
-            };
-            format!(
-                "{} {:+.3}{side}{function}{about}",
-                e.feature, e.contribution
-            )
+            format!("{} {:+.3}{side}{function}", e.feature, e.contribution)
         })
         .collect();
     items.join("; ")
@@ -373,9 +364,6 @@ fn write_evidence<W: Write>(
         quotes.extend(e.measured.clone());
         if e.either_side {
             quotes.push(poles.into());
-        }
-        if e.not_about_target {
-            quotes.push("(not about the target)".into());
         }
         writeln!(
             w,
@@ -605,7 +593,6 @@ mod tests {
             measured: None,
             either_side: false,
             function_words: false,
-            not_about_target: false,
         }
     }
 
@@ -718,25 +705,6 @@ mod tests {
             evidence_cell(&[tied, him, item("tri", 0.2)]),
             "target:per_1k +0.600 (either side); him +0.300 (function words); tri +0.200"
         );
-    }
-
-    #[test]
-    fn items_found_only_in_sentences_about_others_say_so() {
-        let other = Evidence {
-            not_about_target: true,
-            ..item("tri", 0.2)
-        };
-        assert_eq!(
-            evidence_cell(&[other.clone(), item("lex:praise", 0.1)]),
-            "tri +0.200 (not about the target); lex:praise +0.100"
-        );
-        let t = table_for("pro", vec![other, item("lex:praise", 0.1)], vec![]);
-        let line = |p: &str| t.lines().find(|l| l.contains(p)).unwrap();
-        assert!(
-            line("tri").ends_with("\u{201C}tri\u{201D} (not about the target)"),
-            "{t}"
-        );
-        assert!(!line("lex:praise").contains("not about"), "{t}");
     }
 
     #[test]

@@ -465,7 +465,6 @@ mod tests {
             measured: Some("1 mention in 5 words".into()),
             either_side: true,
             function_words: false,
-            not_about_target: false,
         }];
         h.absent = vec![crate::classify::Absent {
             feature: "lex:criticism".into(),

@@ -1789,32 +1789,6 @@ impl Featurizer {
         Some((0..a.units.len()).map(|u| about.covers(u)).collect())
     }
 
-    /// Per feature of `ids`, whether any of its places in the analysed text (every one, see
-    /// [`Self::occurrences`], not only the few [`Self::provenance_many`] quotes) is in a
-    /// sentence about the target (see [`Self::units_about_target`]): "trying" twice in
-    /// sentences about another man and once about him is about him. `None` for a feature with
-    /// no place (a target statistic); `None` for all without a target.
-    pub fn about_target_many(&self, a: &Analysis, ids: &[u32]) -> Option<Vec<Option<bool>>> {
-        let about = self.units_about_target(a)?;
-        let occ = self.occurrences(a, ids);
-        // The unit a place is in: the last to start at or before it (a place starts a word,
-        // a mention or a lexicon match's first word).
-        let unit_at = |at: usize| {
-            let after = a
-                .unit_span
-                .partition_point(|&(start, _)| start as usize <= at);
-            after.checked_sub(1).is_some_and(|u| about[u])
-        };
-        Some(
-            (0..ids.len())
-                .map(|k| {
-                    let places = occ.of(k);
-                    (!places.is_empty()).then(|| places.iter().any(|&(at, _)| unit_at(at)))
-                })
-                .collect(),
-        )
-    }
-
     /// The lexicon matches dense feature `j` (a `lex...` rate) counted, in text order; `None`
     /// for a feature that is not a lexicon rate. A match of weight 0 (a party name holding a
     /// praise word) counted for nothing and is left out.
