@@ -184,6 +184,182 @@ pub fn evaluate(
     }
 }
 
+/// Two models' readings of the same labelled rows, paired row by row (`slant eval
+/// --baseline`): is the difference between them more than the rows' luck?
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Comparison {
+    pub n: u64,
+    /// Rows the model reads right and the baseline wrong.
+    pub only_model_right: u64,
+    /// Rows the baseline reads right and the model wrong.
+    pub only_baseline_right: u64,
+    /// Exact two-sided McNemar p-value of those two counts (a binomial test at one half): the
+    /// chance of a split at least this uneven if the two read these rows equally well.
+    pub mcnemar_p: f64,
+    /// Model minus baseline, with a 95% paired bootstrap interval.
+    pub macro_f1_diff: Interval,
+    /// Model minus baseline (lower is better), with a 95% paired bootstrap interval. Unlike
+    /// accuracy and macro-F1 it does not jump when a row crosses a tie, so it tells a real
+    /// change from a few rows moving across the line sooner.
+    pub log_loss_diff: Interval,
+}
+
+/// An estimate on all rows and the 2.5th and 97.5th percentiles of its bootstrap
+/// distribution.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Interval {
+    pub estimate: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// Bootstrap resamples in [`compare`].
+pub const BOOTSTRAP_RESAMPLES: usize = 2000;
+
+/// Compare `model` with `baseline` (class probabilities per row, in `labels` order) on the
+/// rows whose true labels are `truth`: discordant rows, McNemar's exact test, and paired
+/// bootstrap intervals ([`BOOTSTRAP_RESAMPLES`] resamples of the rows, drawn with a fixed seed
+/// so that the same inputs always give the same figures) of the macro-F1 and log-loss
+/// differences.
+///
+/// # Panics
+///
+/// As [`evaluate`], when the inputs disagree in shape.
+pub fn compare(
+    labels: &[String],
+    truth: &[usize],
+    model: &[Vec<f32>],
+    baseline: &[Vec<f32>],
+) -> Comparison {
+    let k = labels.len();
+    let n = truth.len();
+    let pred = |p: &[Vec<f32>]| -> Vec<usize> {
+        p[..n].iter().map(|r| crate::logistic::argmax(r)).collect()
+    };
+    let (pm, pb) = (pred(model), pred(baseline));
+    let loss = |p: &[Vec<f32>]| -> Vec<f64> {
+        truth
+            .iter()
+            .zip(p)
+            .map(|(&t, r)| -(r[t] as f64).max(1e-15).ln())
+            .collect()
+    };
+    let (lm, lb) = (loss(model), loss(baseline));
+    let mut only_model = 0u64;
+    let mut only_base = 0u64;
+    for i in 0..n {
+        let (m, b) = (pm[i] == truth[i], pb[i] == truth[i]);
+        only_model += (m && !b) as u64;
+        only_base += (b && !m) as u64;
+    }
+    // One resample's statistics: macro-F1 and mean log loss of each model over `rows`.
+    let stats = |rows: &mut dyn Iterator<Item = usize>| -> (f64, f64) {
+        let (mut cm, mut cb) = (vec![vec![0u64; k]; k], vec![vec![0u64; k]; k]);
+        let (mut sm, mut sb, mut count) = (0.0, 0.0, 0usize);
+        for i in rows {
+            cm[truth[i]][pm[i]] += 1;
+            cb[truth[i]][pb[i]] += 1;
+            sm += lm[i];
+            sb += lb[i];
+            count += 1;
+        }
+        let mean = |s: f64| if count == 0 { 0.0 } else { s / count as f64 };
+        (macro_f1_of(&cm) - macro_f1_of(&cb), mean(sm) - mean(sb))
+    };
+    let (f1_all, loss_all) = stats(&mut (0..n));
+    let mut rng = SplitMix64(0x5eed_5eed_5eed_5eed);
+    let mut f1s = Vec::with_capacity(BOOTSTRAP_RESAMPLES);
+    let mut losses = Vec::with_capacity(BOOTSTRAP_RESAMPLES);
+    if n > 0 {
+        for _ in 0..BOOTSTRAP_RESAMPLES {
+            let (f, l) = stats(&mut (0..n).map(|_| (rng.next() % n as u64) as usize));
+            f1s.push(f);
+            losses.push(l);
+        }
+    }
+    let interval = |estimate: f64, mut v: Vec<f64>| {
+        if v.is_empty() {
+            return Interval {
+                estimate,
+                low: estimate,
+                high: estimate,
+            };
+        }
+        v.sort_by(f64::total_cmp);
+        let at = |q: f64| v[((q * (v.len() - 1) as f64).round() as usize).min(v.len() - 1)];
+        Interval {
+            estimate,
+            low: at(0.025),
+            high: at(0.975),
+        }
+    };
+    Comparison {
+        n: n as u64,
+        only_model_right: only_model,
+        only_baseline_right: only_base,
+        mcnemar_p: mcnemar_exact(only_model, only_base),
+        macro_f1_diff: interval(f1_all, f1s),
+        log_loss_diff: interval(loss_all, losses),
+    }
+}
+
+/// Macro-F1 over every label of a confusion matrix (`confusion[true][predicted]`), as
+/// [`Report::macro_f1`].
+fn macro_f1_of(confusion: &[Vec<u64>]) -> f64 {
+    let k = confusion.len();
+    if k == 0 {
+        return 0.0;
+    }
+    let f1 = |c: usize| {
+        let tp = confusion[c][c];
+        let predicted: u64 = (0..k).map(|t| confusion[t][c]).sum();
+        let support: u64 = confusion[c].iter().sum();
+        let (p, r) = (ratio(tp, predicted), ratio(tp, support));
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
+    };
+    (0..k).map(f1).sum::<f64>() / k as f64
+}
+
+/// Exact two-sided McNemar test of `b` against `c` discordant pairs: twice the binomial tail
+/// P(X <= min(b, c)) for X ~ Bin(b + c, 1/2), at most 1. Summed in logarithms, so that large
+/// counts do not underflow.
+fn mcnemar_exact(b: u64, c: u64) -> f64 {
+    let n = b + c;
+    if n == 0 {
+        return 1.0;
+    }
+    let half_ln = (0.5f64).ln() * n as f64;
+    let mut ln_choose = 0.0f64; // ln C(n, 0)
+    let mut terms = Vec::with_capacity(b.min(c) as usize + 1);
+    for i in 0..=b.min(c) {
+        if i > 0 {
+            ln_choose += ((n - i + 1) as f64).ln() - (i as f64).ln();
+        }
+        terms.push(ln_choose + half_ln);
+    }
+    let max = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let tail = max.exp() * terms.iter().map(|t| (t - max).exp()).sum::<f64>();
+    (2.0 * tail).min(1.0)
+}
+
+/// A small deterministic generator for the bootstrap (SplitMix64): the same seed gives the
+/// same resamples on every machine.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +401,69 @@ mod tests {
         assert!((fa.value - 0.65).abs() < 1e-12);
         // All confidences are 0.9 and 4/6 are right: ECE = |0.667 - 0.9|.
         assert!((r.ece - (0.9 - 4.0 / 6.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn mcnemar_matches_the_binomial_tail() {
+        // b = 1, c = 5: 2 * (1 + 6) / 64.
+        assert!((mcnemar_exact(1, 5) - 14.0 / 64.0).abs() < 1e-12);
+        assert!((mcnemar_exact(5, 1) - 14.0 / 64.0).abs() < 1e-12);
+        assert_eq!(mcnemar_exact(0, 0), 1.0);
+        assert_eq!(mcnemar_exact(3, 3), 1.0);
+        // Large counts stay finite and tiny.
+        let p = mcnemar_exact(100, 900);
+        assert!(p > 0.0 && p < 1e-100, "{p}");
+    }
+
+    #[test]
+    fn comparison_counts_discordant_rows_and_brackets_the_difference() {
+        let labels: Vec<String> = ["a", "b"].map(String::from).to_vec();
+        let sure = |c: usize| {
+            if c == 0 {
+                vec![0.9f32, 0.1]
+            } else {
+                vec![0.1, 0.9]
+            }
+        };
+        // 40 rows: the model is right on all; the baseline wrong on the last 10.
+        let truth: Vec<usize> = (0..40).map(|i| i % 2).collect();
+        let model: Vec<Vec<f32>> = truth.iter().map(|&t| sure(t)).collect();
+        let baseline: Vec<Vec<f32>> = truth
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| sure(if i >= 30 { 1 - t } else { t }))
+            .collect();
+        let c = compare(&labels, &truth, &model, &baseline);
+        assert_eq!(
+            (c.n, c.only_model_right, c.only_baseline_right),
+            (40, 10, 0)
+        );
+        assert!(c.mcnemar_p < 0.01, "{c:?}");
+        let f = c.macro_f1_diff;
+        assert!((f.estimate - 0.25).abs() < 1e-9, "{f:?}");
+        assert!(
+            f.low > 0.0 && f.low <= f.estimate && f.estimate <= f.high,
+            "{f:?}"
+        );
+        let l = c.log_loss_diff;
+        assert!(l.estimate < 0.0 && l.high < 0.0, "{l:?}");
+        // Deterministic: the same inputs, the same intervals.
+        assert_eq!(c, compare(&labels, &truth, &model, &baseline));
+        // A model against itself: no discordant row, p = 1, a zero-width interval at 0.
+        let same = compare(&labels, &truth, &model, &model);
+        assert_eq!((same.only_model_right, same.only_baseline_right), (0, 0));
+        assert_eq!(same.mcnemar_p, 1.0);
+        assert_eq!(
+            (same.macro_f1_diff.low, same.macro_f1_diff.high),
+            (0.0, 0.0)
+        );
+        // The macro-F1 of all rows agrees with `evaluate`'s.
+        let (rm, rb) = (
+            evaluate(&labels, &truth, &model, None),
+            evaluate(&labels, &truth, &baseline, None),
+        );
+        assert!((f.estimate - (rm.macro_f1 - rb.macro_f1)).abs() < 1e-12);
+        assert!((l.estimate - (rm.log_loss - rb.log_loss)).abs() < 1e-9);
     }
 
     #[test]

@@ -2535,3 +2535,93 @@ fn key_sentences_about_someone_else_are_marked() {
     assert_eq!(marked.len(), 1, "{table}");
     assert!(marked[0].contains("The previous government"), "{table}");
 }
+
+/// `slant eval --baseline`: a model against itself differs on no row (p = 1, intervals at 0);
+/// against a different model the rows only one of them reads right add up with the two
+/// accuracies; a baseline whose head has other labels is refused by name.
+#[test]
+fn eval_compares_a_model_with_a_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = tiny_model(dir.path());
+    let eval = |model: &Path, baseline: &Path, data: &str| {
+        slant()
+            .args(["eval", "--json", "--data", data, "--model"])
+            .arg(model)
+            .arg("--baseline")
+            .arg(baseline)
+            .output()
+            .unwrap()
+    };
+    let o = eval(&tiny, &tiny, "tests/fixtures/tiny.csv");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    for h in v["heads"].as_array().unwrap() {
+        let c = &h["comparison"];
+        assert_eq!(c["only_model_right"], 0, "{h}");
+        assert_eq!(c["only_baseline_right"], 0, "{h}");
+        assert_eq!(c["mcnemar_p"], 1.0, "{h}");
+        assert_eq!(c["macro_f1_diff"]["estimate"], 0.0, "{h}");
+        assert_eq!(c["macro_f1_diff"]["low"], 0.0, "{h}");
+        assert_eq!(c["macro_f1_diff"]["high"], 0.0, "{h}");
+    }
+    // The shipped model against the tiny one on the held-aside passages.
+    let shipped = repo("models/stance.bin");
+    let o = eval(&shipped, &tiny, "data/dev.csv");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let stance = &v["heads"][0];
+    assert_eq!(stance["head"], "stance");
+    let c = &stance["comparison"];
+    let n = c["n"].as_f64().unwrap();
+    let model_acc = stance["report"]["accuracy"].as_f64().unwrap();
+    // accuracy(model) - accuracy(baseline) = (only model right - only baseline right) / n.
+    let only_m = c["only_model_right"].as_f64().unwrap();
+    let only_b = c["only_baseline_right"].as_f64().unwrap();
+    assert!(only_m > only_b, "{c}");
+    let plain = slant()
+        .args(["eval", "--json", "--data", "data/dev.csv", "--model"])
+        .arg(&tiny)
+        .output()
+        .unwrap();
+    let pv: Value = serde_json::from_slice(&plain.stdout).unwrap();
+    let base_acc = pv["heads"][0]["report"]["accuracy"].as_f64().unwrap();
+    assert!(
+        ((model_acc - base_acc) - (only_m - only_b) / n).abs() < 1e-9,
+        "{c}"
+    );
+    assert!(c["mcnemar_p"].as_f64().unwrap() < 0.001, "{c}");
+    let f = &c["macro_f1_diff"];
+    let (lo, est, hi) = (
+        f["low"].as_f64().unwrap(),
+        f["estimate"].as_f64().unwrap(),
+        f["high"].as_f64().unwrap(),
+    );
+    assert!(0.0 < lo && lo <= est && est <= hi, "{f}");
+    // The table says it in words.
+    let o = slant()
+        .args(["eval", "--data", "data/dev.csv", "--model"])
+        .arg(&shipped)
+        .arg("--baseline")
+        .arg(&tiny)
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert!(out.contains("against the baseline"), "{out}");
+    assert!(
+        out.contains("McNemar p = 0.000 (unlikely to be luck)"),
+        "{out}"
+    );
+    // A baseline whose stance head has other labels.
+    let data = dir.path().join("two.csv");
+    std::fs::write(&data, agent_brave_csv("")).unwrap();
+    let two = dir.path().join("two.bin");
+    let o = train_stance(&data, &two, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = eval(&shipped, &two, "data/dev.csv");
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("the baseline's head `stance` has the labels anti, pro"),
+        "{err}"
+    );
+}

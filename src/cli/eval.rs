@@ -14,7 +14,8 @@ use super::{Status, Ui, bytes, favg_for, parse_label, parse_pair};
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Example:\n  slant eval --model m.bin --data raw_test_biden.csv --text-col Tweet --label stance=Stance\n\n\
+    after_help = "Examples:\n  slant eval --model m.bin --data raw_test_biden.csv --text-col Tweet --label stance=Stance\n  \
+slant eval --model new.bin --baseline models/stance.bin --data data/dev.csv\n\n\
 Every row is scored on every head, mentioned or not. Rows whose label the model does not know\n\
 are reported with their line and skipped (exit status 1)."
 )]
@@ -45,6 +46,12 @@ pub struct EvalArgs {
     /// Longest text kept per row, in bytes.
     #[arg(long, value_name = "N", value_parser = super::at_least_one, default_value_t = 16 << 20)]
     max_bytes: usize,
+    /// Also score this model on the same rows and compare the two, head by head: the rows
+    /// only one of them reads right, McNemar's exact test, and 95% paired bootstrap intervals
+    /// of the macro-F1 and log-loss differences (is a retrained model really better, or did a
+    /// few rows cross a tie?). Its heads must have the same labels.
+    #[arg(long, value_name = "PATH")]
+    baseline: Option<PathBuf>,
 }
 
 pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
@@ -89,11 +96,44 @@ pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
     if set.rows.is_empty() {
         bail!("{}: no usable rows", args.data.display());
     }
+    // The baseline's head of each compared head, checked before any scoring.
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let b = super::load_model(path)?;
+            let mut idx = Vec::new();
+            for &h in &head_idx {
+                let head = &model.heads()[h];
+                let Some(j) = b.heads().iter().position(|x| x.name == head.name) else {
+                    bail!(
+                        "{}: the baseline has no head `{}`",
+                        path.display(),
+                        head.name
+                    );
+                };
+                if b.heads()[j].labels != head.labels {
+                    bail!(
+                        "{}: the baseline's head `{}` has the labels {}, the model's {}",
+                        path.display(),
+                        head.name,
+                        b.heads()[j].labels.join(", "),
+                        head.labels.join(", ")
+                    );
+                }
+                idx.push(j);
+            }
+            Some((b, idx))
+        }
+        None => None,
+    };
     let texts: Vec<&str> = set.rows.iter().map(|r| r.text.as_str()).collect();
     let t0 = std::time::Instant::now();
     let (proba, unmentioned) = model.predict_texts(&texts);
     let secs = t0.elapsed().as_secs_f64();
+    let base_proba = baseline
+        .as_ref()
+        .map(|(b, idx)| (b.predict_texts(&texts).0, idx));
     let mut reports = Vec::new();
+    let mut comparisons: Vec<Option<metrics::Comparison>> = Vec::new();
     super::check_favg(
         args.favg.as_ref(),
         model.heads().iter().map(|h| h.labels.as_slice()),
@@ -102,20 +142,22 @@ pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
     for (k, &h) in head_idx.iter().enumerate() {
         let head = &model.heads()[h];
         // The rows with this head's label (a row may be labelled for some heads only).
-        let (truth, probs): (Vec<usize>, Vec<Vec<f32>>) = set
+        // Row indices with this head's label, and the labels.
+        let (rows, truth): (Vec<usize>, Vec<usize>) = set
             .rows
             .iter()
-            .zip(&proba[h])
-            .filter_map(|(r, p)| {
+            .enumerate()
+            .filter_map(|(i, r)| {
                 let l = r.labels[k].as_ref()?;
                 let t = head
                     .labels
                     .iter()
                     .position(|x| x == l)
                     .expect("label checked");
-                Some((t, p.clone()))
+                Some((i, t))
             })
             .unzip();
+        let probs: Vec<Vec<f32>> = rows.iter().map(|&i| proba[h][i].clone()).collect();
         if truth.is_empty() {
             ui.warn(format!(
                 "{}: no row has a label in column `{}`; head {} not scored",
@@ -130,6 +172,10 @@ pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
             head.name.clone(),
             metrics::evaluate(&head.labels, &truth, &probs, fa),
         ));
+        comparisons.push(base_proba.as_ref().map(|(bp, idx)| {
+            let base: Vec<Vec<f32>> = rows.iter().map(|&i| bp[idx[k]][i].clone()).collect();
+            metrics::compare(&head.labels, &truth, &probs, &base)
+        }));
     }
     if let Some(p) = &args.html {
         let title = format!("{} on {}", args.model.display(), args.data.display());
@@ -145,7 +191,14 @@ pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
             "skipped_rows": set.errors.len(),
             "rows_without_target_mention": unmentioned,
             "seconds": secs,
-            "heads": reports.iter().map(|(n, r)| serde_json::json!({"head": n, "report": r})).collect::<Vec<_>>(),
+            "baseline": args.baseline.as_ref().map(|p| p.display().to_string()),
+            "heads": reports.iter().zip(&comparisons).map(|((n, r), c)| {
+                let mut h = serde_json::json!({"head": n, "report": r});
+                if let Some(c) = c {
+                    h["comparison"] = serde_json::to_value(c).expect("a comparison serialises");
+                }
+                h
+            }).collect::<Vec<_>>(),
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
     } else {
@@ -161,12 +214,44 @@ pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
                 String::new()
             }
         )?;
-        for (n, r) in &reports {
+        for ((n, r), c) in reports.iter().zip(&comparisons) {
             writeln!(out)?;
             write_eval(&mut out, n, r)?;
+            if let (Some(c), Some(b)) = (c, &args.baseline) {
+                write_comparison(&mut out, &b.display().to_string(), c)?;
+            }
         }
     }
     Ok(Status::from_failures(!set.errors.is_empty()))
+}
+
+/// A head's comparison with the baseline, under its report.
+fn write_comparison(
+    out: &mut impl Write,
+    baseline: &str,
+    c: &metrics::Comparison,
+) -> std::io::Result<()> {
+    let (f, l) = (c.macro_f1_diff, c.log_loss_diff);
+    writeln!(
+        out,
+        "  against the baseline {baseline} (model minus baseline, same {} rows):",
+        c.n
+    )?;
+    writeln!(
+        out,
+        "    macro-F1 {:+.4} (95% interval {:+.4} to {:+.4}); log loss {:+.4} ({:+.4} to {:+.4}; lower is better)",
+        f.estimate, f.low, f.high, l.estimate, l.low, l.high
+    )?;
+    let verdict = if c.mcnemar_p < 0.05 {
+        "unlikely to be luck"
+    } else {
+        "within what luck gives"
+    };
+    writeln!(
+        out,
+        "    rows only the model reads right {}, only the baseline {}: McNemar p = {:.3} ({verdict})",
+        c.only_model_right, c.only_baseline_right, c.mcnemar_p
+    )
 }
 
 /// What the character block is, for `inspect`: the features listed as `chars#N` are hashed
