@@ -122,20 +122,11 @@ pub fn evaluate(
         bins[b].0 += 1;
         bins[b].1 += conf;
         bins[b].2 += (pred == t) as u64;
-        log_loss -= (p[t] as f64).max(1e-15).ln();
+        log_loss += row_log_loss(p, t);
     }
     let per_class: Vec<ClassScores> = (0..k)
         .map(|c| {
-            let tp = confusion[c][c];
-            let predicted: u64 = (0..k).map(|t| confusion[t][c]).sum();
-            let support: u64 = confusion[c].iter().sum();
-            let precision = ratio(tp, predicted);
-            let recall = ratio(tp, support);
-            let f1 = if precision + recall == 0.0 {
-                0.0
-            } else {
-                2.0 * precision * recall / (precision + recall)
-            };
+            let (precision, recall, f1, support) = class_scores(&confusion, c);
             ClassScores {
                 label: labels[c].clone(),
                 precision,
@@ -182,6 +173,27 @@ pub fn evaluate(
             .collect(),
         log_loss: if n == 0 { 0.0 } else { log_loss / n as f64 },
     }
+}
+
+/// Class `c`'s precision, recall, F1 and support in a confusion matrix
+/// (`confusion[true][predicted]`).
+fn class_scores(confusion: &[Vec<u64>], c: usize) -> (f64, f64, f64, u64) {
+    let tp = confusion[c][c];
+    let predicted: u64 = confusion.iter().map(|row| row[c]).sum();
+    let support: u64 = confusion[c].iter().sum();
+    let (precision, recall) = (ratio(tp, predicted), ratio(tp, support));
+    let f1 = if precision + recall == 0.0 {
+        0.0
+    } else {
+        2.0 * precision * recall / (precision + recall)
+    };
+    (precision, recall, f1, support)
+}
+
+/// A row's negative log probability of its true label `t` (floored, so a zero does not
+/// give infinity).
+fn row_log_loss(p: &[f32], t: usize) -> f64 {
+    -(p[t] as f64).max(1e-15).ln()
 }
 
 /// Two models' readings of the same labelled rows, paired row by row (`slant eval
@@ -241,7 +253,7 @@ pub fn compare(
         truth
             .iter()
             .zip(p)
-            .map(|(&t, r)| -(r[t] as f64).max(1e-15).ln())
+            .map(|(&t, r)| row_log_loss(r, t))
             .collect()
     };
     let (lm, lb) = (loss(model), loss(baseline));
@@ -310,18 +322,7 @@ fn macro_f1_of(confusion: &[Vec<u64>]) -> f64 {
     if k == 0 {
         return 0.0;
     }
-    let f1 = |c: usize| {
-        let tp = confusion[c][c];
-        let predicted: u64 = (0..k).map(|t| confusion[t][c]).sum();
-        let support: u64 = confusion[c].iter().sum();
-        let (p, r) = (ratio(tp, predicted), ratio(tp, support));
-        if p + r == 0.0 {
-            0.0
-        } else {
-            2.0 * p * r / (p + r)
-        }
-    };
-    (0..k).map(f1).sum::<f64>() / k as f64
+    (0..k).map(|c| class_scores(confusion, c).2).sum::<f64>() / k as f64
 }
 
 /// Exact two-sided McNemar test of `b` against `c` discordant pairs: twice the binomial tail

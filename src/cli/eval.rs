@@ -141,8 +141,8 @@ pub fn run_eval(args: EvalArgs, ui: &Ui) -> Result<Status> {
     );
     for (k, &h) in head_idx.iter().enumerate() {
         let head = &model.heads()[h];
-        // The rows with this head's label (a row may be labelled for some heads only).
-        // Row indices with this head's label, and the labels.
+        // The rows with this head's label (a row may be labelled for some heads only), by
+        // index, and their labels.
         let (rows, truth): (Vec<usize>, Vec<usize>) = set
             .rows
             .iter()
